@@ -1,0 +1,86 @@
+"""The event store application every use case records through.
+
+One eventsourcing Application holds every aggregate, so a single `save()` can change several
+of them atomically (calendar hold + booking) and one notification log orders all events.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from application.context import current_context
+from domain.calendar import ListingCalendar
+from domain.errors import NotFoundError
+
+META_KEY = "_meta"
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EventStore(Application[UUID]):
+    name = "Rentbook"
+    log_section_size = 1000
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {ListingCalendar: 50}
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._listeners: list[Callable[[int], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def add_listener(self, callback: Callable[[int], None]) -> None:
+        """Called with the new position after every save (wakes in-process projections)."""
+        with self._listeners_lock:
+            self._listeners.append(callback)
+
+    def record(self, *aggregates: Aggregate | None) -> int:
+        """Saves aggregates in one transaction, stamped with the command context;
+        returns the notification position of the last event (0 if nothing was new)."""
+        meta = current_context().as_dict()
+        for agg in aggregates:
+            if agg is not None:
+                for event in agg.pending_events:
+                    object.__setattr__(event, META_KEY, meta)
+        recordings = self.save(*aggregates)
+        position = max((r.notification.id for r in recordings), default=0)
+        if position:
+            for callback in list(self._listeners):
+                callback(position)
+        return position
+
+    def load(self, aggregate_id: UUID, kind: str, *, version: int | None = None) -> Any:
+        try:
+            return self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{kind}_not_found", f"{kind} {aggregate_id} not found") from None
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def current_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def event_meta(event: object) -> dict[str, str]:
+    meta = getattr(event, META_KEY, None)
+    return dict(meta) if isinstance(meta, dict) else {}

@@ -1,0 +1,51 @@
+"""Builds the event store from Settings: PostgreSQL when configured, else a SQLite file."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+from application.store import EventStore
+from infrastructure.settings import Settings
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    if settings.database_url:
+        url = urlparse(settings.database_url)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
+            "POSTGRES_CONN_MAX_AGE": "",
+            "CREATE_TABLE": "y",
+        }
+        if settings.postgres_schema:
+            env["POSTGRES_SCHEMA"] = settings.postgres_schema
+        return env
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.data_dir / "events.db"),
+        "SQLITE_LOCK_TIMEOUT": "10",
+        "CREATE_TABLE": "y",
+    }
+
+
+def build_event_store(settings: Settings) -> EventStore:
+    return EventStore(env=event_store_env(settings))
+
+
+def views_url(settings: Settings) -> str:
+    """SQLAlchemy URL of the view database (same PostgreSQL; a second SQLite file)."""
+    if settings.database_url:
+        url = settings.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{settings.data_dir / 'views.db'}"

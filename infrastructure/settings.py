@@ -1,0 +1,64 @@
+"""One Settings object for the whole process, read from RENTBOOK_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RENTBOOK_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # PostgreSQL when set (postgresql://user:pass@host:port/db); else SQLite files in data_dir.
+    database_url: str | None = None
+    postgres_schema: str | None = None
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+    redis_key_prefix: str = "rentbook:"
+    meilisearch_url: str | None = None
+    meilisearch_key: str | None = None
+    payment_gateway: Literal["simulated", "stripe"] = "simulated"
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    secret_key: str = DEV_SECRET
+
+    renter_service_fee_bp: int = 1200  # 12 % on top of the renter's subtotal
+    owner_commission_bp: int = 300  # 3 % kept from the owner's payout
+    payment_hold_minutes: int = 15
+    request_expiry_hours: int = 24
+    session_ttl_days: int = 7
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    workers_in_process: bool = True
+    projection_batch_size: int = 500
+    postgres_pool_size: int = 10
+    postgres_max_overflow: int = 30
+    seed_demo_data: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET:
+                raise ValueError("RENTBOOK_SECRET_KEY must be set in production")
+            if not self.database_url:
+                raise ValueError("RENTBOOK_DATABASE_URL (PostgreSQL) is required in production")
+            if self.payment_gateway == "simulated":
+                raise ValueError("the simulated payment gateway is not allowed in production")
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

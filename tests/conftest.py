@@ -1,0 +1,75 @@
+"""Shared fixtures: fresh PostgreSQL databases and Redis namespaces per test, dropped after."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, settings
+
+from infrastructure.settings import Settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+PG_ADMIN_URL = os.environ.get("RENTBOOK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("RENTBOOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _with_db(url: str, dbname: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + dbname
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test."""
+    name = f"rentbook_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_db(PG_ADMIN_URL, name)
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis; its keys are deleted after."""
+    import redis
+
+    prefix = f"rentbook-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return REDIS_TEST_URL
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(environment="test", data_dir=tmp_path / "var")
+
+
+@pytest.fixture
+def pg_settings(pg_url: str, redis_url: str, redis_prefix: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=pg_url,
+        redis_url=redis_url,
+        redis_key_prefix=redis_prefix,
+        data_dir=tmp_path / "var",
+    )
