@@ -1,0 +1,212 @@
+"""Booking use cases. Every change to a booking's units saves booking and calendar together."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from application.context import Actor
+from application.retry import retry_on_conflict
+from application.store import EventStore
+from domain.booking import ACTIVE_STATUSES, CONFIRMED, IN_PROGRESS, Booking
+from domain.booking_rules import check_bookable, resolve_period
+from domain.calendar import ListingCalendar
+from domain.errors import NotFoundError
+from domain.listing import Listing
+from domain.policies import refund_amount, refund_schedule, schedule_as_dicts
+from domain.pricing import Quote, quote
+
+
+class Bookings:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        service_fee_bp: int,
+        commission_bp: int,
+        hold_minutes: int = 15,
+        request_hours: int = 24,
+    ) -> None:
+        self.store = store
+        self.service_fee_bp = service_fee_bp
+        self.commission_bp = commission_bp
+        self.hold = timedelta(minutes=hold_minutes)
+        self.request_window = timedelta(hours=request_hours)
+
+    def get(self, booking_id: UUID, *, viewer: Actor | None = None) -> Booking:
+        booking = self.store.load(booking_id, "booking")
+        if not isinstance(booking, Booking):
+            raise NotFoundError("booking_not_found", f"booking {booking_id} not found")
+        if viewer is not None:
+            booking.check_can_view(viewer.id, viewer.role)
+        return booking
+
+    def calendar(self, listing_id: UUID) -> ListingCalendar:
+        cal: ListingCalendar = self.store.load(ListingCalendar.create_id(listing_id), "calendar")
+        return cal
+
+    def place(
+        self,
+        renter: Actor,
+        listing_id: UUID,
+        *,
+        start: str,
+        end: str,
+        quantity: int,
+        guests: int,
+        message: str = "",
+        at: datetime,
+        booking_id: UUID | None = None,
+    ) -> tuple[UUID, int]:
+        """Holds the units and records the booking in one save; 409 `unavailable` when
+        another booking won the units first."""
+        booking_id = booking_id or uuid.uuid4()
+
+        def attempt() -> int:
+            listing: Listing = self.store.load(listing_id, "listing")
+            calendar = self.calendar(listing_id)
+            period = resolve_period(listing, start, end)
+            check_bookable(
+                listing,
+                calendar,
+                period,
+                quantity=quantity,
+                guests=guests,
+                renter_id=renter.id,
+                at=at,
+            )
+            rules = listing.pricing_rules(
+                service_fee_bp=self.service_fee_bp, commission_bp=self.commission_bp
+            )
+            q = quote(rules, period.start, period.end, quantity, guests)
+            instant = listing.spec["booking_mode"] == "instant"
+            expires_at = at + (self.hold if instant else self.request_window)
+            policy = listing.spec["cancellation_policy"]
+            schedule = refund_schedule(policy, start_at=period.start_at, booked_at=at)
+            booking = Booking.place(
+                instant=instant,
+                expires_at=expires_at,
+                id=booking_id,
+                listing_id=listing_id,
+                owner_id=listing.owner_id,
+                renter_id=renter.id,
+                unit=listing.unit,
+                start=period.start_str,
+                end=period.end_str,
+                timezone=listing.timezone,
+                quantity=quantity,
+                guests=guests,
+                message=message,
+                quote=q.as_dict(),
+                policy={"name": policy, "schedule": schedule_as_dicts(schedule)},
+                deposit=listing.spec["deposit"],
+                start_at=period.start_at,
+                end_at=period.end_at,
+                by=renter.id,
+                role="renter",
+                at=at,
+            )
+            calendar.place_hold(booking_id, period.keys, quantity, expires_at, at)
+            return self.store.record(calendar, booking)
+
+        return booking_id, retry_on_conflict(attempt)
+
+    def approve(self, owner: Actor, booking_id: UUID, at: datetime) -> int:
+        def attempt() -> int:
+            booking = self.get(booking_id, viewer=owner)
+            calendar = self.calendar(booking.listing_id)
+            booking.approve(owner.id, at, payment_expires_at=at + self.hold)
+            calendar.extend_hold(booking_id, at + self.hold, at)
+            return self.store.record(booking, calendar)
+
+        return retry_on_conflict(attempt)
+
+    def decline(self, owner: Actor, booking_id: UUID, reason: str, at: datetime) -> int:
+        def attempt() -> int:
+            booking = self.get(booking_id, viewer=owner)
+            calendar = self.calendar(booking.listing_id)
+            booking.decline(owner.id, reason, at)
+            calendar.release(booking_id, "declined", at)
+            return self.store.record(booking, calendar)
+
+        return retry_on_conflict(attempt)
+
+    def refund_for(self, booking: Booking, acting_role: str, at: datetime) -> dict[str, Any]:
+        """What the policy snapshot gives back if the booking is cancelled now."""
+        q = Quote.from_dict(booking.quote)
+        if booking.status not in (CONFIRMED, IN_PROGRESS):
+            return {"amount": 0, "currency": q.currency}
+        money = refund_amount(
+            booking.policy["name"],
+            q,
+            start_at=booking.start_at,
+            booked_at=booking.placed_at,
+            cancelled_at=at,
+            by_role=acting_role,
+        )
+        return money.as_dict()
+
+    def cancel(self, actor: Actor, booking_id: UUID, reason: str, at: datetime) -> int:
+        def attempt() -> int:
+            booking = self.get(booking_id, viewer=actor)
+            role = booking.check_party(actor.id, actor.role)
+            calendar = self.calendar(booking.listing_id)
+            refund = self.refund_for(booking, role, at)
+            booking.cancel(actor.id, role, reason, refund, at)
+            calendar.release(booking_id, "cancelled", at)
+            return self.store.record(booking, calendar)
+
+        return retry_on_conflict(attempt)
+
+    # -- deadlines (idempotent: a moved version or status means someone already acted) -----
+
+    def _if_still(self, booking_id: UUID, if_version: int | None) -> Booking | None:
+        booking = self.get(booking_id)
+        if if_version is not None and booking.version != if_version:
+            return None
+        return booking
+
+    def expire(self, booking_id: UUID, at: datetime, *, if_version: int | None = None) -> int:
+        def attempt() -> int:
+            booking = self._if_still(booking_id, if_version)
+            if booking is None or booking.status not in ACTIVE_STATUSES - {CONFIRMED, IN_PROGRESS}:
+                return 0
+            calendar = self.calendar(booking.listing_id)
+            booking.expire(Actor.system().id, at)
+            calendar.release(booking_id, "expired", at)
+            return self.store.record(booking, calendar)
+
+        return retry_on_conflict(attempt)
+
+    def begin(self, booking_id: UUID, at: datetime, *, if_version: int | None = None) -> int:
+        booking = self._if_still(booking_id, if_version)
+        if booking is None or booking.status != CONFIRMED:
+            return 0
+        booking.begin(Actor.system().id, at)
+        return self.store.record(booking)
+
+    def finish(self, booking_id: UUID, at: datetime, *, if_version: int | None = None) -> int:
+        booking = self._if_still(booking_id, if_version)
+        if booking is None or booking.status != IN_PROGRESS:
+            return 0
+        booking.finish(Actor.system().id, at)
+        return self.store.record(booking)
+
+    def complete(
+        self,
+        actor: Actor,
+        booking_id: UUID,
+        at: datetime,
+        *,
+        if_version: int | None = None,
+    ) -> int:
+        """The owner confirms the return, or the inspection window closes (system)."""
+        booking = self._if_still(booking_id, if_version)
+        if booking is None:
+            return 0
+        if actor.role == "system" and booking.status != "awaiting_return_inspection":
+            return 0
+        booking.complete(actor.id, actor.role, at)
+        return self.store.record(booking)

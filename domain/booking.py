@@ -1,0 +1,319 @@
+"""Booking: one renter's claim on a listing's units for a period, and its status machine.
+
+Every transition records who (actor id and role), why, and when (passed in). Deadlines are
+data on the booking; a scheduler reads them from a view and issues the due command.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidTransition, NotFoundError, PermissionDenied, RuleViolation
+
+PENDING_OWNER_APPROVAL = "pending_owner_approval"
+PENDING_PAYMENT = "pending_payment"
+CONFIRMED = "confirmed"
+IN_PROGRESS = "in_progress"
+AWAITING_RETURN_INSPECTION = "awaiting_return_inspection"
+COMPLETED = "completed"
+SETTLED = "settled"
+CANCELLED = "cancelled"
+REFUNDED = "refunded"
+DISPUTED = "disputed"
+
+# command -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "approve": (frozenset({PENDING_OWNER_APPROVAL}), PENDING_PAYMENT),
+    "decline": (frozenset({PENDING_OWNER_APPROVAL}), CANCELLED),
+    "expire": (frozenset({PENDING_OWNER_APPROVAL, PENDING_PAYMENT}), CANCELLED),
+    "fail_payment": (frozenset({PENDING_PAYMENT}), CANCELLED),
+    "confirm": (frozenset({PENDING_PAYMENT}), CONFIRMED),
+    "start": (frozenset({CONFIRMED}), IN_PROGRESS),
+    "end": (frozenset({IN_PROGRESS}), AWAITING_RETURN_INSPECTION),
+    "complete": (frozenset({AWAITING_RETURN_INSPECTION}), COMPLETED),
+    "settle": (frozenset({COMPLETED}), SETTLED),
+    "cancel": (
+        frozenset({PENDING_OWNER_APPROVAL, PENDING_PAYMENT, CONFIRMED, IN_PROGRESS}),
+        CANCELLED,
+    ),
+    "mark_refunded": (frozenset({CANCELLED}), REFUNDED),
+    "open_dispute": (frozenset({AWAITING_RETURN_INSPECTION, COMPLETED}), DISPUTED),
+    "resolve_dispute": (frozenset({DISPUTED}), COMPLETED),
+}
+ACTIVE_STATUSES = frozenset({PENDING_OWNER_APPROVAL, PENDING_PAYMENT, CONFIRMED, IN_PROGRESS})
+INSPECTION_WINDOW = timedelta(hours=48)
+PAYOUT_DELAY = timedelta(hours=24)
+
+
+class Booking(Aggregate):
+    @event("Placed")
+    def __init__(
+        self,
+        listing_id: UUID,
+        owner_id: UUID,
+        renter_id: UUID,
+        unit: str,
+        start: str,
+        end: str,
+        timezone: str,
+        quantity: int,
+        guests: int,
+        message: str,
+        quote: dict[str, Any],
+        policy: dict[str, Any],
+        deposit: dict[str, Any] | None,
+        status: str,
+        start_at: datetime,
+        end_at: datetime,
+        expires_at: datetime,
+        by: UUID,
+        role: str,
+        at: datetime,
+    ) -> None:
+        self.listing_id = listing_id
+        self.owner_id = owner_id
+        self.renter_id = renter_id
+        self.unit = unit
+        self.start = start
+        self.end = end
+        self.timezone = timezone
+        self.quantity = quantity
+        self.guests = guests
+        self.message = message
+        self.quote = quote
+        self.policy = policy
+        self.deposit = deposit
+        self.status = status
+        self.placed_at = at
+        self.deadlines: dict[str, str | None] = {
+            "expires_at": expires_at.isoformat(),
+            "start_at": start_at.isoformat(),
+            "end_at": end_at.isoformat(),
+            "inspection_ends_at": None,
+            "payout_at": (start_at + PAYOUT_DELAY).isoformat(),
+        }
+        self.payment_id: UUID | None = None
+        self.refund_due: dict[str, Any] | None = None
+        self.cancelled_by_role: str | None = None
+        self.status_reason = ""
+        self.updated_at = at
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        instant: bool,
+        expires_at: datetime,
+        **fields: Any,
+    ) -> Booking:
+        status = PENDING_PAYMENT if instant else PENDING_OWNER_APPROVAL
+        return cls(status=status, expires_at=expires_at, **fields)
+
+    # -- queries ------------------------------------------------------------------------
+
+    def deadline(self, name: str) -> datetime | None:
+        value = self.deadlines.get(name)
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def start_at(self) -> datetime:
+        value = self.deadline("start_at")
+        assert value is not None
+        return value
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def check_can_view(self, user_id: UUID, role: str) -> None:
+        if role != "admin" and user_id not in (self.renter_id, self.owner_id):
+            raise NotFoundError("booking_not_found", f"booking {self.id} not found")
+
+    def check_owner(self, user_id: UUID) -> None:
+        if user_id != self.owner_id:
+            raise PermissionDenied("not_owner", "only the listing's owner can do that")
+
+    def check_party(self, user_id: UUID, role: str) -> str:
+        """The role the caller acts in on this booking: renter, owner or admin."""
+        if role == "admin":
+            return "admin"
+        if user_id == self.renter_id:
+            return "renter"
+        if user_id == self.owner_id:
+            return "owner"
+        raise NotFoundError("booking_not_found", f"booking {self.id} not found")
+
+    def check_transition(self, command: str) -> str:
+        sources, target = TRANSITIONS[command]
+        if self.status not in sources:
+            raise InvalidTransition(
+                "invalid_booking_transition",
+                f"cannot {command.replace('_', ' ')} a booking that is {self.status}",
+            )
+        return target
+
+    def check_due(self, name: str, at: datetime) -> None:
+        due = self.deadline(name)
+        if due is None or at < due:
+            raise RuleViolation("not_due", f"{name} is not due yet")
+
+    # -- transitions ----------------------------------------------------------------------
+
+    def approve(self, by: UUID, at: datetime, payment_expires_at: datetime) -> None:
+        self.check_transition("approve")
+        self.check_owner(by)
+        self._approved(by, "owner", "", at, payment_expires_at)
+
+    @event("Approved")
+    def _approved(
+        self, by: UUID, role: str, reason: str, at: datetime, expires_at: datetime
+    ) -> None:
+        self._move(PENDING_PAYMENT, reason, at)
+        self.deadlines["expires_at"] = expires_at.isoformat()
+
+    def decline(self, by: UUID, reason: str, at: datetime) -> None:
+        self.check_transition("decline")
+        self.check_owner(by)
+        self._declined(by, "owner", reason, at)
+
+    @event("Declined")
+    def _declined(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(CANCELLED, reason, at)
+
+    def expire(self, by: UUID, at: datetime) -> None:
+        self.check_transition("expire")
+        self.check_due("expires_at", at)
+        self._expired(by, "system", "not paid or answered in time", at)
+
+    @event("Expired")
+    def _expired(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(CANCELLED, reason, at)
+
+    def request_payment(
+        self, payment_id: UUID, amount: dict[str, Any], by: UUID, at: datetime
+    ) -> None:
+        if self.status != PENDING_PAYMENT:
+            raise InvalidTransition(
+                "not_payable", f"a booking that is {self.status} cannot be paid"
+            )
+        if self.payment_id is None:
+            self._payment_requested(payment_id, amount, by, at)
+
+    @event("PaymentRequested")
+    def _payment_requested(
+        self, payment_id: UUID, amount: dict[str, Any], by: UUID, at: datetime
+    ) -> None:
+        self.payment_id = payment_id
+        self.updated_at = at
+
+    def fail_payment(self, reason: str, at: datetime, by: UUID) -> None:
+        self.check_transition("fail_payment")
+        self._payment_failed(by, "system", reason, at)
+
+    @event("PaymentFailed")
+    def _payment_failed(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(CANCELLED, reason, at)
+
+    def confirm(self, by: UUID, at: datetime) -> None:
+        self.check_transition("confirm")
+        self._confirmed(by, "system", "payment captured", at)
+
+    @event("Confirmed")
+    def _confirmed(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(CONFIRMED, reason, at)
+        self.deadlines["expires_at"] = None
+
+    def begin(self, by: UUID, at: datetime) -> None:
+        self.check_transition("start")
+        self.check_due("start_at", at)
+        self._started(by, "system", "", at)
+
+    @event("Started")
+    def _started(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(IN_PROGRESS, reason, at)
+
+    def finish(self, by: UUID, at: datetime) -> None:
+        self.check_transition("end")
+        self.check_due("end_at", at)
+        self._ended(by, "system", "", at, at + INSPECTION_WINDOW)
+
+    @event("Ended")
+    def _ended(
+        self, by: UUID, role: str, reason: str, at: datetime, inspection_ends_at: datetime
+    ) -> None:
+        self._move(AWAITING_RETURN_INSPECTION, reason, at)
+        self.deadlines["inspection_ends_at"] = inspection_ends_at.isoformat()
+
+    def complete(self, by: UUID, role: str, at: datetime) -> None:
+        self.check_transition("complete")
+        if role == "system":
+            self.check_due("inspection_ends_at", at)
+        elif role != "admin":
+            self.check_owner(by)
+        self._completed(by, role, "", at)
+
+    @event("Completed")
+    def _completed(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(COMPLETED, reason, at)
+
+    def settle(self, by: UUID, at: datetime) -> None:
+        self.check_transition("settle")
+        self._settled(by, "system", "payout sent", at)
+
+    @event("Settled")
+    def _settled(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(SETTLED, reason, at)
+
+    def cancel(
+        self, by: UUID, role: str, reason: str, refund: dict[str, Any], at: datetime
+    ) -> None:
+        """`role` is the party acting (renter | owner | admin); the refund was computed
+        by the policy snapshot and is recorded as data for the payment side to act on."""
+        self.check_transition("cancel")
+        if role not in ("renter", "owner", "admin"):
+            raise PermissionDenied("not_party", "only the renter, the owner or an admin can cancel")
+        if not reason.strip():
+            raise RuleViolation("reason_required", "a cancellation needs a reason")
+        self._cancelled(by, role, reason, at, refund)
+
+    @event("Cancelled")
+    def _cancelled(
+        self, by: UUID, role: str, reason: str, at: datetime, refund: dict[str, Any]
+    ) -> None:
+        was_paid = self.status in (CONFIRMED, IN_PROGRESS)
+        self._move(CANCELLED, reason, at)
+        self.cancelled_by_role = role
+        self.refund_due = refund if was_paid else None
+
+    def mark_refunded(self, by: UUID, at: datetime) -> None:
+        self.check_transition("mark_refunded")
+        self._refunded(by, "system", "money returned", at)
+
+    @event("Refunded")
+    def _refunded(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(REFUNDED, reason, at)
+
+    def open_dispute(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self.check_transition("open_dispute")
+        self._dispute_opened(by, role, reason, at)
+
+    @event("DisputeOpened")
+    def _dispute_opened(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(DISPUTED, reason, at)
+
+    def resolve_dispute(self, by: UUID, reason: str, at: datetime) -> None:
+        self.check_transition("resolve_dispute")
+        self._dispute_resolved(by, "admin", reason, at)
+
+    @event("DisputeResolved")
+    def _dispute_resolved(self, by: UUID, role: str, reason: str, at: datetime) -> None:
+        self._move(COMPLETED, reason, at)
+
+    def _move(self, status: str, reason: str, at: datetime) -> None:
+        self.status = status
+        self.status_reason = reason
+        self.updated_at = at
