@@ -1,0 +1,315 @@
+"""Identity use cases: sign-up, login with lockout, sessions, profile and roles."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from application.context import SYSTEM_ACTOR
+from application.ports import LoginFailureTracker, PasswordHasher, Session, SessionStore
+from application.store import EventStore
+from domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    RuleViolation,
+)
+from domain.user import (
+    ADMIN,
+    OWNER,
+    AccountLockedError,
+    EmailIndex,
+    User,
+    check_password_strength,
+    email_index_id,
+    normalize_email,
+)
+
+RETRIES = 5  # reload-and-retry when a concurrent command moved the user's stream
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as; roles are the user's current ones, not the session's."""
+
+    user_id: UUID
+    roles: tuple[str, ...]
+    session_id: UUID
+    csrf_token: str
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class UserDetails:
+    id: UUID
+    email: str
+    name: str
+    phone: str | None
+    roles: tuple[str, ...]
+    status: str
+    created_at: datetime
+    version: int  # for ETag / If-Match
+
+
+def _invalid_credentials() -> AuthenticationError:
+    return AuthenticationError("invalid_credentials", "wrong email or password")
+
+
+class Identity:
+    def __init__(
+        self,
+        store: EventStore,
+        hasher: PasswordHasher,
+        sessions: SessionStore,
+        failures: LoginFailureTracker,
+        *,
+        session_ttl: timedelta = timedelta(days=7),
+    ) -> None:
+        self._store = store
+        self._hasher = hasher
+        self._sessions = sessions
+        self._failures = failures
+        self._ttl = int(session_ttl.total_seconds())
+        self._dummy_hash: str | None = None
+
+    # -- sign-up and login ---------------------------------------------------------------
+
+    def register(
+        self, email: str, password: str, name: str, phone: str | None = None, *, at: datetime
+    ) -> tuple[UUID, int]:
+        """Creates a renter account; ConflictError("email_taken") when the email (compared
+        case-insensitively) has an account, even when two sign-ups race."""
+        user, index = self._new_user(email, password, name, phone, at)
+        return user.id, self._record_new(user, index)
+
+    def login(self, email: str, password: str, *, at: datetime) -> tuple[Session, UUID, int]:
+        """A new session. Wrong password and unknown email fail alike; the failure that
+        reaches the limit locks the account (AccountLockedError, HTTP 423, with `until`),
+        and while locked even the right password is refused. Returns the position of what
+        the login recorded (a password rehash), else 0."""
+        try:
+            key = normalize_email(email)
+        except RuleViolation:
+            key = email.strip().lower()
+        account = self._account_key(key)
+        until = self._failures.locked_until(account, at)
+        if until is not None:
+            raise AccountLockedError(until)
+        user = self._find_by_email(key)
+        # Verify even for an unknown email, so both cases take the same time.
+        matches = self._hasher.verify(user.password_hash if user else self._dummy(), password)
+        if user is None or not matches:
+            until = self._failures.record_failure(account, at)
+            if until is not None:
+                if user is not None:
+                    self._audit_lockout(user.id, until, at)
+                raise AccountLockedError(until)
+            raise _invalid_credentials()
+        if not user.is_active:
+            raise AuthenticationError("account_suspended", "the account is suspended")
+        self._failures.reset(account)
+        position = 0
+        if self._hasher.needs_rehash(user.password_hash):
+            new_hash = self._hasher.hash(password)
+            position = self._change(user.id, lambda u: u.change_password_hash(new_hash, at))
+        session = self._sessions.create(user.id, tuple(user.roles), self._ttl, at)
+        return session, user.id, position
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def authenticate(self, token: str | None, *, at: datetime) -> Principal:
+        """The principal of a bearer token, sliding its session's expiry; AuthenticationError
+        when the token is missing, unknown, expired or its user is suspended."""
+        if not token:
+            raise AuthenticationError("not_authenticated", "a session token is required")
+        session = self._sessions.get(token, at)
+        if session is None:
+            raise AuthenticationError("invalid_session", "the session is invalid or expired")
+        try:
+            user: User = self._store.load(session.user_id, "user")
+        except NotFoundError:
+            self._sessions.revoke_token(token)
+            raise AuthenticationError("invalid_session", "the session's user is gone") from None
+        if not user.is_active:
+            self._sessions.revoke_all(user.id)
+            raise AuthenticationError("account_suspended", "the account is suspended")
+        return Principal(user.id, tuple(user.roles), session.id, session.csrf_token)
+
+    def logout(self, token: str) -> bool:
+        return self._sessions.revoke_token(token)
+
+    def sessions(self, user_id: UUID, *, at: datetime) -> list[Session]:
+        """The user's live sessions (no tokens), oldest first."""
+        return self._sessions.list(user_id, at)
+
+    def revoke_session(self, user_id: UUID, session_id: UUID) -> None:
+        if not self._sessions.revoke(user_id, session_id):
+            raise NotFoundError("session_not_found", f"session {session_id} not found")
+
+    # -- profile -------------------------------------------------------------------------
+
+    def get_user(self, user_id: UUID) -> UserDetails:
+        user: User = self._store.load(user_id, "user")
+        return UserDetails(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            phone=user.phone,
+            roles=tuple(user.roles),
+            status=user.status,
+            created_at=user.created_at,
+            version=user.version,
+        )
+
+    def update_profile(
+        self,
+        user_id: UUID,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> int:
+        """None leaves a field unchanged, a blank phone clears it. ConflictError
+        ("version_mismatch") when `expected_version` (If-Match) is not the current one."""
+
+        def act(user: User) -> None:
+            if expected_version is not None and user.version != expected_version:
+                raise ConflictError("version_mismatch", f"the user is at version {user.version}")
+            user.update_profile(name=name, phone=phone, at=at)
+
+        return self._change(user_id, act)
+
+    def change_password(
+        self,
+        user_id: UUID,
+        current_password: str,
+        new_password: str,
+        *,
+        at: datetime,
+        keep_session_id: UUID | None = None,
+    ) -> int:
+        """Changes the password and ends every other session of the user."""
+        check_password_strength(new_password)
+        user: User = self._store.load(user_id, "user")
+        if not self._hasher.verify(user.password_hash, current_password):
+            raise RuleViolation("wrong_password", "the current password is wrong")
+        new_hash = self._hasher.hash(new_password)
+        position = self._change(user_id, lambda u: u.change_password_hash(new_hash, at))
+        for session in self._sessions.list(user_id, at):
+            if session.id != keep_session_id:
+                self._sessions.revoke(user_id, session.id)
+        return position
+
+    # -- roles and status ----------------------------------------------------------------
+
+    def grant_owner(self, user_id: UUID, *, at: datetime) -> int:
+        """Idempotent (0 when the user already owns); called on the user's first listing."""
+        return self._change(user_id, lambda u: u.grant_role(OWNER, by=user_id, at=at))
+
+    def grant_role(self, user_id: UUID, role: str, *, by_admin: UUID, at: datetime) -> int:
+        self._require_admin(by_admin)
+        return self._change(user_id, lambda u: u.grant_role(role, by=by_admin, at=at))
+
+    def revoke_role(self, user_id: UUID, role: str, *, by_admin: UUID, at: datetime) -> int:
+        self._require_admin(by_admin)
+        return self._change(user_id, lambda u: u.revoke_role(role, by=by_admin, at=at))
+
+    def suspend_user(self, user_id: UUID, *, by_admin: UUID, reason: str, at: datetime) -> int:
+        """Suspends the account and ends its sessions."""
+        self._require_admin(by_admin)
+        position = self._change(user_id, lambda u: u.suspend(by=by_admin, reason=reason, at=at))
+        self._sessions.revoke_all(user_id)
+        return position
+
+    def reinstate_user(self, user_id: UUID, *, by_admin: UUID, at: datetime) -> int:
+        self._require_admin(by_admin)
+        return self._change(user_id, lambda u: u.reinstate(by=by_admin, at=at))
+
+    def create_admin(
+        self, email: str, password: str, name: str, *, at: datetime
+    ) -> tuple[UUID, int, bool]:
+        """(user id, position, created): creates an admin account, or promotes the existing
+        account of that email (whose password is then left unchanged). For the CLI."""
+        existing = self._find_by_email(normalize_email(email))
+        if existing is None:
+            user, index = self._new_user(email, password, name, None, at)
+            user.grant_role(ADMIN, by=SYSTEM_ACTOR, at=at)
+            try:
+                return user.id, self._record_new(user, index), True
+            except ConflictError:  # created meanwhile: promote it
+                existing = self._find_by_email(user.email)
+                if existing is None:
+                    raise
+        position = self._change(existing.id, lambda u: u.grant_role(ADMIN, SYSTEM_ACTOR, at))
+        return existing.id, position, False
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _new_user(
+        self, email: str, password: str, name: str, phone: str | None, at: datetime
+    ) -> tuple[User, EmailIndex]:
+        check_password_strength(password)
+        if self._store.exists(email_index_id(email)):
+            raise ConflictError("email_taken", "an account with this email exists")
+        user = User.register(email, name, phone, self._hasher.hash(password), at)
+        return user, EmailIndex(email=user.email, user_id=user.id)
+
+    def _record_new(self, user: User, index: EmailIndex) -> int:
+        try:
+            return self._store.record(user, index)
+        except IntegrityError:  # the index exists: another sign-up of this email won
+            raise ConflictError("email_taken", "an account with this email exists") from None
+
+    def _find_by_email(self, normalized_email: str) -> User | None:
+        try:
+            index: EmailIndex = self._store.load(email_index_id(normalized_email), "email")
+            user: User = self._store.load(index.user_id, "user")
+        except (NotFoundError, RuleViolation):
+            return None
+        return user
+
+    def _change(self, user_id: UUID, act: Callable[[User], None]) -> int:
+        """Load → act → record, retried on a fresh load when the stream moved meanwhile."""
+        for attempt in range(RETRIES):
+            user: User = self._store.load(user_id, "user")
+            act(user)
+            try:
+                return self._store.record(user)
+            except IntegrityError:
+                if attempt == RETRIES - 1:
+                    raise ConflictError("concurrent_update", "please retry") from None
+        raise AssertionError("unreachable")
+
+    def _audit_lockout(self, user_id: UUID, until: datetime, at: datetime) -> None:
+        # The lock is already in force; a lost audit event must not turn 423 into 409.
+        with contextlib.suppress(ConflictError):
+            self._change(user_id, lambda u: u.record_lockout(until, at))
+
+    def _require_admin(self, admin_id: UUID) -> None:
+        denied = PermissionDenied("admin_required", "only an admin may do this")
+        try:
+            admin: User = self._store.load(admin_id, "user")
+        except NotFoundError:
+            raise denied from None
+        if not admin.is_active or not admin.has_role(ADMIN):
+            raise denied
+
+    @staticmethod
+    def _account_key(normalized_email: str) -> str:
+        return "email:" + hashlib.sha256(normalized_email.encode()).hexdigest()
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
