@@ -10,7 +10,13 @@ from uuid import UUID
 from application.context import Actor
 from application.retry import retry_on_conflict
 from application.store import EventStore
-from domain.booking import ACTIVE_STATUSES, CONFIRMED, IN_PROGRESS, Booking
+from domain.booking import (
+    ACTIVE_STATUSES,
+    AWAITING_RETURN_INSPECTION,
+    CONFIRMED,
+    IN_PROGRESS,
+    Booking,
+)
 from domain.booking_rules import check_bookable, resolve_period
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
@@ -162,15 +168,21 @@ class Bookings:
 
     # -- deadlines (idempotent: a moved version or status means someone already acted) -----
 
-    def _if_still(self, booking_id: UUID, if_version: int | None) -> Booking | None:
+    def _if_still(
+        self, booking_id: UUID, if_version: int | None, due: str, at: datetime
+    ) -> Booking | None:
+        """The booking if this deadline command still applies to it, else None."""
         booking = self.get(booking_id)
         if if_version is not None and booking.version != if_version:
+            return None
+        deadline = booking.deadline(due)
+        if deadline is None or at < deadline:
             return None
         return booking
 
     def expire(self, booking_id: UUID, at: datetime, *, if_version: int | None = None) -> int:
         def attempt() -> int:
-            booking = self._if_still(booking_id, if_version)
+            booking = self._if_still(booking_id, if_version, "expires_at", at)
             if booking is None or booking.status not in ACTIVE_STATUSES - {CONFIRMED, IN_PROGRESS}:
                 return 0
             calendar = self.calendar(booking.listing_id)
@@ -181,14 +193,14 @@ class Bookings:
         return retry_on_conflict(attempt)
 
     def begin(self, booking_id: UUID, at: datetime, *, if_version: int | None = None) -> int:
-        booking = self._if_still(booking_id, if_version)
+        booking = self._if_still(booking_id, if_version, "start_at", at)
         if booking is None or booking.status != CONFIRMED:
             return 0
         booking.begin(Actor.system().id, at)
         return self.store.record(booking)
 
     def finish(self, booking_id: UUID, at: datetime, *, if_version: int | None = None) -> int:
-        booking = self._if_still(booking_id, if_version)
+        booking = self._if_still(booking_id, if_version, "end_at", at)
         if booking is None or booking.status != IN_PROGRESS:
             return 0
         booking.finish(Actor.system().id, at)
@@ -203,10 +215,12 @@ class Bookings:
         if_version: int | None = None,
     ) -> int:
         """The owner confirms the return, or the inspection window closes (system)."""
-        booking = self._if_still(booking_id, if_version)
-        if booking is None:
-            return 0
-        if actor.role == "system" and booking.status != "awaiting_return_inspection":
-            return 0
+        if actor.role == "system":
+            system_booking = self._if_still(booking_id, if_version, "inspection_ends_at", at)
+            if system_booking is None or system_booking.status != AWAITING_RETURN_INSPECTION:
+                return 0
+            booking = system_booking
+        else:
+            booking = self.get(booking_id, viewer=actor)
         booking.complete(actor.id, actor.role, at)
         return self.store.record(booking)

@@ -53,6 +53,7 @@ class Booking(Aggregate):
     @event("Placed")
     def __init__(
         self,
+        id: UUID,  # chosen by the caller, so a retried placement keeps its id
         listing_id: UUID,
         owner_id: UUID,
         renter_id: UUID,

@@ -56,13 +56,8 @@ class ListingCalendar(Aggregate):
         return datetime.fromisoformat(alloc["expires_at"]) > at
 
     def occupied_keys(self, keys: Iterable[int], buffer_slots: int) -> set[int]:
-        """The keys an allocation takes, widened by the turnover buffer on both sides, so
-        a new booking's own keys only need checking against what others occupy."""
-        out: set[int] = set()
-        for k in keys:
-            for i in range(-buffer_slots, buffer_slots + 1):
-                out.add(k + i * self.step)
-        return out
+        """The keys an allocation takes: its own plus the turnover buffer after it."""
+        return {k + i * self.step for k in keys for i in range(buffer_slots + 1)}
 
     def blocked_keys(self) -> set[int]:
         return {k for b in self.blocks.values() for k in b["keys"]}
@@ -86,9 +81,9 @@ class ListingCalendar(Aggregate):
         if quantity > self.units:
             raise UnavailableError(f"only {self.units} units exist")
         blocked = self.blocked_keys()
-        for key in keys:
-            if key in blocked:
-                raise UnavailableError("the listing is blocked for part of that period")
+        if any(key in blocked for key in keys):
+            raise UnavailableError("the listing is blocked for part of that period")
+        for key in self.occupied_keys(keys, self.buffer_slots):
             if self.used(key, at) + quantity > self.units:
                 raise UnavailableError()
 

@@ -1,0 +1,152 @@
+"""The composition root: builds every adapter from Settings and wires the use cases."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import redis
+from sqlalchemy.engine import Engine
+
+from application.bookings import Bookings
+from application.identity import Identity
+from application.listings import Listings
+from application.payment_gateway import GatewayEvent
+from application.payments import Payments
+from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
+from application.scheduler import Scheduler
+from application.store import EventStore
+from infrastructure.clock import SystemClock
+from infrastructure.eventstore import build_event_store, views_url
+from infrastructure.passwords import Argon2Hasher
+from infrastructure.ratelimit import (
+    InMemoryLoginFailures,
+    InMemoryRateLimiter,
+    RedisLoginFailures,
+    RedisRateLimiter,
+)
+from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
+from infrastructure.settings import Settings
+from infrastructure.simulated_gateway import SimulatedGateway
+from infrastructure.views_db import create_views_engine
+from projections.deadlines import ViewDeadlineSource
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    store: EventStore
+    views: Engine
+    runner: ProjectionRunner
+    identity: Identity
+    sessions: SessionStore
+    rate_limiter: RateLimiter
+    listings: Listings
+    bookings: Bookings
+    payments: Payments
+    gateway: SimulatedGateway
+    scheduler: Scheduler
+    redis: redis.Redis | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
+        """In-process workers for the embedded default: projections and deadlines."""
+        self.runner.start()
+        thread = threading.Thread(
+            target=self.scheduler.run_forever,
+            args=(self.clock, self._stop, scheduler_interval),
+            name="scheduler",
+            daemon=True,
+        )
+        thread.start()
+        self._threads.append(thread)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.runner.stop()
+        for thread in self._threads:
+            thread.join(5)
+        self.store.close()
+        self.views.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def _session_adapters(
+    settings: Settings, clock: Clock
+) -> tuple[SessionStore, RateLimiter, LoginFailureTracker, redis.Redis | None]:
+    window = timedelta(minutes=settings.login_lockout_minutes)
+    if settings.redis_url:
+        client = redis.Redis.from_url(settings.redis_url)
+        prefix = settings.redis_key_prefix
+        return (
+            RedisSessionStore(client, prefix),
+            RedisRateLimiter(client, prefix, clock),
+            RedisLoginFailures(client, prefix, settings.login_max_failures, window, window),
+            client,
+        )
+    return (
+        InMemorySessionStore(),
+        InMemoryRateLimiter(clock),
+        InMemoryLoginFailures(settings.login_max_failures, window, window),
+        None,
+    )
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None, **hasher: Any) -> Container:
+    clock = clock or SystemClock()
+    store = build_event_store(settings)
+    views = create_views_engine(views_url(settings))
+    runner = ProjectionRunner(
+        store, views, all_projections(), batch_size=settings.projection_batch_size
+    )
+    runner.setup()
+    sessions, limiter, failures, client = _session_adapters(settings, clock)
+    identity = Identity(
+        store,
+        Argon2Hasher(**hasher),
+        sessions,
+        failures,
+        session_ttl=timedelta(days=settings.session_ttl_days),
+    )
+    fees = {
+        "service_fee_bp": settings.renter_service_fee_bp,
+        "commission_bp": settings.owner_commission_bp,
+    }
+    listings = Listings(store, **fees)
+    bookings = Bookings(
+        store,
+        **fees,
+        hold_minutes=settings.payment_hold_minutes,
+        request_hours=settings.request_expiry_hours,
+    )
+    gateway = SimulatedGateway(views)
+    payments = Payments(bookings, gateway)
+
+    def on_gateway_event(event: GatewayEvent) -> None:
+        payments.handle(event, clock.now())
+
+    gateway.subscribe(on_gateway_event)
+    scheduler = Scheduler(bookings, ViewDeadlineSource(views, runner.tables("deadlines")))
+    return Container(
+        settings=settings,
+        clock=clock,
+        store=store,
+        views=views,
+        runner=runner,
+        identity=identity,
+        sessions=sessions,
+        rate_limiter=limiter,
+        listings=listings,
+        bookings=bookings,
+        payments=payments,
+        gateway=gateway,
+        scheduler=scheduler,
+        redis=client,
+    )

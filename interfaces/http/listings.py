@@ -1,0 +1,7 @@
+"""listings endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

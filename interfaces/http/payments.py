@@ -1,0 +1,7 @@
+"""payments endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

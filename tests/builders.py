@@ -1,0 +1,93 @@
+"""Test data builders: valid listing specs per category and a ready application."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from application.bookings import Bookings
+from application.context import Actor
+from application.listings import Listings
+from application.store import EventStore
+
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+CATEGORY_DATA: dict[str, dict[str, Any]] = {
+    "stay": {"property_type": "apartment", "bedrooms": 2, "beds": 3, "bathrooms": 1.5},
+    "vehicle": {
+        "make": "Renault",
+        "model": "Zoe",
+        "year": 2022,
+        "seats": 5,
+        "transmission": "automatic",
+        "fuel": "electric",
+    },
+    "equipment": {"brand": "Makita", "condition": "good"},
+    "space": {"area_m2": 42.5, "kind": "meeting_room"},
+    "court": {"sport": "padel", "surface": "artificial_grass", "indoor": True},
+    "other": {},
+}
+
+
+def listing_spec(**overrides: Any) -> dict[str, Any]:
+    category = overrides.pop("category", "stay")
+    unit = overrides.pop("booking_unit", "hour" if category == "court" else "night")
+    spec: dict[str, Any] = {
+        "title": f"A fine {category}",
+        "description": "Light, quiet and close to everything.",
+        "category": category,
+        "category_data": CATEGORY_DATA[category],
+        "location": {
+            "address": "Rua Augusta 1",
+            "city": "Lisbon",
+            "country": "PT",
+            "lat": 38.7101,
+            "lng": -9.1366,
+            "timezone": "Europe/Lisbon",
+        },
+        "booking_unit": unit,
+        "pricing": {"base": {"amount": 10_000, "currency": "EUR"}},
+        "quantity": 1,
+        "capacity": 4,
+        "amenities": ["wifi", "kitchen"],
+        "booking_mode": "instant",
+        "min_duration": 1,
+        "cancellation_policy": "moderate",
+    }
+    spec.update(overrides)
+    return spec
+
+
+def memory_store() -> EventStore:
+    return EventStore(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+@dataclass
+class World:
+    store: EventStore
+    listings: Listings
+    bookings: Bookings
+    owner: Actor
+    renter: Actor
+    admin: Actor
+
+    def active_listing(self, **overrides: Any) -> uuid.UUID:
+        listing_id, _ = self.listings.create(self.owner, listing_spec(**overrides), NOW)
+        self.listings.submit(self.owner, listing_id, NOW)
+        self.listings.approve(self.admin, listing_id, NOW)
+        return listing_id
+
+
+def make_world(store: EventStore | None = None) -> World:
+    store = store or memory_store()
+    fees = {"service_fee_bp": 1200, "commission_bp": 300}
+    return World(
+        store=store,
+        listings=Listings(store, **fees),
+        bookings=Bookings(store, **fees),
+        owner=Actor(uuid.uuid4(), "user"),
+        renter=Actor(uuid.uuid4(), "user"),
+        admin=Actor(uuid.uuid4(), "admin"),
+    )
