@@ -1,0 +1,180 @@
+"""The bookings view: one row per booking, listed by renter and by owner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+)
+
+from domain import booking as b
+from domain.booking import Booking as _Booking
+from domain.errors import RuleViolation
+from projections.base import Projection, upsert
+from projections.listings import load_rows, newest_first_page, parse_instant, rfc3339
+
+# @event classes are made at runtime, where mypy cannot see them.
+Booking: Any = _Booking
+
+# The status each transition leads to (Placed carries its own).
+STATUS_AFTER: dict[type, str] = {
+    Booking.Approved: b.PENDING_PAYMENT,
+    Booking.Declined: b.CANCELLED,
+    Booking.Expired: b.CANCELLED,
+    Booking.PaymentFailed: b.CANCELLED,
+    Booking.Confirmed: b.CONFIRMED,
+    Booking.Started: b.IN_PROGRESS,
+    Booking.Ended: b.AWAITING_RETURN_INSPECTION,
+    Booking.Completed: b.COMPLETED,
+    Booking.Settled: b.SETTLED,
+    Booking.Cancelled: b.CANCELLED,
+    Booking.Refunded: b.REFUNDED,
+    Booking.DisputeOpened: b.DISPUTED,
+    Booking.DisputeResolved: b.COMPLETED,
+}
+EVENTS = (Booking.Placed, Booking.PaymentRequested, *STATUS_AFTER)
+TOPICS = tuple(get_topic(cls) for cls in EVENTS)
+
+
+class BookingsView(Projection):
+    name = "bookings"
+    topics = TOPICS
+    version = 1
+
+    def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
+        name = f"bookings{suffix}"
+        table = Table(
+            name,
+            metadata,
+            Column("id", Uuid, primary_key=True),
+            Column("version", Integer, nullable=False),
+            Column("listing_id", Uuid, nullable=False, index=True),
+            Column("owner_id", Uuid, nullable=False),
+            Column("renter_id", Uuid, nullable=False),
+            Column("status", String(40), nullable=False),
+            Column("unit", String(10), nullable=False),
+            Column("start", String(40), nullable=False),
+            Column("end", String(40), nullable=False),
+            Column("quantity", Integer, nullable=False),
+            Column("guests", Integer, nullable=False),
+            Column("total_amount", BigInteger, nullable=False),
+            Column("currency", String(3), nullable=False),
+            Column("expires_at", DateTime(timezone=True)),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+            Column("updated_at", DateTime(timezone=True), nullable=False),
+        )
+        # The two list orders: a user's bookings as renter / as owner, newest first.
+        Index(None, table.c.renter_id, table.c.created_at, table.c.id)
+        Index(None, table.c.owner_id, table.c.created_at, table.c.id)
+        return {"bookings": table}
+
+    def process(
+        self, conn: Connection, tables: dict[str, Table], event: object, position: int
+    ) -> None:
+        self.process_page(conn, tables, [(event, position)])
+
+    def process_page(
+        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
+    ) -> None:
+        table = tables["bookings"]
+        ours = [e for e, _ in events if isinstance(e, EVENTS)]
+        touched = {e.originator_id for e in ours if not isinstance(e, Booking.Placed)}
+        rows = load_rows(conn, table, touched)
+        changed: dict[UUID, dict[str, Any]] = {}
+        for event in ours:
+            row = apply(rows.get(event.originator_id), event)
+            if row is not None:
+                rows[event.originator_id] = changed[event.originator_id] = row
+        upsert(conn, table, changed.values(), newer="version")
+
+
+def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
+    """The booking's row after `event`; None when the event is already in (a replay)."""
+    version, at = event.originator_version, parse_instant(event.at)
+    if isinstance(event, Booking.Placed):
+        if row is not None:
+            return None
+        return {
+            "id": event.originator_id,
+            "version": version,
+            "listing_id": event.listing_id,
+            "owner_id": event.owner_id,
+            "renter_id": event.renter_id,
+            "status": event.status,
+            "unit": event.unit,
+            "start": event.start,
+            "end": event.end,
+            "quantity": event.quantity,
+            "guests": event.guests,
+            "total_amount": event.quote["total"],
+            "currency": event.quote["currency"],
+            "expires_at": parse_instant(event.expires_at),
+            "created_at": at,
+            "updated_at": at,
+        }
+    if row is None or row["version"] >= version:
+        return None
+    row = {**row, "version": version, "updated_at": at}
+    if isinstance(event, Booking.Approved):
+        row["expires_at"] = parse_instant(event.expires_at)
+    if isinstance(event, Booking.Confirmed):
+        row["expires_at"] = None
+    if type(event) in STATUS_AFTER:
+        row["status"] = STATUS_AFTER[type(event)]
+    return row
+
+
+# -- queries -------------------------------------------------------------------------------
+
+
+def booking_public(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "version": row["version"],
+        "listing_id": str(row["listing_id"]),
+        "owner_id": str(row["owner_id"]),
+        "renter_id": str(row["renter_id"]),
+        "status": row["status"],
+        "unit": row["unit"],
+        "start": row["start"],
+        "end": row["end"],
+        "quantity": row["quantity"],
+        "guests": row["guests"],
+        "total": {"amount": row["total_amount"], "currency": row["currency"]},
+        "expires_at": rfc3339(row["expires_at"]),
+        "created_at": rfc3339(row["created_at"]),
+        "updated_at": rfc3339(row["updated_at"]),
+    }
+
+
+def list_bookings(
+    conn: Connection,
+    tables: Any,
+    user_id: UUID,
+    role: str = "renter",
+    status: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A user's bookings as renter or as owner, newest first, optionally of one status."""
+    table = tables["bookings"]
+    if role not in ("renter", "owner"):
+        raise RuleViolation("bad_role", "role is renter or owner")
+    where = [table.c[f"{role}_id"] == user_id]
+    if status is not None:
+        where.append(table.c.status == status)
+    rows, next_cursor = newest_first_page(conn, table, where, limit, cursor)
+    return [booking_public(r) for r in rows], next_cursor

@@ -1,0 +1,14 @@
+"""Every read model the projection workers run, in one list."""
+
+from __future__ import annotations
+
+from projections.audit import AuditView
+from projections.availability import AvailabilityView
+from projections.base import Projection
+from projections.bookings import BookingsView
+from projections.deadlines import DeadlinesView
+from projections.listings import ListingsView
+
+
+def all_projections() -> list[Projection]:
+    return [ListingsView(), BookingsView(), AvailabilityView(), DeadlinesView(), AuditView()]
