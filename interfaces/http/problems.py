@@ -1,0 +1,220 @@
+"""RFC 9457 problem details for every error, and the request-id boundary around the app.
+
+Domain errors map to HTTP here and only here: routers raise (or let through) `DomainError`s
+and `ProblemError`s and never build error responses themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    DomainError,
+    LockedError,
+    NotFoundError,
+    PermissionDenied,
+    RuleViolation,
+)
+from domain.user import AccountLockedError
+
+log = logging.getLogger("rentbook.http")
+
+PROBLEM_TYPE = "https://rentbook.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+REQUEST_ID_HEADER = "X-Request-Id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+_STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
+    (AuthenticationError, 401),
+    (PermissionDenied, 403),
+    (NotFoundError, 404),
+    (LockedError, 423),
+    (ConflictError, 409),
+    (RuleViolation, 422),
+)
+
+
+class ProblemError(Exception):
+    """An HTTP-level refusal (429, 412, 503, ...) raised from dependencies and helpers."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_body(
+    status: int, code: str, detail: str, *, instance: str | None = None, **extra: Any
+) -> bytes:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return json.dumps(body, default=str, separators=(",", ":")).encode()
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    request: Request | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    if request is not None:
+        extra.setdefault("request_id", getattr(request.state, "request_id", None))
+    instance = request.url.path if request is not None else None
+    return Response(
+        problem_body(status, code, detail, instance=instance, **extra),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, ConflictError) and error.code == "version_mismatch":
+        return 412
+    for family, status in _STATUS_BY_FAMILY:
+        if isinstance(error, family):
+            return status
+    return 400
+
+
+# -- handlers ------------------------------------------------------------------------------
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    status = status_of(exc)
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, AccountLockedError):
+        extra["locked_until"] = exc.until.isoformat()
+        now = request.app.state.container.clock.now()
+        headers["Retry-After"] = str(max(1, math.ceil((exc.until - now).total_seconds())))
+    return problem_response(status, exc.code, exc.detail, request=request, headers=headers, **extra)
+
+
+async def _problem_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        exc.status, exc.code, exc.detail, request=request, headers=exc.headers, **exc.extra
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", "invalid"))}
+        for err in exc.errors()
+    ]
+    return problem_response(
+        422, "validation_failed", "the request is not valid", request=request, errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, _title(exc.status_code).lower().replace(" ", "_").replace("-", "_")
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
+    return problem_response(
+        exc.status_code, code, detail, request=request, headers=exc.headers or {}
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+# -- the outermost boundary ------------------------------------------------------------------
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (`X-Request-Id` in, or a new uuid4) echoed on the response,
+    and turns any exception that escaped the app into a logged 500 problem carrying it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Request(scope).headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.lower().encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = Response(
+                problem_body(
+                    500,
+                    "internal_error",
+                    "an unexpected error occurred; it has been logged",
+                    instance=scope.get("path"),
+                    request_id=request_id,
+                ),
+                status_code=500,
+                media_type=MEDIA_TYPE,
+            )
+            await response(scope, receive, send_with_id)
