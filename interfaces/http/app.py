@@ -1,0 +1,66 @@
+"""Assembles the HTTP app: routers, problem handlers and middleware. Endpoints live with
+their feature; this module only wires them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from infrastructure.bootstrap import Container, build_container
+from infrastructure.settings import Settings, get_settings
+from interfaces.http import admin, bookings, health, idempotency, identity, listings, payments
+from interfaces.http.health import MetricsMiddleware
+from interfaces.http.idempotency import IdempotencyMiddleware
+from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    container: Container | None = None,
+    settings: Settings | None = None,
+    *,
+    rate_limits: Mapping[str, tuple[int, int] | None] | None = None,
+    min_position_timeout: float = 5.0,
+) -> FastAPI:
+    """The API. Without `container`, the lifespan builds one from `settings` (default: the
+    environment), starts in-process workers when configured, and closes it at shutdown; a
+    given container belongs to the caller, who starts and closes it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = container is None
+        built = container or build_container(settings or get_settings())
+        app.state.container = built
+        idempotency.create_table(built.views)
+        if own and built.settings.workers_in_process:
+            built.start_workers()
+        try:
+            yield
+        finally:
+            if own:
+                built.close()
+
+    app = FastAPI(
+        title="Rentbook",
+        version="1",
+        summary="Event-sourced rental marketplace: listings, calendars, bookings, payments.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    if container is not None:  # usable before (or without) the lifespan running
+        app.state.container = container
+    app.state.rate_limits = dict(rate_limits or {})
+    app.state.min_position_timeout = min_position_timeout
+    install_problem_handlers(app)
+    for module in (identity, admin, health, listings, bookings, payments):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(health.router, include_in_schema=False)  # /health for probes
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # added last: outermost
+    return app
