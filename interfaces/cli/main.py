@@ -1,0 +1,129 @@
+"""The `rentbook` command: serve the API, run workers, manage users, seed demo data."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from application.demo import DEMO_PASSWORD, seed_demo
+from infrastructure.bootstrap import Container, build_container
+from infrastructure.settings import get_settings
+
+app = typer.Typer(help="Rentbook: an event-sourced rental marketplace engine.", no_args_is_help=True)
+users = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(users, name="users")
+console = Console(stderr=True)
+
+
+def _container() -> Container:
+    return build_container(get_settings())
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: bool = typer.Option(
+        None, "--workers/--no-workers", help="Run projections and the scheduler in-process."
+    ),
+    seed: bool = typer.Option(True, help="Seed demo data when the event store is empty."),
+    demo_listings: int = typer.Option(30, help="How many demo listings to seed."),
+) -> None:
+    """Runs the HTTP API (and, on the embedded default, its workers in-process)."""
+    settings = get_settings()
+    if workers is not None:
+        settings.workers_in_process = workers
+    container = build_container(settings)
+    if seed and container.store.current_position() == 0:
+        summary = seed_demo(
+            container.identity,
+            container.listings,
+            container.bookings,
+            count=demo_listings,
+            at=container.clock.now(),
+        )
+        console.print(
+            f"Seeded {summary.listings} listings and {summary.bookings} bookings; "
+            f"admin {summary.admin_email} / {DEMO_PASSWORD}"
+        )
+    from interfaces.http.app import create_app
+
+    uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+
+
+@app.command()
+def project() -> None:
+    """Runs the projection workers (catch up, then follow) until interrupted."""
+    container = _container()
+    container.runner.start()
+    console.print("projections running; Ctrl-C to stop")
+    _wait_forever(container)
+
+
+@app.command()
+def scheduler(interval: float = typer.Option(2.0, help="Seconds between deadline scans.")) -> None:
+    """Issues due deadline commands (expiry, start, end, inspection) idempotently."""
+    container = _container()
+    stop = threading.Event()
+    console.print("scheduler running; Ctrl-C to stop")
+    try:
+        container.scheduler.run_forever(container.clock, stop, interval)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        container.close()
+
+
+@app.command("demo-data")
+def demo_data(listings: int = typer.Option(30, help="How many listings to create.")) -> None:
+    """Creates demo users, listings of every category in real cities, and bookings."""
+    container = _container()
+    try:
+        summary = seed_demo(
+            container.identity,
+            container.listings,
+            container.bookings,
+            count=listings,
+            at=container.clock.now(),
+        )
+        console.print(f"{summary}")
+    finally:
+        container.close()
+
+
+@users.command("create-admin")
+def create_admin(
+    email: str,
+    name: str = typer.Option("Admin", help="Display name."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password."),
+) -> None:
+    """Creates an admin, or promotes an existing user to admin."""
+    if not password_stdin:
+        console.print("pass --password-stdin and the password on standard input")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\n")
+    container = _container()
+    try:
+        user_id, _, created = container.identity.create_admin(
+            email, password, name, at=container.clock.now()
+        )
+        console.print(f"{'created' if created else 'promoted'} admin {user_id}")
+    finally:
+        container.close()
+
+
+def _wait_forever(container: Container) -> None:
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.close()
+
+
+if __name__ == "__main__":
+    app()

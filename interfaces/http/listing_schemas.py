@@ -1,0 +1,93 @@
+"""Listing request and response schemas (separate from the domain's events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from domain.listing import Listing
+from domain.listing_spec import ListingSpec
+from interfaces.http.schemas_common import MoneyPublic, SafeStr, Schema
+
+
+class ListingCreate(ListingSpec):
+    """A new listing; it starts in `draft`. `category_data` is validated per category."""
+
+
+# Every field optional: a PATCH sends only what changes; the merged whole is validated.
+ListingUpdate: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "ListingUpdate",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (Optional[field.annotation], None)  # noqa: UP045 - runtime type construction
+        for name, field in ListingSpec.model_fields.items()
+    },
+)
+
+
+class ListingPublic(BaseModel):
+    id: UUID
+    owner_id: UUID
+    status: str
+    status_reason: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    price_overrides: dict[str, int]
+    listing: dict[str, Any] = Field(description="The listing's content, as in ListingCreate.")
+
+    @classmethod
+    def of(cls, listing: Listing) -> ListingPublic:
+        return cls(
+            id=listing.id,
+            owner_id=listing.owner_id,
+            status=listing.status,
+            status_reason=listing.status_reason,
+            version=listing.version,
+            created_at=listing.created_at,
+            updated_at=listing.updated_at,
+            price_overrides=dict(sorted(listing.price_overrides.items())),
+            listing=listing.spec,
+        )
+
+
+class ReasonIn(Schema):
+    reason: SafeStr = Field(min_length=1, max_length=2000)
+
+
+class BlockCreate(Schema):
+    start: SafeStr = Field(description="YYYY-MM-DD (night/day) or RFC 3339 (hour)")
+    end: SafeStr = Field(description="Exclusive end, same format as start")
+    reason: SafeStr = Field(default="", max_length=500)
+
+
+class BlockPublic(BaseModel):
+    id: UUID
+    listing_id: UUID
+    start: str
+    end: str
+    reason: str
+
+
+class PriceIn(Schema):
+    amount: int = Field(ge=0, le=10**13, description="Minor units in the listing's currency")
+
+
+class QuoteRequest(Schema):
+    start: SafeStr
+    end: SafeStr
+    quantity: int = Field(default=1, ge=1, le=10_000)
+    guests: int = Field(default=1, ge=1, le=10_000)
+
+
+class CalendarDay(BaseModel):
+    date: str | None = None
+    start: str | None = None
+    available_units: int
+    held: int
+    reserved: int
+    blocked: bool
+    price: MoneyPublic
