@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Creates .venv and installs Rentbook (with dev tools when given "dev"). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.rentbook-installed-$1
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  if [ "$1" = dev ]; then
+    .venv/bin/python -m pip install --quiet -e ".[dev]"
+  else
+    .venv/bin/python -m pip install --quiet -e .
+  fi
+  touch "$stamp"
+fi
