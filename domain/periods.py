@@ -157,11 +157,16 @@ def day_slot_keys(day: date, tz: str) -> list[int]:
     zone = _zone(tz)
     day = _plain_date(day, "day")
     key = _epoch(datetime.combine(day, time(0), tzinfo=zone))  # first instant of the local day
+    # The day is over once the next one has begun for the last time: a fall-back can take the
+    # wall clock back into the previous date (Newfoundland's at 00:01, Antarctica/Casey's 3 h).
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    end = max(_epoch(next_midnight), _epoch(next_midnight.replace(fold=1)))
     if not _is_aligned(key, zone):
         key = _next_aligned_after(key, zone)
     keys: list[int] = []
-    while _local(key, zone).date() == day:
-        keys.append(key)
+    while key < end:
+        if _local(key, zone).date() == day:
+            keys.append(key)
         key = _next_slot(key, zone)
     return keys
 
