@@ -87,6 +87,15 @@ def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+def route_template(scope: Scope) -> str:
+    """`/api/v1/bookings/{booking_id}` for a matched request: its path with each path
+    parameter's segment named instead of valued, so labels stay few."""
+    if scope.get("route") is None:
+        return "unmatched"
+    names = {str(v): "{" + k + "}" for k, v in scope.get("path_params", {}).items()}
+    return "/".join(names.get(segment, segment) for segment in scope["path"].split("/"))
+
+
 class MetricsMiddleware:
     """Counts requests and times them by route template (never the raw path)."""
 
@@ -109,7 +118,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = route_template(scope)
             method = scope.get("method", "")
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import redis
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -33,6 +36,14 @@ from domain.errors import (
 from domain.user import AccountLockedError
 
 log = logging.getLogger("rentbook.http")
+
+# Databases or Redis down or saturated: the client should retry, not report a bug.
+_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    psycopg.OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
 
 PROBLEM_TYPE = "https://rentbook.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -202,19 +213,22 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+        except Exception as exc:
             if started:
                 raise
-            response = Response(
-                problem_body(
-                    500,
-                    "internal_error",
-                    "an unexpected error occurred; it has been logged",
-                    instance=scope.get("path"),
-                    request_id=request_id,
-                ),
-                status_code=500,
-                media_type=MEDIA_TYPE,
-            )
-            await response(scope, receive, send_with_id)
+            await _last_resort(exc, scope, request_id)(scope, receive, send_with_id)
+
+
+def _last_resort(exc: Exception, scope: Scope, request_id: str) -> Response:
+    """503 when a database or Redis is down or saturated (retry), else a logged 500."""
+    method, path = scope.get("method"), scope.get("path")
+    if isinstance(exc, _UNAVAILABLE):
+        log.warning("%s %s: a backing service is unavailable: %s", method, path, exc)
+        status, code, detail = 503, "service_unavailable", "a service is unavailable; retry"
+        headers = {"Retry-After": "1"}
+    else:
+        log.exception("unhandled error in %s %s", method, path)
+        status, code, detail = 500, "internal_error", "an unexpected error; it has been logged"
+        headers = {}
+    body = problem_body(status, code, detail, instance=path, request_id=request_id)
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)

@@ -1,0 +1,409 @@
+"""Cross-cutting HTTP behaviour: problems, auth, idempotency, positions, limits, operations."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy.exc
+from fastapi import Response
+
+from interfaces.http.positions import set_position
+from tests.http.conftest import API, PASSWORD, Api
+
+COUNT = f"{API}/test/count"
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+class Counter:
+    """A test-only command route: counts executions, optionally slowly or blocked."""
+
+    def __init__(self, api: Api, delay: float = 0.0) -> None:
+        self.calls = 0
+        self.delay = delay
+        self.gate: threading.Event | None = None
+        self._lock = threading.Lock()
+        api.app.add_api_route(COUNT, self.endpoint, methods=["POST"], status_code=201)
+
+    def endpoint(self, body: dict[str, Any], response: Response) -> dict[str, Any]:
+        with self._lock:
+            self.calls += 1
+            n = self.calls
+        if self.gate is not None:
+            self.gate.wait(5)
+        time.sleep(self.delay)
+        set_position(response, 1000 + n)
+        response.headers["Location"] = f"/things/{n}"
+        response.headers["ETag"] = f'"{n}"'
+        return {"call": n, "echo": body}
+
+
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    assert body["type"].startswith("https://rentbook.dev/problems/")
+    if code is not None:
+        assert body["code"] == code
+    return body
+
+
+# -- problems for bad input ----------------------------------------------------------------
+
+
+def test_malformed_json_is_a_422_problem(api: Api) -> None:
+    r = api.client.post(
+        f"{API}/auth/register",
+        content=b'{"email": "a@b.c", "password":',
+        headers={"Content-Type": "application/json"},
+    )
+    body = assert_problem(r, 422, "validation_failed")
+    assert body["errors"] and {"loc", "msg"} <= body["errors"][0].keys()
+
+
+def test_wrong_types_name_the_field(api: Api) -> None:
+    r = api.client.post(
+        f"{API}/auth/register", json={"email": "a@example.com", "password": 123, "name": ["x"]}
+    )
+    body = assert_problem(r, 422)
+    locs = {tuple(e["loc"]) for e in body["errors"]}
+    assert ("body", "password") in locs and ("body", "name") in locs
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{API}/auth/sessions?limit=0",
+        f"{API}/auth/sessions?limit=101",
+        f"{API}/auth/sessions?limit=100000000000000000000000000000000",
+        f"{API}/auth/sessions?limit=abc",
+        f"{API}/auth/sessions?cursor=%%%not-base64",
+        f"{API}/auth/sessions?cursor=WzFd",  # base64 of a list: not ours
+    ],
+)
+def test_bad_query_parameters_are_422(api: Api, path: str) -> None:
+    alice = api.new_user()
+    assert_problem(api.client.get(path, headers=alice.headers), 422)
+
+
+def test_bad_uuid_in_path_is_422_and_never_500(api: Api) -> None:
+    alice = api.new_user()
+    r = api.client.delete(f"{API}/auth/sessions/not-a-uuid", headers=alice.headers)
+    body = assert_problem(r, 422)
+    assert body["errors"][0]["loc"] == ["path", "session_id"]
+
+
+def test_deeply_nested_json_is_a_client_error(api: Api) -> None:
+    r = api.client.post(
+        f"{API}/auth/register",
+        content=b"[" * 100_000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert 400 <= r.status_code < 500
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_unknown_route_and_wrong_method_are_problems(api: Api) -> None:
+    assert_problem(api.client.get(f"{API}/nowhere"), 404, "not_found")
+    r = api.client.put(f"{API}/auth/login", json={})
+    assert_problem(r, 405, "method_not_allowed")
+    assert "POST" in r.headers["allow"]
+
+
+def test_unexpected_errors_are_a_logged_500_problem_with_the_request_id(api: Api) -> None:
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    api.app.add_api_route(f"{API}/test/explode", explode, methods=["GET"])
+    r = api.client.get(f"{API}/test/explode", headers={"X-Request-Id": "req-123"})
+    body = assert_problem(r, 500, "internal_error")
+    assert body["request_id"] == "req-123" == r.headers["X-Request-Id"]
+    assert "boom" not in r.text
+
+
+def test_an_unreachable_database_is_a_503_problem_to_retry(api: Api) -> None:
+    def unreachable() -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionError("refused"))
+
+    api.app.add_api_route(f"{API}/test/db-down", unreachable, methods=["GET"])
+    r = api.client.get(f"{API}/test/db-down")
+    assert_problem(r, 503, "service_unavailable")
+    assert r.headers["Retry-After"] == "1"
+
+
+def test_request_ids_are_echoed_or_made_up(api: Api) -> None:
+    assert api.client.get("/health", headers={"X-Request-Id": "abc-1"}).headers["X-Request-Id"] == (
+        "abc-1"
+    )
+    made_up = api.client.get("/health", headers={"X-Request-Id": "bad id\twith space"})
+    assert len(made_up.headers["X-Request-Id"]) == 36
+
+
+# -- auth: 401 / 403 / 404 and cookies -----------------------------------------------------
+
+
+def test_401_without_session_403_without_role_404_for_others_things(api: Api) -> None:
+    alice, bob = api.new_user(), api.new_user()
+    assert_problem(api.client.get(f"{API}/admin/projections"), 401, "not_authenticated")
+    assert_problem(
+        api.client.get(f"{API}/admin/projections", headers=alice.headers), 403, "admin_required"
+    )
+    bobs_session = api.client.get(f"{API}/auth/sessions", headers=bob.headers).json()["data"][0]
+    r = api.client.delete(f"{API}/auth/sessions/{bobs_session['id']}", headers=alice.headers)
+    assert_problem(r, 404, "session_not_found")
+
+
+def test_cookie_sessions_need_the_csrf_header_on_unsafe_methods(api: Api) -> None:
+    user = api.register()
+    login = api.client.post(
+        f"{API}/auth/login", json={"email": user["email"], "password": PASSWORD}
+    )
+    csrf = login.json()["csrf_token"]
+    try:
+        assert api.client.get(f"{API}/users/me").status_code == 200  # cookie only
+        r = api.client.patch(f"{API}/users/me", json={"name": "Via Cookie"})
+        assert_problem(r, 403, "csrf_failed")
+        r = api.client.patch(
+            f"{API}/users/me", json={"name": "Via Cookie"}, headers={"X-CSRF-Token": "wrong"}
+        )
+        assert_problem(r, 403, "csrf_failed")
+        r = api.client.patch(
+            f"{API}/users/me", json={"name": "Via Cookie"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert r.status_code == 200
+        assert_problem(api.client.post(f"{API}/auth/logout"), 403, "csrf_failed")
+        r = api.client.post(f"{API}/auth/logout", headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 204
+        assert "rentbook_session=" in r.headers["set-cookie"]  # cleared
+        assert api.client.get(f"{API}/users/me").status_code == 401
+    finally:
+        api.client.cookies.clear()
+
+
+def test_bearer_tokens_need_no_csrf_header(api: Api) -> None:
+    alice = api.new_user()
+    r = api.client.patch(f"{API}/users/me", json={"name": "Bearer"}, headers=alice.headers)
+    assert r.status_code == 200
+
+
+# -- idempotency ---------------------------------------------------------------------------
+
+
+def test_same_key_and_body_replays_the_first_response_byte_for_byte(api: Api) -> None:
+    counter = Counter(api)
+    alice = api.new_user()
+    headers = {**alice.headers, "Idempotency-Key": "key-1"}
+    first = api.client.post(COUNT, json={"a": 1, "b": [1, 2]}, headers=headers)
+    again = api.client.post(COUNT, content=b'{"b":[1,2],  "a":1}', headers=headers)
+    assert counter.calls == 1
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    for name in ("X-Rentbook-Position", "Location", "ETag", "Content-Type"):
+        assert again.headers[name] == first.headers[name]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+
+
+def test_same_key_with_a_different_body_is_422(api: Api) -> None:
+    counter = Counter(api)
+    alice = api.new_user()
+    headers = {**alice.headers, "Idempotency-Key": "key-2"}
+    assert api.client.post(COUNT, json={"a": 1}, headers=headers).status_code == 201
+    r = api.client.post(COUNT, json={"a": 2}, headers=headers)
+    assert_problem(r, 422, "idempotency_key_reused")
+    assert counter.calls == 1
+
+
+def test_keys_are_per_user_and_bounded(api: Api) -> None:
+    counter = Counter(api)
+    alice, bob = api.new_user(), api.new_user()
+    for who in (alice, bob):
+        r = api.client.post(COUNT, json={}, headers={**who.headers, "Idempotency-Key": "shared"})
+        assert r.status_code == 201
+    assert counter.calls == 2
+    too_long = {**alice.headers, "Idempotency-Key": "k" * 256}
+    assert_problem(api.client.post(COUNT, json={}, headers=too_long), 422)
+    longest = {**alice.headers, "Idempotency-Key": "k" * 255}
+    assert api.client.post(COUNT, json={}, headers=longest).status_code == 201
+    assert api.client.post(COUNT, json={}, headers=alice.headers).status_code == 201
+    assert api.client.post(COUNT, json={}, headers=alice.headers).status_code == 201
+    assert counter.calls == 5  # no key: no de-duplication
+
+
+def test_a_request_still_in_flight_makes_the_second_409(api: Api) -> None:
+    counter = Counter(api)
+    counter.gate = threading.Event()
+    alice = api.new_user()
+    headers = {**alice.headers, "Idempotency-Key": "slow"}
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(api.client.post, COUNT, json={}, headers=headers)
+        deadline = time.monotonic() + 5
+        while counter.calls == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        r = api.client.post(COUNT, json={}, headers=headers)
+        assert_problem(r, 409, "idempotency_key_in_flight")
+        counter.gate.set()
+        assert first.result().status_code == 201
+    assert api.client.post(COUNT, json={}, headers=headers).headers["Idempotent-Replayed"]
+    assert counter.calls == 1
+
+
+def test_failed_responses_are_not_kept_and_old_keys_expire(api: Api) -> None:
+    counter = Counter(api)
+    headers = {"Idempotency-Key": "anon"}
+    assert api.client.post(COUNT, json={}, headers=headers).status_code == 201
+    api.clock.advance(hours=25)
+    assert api.client.post(COUNT, json={"new": True}, headers=headers).status_code == 201
+    assert counter.calls == 2
+    unauthorised = {"Authorization": "Bearer nope", "Idempotency-Key": "k401"}
+    assert api.client.get(f"{API}/users/me", headers=unauthorised).status_code == 401
+    r = api.client.post(f"{API}/auth/logout", headers=unauthorised)
+    assert r.status_code == 401 and "Idempotent-Replayed" not in r.headers
+    r = api.client.post(f"{API}/auth/logout", headers=unauthorised)
+    assert "Idempotent-Replayed" not in r.headers
+
+
+def test_replayed_sign_up_answers_the_same_201_not_409(api: Api) -> None:
+    body = {"email": "idem@example.com", "password": PASSWORD, "name": "Idem"}
+    headers = {"Idempotency-Key": "signup-1"}
+    first = api.client.post(f"{API}/auth/register", json=body, headers=headers)
+    again = api.client.post(f"{API}/auth/register", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content
+    assert again.headers["X-Rentbook-Position"] == first.headers["X-Rentbook-Position"]
+    assert api.client.post(f"{API}/auth/register", json=body).status_code == 409
+
+
+def _parallel(api: Api, n: int, call: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    barrier = threading.Barrier(n)
+
+    def go() -> httpx.Response:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: go(), range(n)))
+
+
+def _twenty_requests_one_execution(api: Api) -> None:
+    counter = Counter(api, delay=0.3)
+    alice = api.new_user()
+    headers = {**alice.headers, "Idempotency-Key": "parallel"}
+    responses = _parallel(api, 20, lambda: api.client.post(COUNT, json={"x": 1}, headers=headers))
+    assert counter.calls == 1
+    # 503: the shared test database may refuse connections under load; never a 500.
+    assert {r.status_code for r in responses} <= {201, 409, 503}
+    winners = [r for r in responses if r.status_code == 201]
+    assert winners and len({r.content for r in winners}) == 1
+
+
+def test_twenty_parallel_requests_with_one_key_execute_once(api: Api) -> None:
+    _twenty_requests_one_execution(api)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_twenty_parallel_requests_with_one_key_execute_once_on_postgres(pg_api: Api) -> None:
+    _twenty_requests_one_execution(pg_api)
+
+
+# -- read your writes, ETags and rate limits -----------------------------------------------
+
+
+def test_min_position_waits_for_the_views_then_answers(api: Api) -> None:
+    admin = api.admin()
+    api.container.runner.stop()
+    user = api.register()
+    r = api.client.post(
+        f"{API}/auth/register",
+        json={"email": "late@example.com", "password": PASSWORD, "name": "Late"},
+    )
+    position = r.headers["X-Rentbook-Position"]
+    threading.Timer(0.3, api.container.runner.start).start()
+    r = api.client.get(
+        f"{API}/admin/audit",
+        params={"actor": "00000000-0000-0000-0000-000000000000", "limit": 100},
+        headers={**admin.headers, "X-Rentbook-Min-Position": position},
+    )
+    assert r.status_code == 200
+    streams = {row["stream_id"] for row in r.json()["data"]}
+    assert user["id"] in streams and r.json()["data"][-1]["position"] == int(position)
+
+
+def test_min_position_answers_503_with_retry_after_when_views_lag(api: Api) -> None:
+    admin = api.admin()
+    api.app.state.min_position_timeout = 0.2
+    r = api.client.get(
+        f"{API}/admin/audit", headers={**admin.headers, "X-Rentbook-Min-Position": "999999"}
+    )
+    assert_problem(r, 503, "views_behind")
+    assert r.headers["Retry-After"] == "1"
+    bad = {**admin.headers, "X-Rentbook-Min-Position": "-1"}
+    assert_problem(api.client.get(f"{API}/admin/audit", headers=bad), 422)
+    huge = {**admin.headers, "X-Rentbook-Min-Position": "9" * 40}
+    assert_problem(api.client.get(f"{API}/admin/audit", headers=huge), 422)
+
+
+def test_auth_endpoints_are_rate_limited_with_429_and_retry_after(api: Api) -> None:
+    api.app.state.rate_limits = {"auth.register": (2, 60), "auth.login": (3, 60)}
+    bodies = [{"email": f"rl{i}@example.com", "password": PASSWORD, "name": "R"} for i in range(3)]
+    codes = [api.client.post(f"{API}/auth/register", json=b).status_code for b in bodies]
+    assert codes == [201, 201, 429]
+    r = api.client.post(f"{API}/auth/register", json=bodies[2])
+    body = assert_problem(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1 and body["retry_after"] >= 1
+    login = {"email": "rl0@example.com", "password": PASSWORD}
+    codes = [api.client.post(f"{API}/auth/login", json=login).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+# -- operations ----------------------------------------------------------------------------
+
+
+def test_health_readiness_metrics_and_openapi(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert api.client.get("/health").json() == {"status": "ok"}
+    assert api.client.get(f"{API}/health").status_code == 200
+    ready = api.client.get(f"{API}/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ok"
+    assert {"event_store", "views", "projections"} <= ready.json()["checks"].keys()
+    api.client.get(f"{API}/users/me")
+    api.client.delete(f"{API}/auth/sessions/{MISSING}")
+    metrics = api.client.get("/metrics")
+    assert metrics.status_code == 200
+    assert (
+        'rentbook_http_requests_total{method="GET",route="/api/v1/users/me",status="401"}'
+        in metrics.text
+    )
+    assert 'route="/api/v1/auth/sessions/{session_id}"' in metrics.text
+    assert MISSING not in metrics.text
+    assert "rentbook_http_request_duration_seconds_bucket" in metrics.text
+    openapi = api.client.get(f"{API}/openapi.json").json()
+    assert "/api/v1/auth/register" in openapi["paths"]
+    assert api.client.get("/docs").status_code == 200
+
+    def down() -> int:
+        raise ConnectionError("event store down")
+
+    monkeypatch.setattr(api.container.store, "current_position", down)
+    r = api.client.get("/health/ready")
+    assert r.status_code == 503
+    assert r.json()["checks"]["event_store"]["ok"] is False
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_readiness_on_postgres_checks_redis(pg_api: Api) -> None:
+    r = pg_api.client.get("/health/ready")
+    assert r.status_code == 200
+    assert r.json()["checks"]["redis"] == {"ok": True}
