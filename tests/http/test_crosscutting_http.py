@@ -12,7 +12,10 @@ import httpx
 import pytest
 import sqlalchemy.exc
 from fastapi import Response
+from fastapi.testclient import TestClient
 
+from infrastructure.settings import Settings
+from interfaces.http.app import create_app
 from interfaces.http.positions import set_position
 from tests.http.conftest import API, PASSWORD, Api
 
@@ -407,3 +410,16 @@ def test_readiness_on_postgres_checks_redis(pg_api: Api) -> None:
     r = pg_api.client.get("/health/ready")
     assert r.status_code == 200
     assert r.json()["checks"]["redis"] == {"ok": True}
+
+
+def test_the_app_builds_runs_and_closes_its_own_container(sqlite_settings: Settings) -> None:
+    with TestClient(create_app(settings=sqlite_settings)) as own:
+        r = own.post(
+            f"{API}/auth/register",
+            json={"email": "own@example.com", "password": PASSWORD, "name": "Own"},
+        )
+        assert r.status_code == 201
+        position = r.headers["X-Rentbook-Position"]
+        container = own.app.state.container  # type: ignore[attr-defined]
+        assert container.runner.wait_for(int(position), None, 5.0)  # workers run
+        assert own.get("/health/ready").status_code == 200
