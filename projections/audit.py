@@ -69,7 +69,7 @@ class AuditView(Projection):
             return
         table = tables["audit"]
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        # executemany: the driver batches it; a replayed position is a no-op.
+        # One executemany (psycopg pipelines it); a replayed position is a no-op.
         conn.execute(insert(table).on_conflict_do_nothing(index_elements=["position"]), rows)
 
 

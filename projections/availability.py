@@ -1,6 +1,6 @@
 """The availability view: per listing and per night/day/slot key, what is held, reserved and
-blocked, mirroring `ListingCalendar` (allocations widened by the buffer they were placed
-with), plus what a calendar page needs to price and close keys.
+blocked, mirroring `ListingCalendar` (allocations widened by the turnover buffer they were
+placed with), plus what a calendar page needs to price and close keys.
 
 Counters are kept as deltas per page and rows whose counters all fall to zero are deleted,
 so a key with no allocation has no row, however the events were paged. Replays are no-ops:
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -294,11 +295,10 @@ class _CalendarPage:
         if not rows:
             return
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(keys)
-        add = {c: keys.c[c] + stmt.excluded[c] for c in COUNTERS}
-        conn.execute(
-            stmt.on_conflict_do_update(index_elements=["listing_id", "key"], set_=add), rows
-        )
+        for start in range(0, len(rows), 5000):
+            stmt = insert(keys).values(rows[start : start + 5000])
+            add = {c: keys.c[c] + stmt.excluded[c] for c in COUNTERS}
+            conn.execute(stmt.on_conflict_do_update(index_elements=["listing_id", "key"], set_=add))
         listings = list({r["listing_id"] for r in rows})
         conn.execute(
             delete(keys).where(keys.c.listing_id.in_(listings), *(keys.c[c] == 0 for c in COUNTERS))
@@ -320,9 +320,10 @@ def _replace(
 
 
 def _widened(alloc: dict[str, Any], step: int) -> set[int]:
-    """The keys an allocation occupies: its own, widened by the buffer it was placed with."""
-    spread = range(-alloc["buffer"], alloc["buffer"] + 1)
-    return {k + i * step for k in alloc["keys"] for i in spread}
+    """The keys an allocation occupies, by the calendar's own rule and the buffer the
+    allocation was placed with (the rule only reads `step`, so it runs without the
+    aggregate)."""
+    return set(C.occupied_keys(SimpleNamespace(step=step), alloc["keys"], alloc["buffer"]))
 
 
 # -- queries -------------------------------------------------------------------------------

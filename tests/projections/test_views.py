@@ -259,11 +259,11 @@ def test_hourly_calendar_widens_by_buffer_and_closes_outside_opening_hours(
 
     assert len(slots) == 24  # every local hour of the day, open or not
     by_start = {s["start"]: s for s in slots}
-    # Lisbon is UTC+1 in June: 10:00-12:00 local is 09:00-11:00Z, widened by an hour each side.
+    # Lisbon is UTC+1 in June: 10:00-12:00 local is 09:00-11:00Z, plus the hour of turnover.
     taken = [s["start"] for s in slots if s["held"]]
-    assert taken == [f"2026-06-10T{h:02d}:00:00Z" for h in (8, 9, 10, 11)]
-    assert by_start["2026-06-10T08:00:00Z"]["available_units"] == 0
-    assert by_start["2026-06-10T12:00:00Z"]["available_units"] == 1
+    assert taken == [f"2026-06-10T{h:02d}:00:00Z" for h in (9, 10, 11)]
+    assert by_start["2026-06-10T11:00:00Z"]["available_units"] == 0
+    assert by_start["2026-06-10T08:00:00Z"]["available_units"] == 1
     closed = by_start["2026-06-10T05:00:00Z"]  # 06:00 local
     assert closed["open"] is False and closed["available_units"] == 0
     assert by_start["2026-06-10T17:00:00Z"]["price"] == {"amount": 3_000, "currency": "EUR"}
