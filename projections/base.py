@@ -1,0 +1,154 @@
+"""The contract every view implements, and the helpers views use to write fast.
+
+A view module declares its tables once, for any suffix, and dispatches on event type:
+
+    class BookingsView(Projection):
+        name = "bookings"
+        topics = (get_topic(Booking.Requested), get_topic(Booking.Confirmed))
+        version = 1
+
+        def define_tables(self, metadata, suffix):
+            return {"bookings": Table(f"bookings{suffix}", metadata,
+                                      Column("id", Uuid, primary_key=True),
+                                      Column("version", Integer, nullable=False),
+                                      Column("renter_id", Uuid, index=True), ...)}
+
+        def process(self, conn, tables, event, position):
+            if isinstance(event, Booking.Requested):
+                upsert(conn, tables["bookings"], [{"id": ..., "version": ...}], newer="version")
+
+The runner creates the tables (suffix "" for the live view, a unique suffix while
+rebuilding), calls `process_page` inside the transaction that also moves the tracking
+position, and swaps rebuilt tables in under the canonical names. Queries use the canonical
+tables: `runner.tables("bookings")["bookings"]`, or `ViewTables(BookingsView())` without a
+runner. Pass `metadata`'s naming convention through (don't name indexes or constraints by
+hand) so their names carry the suffix and a rebuild never collides with the live view.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Engine, MetaData, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+WRITE_OPTION = "rentbook_write"  # execution option: SQLite begins with BEGIN IMMEDIATE
+
+# Every generated name includes the (suffixed) table name, so fresh tables never collide.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Projection(ABC):
+    """One read model: its tables and how events change them."""
+
+    name: ClassVar[str]  # e.g. "bookings"; also the tracking key
+    topics: ClassVar[tuple[str, ...]] = ()  # event class topics of interest; () = every event
+    version: ClassVar[int] = 1  # bump to rebuild the view from position 0 on next start
+
+    @abstractmethod
+    def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
+        """Logical name -> Table named f"{logical}{suffix}" in `metadata`."""
+
+    @abstractmethod
+    def process(
+        self, conn: Connection, tables: dict[str, Table], event: object, position: int
+    ) -> None:
+        """Applies one event. Must be an idempotent upsert keyed by id and version."""
+
+    def process_page(
+        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
+    ) -> None:
+        """Applies a page of (event, position) in one transaction. Override to collect rows
+        and write them with one `upsert` per table: that is what makes rebuilds fast."""
+        for event, position in events:
+            self.process(conn, tables, event, position)
+
+
+class ViewTables(Mapping[str, Table]):
+    """The live (canonical) tables of a projection, for queries."""
+
+    def __init__(self, projection: Projection) -> None:
+        self.metadata = new_metadata()
+        self._tables = projection.define_tables(self.metadata, "")
+
+    def __getitem__(self, key: str) -> Table:
+        return self._tables[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write (on SQLite it takes the write lock up front)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str] | None = None,
+    newer: str | None = None,
+) -> int:
+    """Inserts rows or updates them by `key` (default: the primary key) in bulk.
+
+    Rows for the same key are merged first, later values winning (a page may touch one
+    aggregate several times; PostgreSQL refuses to update a row twice in one statement).
+    With `newer="version"` an existing row changes only if the incoming version is higher,
+    which makes replays no-ops. Returns the number of distinct rows written.
+    """
+    key = tuple(key or (c.name for c in table.primary_key.columns))
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        k = tuple(row[c] for c in key)
+        if k in merged:
+            merged[k].update(row)
+        else:
+            merged[k] = dict(row)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in merged.values():
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, group in groups.items():
+        per_statement = max(1, 30_000 // len(columns))  # stay under bind-parameter limits
+        for start in range(0, len(group), per_statement):
+            chunk = group[start : start + per_statement]
+            conn.execute(_upsert_statement(conn, table, chunk, columns, key, newer))
+    return len(merged)
+
+
+def _upsert_statement(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    newer: str | None,
+) -> Any:
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(rows)
+    updates = {c: stmt.excluded[c] for c in columns if c not in key}
+    if not updates:
+        return stmt.on_conflict_do_nothing(index_elements=list(key))
+    where = table.c[newer] < stmt.excluded[newer] if newer else None
+    return stmt.on_conflict_do_update(index_elements=list(key), set_=updates, where=where)

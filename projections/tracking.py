@@ -1,0 +1,136 @@
+"""Where each projection has got to in the notification log, written in the same
+transaction as its view rows so the two can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+metadata = MetaData()
+tracking = Table(
+    "projection_tracking",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_event_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # ok | error | rebuilding
+    Column("error", Text),
+)
+
+OK, ERROR, REBUILDING = "ok", "error", "rebuilding"
+
+
+class TrackingConflict(RuntimeError):
+    """Another runner moved this projection on first: its page must not be applied twice."""
+
+
+@dataclass(frozen=True)
+class Tracked:
+    name: str
+    position: int
+    updated_at: datetime
+    last_event_at: datetime | None
+    version: int
+    status: str
+    error: str | None
+
+
+def create(conn: Connection) -> None:
+    metadata.create_all(conn, checkfirst=True)
+
+
+def load(conn: Connection, name: str) -> Tracked | None:
+    row = conn.execute(select(tracking).where(tracking.c.name == name)).mappings().first()
+    return Tracked(**row) if row else None
+
+
+def load_all(conn: Connection) -> list[Tracked]:
+    rows = conn.execute(select(tracking).order_by(tracking.c.name)).mappings()
+    return [Tracked(**row) for row in rows]
+
+
+def start(conn: Connection, name: str, version: int, status: str = OK) -> None:
+    conn.execute(
+        insert(tracking).values(
+            name=name, position=0, updated_at=_now(), version=version, status=status
+        )
+    )
+
+
+def advance(
+    conn: Connection,
+    name: str,
+    *,
+    expected: int,
+    position: int,
+    last_event_at: datetime | None,
+    status: str = OK,
+) -> None:
+    """Moves `name` from `expected` to `position`; run it first in the page's transaction,
+    so on PostgreSQL the row lock also serialises two runners of the same projection."""
+    values: dict[str, object] = {
+        "position": position,
+        "updated_at": _now(),
+        "status": status,
+        "error": None,
+    }
+    if last_event_at is not None:
+        values["last_event_at"] = last_event_at
+    result = conn.execute(
+        update(tracking)
+        .where(tracking.c.name == name, tracking.c.position == expected)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise TrackingConflict(f"{name} is no longer at position {expected}")
+
+
+def replace(conn: Connection, name: str, source: str, version: int) -> None:
+    """Makes `name` carry on from where the rebuild tracked as `source` got to."""
+    rebuilt = load(conn, source)
+    assert rebuilt is not None
+    conn.execute(delete(tracking).where(tracking.c.name.in_([name, source])))
+    conn.execute(
+        insert(tracking).values(
+            name=name,
+            position=rebuilt.position,
+            updated_at=_now(),
+            last_event_at=rebuilt.last_event_at,
+            version=version,
+            status=OK,
+        )
+    )
+
+
+def mark_error(conn: Connection, name: str, message: str) -> None:
+    conn.execute(
+        update(tracking)
+        .where(tracking.c.name == name)
+        .values(status=ERROR, error=message[:2000], updated_at=_now())
+    )
+
+
+def forget(conn: Connection, name: str) -> None:
+    conn.execute(delete(tracking).where(tracking.c.name == name))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
