@@ -1,0 +1,395 @@
+"""Runs projections: catches each up from its tracked position, then follows new events.
+
+Not the library's `ProjectionRunner`: that one needs `subscribe()`, which the SQLite recorder
+lacks, and applies one event per transaction. Here each projection reads the notification
+log in pages and applies a whole page together with its tracking update in one view-database
+transaction, so a crash anywhere neither loses nor repeats an event, and a rebuild runs at
+bulk-insert speed. One thread per projection; new events wake them through PostgreSQL
+LISTEN/NOTIFY or the store's in-process listener, with polling as the fallback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import Notification
+from sqlalchemy import Engine, MetaData, Table, inspect, text
+
+from application.store import EventStore
+from projections import tracking
+from projections.base import Projection, new_metadata, write_transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Live:
+    projection: Projection
+    metadata: MetaData
+    tables: dict[str, Table]  # canonical names: what readers query
+    lock: threading.RLock = field(default_factory=threading.RLock)  # held per page; rebuild
+    wake: threading.Event = field(default_factory=threading.Event)
+    position: int = 0
+    status: str = tracking.OK
+    failures: int = 0
+    needs_rebuild: bool = False
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        store: EventStore,
+        engine: Engine,
+        projections: Iterable[Projection],
+        *,
+        batch_size: int = 500,
+        rebuild_batch_size: int = 5000,
+        poll_interval: float | None = None,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.batch_size = batch_size
+        self.rebuild_batch_size = max(batch_size, rebuild_batch_size)
+        self._is_pg = engine.dialect.name == "postgresql"
+        self._channel: str | None = getattr(store.recorder, "channel_name", None)
+        self.poll_interval = poll_interval or (1.0 if self._channel else 0.1)
+        self.max_backoff = max_backoff
+        self._live: dict[str, _Live] = {}
+        for p in projections:
+            metadata = new_metadata()
+            self._live[p.name] = _Live(p, metadata, p.define_tables(metadata, ""))
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._set_up = False
+        store.add_listener(self._on_recorded)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Creates the tracking table and any missing view tables; loads positions."""
+        with write_transaction(self.engine) as conn:
+            tracking.create(conn)
+            for live in self._live.values():
+                row = tracking.load(conn, live.projection.name)
+                if row is None:
+                    live.metadata.create_all(conn, checkfirst=True)
+                    tracking.start(conn, live.projection.name, live.projection.version)
+                    live.position = 0
+                else:
+                    live.position, live.status = row.position, row.status
+                    live.needs_rebuild = row.version != live.projection.version
+        self._set_up = True
+
+    def start(self) -> None:
+        if not self._set_up:
+            self.setup()
+        self._stopping.clear()
+        for live in self._live.values():
+            self._spawn(f"projection-{live.projection.name}", self._follow, live)
+        if self._is_pg and self._channel:
+            self._spawn("projection-listen", self._listen)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        for live in self._live.values():
+            live.wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def __enter__(self) -> ProjectionRunner:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def catch_up(self, names: Iterable[str] | None = None) -> None:
+        """Processes everything recorded so far, in this thread; raises what a view raises."""
+        if not self._set_up:
+            self.setup()
+        for name in names or self._live:
+            live = self._live[name]
+            if live.needs_rebuild:
+                self.rebuild(name)
+            head = self.store.current_position()  # a busy writer must not keep us here
+            while self._guarded_step(live, head):
+                pass
+
+    # -- queries -----------------------------------------------------------------------
+
+    def tables(self, name: str) -> dict[str, Table]:
+        return dict(self._live[name].tables)
+
+    def position(self, name: str) -> int:
+        if not self._threads:
+            self._refresh_positions([self._live[name]])
+        return self._live[name].position
+
+    def wait_for(
+        self, position: int, names: Iterable[str] | None = None, timeout: float = 5.0
+    ) -> bool:
+        """True once every named projection (default: all) has processed `position`."""
+        lives = [self._live[n] for n in names] if names is not None else list(self._live.values())
+        deadline = time.monotonic() + timeout
+        poll = not self._threads  # no workers here: another process moves the positions
+        with self._changed:
+            while True:
+                if poll:
+                    self._refresh_positions(lives)
+                if all(live.position >= position for live in lives):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, 0.05) if poll else remaining)
+
+    def status(self) -> list[dict[str, Any]]:
+        head = self.store.current_position()
+        with self.engine.connect() as conn:
+            rows = {r.name: r for r in tracking.load_all(conn)}
+        result = []
+        for name, live in self._live.items():
+            row = rows.get(name)
+            position = row.position if row else 0
+            result.append(
+                {
+                    "name": name,
+                    "position": position,
+                    "lag_events": max(0, head - position),
+                    "lag_seconds": self._lag_seconds(live, position, head),
+                    "status": row.status if row else "new",
+                    "error": row.error if row else None,
+                    "version": row.version if row else live.projection.version,
+                    "updated_at": row.updated_at if row else None,
+                    "last_event_at": row.last_event_at if row else None,
+                }
+            )
+        return result
+
+    # -- following ---------------------------------------------------------------------
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _on_recorded(self, _position: int) -> None:
+        for live in self._live.values():
+            live.wake.set()
+
+    def _follow(self, live: _Live) -> None:
+        while not self._stopping.is_set():
+            live.wake.clear()
+            try:
+                if live.needs_rebuild:
+                    self.rebuild(live.projection.name)
+                more = self._guarded_step(live)
+            except Exception:
+                delay = min(self.max_backoff, 0.2 * 2**live.failures)
+                live.failures += 1
+                self._stopping.wait(delay)
+                continue
+            if not more:
+                live.wake.wait(self.poll_interval)
+
+    def _listen(self) -> None:
+        """Wakes every projection on each commit to the events table (PostgreSQL)."""
+        import psycopg
+        from psycopg import sql
+
+        assert self._channel is not None
+        kwargs = dict(getattr(self.store.recorder.datastore.pool, "kwargs", {}))  # type: ignore[attr-defined]
+        kwargs.pop("row_factory", None)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(**kwargs, autocommit=True) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    self._on_recorded(0)  # anything committed while we were not listening
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=0.2, stop_after=1):
+                            self._on_recorded(0)
+            except Exception:
+                log.warning("LISTEN connection lost; polling until it is back", exc_info=True)
+                self._stopping.wait(1.0)
+
+    def _guarded_step(self, live: _Live, stop: int | None = None) -> bool:
+        try:
+            name, batch = live.projection.name, self.batch_size
+            more = self._step(live, name, live.tables, batch, live, stop)
+        except tracking.TrackingConflict:
+            self._refresh_positions([live])  # another runner got there first; carry on
+            return True
+        except Exception as exc:
+            live.status = tracking.ERROR
+            log.exception(
+                "projection %s failed at position %s", live.projection.name, live.position
+            )
+            with contextlib.suppress(Exception), write_transaction(self.engine) as conn:
+                tracking.mark_error(conn, live.projection.name, f"{type(exc).__name__}: {exc}")
+            raise
+        live.failures = 0
+        return more
+
+    def _step(
+        self,
+        live: _Live,
+        track_as: str,
+        tables: dict[str, Table],
+        limit: int,
+        cursor: Any,
+        stop: int | None = None,
+    ) -> bool:
+        """Applies at most one page, up to `stop` (default: the head of the log);
+        `cursor.position` is where `track_as` stands. True if there is more to read now."""
+        rebuilding = track_as != live.projection.name
+        with contextlib.nullcontext() if rebuilding else live.lock:
+            head = self.store.current_position() if stop is None else stop
+            start = cursor.position
+            if start >= head:
+                return False
+            notes = self.store.recorder.select_notifications(
+                start,
+                limit,
+                stop=head,
+                topics=live.projection.topics,
+                inclusive_of_start=False,
+            )
+            full = len(notes) == limit
+            new_position = notes[-1].id if full else head
+            self._apply(live.projection, track_as, tables, notes, start, new_position)
+            cursor.position = new_position
+            if not rebuilding:
+                live.status = tracking.OK
+        with self._changed:
+            self._changed.notify_all()
+        return full
+
+    def _apply(
+        self,
+        projection: Projection,
+        track_as: str,
+        tables: dict[str, Table],
+        notes: Sequence[Notification],
+        start: int,
+        new_position: int,
+    ) -> None:
+        to_event = self.store.mapper.to_domain_event
+        events = [(to_event(n), n.id) for n in notes]
+        last_at = getattr(events[-1][0], "timestamp", None) if events else None
+        with write_transaction(self.engine) as conn:
+            tracking.advance(
+                conn,
+                track_as,
+                expected=start,
+                position=new_position,
+                last_event_at=last_at,
+                status=tracking.OK if track_as == projection.name else tracking.REBUILDING,
+            )
+            if events:
+                projection.process_page(conn, tables, events)
+
+    def _refresh_positions(self, lives: Sequence[_Live]) -> None:
+        with self.engine.connect() as conn:
+            for live in lives:
+                row = tracking.load(conn, live.projection.name)
+                if row is not None:
+                    live.position = max(live.position, row.position)
+
+    def _lag_seconds(self, live: _Live, position: int, head: int) -> float:
+        if position >= head:
+            return 0.0
+        notes = self.store.recorder.select_notifications(
+            position, 1, stop=head, topics=live.projection.topics, inclusive_of_start=False
+        )
+        if not notes:
+            return 0.0
+        oldest = getattr(self.store.mapper.to_domain_event(notes[0]), "timestamp", None)
+        if not isinstance(oldest, datetime):
+            return 0.0
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+    # -- rebuild -----------------------------------------------------------------------
+
+    def rebuild(self, name: str) -> int:
+        """Rebuilds `name` into fresh tables from position 0 while the live view keeps
+        serving, then swaps them in under the canonical names in one transaction.
+        Returns the position the rebuilt view stands at."""
+        live = self._live[name]
+        projection = live.projection
+        suffix = f"__rb{uuid.uuid4().hex[:8]}"
+        fresh_meta = new_metadata()
+        fresh = projection.define_tables(fresh_meta, suffix)
+        track_as = name + suffix
+        self._drop_abandoned_rebuilds(name)
+        with write_transaction(self.engine) as conn:
+            fresh_meta.create_all(conn)
+            tracking.start(conn, track_as, projection.version, status=tracking.REBUILDING)
+        cursor = _Cursor()
+        batch = self.rebuild_batch_size
+
+        def catch_up_to_head() -> int:
+            head = self.store.current_position()
+            while self._step(live, track_as, fresh, batch, cursor, head):
+                pass
+            return head
+
+        try:
+            for _ in range(5):  # chase new events while the gap is more than a page or so
+                reached = catch_up_to_head()
+                if self.store.current_position() - reached <= batch:
+                    break
+            with live.lock:  # live processing of this projection pauses here
+                catch_up_to_head()
+                self._swap(live, fresh, track_as)
+                live.position, live.status, live.needs_rebuild = cursor.position, tracking.OK, False
+        except BaseException:
+            with write_transaction(self.engine) as conn:
+                fresh_meta.drop_all(conn, checkfirst=True)
+                tracking.forget(conn, track_as)
+            raise
+        with self._changed:
+            self._changed.notify_all()
+        return cursor.position
+
+    def _swap(self, live: _Live, fresh: dict[str, Table], track_as: str) -> None:
+        with write_transaction(self.engine) as conn:
+            live.metadata.drop_all(conn, checkfirst=True)
+            preparer = self.engine.dialect.identifier_preparer
+            for logical, table in fresh.items():
+                conn.execute(
+                    text(
+                        f"ALTER TABLE {preparer.format_table(table)} "
+                        f"RENAME TO {preparer.quote(live.tables[logical].name)}"
+                    )
+                )
+            tracking.replace(conn, live.projection.name, track_as, live.projection.version)
+
+    def _drop_abandoned_rebuilds(self, name: str) -> None:
+        """Tables of a rebuild that crashed before its swap."""
+        prefix = f"{name}__rb"
+        with write_transaction(self.engine) as conn:
+            leftovers = [r.name for r in tracking.load_all(conn) if r.name.startswith(prefix)]
+            existing = set(inspect(conn).get_table_names())
+            for track_as in leftovers:
+                meta = new_metadata()
+                tables = self._live[name].projection.define_tables(meta, track_as[len(name) :])
+                meta.drop_all(conn, tables=[t for t in tables.values() if t.name in existing])
+                tracking.forget(conn, track_as)
+
+
+@dataclass
+class _Cursor:
+    position: int = 0
