@@ -1,0 +1,24 @@
+"""The ASGI app the HTTP benchmark serves: `uvicorn --factory bench._http_app:app`.
+
+Built from RENTBOOK_* environment variables like production (`rentbook serve --no-workers`):
+PostgreSQL event store and views, Redis sessions, no in-process projection or scheduler
+threads (RENTBOOK_WORKERS_IN_PROCESS=false), and rate limits off so the benchmark measures
+booking placement rather than the limiter."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fastapi import FastAPI  # noqa: E402
+
+from infrastructure.settings import Settings  # noqa: E402
+from interfaces.http.app import create_app  # noqa: E402
+
+
+def app() -> FastAPI:
+    return create_app(settings=Settings(), rate_limits={"*": None})

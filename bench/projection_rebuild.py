@@ -1,0 +1,470 @@
+#!/usr/bin/env python
+"""Projection rebuild speed and read-your-writes lag on PostgreSQL. Prints one JSON object.
+
+1. Events: a seed of realistic events is made by the real use cases (listings created,
+   submitted, approved; bookings placed, cancelled, expired, approved, declined; blocks and
+   price overrides) on an in-memory event store, then replicated with fresh ids (every
+   aggregate and actor id remapped, calendar ids re-derived) until there are `--events`,
+   and bulk-inserted into the PostgreSQL events table (`recorder.insert_events`, 2,000 per
+   transaction).
+2. `container.runner.catch_up()` from zero: every projection, one after another, pages of
+   `projection_batch_size` (500) — what a new deployment or `rentbook project` on an empty
+   view database does.
+3. `container.runner.rebuild(name)` for every projection (fresh tables, pages of 5,000,
+   swap) — what a version bump or an admin rebuild does.
+4. Read-your-writes lag with the runner following: place a booking through the use case,
+   then time `runner.wait_for(position, None, 5)` (all views). Two wake paths:
+   `in_process` (the store's listener wakes the runner in the writing process) and
+   `listen_notify` (a runner with its own EventStore, woken only by PostgreSQL
+   LISTEN/NOTIFY, as `rentbook project` in its own process is), idle and under write load.
+
+Run:  .venv/bin/python bench/projection_rebuild.py                 (200k events)
+      .venv/bin/python bench/projection_rebuild.py --events 20000  (quick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import os
+import re
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (
+    CpuMeter,
+    latency_summary,
+    machine,
+    temporary_database,
+)
+from eventsourcing.persistence import StoredEvent
+
+from application.bookings import Bookings
+from application.context import Actor, command_context
+from application.listings import Listings
+from application.store import EventStore
+from domain.calendar import ListingCalendar
+from domain.errors import DomainError
+from infrastructure.bootstrap import Container, build_container
+from infrastructure.eventstore import build_event_store
+from infrastructure.settings import Settings
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
+from tests.builders import listing_spec
+
+FEES = {"service_fee_bp": 1200, "commission_bp": 300}
+UUID_RE = re.compile(rb"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+
+
+# -- 1. events -----------------------------------------------------------------------------
+
+
+def seed_events(target: int, bookings_per_listing: int) -> tuple[EventStore, list[UUID]]:
+    """Runs the use cases on an in-memory store until it holds about `target` events."""
+    store = EventStore(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    listings, bookings = Listings(store, **FEES), Bookings(store, **FEES)
+    admin = Actor(uuid.uuid4(), "admin")
+    owners = [Actor(uuid.uuid4(), "user") for _ in range(20)]
+    renters = [Actor(uuid.uuid4(), "user") for _ in range(200)]
+    at = datetime.now(UTC).replace(microsecond=0)
+    first = date.today() + timedelta(days=3)
+    kinds: list[dict[str, Any]] = [
+        {"category": "stay"},
+        {"category": "vehicle", "booking_unit": "day"},
+        {"category": "equipment", "booking_unit": "day"},
+        {"category": "space", "booking_mode": "request"},
+        {"category": "stay", "booking_mode": "request", "quantity": 2},
+    ]
+    ids: list[UUID] = []
+    for n in itertools.count():
+        if store.current_position() >= target:
+            break
+        owner = owners[n % len(owners)]
+        spec = listing_spec(booking_window_days=730, **kinds[n % len(kinds)])
+        with command_context(owner):
+            listing_id, _ = listings.create(owner, spec, at)
+            listings.submit(owner, listing_id, at)
+        with command_context(admin):
+            listings.approve(admin, listing_id, at)
+        ids.append(listing_id)
+        with command_context(owner):
+            blocked = first + timedelta(days=600)
+            end_block = (blocked + timedelta(days=5)).isoformat()
+            listings.add_block(owner, listing_id, blocked.isoformat(), end_block, "maint", at)
+            listings.set_price(owner, listing_id, first + timedelta(days=30), 15_000, at)
+        request_mode = spec["booking_mode"] == "request"
+        for k in range(bookings_per_listing):
+            renter = renters[(n * 7 + k) % len(renters)]
+            start = first + timedelta(days=2 * k)
+            try:
+                with command_context(renter):
+                    booking_id, _ = bookings.place(
+                        renter, listing_id, start=start.isoformat(),
+                        end=(start + timedelta(days=2)).isoformat(),
+                        quantity=1, guests=2, at=at,
+                    )  # fmt: skip
+                if request_mode:
+                    with command_context(owner):
+                        if k % 3:
+                            bookings.approve(owner, booking_id, at)
+                        else:
+                            bookings.decline(owner, booking_id, "dates", at)
+                elif k % 5 == 0:
+                    with command_context(renter):
+                        bookings.cancel(renter, booking_id, "changed plans", at)
+                elif k % 7 == 0:
+                    bookings.expire(booking_id, at + timedelta(minutes=16))
+            except DomainError:
+                continue
+    return store, ids
+
+
+def replicate(
+    seed: EventStore, listing_ids: list[UUID], target: int
+) -> tuple[list[list[StoredEvent]], Counter[str]]:
+    """The seed's events, again and again with fresh ids, until `target` events: batches of
+    StoredEvents ready for `insert_events`, and the count per topic."""
+    notes = seed.recorder.select_notifications(start=1, limit=10**9)
+    originators: set[UUID] = {UUID(str(n.originator_id)) for n in notes}
+    calendars = {ListingCalendar.create_id(lid): lid for lid in listing_ids}
+    actors: set[UUID] = set()
+    for n in notes:  # actor ids appear inside states and metadata
+        for m in UUID_RE.findall(n.state):
+            with contextlib.suppress(ValueError):
+                actors.add(UUID(m.decode()))
+    known = (originators | actors) - set(calendars)
+    batches: list[list[StoredEvent]] = []
+    topics: Counter[str] = Counter()
+    batch: list[StoredEvent] = []
+    produced = 0
+    for replica in itertools.count():
+        if produced >= target:
+            break
+        if replica == 0:
+            mapping: dict[UUID, UUID] = {u: u for u in known | set(calendars)}
+        else:
+            mapping = {u: uuid.uuid4() for u in known}
+            for cal, lid in calendars.items():
+                mapping[cal] = ListingCalendar.create_id(mapping[lid])
+        as_bytes: dict[bytes, bytes] = {}
+        for old, new in mapping.items():
+            as_bytes[old.hex.encode()] = new.hex.encode()
+            as_bytes[str(old).encode()] = str(new).encode()
+
+        def sub(m: re.Match[bytes], table: dict[bytes, bytes] = as_bytes) -> bytes:
+            return table.get(m.group(0), m.group(0))
+
+        for n in notes:
+            if produced >= target:
+                break
+            state = n.state if replica == 0 else UUID_RE.sub(sub, n.state)
+            batch.append(
+                StoredEvent(
+                    originator_id=mapping.get(UUID(str(n.originator_id)), n.originator_id),
+                    originator_version=n.originator_version,
+                    topic=n.topic,
+                    state=state,
+                )
+            )
+            topics[n.topic.rsplit(".", 2)[-2] + "." + n.topic.rsplit(".", 1)[-1]] += 1
+            produced += 1
+            if len(batch) == 2000:
+                batches.append(batch)
+                batch = []
+    if batch:
+        batches.append(batch)
+    return batches, topics
+
+
+# -- 2./3. catch-up and rebuilds -------------------------------------------------------------
+
+
+def applicable(container: Container, topics: tuple[str, ...]) -> int:
+    """How many events of the log a projection with these topics applies."""
+    import psycopg
+
+    assert container.settings.database_url
+    with psycopg.connect(container.settings.database_url) as conn:
+        if topics:
+            row = conn.execute(
+                "SELECT count(*) FROM rentbook_events WHERE topic = ANY(%s)", (list(topics),)
+            ).fetchone()
+        else:
+            row = conn.execute("SELECT count(*) FROM rentbook_events").fetchone()
+    return int(row[0]) if row else 0
+
+
+def time_catch_up(container: Container, total: int) -> dict[str, Any]:
+    runner = container.runner
+    per: dict[str, Any] = {}
+    cpu = CpuMeter()
+    cpu.start()
+    t_all = time.perf_counter()
+    for p in all_projections():
+        t0 = time.perf_counter()
+        runner.catch_up([p.name])
+        seconds = time.perf_counter() - t0
+        per[p.name] = _rates(seconds, total, applicable(container, p.topics))
+    seconds = time.perf_counter() - t_all
+    return {
+        "batch_size": runner.batch_size,
+        "seconds": round(seconds, 2),
+        "log_events": total,
+        "log_events_per_s": round(total / seconds),
+        "events_applied": sum(v["events_applied"] for v in per.values()),
+        "events_applied_per_s": round(sum(v["events_applied"] for v in per.values()) / seconds),
+        "per_projection": per,
+        "cpu": cpu.stop(),
+    }
+
+
+def time_rebuilds(container: Container, total: int) -> dict[str, Any]:
+    runner = container.runner
+    per: dict[str, Any] = {}
+    cpu = CpuMeter()
+    cpu.start()
+    t_all = time.perf_counter()
+    for p in all_projections():
+        t0 = time.perf_counter()
+        position = runner.rebuild(p.name)
+        seconds = time.perf_counter() - t0
+        per[p.name] = _rates(seconds, total, applicable(container, p.topics))
+        per[p.name]["position"] = position
+    seconds = time.perf_counter() - t_all
+    applied = sum(v["events_applied"] for v in per.values())
+    return {
+        "batch_size": runner.rebuild_batch_size,
+        "seconds": round(seconds, 2),
+        "log_events": total,
+        "log_events_per_s": round(total / seconds),
+        "events_applied": applied,
+        "events_applied_per_s": round(applied / seconds),
+        "slowest_projection_log_events_per_s": min(v["log_events_per_s"] for v in per.values()),
+        "per_projection": per,
+        "cpu": cpu.stop(),
+    }
+
+
+def _rates(seconds: float, total: int, applied: int) -> dict[str, Any]:
+    return {
+        "seconds": round(seconds, 2),
+        "events_applied": applied,
+        "events_applied_per_s": round(applied / seconds) if seconds else 0,
+        "log_events_per_s": round(total / seconds) if seconds else 0,
+    }
+
+
+# -- 4. read-your-writes ---------------------------------------------------------------------
+
+
+def measure_lag(
+    container: Container,
+    runner: ProjectionRunner,
+    listings: list[UUID],
+    *,
+    nights: itertools.count[int],
+    samples: int,
+    writers: int,
+    pause: float,
+) -> dict[str, Any]:
+    """Places a booking, then times `runner.wait_for(position, None, 5)`; `writers`
+    background threads keep placing bookings meanwhile. `nights` hands out (listing, night)
+    slots across calls, so no placement collides."""
+    lock = threading.Lock()
+    first = date.today() + timedelta(days=3)
+
+    def place() -> int:
+        with lock:
+            k = next(nights)
+        listing_id = listings[k % len(listings)]
+        start = first + timedelta(days=k // len(listings))
+        renter = Actor(uuid.uuid4(), "user")
+        with command_context(renter):
+            _, position = container.bookings.place(
+                renter, listing_id, start=start.isoformat(),
+                end=(start + timedelta(days=1)).isoformat(),
+                quantity=1, guests=1, at=datetime.now(UTC),
+            )  # fmt: skip
+        return position
+
+    stop = threading.Event()
+    background = Counter[str]()
+
+    def writer() -> None:
+        while not stop.is_set():
+            try:
+                place()
+                background["placed"] += 1
+            except Exception as exc:
+                background[type(exc).__name__] += 1
+
+    threads = [threading.Thread(target=writer, daemon=True) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    lags: list[float] = []
+    timeouts = 0
+    t_start = time.perf_counter()
+    try:
+        for _ in range(samples):
+            position = place()
+            t0 = time.perf_counter()
+            if runner.wait_for(position, None, 5):
+                lags.append(time.perf_counter() - t0)
+            else:
+                timeouts += 1
+            time.sleep(pause)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    seconds = time.perf_counter() - t_start
+    return {
+        "samples": len(lags),
+        "timeouts": timeouts,
+        "background_writers": writers,
+        "background_placements_per_s": round(background["placed"] / seconds, 1),
+        "background_errors": {k: v for k, v in background.items() if k != "placed"},
+        **latency_summary(lags),
+    }
+
+
+def lag_benchmarks(
+    container: Container, settings: Settings, *, samples: int, writers: int
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    admin, owner = Actor(uuid.uuid4(), "admin"), Actor(uuid.uuid4(), "user")
+    listings = []
+    for _ in range(64):
+        listing_id, _ = container.listings.create(owner, listing_spec(booking_window_days=730), now)
+        container.listings.submit(owner, listing_id, now)
+        container.listings.approve(admin, listing_id, now)
+        listings.append(listing_id)
+    out: dict[str, Any] = {}
+    nights = itertools.count()
+    runner = container.runner
+    runner.start()
+    try:
+        runner.wait_for(container.store.current_position(), None, 30)
+        out["in_process_idle"] = measure_lag(
+            container, runner, listings, nights=nights, samples=samples, writers=0, pause=0.01
+        )
+        out["in_process_under_load"] = measure_lag(
+            container, runner, listings, nights=nights, samples=samples, writers=writers, pause=0.01
+        )
+    finally:
+        runner.stop()
+    # A runner with its own EventStore: nothing in this process wakes it but LISTEN/NOTIFY.
+    other_store = build_event_store(settings)
+    follower = ProjectionRunner(
+        other_store, container.views, all_projections(), batch_size=settings.projection_batch_size
+    )
+    follower.start()
+    try:
+        follower.wait_for(container.store.current_position(), None, 30)
+        out["listen_notify_idle"] = measure_lag(
+            container, follower, listings, nights=nights, samples=samples, writers=0, pause=0.01
+        )
+        out["listen_notify_under_load"] = measure_lag(
+            container,
+            follower,
+            listings,
+            nights=nights,
+            samples=samples,
+            writers=writers,
+            pause=0.01,
+        )
+    finally:
+        follower.stop()
+        other_store.close()
+    return out
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--events", type=int, default=200_000, help="events in the log")
+    ap.add_argument("--seed-events", type=int, default=20_000, help="made by the use cases")
+    ap.add_argument("--bookings-per-listing", type=int, default=30)
+    ap.add_argument("--lag-samples", type=int, default=200)
+    ap.add_argument("--lag-writers", type=int, default=4, help="background writers, loaded case")
+    ap.add_argument("--skip", default="", help="comma list: catchup,rebuild,lag")
+    ap.add_argument("--keep-db", action="store_true")
+    args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    started = time.perf_counter()
+    out: dict[str, Any] = {
+        "benchmark": "projection_rebuild",
+        "machine": machine(),
+        "params": vars(args),
+    }
+    t0 = time.perf_counter()
+    seed, listing_ids = seed_events(min(args.seed_events, args.events), args.bookings_per_listing)
+    seed_seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    batches, topics = replicate(seed, listing_ids, args.events)
+    replicate_seconds = time.perf_counter() - t0
+    with temporary_database(keep=args.keep_db) as db_url:
+        settings = Settings(
+            environment="test",
+            database_url=db_url,
+            data_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rentbook-bench",
+            postgres_pool_size=10,
+            workers_in_process=False,
+        )
+        container = build_container(settings, time_cost=1, memory_cost=64, parallelism=1)
+        try:
+            t0 = time.perf_counter()
+            for batch in batches:
+                container.store.recorder.insert_events(batch)
+            insert_seconds = time.perf_counter() - t0
+            total = container.store.current_position()
+            out["events"] = {
+                "total": total,
+                "seed_events_from_use_cases": seed.current_position(),
+                "seed_seconds": round(seed_seconds, 2),
+                "replicate_seconds": round(replicate_seconds, 2),
+                "insert_seconds": round(insert_seconds, 2),
+                "insert_per_s": round(total / insert_seconds),
+                "by_type": dict(topics.most_common()),
+            }
+            if "catchup" not in skip:
+                out["catch_up_from_zero"] = time_catch_up(container, total)
+            if "rebuild" not in skip:
+                out["rebuild"] = time_rebuilds(container, total)
+            if "lag" not in skip:
+                out["read_your_writes_lag"] = lag_benchmarks(
+                    container, settings, samples=args.lag_samples, writers=args.lag_writers
+                )
+        finally:
+            container.close()
+            seed.close()
+    rebuild = out.get("rebuild", {})
+    lag = out.get("read_your_writes_lag", {})
+    out["targets"] = {
+        "rebuild_all_views_events_per_s_at_least_30000": (
+            rebuild["log_events_per_s"] >= 30_000 if rebuild else None
+        ),
+        "rebuild_slowest_view_log_events_per_s_at_least_30000": (
+            rebuild["slowest_projection_log_events_per_s"] >= 30_000 if rebuild else None
+        ),
+        "lag_p95_below_50ms": {k: v["p95_ms"] < 50 for k, v in lag.items()} or None,
+    }
+    out["total_seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
