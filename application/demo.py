@@ -26,18 +26,53 @@ CITIES = [
 
 # (category, unit, title, base amount in minor units, category_data, amenities)
 TEMPLATES: list[tuple[str, str, str, int, dict[str, Any], list[str]]] = [
-    ("stay", "night", "Sunny two-bedroom flat near the old town", 12_500,
-     {"property_type": "apartment", "bedrooms": 2, "beds": 3, "bathrooms": 1},
-     ["wifi", "kitchen", "washer", "air_conditioning"]),
-    ("vehicle", "day", "Electric city car, 300 km range", 5_900,
-     {"make": "Renault", "model": "Zoe", "year": 2023, "seats": 5,
-      "transmission": "automatic", "fuel": "electric"}, ["child_seat", "gps"]),
-    ("equipment", "day", "Professional cordless drill set", 1_800,
-     {"brand": "Makita", "condition": "like_new"}, ["case", "spare_battery"]),
-    ("space", "hour", "Quiet meeting room for eight", 3_500,
-     {"area_m2": 24, "kind": "meeting_room"}, ["wifi", "projector", "whiteboard"]),
-    ("court", "hour", "Indoor padel court", 2_400,
-     {"sport": "padel", "surface": "artificial_grass", "indoor": True}, ["showers", "lockers"]),
+    (
+        "stay",
+        "night",
+        "Sunny two-bedroom flat near the old town",
+        12_500,
+        {"property_type": "apartment", "bedrooms": 2, "beds": 3, "bathrooms": 1},
+        ["wifi", "kitchen", "washer", "air_conditioning"],
+    ),
+    (
+        "vehicle",
+        "day",
+        "Electric city car, 300 km range",
+        5_900,
+        {
+            "make": "Renault",
+            "model": "Zoe",
+            "year": 2023,
+            "seats": 5,
+            "transmission": "automatic",
+            "fuel": "electric",
+        },
+        ["child_seat", "gps"],
+    ),
+    (
+        "equipment",
+        "day",
+        "Professional cordless drill set",
+        1_800,
+        {"brand": "Makita", "condition": "like_new"},
+        ["case", "spare_battery"],
+    ),
+    (
+        "space",
+        "hour",
+        "Quiet meeting room for eight",
+        3_500,
+        {"area_m2": 24, "kind": "meeting_room"},
+        ["wifi", "projector", "whiteboard"],
+    ),
+    (
+        "court",
+        "hour",
+        "Indoor padel court",
+        2_400,
+        {"sport": "padel", "surface": "artificial_grass", "indoor": True},
+        ["showers", "lockers"],
+    ),
 ]
 
 HOURS = {d: [["08:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -80,9 +115,15 @@ def _spec(i: int) -> dict[str, Any]:
             "cleaning_fee": money(3_000) if category == "stay" else None,
             "weekday_multipliers": {"fri": 1.2, "sat": 1.25} if unit == "night" else {},
             "hourly_windows": [
-                {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "18:00", "end": "22:00",
-                 "multiplier": 1.5}
-            ] if unit == "hour" else [],
+                {
+                    "days": ["mon", "tue", "wed", "thu", "fri"],
+                    "start": "18:00",
+                    "end": "22:00",
+                    "multiplier": 1.5,
+                }
+            ]
+            if unit == "hour"
+            else [],
         },
         "quantity": 3 if category == "equipment" else 1,
         "capacity": 8 if category in ("space", "court") else 4,

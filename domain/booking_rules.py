@@ -10,7 +10,14 @@ from uuid import UUID
 from domain.calendar import ListingCalendar
 from domain.errors import RuleViolation
 from domain.listing import Listing
-from domain.periods import SLOT_SECONDS, end_instant, is_open, parse_period, period_keys, start_instant
+from domain.periods import (
+    SLOT_SECONDS,
+    end_instant,
+    is_open,
+    parse_period,
+    period_keys,
+    start_instant,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ def check_bookable(
             "beyond_window", f"bookings open {spec['booking_window_days']} days ahead"
         )
     if listing.unit == "hour" and calendar.opening_hours:
-        closed = [k for k in period.keys if not is_open(k, listing.timezone, calendar.opening_hours)]
+        closed = [
+            k for k in period.keys if not is_open(k, listing.timezone, calendar.opening_hours)
+        ]
         if closed:
             raise RuleViolation("closed_hours", "the listing is closed for part of that period")

@@ -99,9 +99,9 @@ class ListingSpec(_Strict):
                 raise ValueError("cleaning fee and deposit must be in the base price's currency")
         if self.max_duration is not None and self.max_duration < self.min_duration:
             raise ValueError("max_duration must be at least min_duration")
-        if self.booking_unit != "hour":
-            if self.opening_hours or self.buffer_minutes or self.pricing.hourly_windows:
-                raise ValueError("opening_hours, buffer_minutes and hourly_windows are for hourly")
+        hourly_only = self.opening_hours or self.buffer_minutes or self.pricing.hourly_windows
+        if self.booking_unit != "hour" and hourly_only:
+            raise ValueError("opening_hours, buffer_minutes and hourly_windows are for hourly")
         self.opening_hours = validate_opening_hours(self.opening_hours)
         assert self.cancellation_policy in POLICIES
         return self

@@ -19,7 +19,9 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-PG_ADMIN_URL = os.environ.get("RENTBOOK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "RENTBOOK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_TEST_URL = os.environ.get("RENTBOOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -72,4 +74,6 @@ def pg_settings(pg_url: str, redis_url: str, redis_prefix: str, tmp_path: Path) 
         redis_url=redis_url,
         redis_key_prefix=redis_prefix,
         data_dir=tmp_path / "var",
+        postgres_pool_size=4,  # the shared server allows 100 connections in all
+        postgres_max_overflow=8,
     )

@@ -13,7 +13,9 @@ from application.demo import DEMO_PASSWORD, seed_demo
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import get_settings
 
-app = typer.Typer(help="Rentbook: an event-sourced rental marketplace engine.", no_args_is_help=True)
+app = typer.Typer(
+    help="Rentbook: an event-sourced rental marketplace engine.", no_args_is_help=True
+)
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
 console = Console(stderr=True)

@@ -19,7 +19,9 @@ from projections.bookings import list_bookings
 router = APIRouter(tags=["bookings"])
 
 
-def _respond(command: CommandDep, response: Response, booking_id: UUID, position: int) -> BookingPublic:
+def _respond(
+    command: CommandDep, response: Response, booking_id: UUID, position: int
+) -> BookingPublic:
     booking = command.container.bookings.get(booking_id, viewer=command.actor)
     set_position(response, position)
     set_etag(response, booking.version)

@@ -8,7 +8,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from interfaces.http.deps import AdminDep, CommandDep, ContainerDep, Now, OptionalPrincipalDep, actor_of
+from interfaces.http.deps import (
+    AdminDep,
+    CommandDep,
+    ContainerDep,
+    Now,
+    OptionalPrincipalDep,
+    actor_of,
+)
 from interfaces.http.etag import IfMatchDep, check_version, set_etag
 from interfaces.http.listing_schemas import (
     BlockCreate,
@@ -30,7 +37,9 @@ from projections.listings import list_owner_listings
 router = APIRouter(tags=["listings"])
 
 
-def _respond(command: CommandDep, response: Response, listing_id: UUID, position: int) -> ListingPublic:
+def _respond(
+    command: CommandDep, response: Response, listing_id: UUID, position: int
+) -> ListingPublic:
     listing = command.container.listings.get(listing_id, viewer=command.actor)
     set_position(response, position)
     set_etag(response, listing.version)
@@ -51,7 +60,7 @@ def create_listing(body: ListingCreate, command: CommandDep, response: Response)
 @router.patch("/listings/{listing_id}", response_model=ListingPublic)
 def update_listing(
     listing_id: UUID,
-    body: ListingUpdate,  # type: ignore[valid-type]
+    body: ListingUpdate,
     command: CommandDep,
     response: Response,
     if_match: IfMatchDep,

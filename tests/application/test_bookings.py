@@ -46,17 +46,27 @@ def test_instant_booking_waits_for_payment_and_holds_the_units() -> None:
 def test_second_overlapping_booking_is_rejected() -> None:
     w = make_world()
     listing_id = w.active_listing()
-    w.bookings.place(w.renter, listing_id, start="2026-07-01", end="2026-07-04", quantity=1, guests=1, at=NOW)
+    w.bookings.place(
+        w.renter, listing_id, start="2026-07-01", end="2026-07-04", quantity=1, guests=1, at=NOW
+    )
     with pytest.raises(UnavailableError):
         w.bookings.place(
-            Actor.system(), listing_id, start="2026-07-03", end="2026-07-05", quantity=1, guests=1, at=NOW
+            Actor.system(),
+            listing_id,
+            start="2026-07-03",
+            end="2026-07-05",
+            quantity=1,
+            guests=1,
+            at=NOW,
         )
 
 
 def test_back_to_back_bookings_share_the_changeover_day() -> None:
     w = make_world()
     listing_id = w.active_listing()
-    w.bookings.place(w.renter, listing_id, start="2026-07-01", end="2026-07-04", quantity=1, guests=1, at=NOW)
+    w.bookings.place(
+        w.renter, listing_id, start="2026-07-01", end="2026-07-04", quantity=1, guests=1, at=NOW
+    )
     booking_id, _ = w.bookings.place(
         w.admin, listing_id, start="2026-07-04", end="2026-07-06", quantity=1, guests=1, at=NOW
     )
@@ -100,7 +110,9 @@ def test_declined_request_releases_the_units() -> None:
     )
     w.bookings.decline(w.owner, booking_id, "not available", NOW)
     assert w.bookings.get(booking_id).status == CANCELLED
-    w.bookings.place(w.admin, listing_id, start="2026-07-01", end="2026-07-02", quantity=1, guests=1, at=NOW)
+    w.bookings.place(
+        w.admin, listing_id, start="2026-07-01", end="2026-07-02", quantity=1, guests=1, at=NOW
+    )
 
 
 @pytest.mark.parametrize(
@@ -109,8 +121,16 @@ def test_declined_request_releases_the_units() -> None:
         ({}, {"start": "2026-05-01", "end": "2026-05-03"}, "in_the_past"),
         ({"min_duration": 3}, {"start": "2026-07-01", "end": "2026-07-02"}, "too_short"),
         ({"max_duration": 2}, {"start": "2026-07-01", "end": "2026-07-05"}, "too_long"),
-        ({"advance_notice_hours": 72}, {"start": "2026-06-02", "end": "2026-06-03"}, "short_notice"),
-        ({"booking_window_days": 30}, {"start": "2026-09-01", "end": "2026-09-02"}, "beyond_window"),
+        (
+            {"advance_notice_hours": 72},
+            {"start": "2026-06-02", "end": "2026-06-03"},
+            "short_notice",
+        ),
+        (
+            {"booking_window_days": 30},
+            {"start": "2026-09-01", "end": "2026-09-02"},
+            "beyond_window",
+        ),
         ({}, {"start": "2026-07-01", "end": "2026-07-02", "guests": 9}, "over_capacity"),
         ({}, {"start": "2026-07-02", "end": "2026-07-01"}, "bad_period"),
     ],
@@ -132,10 +152,14 @@ def test_owner_cannot_book_own_listing_nor_an_inactive_one() -> None:
     w = make_world()
     listing_id = w.active_listing()
     with pytest.raises(RuleViolation, match="own"):
-        w.bookings.place(w.owner, listing_id, start="2026-07-01", end="2026-07-02", quantity=1, guests=1, at=NOW)
+        w.bookings.place(
+            w.owner, listing_id, start="2026-07-01", end="2026-07-02", quantity=1, guests=1, at=NOW
+        )
     w.listings.deactivate(w.owner, listing_id, NOW)
     with pytest.raises(RuleViolation, match="not open"):
-        w.bookings.place(w.renter, listing_id, start="2026-07-01", end="2026-07-02", quantity=1, guests=1, at=NOW)
+        w.bookings.place(
+            w.renter, listing_id, start="2026-07-01", end="2026-07-02", quantity=1, guests=1, at=NOW
+        )
 
 
 class _NoGateway:
@@ -167,7 +191,14 @@ def _paid(w, listing_id, at=NOW):  # type: ignore[no-untyped-def]
     payments = Payments(w.bookings, gateway)  # type: ignore[arg-type]
     payments.start(w.renter, booking_id, at)
     total = w.bookings.get(booking_id).quote["total"]
-    event = GatewayEvent("evt_1", "charge.succeeded", payment_id_for(booking_id), booking_id, "ch_1", Money(total, "EUR"))
+    event = GatewayEvent(
+        "evt_1",
+        "charge.succeeded",
+        payment_id_for(booking_id),
+        booking_id,
+        "ch_1",
+        Money(total, "EUR"),
+    )
     payments.handle(event, at + timedelta(minutes=1))
     return booking_id, payments, gateway, event
 
@@ -191,7 +222,9 @@ def test_charge_arriving_after_the_hold_lapsed_is_refunded_and_the_booking_lapse
     gateway = _NoGateway()
     payments = Payments(w.bookings, gateway)  # type: ignore[arg-type]
     payments.start(w.renter, booking_id, NOW)
-    event = GatewayEvent("evt_1", "charge.succeeded", payment_id_for(booking_id), booking_id, "ch_1", Money(1, "EUR"))
+    event = GatewayEvent(
+        "evt_1", "charge.succeeded", payment_id_for(booking_id), booking_id, "ch_1", Money(1, "EUR")
+    )
     payments.handle(event, NOW + timedelta(minutes=16))
     assert w.bookings.get(booking_id).status == CANCELLED
     assert len(gateway.refunds) == 1
@@ -205,7 +238,15 @@ def test_failed_charge_cancels_and_frees_the_units() -> None:
     )
     payments = Payments(w.bookings, _NoGateway())  # type: ignore[arg-type]
     payments.start(w.renter, booking_id, NOW)
-    event = GatewayEvent("evt_2", "charge.failed", payment_id_for(booking_id), booking_id, "ch_1", Money(1, "EUR"), "card_declined")
+    event = GatewayEvent(
+        "evt_2",
+        "charge.failed",
+        payment_id_for(booking_id),
+        booking_id,
+        "ch_1",
+        Money(1, "EUR"),
+        "card_declined",
+    )
     payments.handle(event, NOW)
     assert w.bookings.get(booking_id).status == CANCELLED
     assert w.bookings.calendar(listing_id).allocation(booking_id) is None

@@ -3,6 +3,7 @@ neither in the event store replayed from scratch nor in the read views."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from datetime import date, timedelta
@@ -87,9 +88,11 @@ def test_fifty_racing_renters_get_exactly_one_booking_per_round(pg_url: str, tmp
     }
     assert len(booking_ids) == ROUNDS
     periods = sorted(
-        (b.start, b.end) for b in (fresh.repository.get(i) for i in booking_ids) if isinstance(b, Booking)
+        (b.start, b.end)
+        for b in (fresh.repository.get(i) for i in booking_ids)
+        if isinstance(b, Booking)
     )
-    assert all(prev[1] <= nxt[0] for prev, nxt in zip(periods, periods[1:], strict=False))
+    assert all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(periods))
 
     # The views, built from the same log, agree.
     engine = create_views_engine(views_url(settings))
@@ -100,7 +103,7 @@ def test_fifty_racing_renters_get_exactly_one_booking_per_round(pg_url: str, tmp
         rows = conn.execute(sa.select(bookings.c.start, bookings.c.end)).all()
     assert len(rows) == ROUNDS
     view_periods = sorted((str(r.start), str(r.end)) for r in rows)
-    assert all(prev[1] <= nxt[0] for prev, nxt in zip(view_periods, view_periods[1:], strict=False))
+    assert all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(view_periods))
     engine.dispose()
     fresh.close()
     store.close()

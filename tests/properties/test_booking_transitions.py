@@ -3,6 +3,7 @@ records nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,9 @@ COMMANDS: dict[str, Callable[[Booking], None]] = {
     "end": lambda b: b.finish(ADMIN, LATE),
     "complete": lambda b: b.complete(OWNER, "owner", LATE),
     "settle": lambda b: b.settle(ADMIN, LATE),
-    "cancel": lambda b: b.cancel(RENTER, "renter", "changed plans", {"amount": 0, "currency": "EUR"}, T0),
+    "cancel": lambda b: b.cancel(
+        RENTER, "renter", "changed plans", {"amount": 0, "currency": "EUR"}, T0
+    ),
     "mark_refunded": lambda b: b.mark_refunded(ADMIN, T0),
     "open_dispute": lambda b: b.open_dispute(RENTER, "renter", "damaged", LATE),
     "resolve_dispute": lambda b: b.resolve_dispute(ADMIN, "settled", LATE),
@@ -81,10 +84,8 @@ def test_only_legal_booking_transitions_succeed(instant: bool, commands: list[st
 def test_replaying_a_bookings_events_gives_the_same_state(commands: list[str]) -> None:
     booking = new_booking(True)
     for name in commands:
-        try:
+        with contextlib.suppress(InvalidTransition):
             COMMANDS[name](booking)
-        except InvalidTransition:
-            pass
     replayed = None
     for event in booking.collect_events():
         replayed = event.mutate(replayed)

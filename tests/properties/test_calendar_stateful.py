@@ -3,6 +3,7 @@ allocations never exceed the units on any night or slot."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,20 +45,16 @@ class CalendarMachine(RuleBasedStateMachine):
     def hold(self, start: int, length: int, quantity: int, ttl: int) -> uuid.UUID:
         booking_id = uuid.uuid4()
         keys = list(range(start, min(start + length, HORIZON)))
-        try:
+        with contextlib.suppress(DomainError):
             self.calendar.place_hold(
                 booking_id, keys, quantity, self.now + timedelta(minutes=ttl), self.now
             )
-        except DomainError:
-            pass
         return booking_id
 
     @rule(booking_id=bookings)
     def confirm(self, booking_id: uuid.UUID) -> None:
-        try:
+        with contextlib.suppress(DomainError):
             self.calendar.confirm(booking_id, self.now)
-        except DomainError:
-            pass
 
     @rule(booking_id=bookings)
     def release(self, booking_id: uuid.UUID) -> None:
@@ -69,10 +66,8 @@ class CalendarMachine(RuleBasedStateMachine):
 
     @rule(start=st.integers(0, HORIZON - 1), length=st.integers(1, 4))
     def block(self, start: int, length: int) -> None:
-        try:
+        with contextlib.suppress(DomainError):
             self.calendar.add_block(uuid.uuid4(), list(range(start, start + length)), "x", self.now)
-        except DomainError:
-            pass
 
     @rule()
     def unblock_one(self) -> None:
@@ -82,10 +77,8 @@ class CalendarMachine(RuleBasedStateMachine):
 
     @rule(units=st.integers(1, 4))
     def change_units(self, units: int) -> None:
-        try:
+        with contextlib.suppress(DomainError):
             self.calendar.change_units(units, self.now)
-        except DomainError:
-            pass
 
     @rule(buffer=st.integers(0, 2))
     def change_buffer(self, buffer: int) -> None:
@@ -121,7 +114,6 @@ class CalendarMachine(RuleBasedStateMachine):
         assert rebuilt.allocations == self.calendar.allocations
         assert rebuilt.blocks == self.calendar.blocks
         assert rebuilt.units == self.calendar.units
-
 
 
 TestCalendarInvariants = CalendarMachine.TestCase
