@@ -53,6 +53,11 @@ class EventStore(Application[UUID]):
         with self._listeners_lock:
             self._listeners.append(callback)
 
+    def remove_listener(self, callback: Callable[[int], None]) -> None:
+        with self._listeners_lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
     def record(self, *aggregates: Aggregate | None) -> int:
         """Saves aggregates in one transaction, stamped with the command context;
         returns the notification position of the last event (0 if nothing was new)."""

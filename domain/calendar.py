@@ -22,6 +22,12 @@ HOLD = "hold"
 RESERVATION = "reservation"
 
 
+def occupied_keys(keys: Iterable[int], buffer_slots: int, step: int) -> set[int]:
+    """The keys an allocation takes: its own plus the turnover buffer after it (the read
+    side uses this same rule)."""
+    return {k + i * step for k in keys for i in range(buffer_slots + 1)}
+
+
 class ListingCalendar(Aggregate):
     @staticmethod
     def create_id(listing_id: UUID, **_: Any) -> UUID:
@@ -56,8 +62,7 @@ class ListingCalendar(Aggregate):
         return datetime.fromisoformat(alloc["expires_at"]) > at
 
     def occupied_keys(self, keys: Iterable[int], buffer_slots: int) -> set[int]:
-        """The keys an allocation takes: its own plus the turnover buffer after it."""
-        return {k + i * self.step for k in keys for i in range(buffer_slots + 1)}
+        return occupied_keys(keys, buffer_slots, self.step)
 
     def blocked_keys(self) -> set[int]:
         return {k for b in self.blocks.values() for k in b["keys"]}

@@ -14,17 +14,13 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidTransition, PermissionDenied, RuleViolation
 from domain.listing_spec import validate_spec
-from domain.money import Money
-from domain.pricing import HourlyWindow, PricingRules
+from domain.pricing import PricingRules
+from domain.pricing_rules import pricing_rules_from_spec
 
 DRAFT, PENDING_REVIEW, ACTIVE, INACTIVE = "draft", "pending_review", "active", "inactive"
 REJECTED, SUSPENDED = "rejected", "suspended"
 # Fields whose change would re-key the inventory or the money already quoted.
 FROZEN_AFTER_DRAFT = ("booking_unit",)
-
-
-def _bp(pct_or_factor: float, scale: int) -> int:
-    return round(pct_or_factor * scale)
 
 
 class Listing(Aggregate):
@@ -57,25 +53,9 @@ class Listing(Aggregate):
         return str(self.spec["booking_unit"])
 
     def pricing_rules(self, *, service_fee_bp: int, commission_bp: int) -> PricingRules:
-        p = self.spec["pricing"]
-        return PricingRules(
-            base=Money.from_dict(p["base"]),
-            unit=self.unit,
-            timezone=self.timezone,
-            weekly_discount_bp=_bp(p["weekly_discount_pct"], 100),
-            monthly_discount_bp=_bp(p["monthly_discount_pct"], 100),
-            cleaning_fee=Money.from_dict(p["cleaning_fee"]) if p.get("cleaning_fee") else None,
-            weekday_multipliers_bp={d: _bp(m, 10_000) for d, m in p["weekday_multipliers"].items()},
-            hourly_windows=tuple(
-                HourlyWindow(
-                    days=tuple(w["days"]),
-                    start=w["start"],
-                    end=w["end"],
-                    multiplier_bp=_bp(w["multiplier"], 10_000),
-                )
-                for w in p["hourly_windows"]
-            ),
-            date_overrides=dict(self.price_overrides),
+        return pricing_rules_from_spec(
+            self.spec,
+            self.price_overrides,
             service_fee_bp=service_fee_bp,
             commission_bp=commission_bp,
         )

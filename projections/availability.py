@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from domain.calendar import HOLD, RESERVATION, ListingCalendar
+from domain.calendar import HOLD, RESERVATION, ListingCalendar, occupied_keys
 from domain.errors import NotFoundError, RuleViolation
 from domain.listing import Listing as _Listing
 from domain.periods import day_slot_keys, format_instant, is_open, key_to_date, key_to_instant
@@ -321,9 +320,8 @@ def _replace(
 
 def _widened(alloc: dict[str, Any], step: int) -> set[int]:
     """The keys an allocation occupies, by the calendar's own rule and the buffer the
-    allocation was placed with (the rule only reads `step`, so it runs without the
-    aggregate)."""
-    return set(C.occupied_keys(SimpleNamespace(step=step), alloc["keys"], alloc["buffer"]))
+    allocation was placed with."""
+    return occupied_keys(alloc["keys"], alloc["buffer"], step)
 
 
 # -- queries -------------------------------------------------------------------------------

@@ -71,7 +71,6 @@ class ProjectionRunner:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._set_up = False
-        store.add_listener(self._on_recorded)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -94,12 +93,14 @@ class ProjectionRunner:
         if not self._set_up:
             self.setup()
         self._stopping.clear()
+        self.store.add_listener(self._on_recorded)
         for live in self._live.values():
             self._spawn(f"projection-{live.projection.name}", self._follow, live)
         if self._is_pg and self._channel:
             self._spawn("projection-listen", self._listen)
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.store.remove_listener(self._on_recorded)
         self._stopping.set()
         for live in self._live.values():
             live.wake.set()
