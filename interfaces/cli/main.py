@@ -50,11 +50,17 @@ def serve(
         )
         console.print(
             f"Seeded {summary.listings} listings and {summary.bookings} bookings; "
-            f"admin {summary.admin_email} / {DEMO_PASSWORD}"
+            f"admin {summary.admin_email} / {DEMO_PASSWORD}",
+            soft_wrap=True,
         )
     from interfaces.http.app import create_app
 
-    uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+    if settings.workers_in_process:
+        container.start_workers()
+    try:
+        uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+    finally:
+        container.close()
 
 
 @app.command()
