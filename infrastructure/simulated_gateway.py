@@ -22,6 +22,7 @@ from application.payment_gateway import (
 )
 from domain.errors import ConflictError, NotFoundError
 from domain.money import Money
+from projections.base import write_transaction
 
 metadata = sa.MetaData()
 charges = sa.Table(
@@ -50,7 +51,8 @@ refunds = sa.Table(
 class SimulatedGateway(PaymentGateway):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        with write_transaction(engine) as conn:  # BEGIN IMMEDIATE: SQLite waits for writers
+            metadata.create_all(conn)
         self._listeners: list[GatewayListener] = []
         self._lock = threading.Lock()
 
@@ -58,7 +60,7 @@ class SimulatedGateway(PaymentGateway):
         self._listeners.append(listener)
 
     def create_charge(self, request: ChargeRequest) -> ChargeResult:
-        with self._lock, self.engine.begin() as conn:
+        with self._lock, write_transaction(self.engine) as conn:
             row = conn.execute(
                 sa.select(charges).where(charges.c.idempotency_key == request.idempotency_key)
             ).first()
@@ -81,7 +83,7 @@ class SimulatedGateway(PaymentGateway):
             return ChargeResult(row.charge_id, row.status, f"{row.charge_id}_secret")
 
     def refund(self, request: RefundRequest) -> RefundResult:
-        with self._lock, self.engine.begin() as conn:
+        with self._lock, write_transaction(self.engine) as conn:
             done = conn.execute(
                 sa.select(refunds).where(refunds.c.idempotency_key == request.idempotency_key)
             ).first()
@@ -114,7 +116,7 @@ class SimulatedGateway(PaymentGateway):
 
     def settle(self, payment_id: UUID, *, succeed: bool, reason: str = "") -> GatewayEvent:
         """Resolves the payment's pending charge and tells the listeners, once."""
-        with self._lock, self.engine.begin() as conn:
+        with self._lock, write_transaction(self.engine) as conn:
             row = conn.execute(
                 sa.select(charges)
                 .where(charges.c.payment_id == payment_id)

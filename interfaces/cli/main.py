@@ -55,10 +55,11 @@ def serve(
         )
     from interfaces.http.app import create_app
 
+    api = create_app(container)
     if settings.workers_in_process:
         container.start_workers()
     try:
-        uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+        uvicorn.run(api, host=host, port=port, log_level="info")
     finally:
         container.close()
 

@@ -72,7 +72,8 @@ keys = Table(
 
 
 def create_table(engine: Engine) -> None:
-    metadata.create_all(engine, checkfirst=True)
+    with write_transaction(engine) as conn:  # BEGIN IMMEDIATE: SQLite waits for writers
+        metadata.create_all(conn, checkfirst=True)
 
 
 @dataclass(frozen=True)
