@@ -30,7 +30,7 @@ def test_create_admin_reads_the_password_from_stdin_and_can_log_in(data_dir: Pat
     assert result.exit_code == 0, result.output
     container = build_container(Settings(environment="test", data_dir=data_dir))
     try:
-        session, user_id, _ = container.identity.login(
+        _session, user_id, _ = container.identity.login(
             "boss@example.com", "correct horse battery", at=container.clock.now()
         )
         assert "admin" in container.identity.get_user(user_id).roles
