@@ -130,25 +130,33 @@ def upsert(
     for row in merged.values():
         groups.setdefault(tuple(row), []).append(row)
     for columns, group in groups.items():
-        per_statement = max(1, 30_000 // len(columns))  # stay under bind-parameter limits
-        for start in range(0, len(group), per_statement):
-            chunk = group[start : start + per_statement]
-            conn.execute(_upsert_statement(conn, table, chunk, columns, key, newer))
+        # One cached statement per shape, run as executemany: compiling a fresh multi-row
+        # VALUES statement per chunk cost more than the database's own work.
+        conn.execute(_upsert_statement(conn.dialect.name, table, columns, key, newer), group)
     return len(merged)
 
 
+_statements: dict[tuple[str, int, tuple[str, ...], tuple[str, ...], str | None], Any] = {}
+
+
 def _upsert_statement(
-    conn: Connection,
+    dialect: str,
     table: Table,
-    rows: list[dict[str, Any]],
     columns: tuple[str, ...],
     key: tuple[str, ...],
     newer: str | None,
 ) -> Any:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(rows)
+    cache_key = (dialect, id(table), columns, key, newer)
+    cached = _statements.get(cache_key)
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table)
     updates = {c: stmt.excluded[c] for c in columns if c not in key}
     if not updates:
-        return stmt.on_conflict_do_nothing(index_elements=list(key))
-    where = table.c[newer] < stmt.excluded[newer] if newer else None
-    return stmt.on_conflict_do_update(index_elements=list(key), set_=updates, where=where)
+        result = stmt.on_conflict_do_nothing(index_elements=list(key))
+    else:
+        where = table.c[newer] < stmt.excluded[newer] if newer else None
+        result = stmt.on_conflict_do_update(index_elements=list(key), set_=updates, where=where)
+    _statements[cache_key] = (table, result)
+    return result
