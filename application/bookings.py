@@ -71,7 +71,9 @@ class Bookings:
         booking_id = booking_id or uuid.uuid4()
 
         def attempt() -> int:
-            listing: Listing = self.store.load(listing_id, "listing")
+            listing = self.store.load(listing_id, "listing")
+            if not isinstance(listing, Listing):
+                raise NotFoundError("listing_not_found", f"listing {listing_id} not found")
             calendar = self.calendar(listing_id)
             period = resolve_period(listing, start, end)
             check_bookable(

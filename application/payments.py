@@ -18,7 +18,7 @@ from application.payment_gateway import (
 )
 from application.retry import retry_on_conflict
 from domain.booking import PENDING_PAYMENT
-from domain.errors import ConflictError, InvalidTransition
+from domain.errors import ConflictError, InvalidTransition, PermissionDenied
 from domain.money import Money
 
 
@@ -31,8 +31,9 @@ class Payments:
     def start(self, actor: Actor, booking_id: UUID, at: datetime) -> dict[str, Any]:
         """Records the intent to pay, then (outside any transaction) asks for the charge."""
         booking = self.bookings.get(booking_id, viewer=actor)
-        if booking.check_party(actor.id, actor.role) == "owner":
-            raise InvalidTransition("not_payable", "the renter pays for a booking")
+        if actor.id != booking.renter_id:
+            booking.check_party(actor.id, actor.role)  # 404 for strangers
+            raise PermissionDenied("not_renter", "only the renter pays for a booking")
         if booking.status != PENDING_PAYMENT:
             raise InvalidTransition(
                 "not_payable", f"a booking that is {booking.status} cannot be paid"

@@ -156,6 +156,7 @@ def slot_keys(start: datetime, end: datetime, tz: str) -> list[int]:
 def day_slot_keys(day: date, tz: str) -> list[int]:
     zone = _zone(tz)
     day = _plain_date(day, "day")
+    check_supported(day, "day")
     key = _epoch(datetime.combine(day, time(0), tzinfo=zone))  # first instant of the local day
     # The day is over once the next one has begun for the last time: a fall-back can take the
     # wall clock back into the previous date (Newfoundland's at 00:01, Antarctica/Casey's 3 h).
@@ -254,6 +255,15 @@ def period_keys(unit: str, start: date | datetime, end: date | datetime, tz: str
     return night_keys(_plain_date(start, "start"), _plain_date(end, "end"))
 
 
+# Rentals happen between these years; outside them date arithmetic in a zone can overflow.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
+
+def check_supported(value: date | datetime, what: str) -> None:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise RuleViolation("bad_period", f"{what} must be between {FIRST_YEAR} and {LAST_YEAR}")
+
+
 def parse_period(unit: str, start: str, end: str) -> tuple[date | datetime, date | datetime]:
     """Parses API strings (YYYY-MM-DD, or RFC 3339 with an offset for hours); end after start."""
     parsed: list[date | datetime] = []
@@ -270,6 +280,7 @@ def parse_period(unit: str, start: str, end: str) -> tuple[date | datetime, date
         except ValueError:
             expected = "RFC 3339 with an offset" if unit == "hour" else "YYYY-MM-DD"
             raise RuleViolation("bad_period", f"{what} {text!r} is not {expected}") from None
+        check_supported(parsed[-1], what)
     if parsed[1] <= parsed[0]:
         raise RuleViolation("bad_period", "end must be after start")
     return parsed[0], parsed[1]

@@ -86,6 +86,7 @@ class QuoteRequest(Schema):
 class CalendarDay(BaseModel):
     date: str | None = None
     start: str | None = None
+    open: bool | None = Field(default=None, description="Hourly listings: within opening hours")
     available_units: int
     held: int
     reserved: int

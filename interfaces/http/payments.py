@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from interfaces.http.booking_schemas import FailIn, PaymentPublic
-from interfaces.http.deps import CommandDep
+from interfaces.http.deps import CommandDep, anonymous_context
 from interfaces.http.positions import set_position
 from interfaces.http.problems import ProblemError
 
@@ -36,10 +36,12 @@ def _dev_gateway(command: CommandDep):  # type: ignore[no-untyped-def]
 
 
 @router.post("/dev/payments/{payment_id}/succeed", response_model=PaymentPublic)
-def simulate_success(payment_id: UUID, command: CommandDep, response: Response) -> PaymentPublic:
+def simulate_success(
+    payment_id: UUID, command: CommandDep, request: Request, response: Response
+) -> PaymentPublic:
     """Simulated gateway only: the card network captures the charge."""
     gateway = _dev_gateway(command)
-    with command.context():
+    with anonymous_context(request):  # the processor acts, not the caller
         gateway.settle(payment_id, succeed=True)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="succeeded")
@@ -47,11 +49,11 @@ def simulate_success(payment_id: UUID, command: CommandDep, response: Response) 
 
 @router.post("/dev/payments/{payment_id}/fail", response_model=PaymentPublic)
 def simulate_failure(
-    payment_id: UUID, body: FailIn, command: CommandDep, response: Response
+    payment_id: UUID, body: FailIn, command: CommandDep, request: Request, response: Response
 ) -> PaymentPublic:
     """Simulated gateway only: the card network declines the charge."""
     gateway = _dev_gateway(command)
-    with command.context():
+    with anonymous_context(request):  # the processor acts, not the caller
         gateway.settle(payment_id, succeed=False, reason=body.reason)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="failed")

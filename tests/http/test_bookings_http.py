@@ -525,7 +525,9 @@ def test_only_the_renter_pays_and_only_while_pending_payment(market: MarketFacto
     assert r.status_code == 409 and code(r) == "not_payable"
     m.post(f"/bookings/{booking_id}/approve", m.owner)
     r = m.post(f"/bookings/{booking_id}/payment", m.owner)
-    assert r.status_code == 409 and code(r) == "not_payable"
+    assert r.status_code == 403 and code(r) == "not_renter"
+    r = m.post(f"/bookings/{booking_id}/payment", m.api.admin())
+    assert r.status_code == 403 and code(r) == "not_renter"
     assert m.post(f"/bookings/{booking_id}/payment", m.api.new_user()).status_code == 404
     assert m.post(f"/bookings/{booking_id}/payment", m.renter).status_code == 200
 
