@@ -2,14 +2,67 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import TypeAliasType
 
 from domain.categories import validate_category_data
 from domain.errors import RuleViolation
 from domain.periods import WEEKDAYS, validate_opening_hours, validate_timezone
 from domain.policies import POLICIES
+
+MAX_CATEGORY_DATA_DEPTH = 8
+MAX_CATEGORY_DATA_CHARS = 10_000  # as compact JSON
+
+
+def _safe_text(value: str) -> str:
+    """No NUL or other control characters (PostgreSQL text refuses NUL); tabs and newlines ok."""
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Category data is free-form JSON for `other`: bound its depth and size, and refuse
+    strings that cannot be stored (control characters, lone surrogates). Iterative, so deep
+    input cannot exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_CATEGORY_DATA_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_CATEGORY_DATA_DEPTH} levels")
+        if isinstance(item, dict):
+            stack.extend((k, depth) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            _safe_text(item)
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("strings must be valid Unicode (no lone surrogates)") from None
+    if len(json.dumps(value, separators=(",", ":"))) > MAX_CATEGORY_DATA_CHARS:
+        raise ValueError(f"category data is at most {MAX_CATEGORY_DATA_CHARS} characters as JSON")
+    return value
+
+
+# A type alias (not a field validator, nor a bare Annotated whose metadata pydantic moves off
+# the annotation) so that the all-optional PATCH model built from the fields' annotations
+# bounds it too, before the endpoint serialises it.
+CategoryData = TypeAliasType(
+    "CategoryData", Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+)
 
 
 class _Strict(BaseModel):
@@ -33,6 +86,8 @@ class Location(_Strict):
     @classmethod
     def _tz(cls, v: str) -> str:
         return validate_timezone(v)
+
+    _texts = field_validator("address", "city")(_safe_text)
 
 
 class HourlyWindowIn(_Strict):
@@ -65,7 +120,7 @@ class ListingSpec(_Strict):
     title: str = Field(min_length=3, max_length=140)
     description: str = Field(default="", max_length=10_000)
     category: Literal["stay", "vehicle", "equipment", "space", "court", "other"]
-    category_data: dict[str, Any] = Field(default_factory=dict)
+    category_data: CategoryData = Field(default_factory=dict)
     location: Location
     booking_unit: Literal["night", "day", "hour"]
     pricing: Pricing
@@ -82,9 +137,13 @@ class ListingSpec(_Strict):
     cancellation_policy: Literal["flexible", "moderate", "strict", "non_refundable"] = "moderate"
     deposit: MoneyIn | None = None
 
+    _texts = field_validator("title", "description")(_safe_text)
+
     @field_validator("amenities")
     @classmethod
     def _amenities(cls, v: list[str]) -> list[str]:
+        for amenity in v:
+            _safe_text(amenity)
         cleaned = sorted({a.strip().lower().replace(" ", "_") for a in v if a.strip()})
         if any(len(a) > 60 for a in cleaned):
             raise ValueError("an amenity name is at most 60 characters")
