@@ -16,6 +16,7 @@ from pydantic import BaseModel, field_validator
 
 from application.store import event_meta
 from domain.errors import NotFoundError
+from domain.periods import check_supported
 from interfaces.http.deps import AdminDep, ContainerDep
 from interfaces.http.pagination import PageParamsDep, decode_cursor, encode_cursor
 from interfaces.http.positions import min_position, set_position
@@ -27,6 +28,8 @@ router = APIRouter(prefix="/admin", tags=["admin"], responses=problem_responses(
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "_meta"})
 _SECRET_WORDS = ("password", "secret", "token")
 MAX_DEPTH = 32
+# Query filters are compared in SQL: no NUL or other control characters (PostgreSQL refuses NUL).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 class EventPublic(BaseModel):
@@ -219,13 +222,20 @@ def audit(
     _: AdminDep,
     container: ContainerDep,
     page: PageParamsDep,
-    actor: Annotated[str | None, Query(max_length=64, description="Actor (user) id")] = None,
-    type: Annotated[str | None, Query(max_length=200, examples=["Booking.Confirmed"])] = None,
+    actor: Annotated[
+        str | None, Query(max_length=64, pattern=_PRINTABLE, description="Actor (user) id")
+    ] = None,
+    type: Annotated[
+        str | None, Query(max_length=200, pattern=_PRINTABLE, examples=["Booking.Confirmed"])
+    ] = None,
     frm: Annotated[datetime | None, Query(alias="from")] = None,
     to: Annotated[datetime | None, Query()] = None,
 ) -> Page[AuditEntryPublic]:
     """The event index across every stream, in log order, by actor, event type and
     recorded time in [`from`, `to`)."""
+    for instant, what in ((frm, "from"), (to, "to")):
+        if instant is not None:
+            check_supported(instant, what)  # far-off years overflow when moved to UTC
     with container.views.connect() as conn:
         rows, next_cursor = search_audit(
             conn,
