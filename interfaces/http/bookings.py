@@ -99,7 +99,7 @@ def my_bookings(
     command: CommandDep,
     page: PageParamsDep,
     role: RoleQuery = Query("renter", description="Bookings I made, or of my listings"),
-    status_filter: str | None = Query(None, alias="status", max_length=40),
+    status_filter: str | None = Query(None, alias="status", max_length=40, pattern=r"^[a-z_]*$"),
 ) -> Page[dict[str, Any]]:
     """The caller's bookings as renter or owner, newest first."""
     container = command.container
