@@ -1,0 +1,105 @@
+"""The SearchIndex port and its query model. Every backend (Meilisearch, the embedded
+SQLite/PostgreSQL ones, the test fake) answers the same query with the same hits in the
+same order; `tests/contract/` holds them to it.
+
+Ranking for `sort=relevance` (a documented subset of Meilisearch's default rules, so the
+embedded backends can reproduce it): words matched desc → typos asc → best attribute asc
+(title, then category and its attributes, then city/country, then amenities, then
+description) → exactness (an exact word beats a prefix) desc → rating desc → created_at desc
+→ id asc. Explicit sorts apply their key first, then rating desc, created_at desc, id asc.
+Typo tolerance: query words of 5 to 8 characters match with 1 typo, 9+ with 2 (Damerau-
+Levenshtein on whole words); the last query word also matches as a prefix.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Sort = Literal["relevance", "price_asc", "price_desc", "rating", "distance", "newest"]
+SENTINEL_DAY = -1  # `blocked_nights` / `blocked_hours` always hold it, so never empty
+
+# Document fields (all backends store exactly these):
+#   id (str uuid), version (int), title, description, category, category_data (dict),
+#   city, country, _geo {lat, lng}, price_amount (int minor units), currency,
+#   capacity (guests per unit), units, amenities [str], booking_mode ("instant"|"request"),
+#   booking_unit, rating (float 0..5), review_count (int), created_at (epoch seconds int),
+#   blocked_nights [int day numbers since 1970-01-01 with no free unit, -1 sentinel],
+#   blocked_hours [int hour numbers = slot epoch seconds // 3600, -1 sentinel].
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    category: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    radius_km: float | None = None
+    # (top-left lat, top-left lng, bottom-right lat, bottom-right lng), as Meilisearch's
+    # _geoBoundingBox([lat, lng], [lat, lng]).
+    bbox: tuple[float, float, float, float] | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    currency: str | None = None
+    guests: int | None = None  # capacity >= guests
+    units: int | None = None  # units >= quantity asked for
+    amenities: tuple[str, ...] = ()  # every one must be present
+    instant_book: bool | None = None
+    # Availability prefilter: documents whose blocked_nights / blocked_hours contain none of
+    # these. The API re-checks dates against the availability view before answering.
+    free_nights: tuple[int, ...] = ()
+    free_hours: tuple[int, ...] = ()
+    booking_units: tuple[str, ...] = ()  # restrict to these booking units (night/day/hour)
+    sort: Sort = "relevance"
+    limit: int = 20
+    offset: int = 0
+    facets: bool = True
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    document: dict[str, Any]
+    distance_km: float | None = None  # when lat/lng were given, rounded to 3 decimals
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    total_estimate: int
+    # {"category": {"stay": 3, ...}, "amenities": {"wifi": 2, ...}} over all matches
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    price_stats: dict[str, int] | None = None  # {"min": .., "max": ..} over all matches
+
+
+class SearchIndex(ABC):
+    """A search backend. Writes are idempotent and versioned: a document never replaces a
+    stored one with a higher version, and a delete at version v removes only documents at
+    or below v (a later upsert with a higher version may bring it back)."""
+
+    @abstractmethod
+    def ensure_settings(self) -> None:
+        """Creates the index and applies its settings; returns once they are in force."""
+
+    @abstractmethod
+    def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
+        """Full documents (never partial); returns once they are searchable, raising
+        `SearchIndexError` if the backend refused them."""
+
+    @abstractmethod
+    def delete(self, ids_and_versions: Sequence[tuple[str, int]]) -> None: ...
+
+    @abstractmethod
+    def get(self, listing_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Removes every document (used by rebuilds)."""
+
+
+class SearchIndexError(Exception):
+    """The backend failed a write or a task; the caller retries, tracking stays put."""
