@@ -2,11 +2,14 @@
 SQLite/PostgreSQL ones, the test fake) answers the same query with the same hits in the
 same order; `tests/contract/` holds them to it.
 
-Ranking for `sort=relevance` (a documented subset of Meilisearch's default rules, so the
-embedded backends can reproduce it): words matched desc → typos asc → best attribute asc
-(title, then category and its attributes, then city/country, then amenities, then
-description) → exactness (an exact word beats a prefix) desc → rating desc → created_at desc
-→ id asc. Explicit sorts apply their key first, then rating desc, created_at desc, id asc.
+Meilisearch ranking rules (settings): sort, words, typo, proximity, attribute, exactness,
+rating:desc, created_at:desc. An explicit sort is sent as [its key, "rating:desc",
+"created_at:desc", "id:asc"], so it is primary and total. `sort=relevance` sends no sort:
+words matched desc, typos asc, best attribute asc (searchable attributes in weight order:
+title, category, category_data values, city, country, amenities, description), exactness
+(an exact word beats a prefix) desc, rating desc, created_at desc; the embedded backends end
+with id asc where Meilisearch ends with its internal order, so contract data avoids such
+ties. Proximity is not modelled (contract queries use one word or adjacent words).
 Typo tolerance: query words of 5 to 8 characters match with 1 typo, 9+ with 2 (Damerau-
 Levenshtein on whole words); the last query word also matches as a prefix.
 """
