@@ -255,6 +255,27 @@ def time_rebuilds(container: Container, total: int) -> dict[str, Any]:
     }
 
 
+def time_rebuild_all(container: Container, total: int) -> dict[str, Any]:
+    """Every view in one pass over the log (`runner.rebuild_all`): each page read and
+    decoded once."""
+    cpu = CpuMeter()
+    cpu.start()
+    t0 = time.perf_counter()
+    position = container.runner.rebuild_all()
+    seconds = time.perf_counter() - t0
+    applied = sum(applicable(container, p.topics) for p in all_projections())
+    return {
+        "batch_size": container.runner.rebuild_batch_size,
+        "seconds": round(seconds, 2),
+        "position": position,
+        "log_events": total,
+        "log_events_per_s": round(total / seconds),
+        "events_applied": applied,
+        "events_applied_per_s": round(applied / seconds),
+        "cpu": cpu.stop(),
+    }
+
+
 def _rates(seconds: float, total: int, applied: int) -> dict[str, Any]:
     return {
         "seconds": round(seconds, 2),
@@ -444,6 +465,10 @@ def main() -> None:
                 out["catch_up_from_zero"] = time_catch_up(container, total)
             if "rebuild" not in skip:
                 out["rebuild"] = time_rebuilds(container, total)
+                out["rebuild_all_one_pass"] = time_rebuild_all(container, total)
+                out["rebuild_all_one_pass"]["ratio_to_view_by_view"] = round(
+                    out["rebuild"]["seconds"] / out["rebuild_all_one_pass"]["seconds"], 2
+                )
             if "lag" not in skip:
                 out["read_your_writes_lag"] = lag_benchmarks(
                     container, settings, samples=args.lag_samples, writers=args.lag_writers
@@ -452,10 +477,11 @@ def main() -> None:
             container.close()
             seed.close()
     rebuild = out.get("rebuild", {})
+    one_pass = out.get("rebuild_all_one_pass", {})
     lag = out.get("read_your_writes_lag", {})
     out["targets"] = {
         "rebuild_all_views_events_per_s_at_least_30000": (
-            rebuild["log_events_per_s"] >= 30_000 if rebuild else None
+            one_pass["log_events_per_s"] >= 30_000 if one_pass else None
         ),
         "rebuild_slowest_view_log_events_per_s_at_least_30000": (
             rebuild["slowest_projection_log_events_per_s"] >= 30_000 if rebuild else None

@@ -365,6 +365,12 @@ class ProjectionRunner:
             self._changed.notify_all()
         return cursor.position
 
+    def rebuild_all(self, names: Iterable[str] | None = None) -> int:
+        """Rebuilds several views (default: all) in one pass over the log."""
+        from projections.rebuild import rebuild_all
+
+        return rebuild_all(self, names)
+
     def _swap(self, live: _Live, fresh: dict[str, Table], track_as: str) -> None:
         with write_transaction(self.engine) as conn:
             live.metadata.drop_all(conn, checkfirst=True)

@@ -68,5 +68,7 @@ def test_all_views_on_postgres_match_their_rebuilds(pg_url: str, tmp_path: Path)
         for projection in all_projections():
             runner.rebuild(projection.name)
         assert snapshot(runner, engine) == incremental
+        runner.rebuild_all()
+        assert snapshot(runner, engine) == incremental
     finally:
         engine.dispose()
