@@ -112,7 +112,8 @@ def search_audit(
         where.append(table.c.recorded_at < utc(to))
     if cursor:
         (after,) = decode_cursor(cursor, 1)
-        if not after.isdigit():
+        # ASCII digits only ("²".isdigit() is true), and within a BIGINT.
+        if not (after.isascii() and after.isdigit() and len(after) <= 18):
             raise RuleViolation("bad_cursor", "the cursor is not one this API issued")
         where.append(table.c.position > int(after))
     stmt = select(table).where(*where).order_by(table.c.position).limit(limit + 1)

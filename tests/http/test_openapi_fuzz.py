@@ -853,12 +853,6 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 # 500s found but not fixed here: their cause lies outside the HTTP and domain validation this
 # change may touch. Strict, so the test says so once they are fixed.
-KNOWN_500 = {
-    "audit cursor past bigint": "projections/audit.py search_audit passes the cursor's digits "
-    "to SQL unbounded (SQLite OverflowError; PostgreSQL bigint out of range)",
-    "audit cursor of a superscript digit": "projections/audit.py accepts str.isdigit() "
-    "characters such as '²' that int() refuses (ValueError)",
-}
 
 
 @pytest.mark.parametrize("role", ["user", "admin"])
@@ -872,8 +866,6 @@ def test_hostile_input_is_a_4xx_problem_and_changes_nothing(
     kwargs: dict[str, Any],
     role: str,
 ) -> None:
-    if name in KNOWN_500 and role == "admin":  # a plain user is refused (403) before it
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_500[name]))
     known = hostile.known
     ids = {
         "own": known["listing_id"][0],
