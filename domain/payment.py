@@ -632,11 +632,12 @@ class Payment(Aggregate):
             return False
         minor, fee_minor = self._minor(amount, "capture"), self._minor(fee, "fee", zero_ok=True)
         hold = self.deposit_hold
-        if hold["status"] == "none":
-            held = self.deposit if self.deposit is not None else minor
-            self._deposit_authorized(event_id, intent_id, held, at, **self._ids())
-        if hold["captured"] + minor > hold["authorized"]:
+        implied = hold["status"] == "none"  # the capture arrived before the authorisation
+        held = (self.deposit or minor) if implied else hold["authorized"]
+        if hold["captured"] + minor > held:
             raise RuleViolation("deposit_capture_exceeds_hold", "captured more than was held")
+        if implied:
+            self._deposit_authorized(event_id, intent_id, held, at, **self._ids())
         still_held = hold["authorized"] - hold["captured"] - hold["released"]
         self._deposit_captured(
             event_id=event_id,
@@ -878,10 +879,10 @@ class Payment(Aggregate):
     ) -> bool:
         if self.has_processed(event_id):
             return False
+        minor, fee_minor = self._minor(amount, "dispute"), self._minor(fee, "fee", zero_ok=True)
         dispute = self._open_chargeback(event_id, dispute_id, amount, fee, "", at)
         if dispute["withdrawn_once"]:
             return False
-        minor, fee_minor = self._minor(amount, "dispute"), self._minor(fee, "fee", zero_ok=True)
         self._withdraw(event_id, dispute_id, minor, fee_minor, at)
         if dispute["status"] == "won":
             self._reinstate(event_id, dispute_id, at)
