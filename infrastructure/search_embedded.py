@@ -1,0 +1,408 @@
+"""What the embedded search backends share: words, typo expansion, ranking SQL, geo maths.
+
+Text is folded (NFKD, combining marks dropped, lowercased) and split into words: maximal runs
+of Unicode letters and digits (`_`, `-`, apostrophes and every other symbol separate words).
+Each document word remembers the best (lowest) searchable attribute it occurs in.
+
+A query word expands against the index vocabulary into derivations (word, cost, exact):
+the word itself (cost 0, exact), words within its typo budget by Damerau-Levenshtein (cost =
+distance: 1 from 5 characters, 2 from 9), and, for the last query word only, every word it
+is a prefix of (cost 0, not exact). Only the first ten query words count, as in Meilisearch.
+
+Relevance follows Meilisearch's `words` rule with its default matching strategy `last`: a
+document must match the first query word, and ranks by how many leading query words it
+matches (a later word without the earlier ones counts for nothing). Over those leading words:
+typos = the sum of each word's cheapest derivation, attribute = the sum of each word's best
+attribute among its cheapest derivations, exactness = how many of them occur verbatim; then
+rating desc, created_at desc, id asc. Both backends compute this in SQL from a postings
+relation (doc, word, attribute), so only the candidate set is ranked and the page is cut by
+ORDER BY/LIMIT.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from application.search import SearchHit, SearchQuery, SearchResult
+
+EARTH_RADIUS_KM = 6371.0
+MAX_QUERY_WORDS = 10
+# Searchable attributes in weight order; a word's attribute is its index here.
+ATTRIBUTES = (
+    "title",
+    "category",
+    "category_data",
+    "city",
+    "country",
+    "amenities",
+    "description",
+)
+ATTRIBUTE_SLOTS = 8  # key = cost * ATTRIBUTE_SLOTS + attribute, so one MIN() orders both
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def typo_budget(word: str) -> int:
+    return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+
+
+def _flatten(value: Any) -> Iterator[str]:
+    """category_data values, depth first in key order; keys are not searchable."""
+    if isinstance(value, Mapping):
+        for key in sorted(value):
+            yield from _flatten(value[key])
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _flatten(item)
+    elif isinstance(value, bool):
+        yield "true" if value else "false"
+    elif isinstance(value, str | int | float):
+        yield str(value)
+
+
+def attribute_texts(document: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
+    for attribute, name in enumerate(ATTRIBUTES):
+        value = document.get(name)
+        if name == "category_data" or isinstance(value, list):
+            yield from ((attribute, text) for text in _flatten(value or {}))
+        elif isinstance(value, str):
+            yield attribute, value
+
+
+def document_terms(document: Mapping[str, Any]) -> dict[str, int]:
+    """Each word of the document with the best attribute it occurs in."""
+    terms: dict[str, int] = {}
+    for attribute, text in attribute_texts(document):
+        for word in words(text):
+            if attribute < terms.get(word, ATTRIBUTE_SLOTS):
+                terms[word] = attribute
+    return terms
+
+
+@dataclass(frozen=True)
+class Derivation:
+    qi: int  # which query word
+    word: str  # a vocabulary word it matches
+    cost: int  # typos
+    exact: int  # 1 when word is the query word itself
+
+
+class Vocabulary:
+    """An in-process copy of the index's append-only vocabulary table, refreshed by id so a
+    query only reads the words added since the last one. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.last_id = 0
+        self._sorted: list[str] = []
+        self._by_length: dict[int, list[str]] = {}
+
+    def add(self, rows: Iterable[tuple[int, str]]) -> None:
+        with self._lock:
+            fresh = [(i, w) for i, w in rows if i > self.last_id]
+            if not fresh:
+                return
+            known = set(self._sorted)
+            new_words = [w for _, w in fresh if w not in known]
+            if len(new_words) > 64:
+                self._sorted = sorted({*self._sorted, *new_words})
+            else:
+                for word in new_words:
+                    bisect.insort(self._sorted, word)
+            for word in new_words:
+                self._by_length.setdefault(len(word), []).append(word)
+            self.last_id = max(self.last_id, max(i for i, _ in fresh))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.last_id, self._sorted, self._by_length = 0, [], {}
+
+    def expand(self, query_words: Sequence[str]) -> list[Derivation]:
+        with self._lock:
+            out: list[Derivation] = []
+            last = len(query_words) - 1
+            for qi, q in enumerate(query_words):
+                best: dict[str, tuple[int, int]] = {q: (0, 1)}  # always try the word itself
+                budget = typo_budget(q)
+                if budget:
+                    for n in range(len(q) - budget, len(q) + budget + 1):
+                        for word, distance, _ in process.extract(
+                            q,
+                            self._by_length.get(n, ()),
+                            scorer=DamerauLevenshtein.distance,
+                            score_cutoff=budget,
+                            limit=None,
+                        ):
+                            if word != q:
+                                best[word] = (int(distance), 0)
+                if qi == last:
+                    start = bisect.bisect_left(self._sorted, q)
+                    for word in self._sorted[start:]:
+                        if not word.startswith(q):
+                            break
+                        if word != q:
+                            best[word] = (0, 0)
+                out.extend(Derivation(qi, w, c, e) for w, (c, e) in best.items())
+            return out
+
+
+def query_words(q: str) -> list[str]:
+    return words(q)[:MAX_QUERY_WORDS]
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance; the PostgreSQL backend evaluates the same expression in SQL."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    s_lat = math.sin((p2 - p1) / 2)
+    s_lng = math.sin(math.radians(lng2 - lng1) / 2)
+    a = s_lat * s_lat + math.cos(p1) * math.cos(p2) * s_lng * s_lng
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+
+
+def radius_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
+    """A lat/lng box holding the circle, widened by 1% so float noise never cuts a hit;
+    the lng range is (-inf, inf) when the circle reaches a pole or the antimeridian."""
+    reach = radius_km * 1.01 + 0.001
+    d_lat = math.degrees(reach / EARTH_RADIUS_KM)
+    lo_lat, hi_lat = lat - d_lat, lat + d_lat
+    if lo_lat <= -90 or hi_lat >= 90:
+        return lo_lat, hi_lat, -math.inf, math.inf
+    d_lng = math.degrees(
+        reach / (EARTH_RADIUS_KM * math.cos(math.radians(max(abs(lo_lat), abs(hi_lat)))))
+    )
+    if lng - d_lng < -180 or lng + d_lng > 180:
+        return lo_lat, hi_lat, -math.inf, math.inf
+    return lo_lat, hi_lat, lng - d_lng, lng + d_lng
+
+
+def has_point(query: SearchQuery) -> bool:
+    return query.lat is not None and query.lng is not None
+
+
+def scoring_ctes(n_words: int, postings: str) -> str:
+    """`qt(qi, word, cost, ex)` and `postings` (doc, word, attr) in; `score(doc, words,
+    typo, attr, ex)` out: one row per document matching the first query word."""
+    cols = ", ".join(
+        f"MIN(CASE WHEN qi = {i} THEN key END) AS k{i}, MAX(CASE WHEN qi = {i} THEN ex END) AS e{i}"
+        for i in range(n_words)
+    )
+    words_expr = (
+        "CASE "
+        + " ".join(
+            f"WHEN mask & {(1 << (i + 1)) - 1} <> {(1 << (i + 1)) - 1} THEN {i}"
+            for i in range(n_words)
+        )
+        + f" ELSE {n_words} END"
+    )
+
+    def over_leading(term: str) -> str:
+        arms = " ".join(
+            f"WHEN {k} THEN " + " + ".join(term.format(i=i) for i in range(k))
+            for k in range(1, n_words + 1)
+        )
+        return f"CASE words {arms} END"
+
+    typo = over_leading(f"k{{i}} / {ATTRIBUTE_SLOTS}")
+    attr = over_leading(f"k{{i}} % {ATTRIBUTE_SLOTS}")
+    ex = over_leading("e{i}")
+    return f"""
+    m AS (
+        SELECT p.doc AS doc, qt.qi AS qi, MIN(qt.cost * {ATTRIBUTE_SLOTS} + p.attr) AS key,
+               MAX(qt.ex) AS ex
+        FROM qt JOIN {postings} p ON p.word = qt.word
+        GROUP BY p.doc, qt.qi
+    ),
+    r AS (SELECT doc, SUM(1 << qi) AS mask, {cols} FROM m GROUP BY doc),
+    w AS (SELECT r.*, {words_expr} AS words FROM r),
+    score AS (
+        SELECT doc, words, {typo} AS typo, {attr} AS attr, {ex} AS ex FROM w WHERE words >= 1
+    )"""
+
+
+RANK_TIEBREAK = "rating DESC, created_at DESC, id ASC"
+
+
+def order_by(query: SearchQuery, *, text: bool) -> str:
+    """ORDER BY over columns words, typo, attr, ex, price_amount, rating, created_at, id,
+    dist. An explicit sort is primary and the relevance rules never apply after it."""
+    sort = query.sort
+    if sort == "distance" and not has_point(query):
+        sort = "relevance"
+    head = {
+        "price_asc": "price_amount ASC, ",
+        "price_desc": "price_amount DESC, ",
+        "rating": "rating DESC, ",
+        "newest": "created_at DESC, ",
+        "distance": "dist IS NULL, dist ASC, ",
+        "relevance": "words DESC, typo ASC, attr ASC, ex DESC, " if text else "",
+    }[sort]
+    return head + RANK_TIEBREAK
+
+
+def rounded_km(distance: float | None) -> float | None:
+    return None if distance is None else round(distance, 3)
+
+
+def newest_per_id(documents: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """One document per id: the highest version (the later one on a tie)."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for doc in documents:
+        held = out.get(doc["id"])
+        if held is None or int(doc["version"]) >= int(held["version"]):
+            out[doc["id"]] = doc
+    return out
+
+
+def accepted(doc: Mapping[str, Any], stored: int | None, deleted: int | None) -> bool:
+    """Equal versions replace (idempotent replays); a delete at v blocks versions <= v."""
+    version = int(doc["version"])
+    return (stored is None or version >= stored) and (deleted is None or version > deleted)
+
+
+def document_json(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def geo_of(document: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    geo = document.get("_geo") or {}
+    lat, lng = geo.get("lat"), geo.get("lng")
+    return (None, None) if lat is None or lng is None else (float(lat), float(lng))
+
+
+def scalar_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    """Filters on plain columns of the documents table `d`, shared by both dialects."""
+    where: list[str] = []
+
+    def add(clause: str, **values: Any) -> None:
+        where.append(clause)
+        params.update(values)
+
+    if query.category is not None:
+        add("d.category = :category", category=query.category)
+    if query.currency is not None:
+        add("d.currency = :currency", currency=query.currency)
+    if query.min_price is not None:
+        add("d.price_amount >= :min_price", min_price=query.min_price)
+    if query.max_price is not None:
+        add("d.price_amount <= :max_price", max_price=query.max_price)
+    if query.guests is not None:
+        add("d.capacity >= :guests", guests=query.guests)
+    if query.units is not None:
+        add("d.units >= :units", units=query.units)
+    if query.instant_book is not None:
+        where.append("d.booking_mode " + ("=" if query.instant_book else "<>") + " 'instant'")
+    if query.bbox is not None:
+        top, left, bottom, right = query.bbox
+        add("d.lat BETWEEN :bb_bottom AND :bb_top", bb_bottom=bottom, bb_top=top)
+        params.update(bb_left=left, bb_right=right)
+        where.append(
+            "d.lng BETWEEN :bb_left AND :bb_right"
+            if left <= right
+            else "(d.lng >= :bb_left OR d.lng <= :bb_right)"  # across the antimeridian
+        )
+    if has_point(query) and query.radius_km is not None:
+        assert query.lat is not None and query.lng is not None
+        lo_lat, hi_lat, lo_lng, hi_lng = radius_box(query.lat, query.lng, query.radius_km)
+        add("d.lat BETWEEN :rb_lo_lat AND :rb_hi_lat", rb_lo_lat=lo_lat, rb_hi_lat=hi_lat)
+        if math.isfinite(lo_lng):
+            add("d.lng BETWEEN :rb_lo_lng AND :rb_hi_lng", rb_lo_lng=lo_lng, rb_hi_lng=hi_lng)
+    return where
+
+
+def result_from_rows(rows: Sequence[Any], query: SearchQuery) -> SearchResult:
+    """Rows tagged by part: 0 hits (pos, body, dist), 1 totals, 2/3 facet counts."""
+    hits = sorted((r for r in rows if r.part == 0), key=lambda r: r.pos)
+    (total,) = [r for r in rows if r.part == 1]
+    facets: dict[str, dict[str, int]] = {}
+    price_stats = None
+    if query.facets:
+        facets = {
+            "category": dict(sorted((r.k, int(r.n)) for r in rows if r.part == 2)),
+            "amenities": dict(sorted((r.k, int(r.n)) for r in rows if r.part == 3)),
+        }
+        if total.lo is not None:
+            price_stats = {"min": int(total.lo), "max": int(total.hi)}
+    return SearchResult(
+        hits=[
+            SearchHit(
+                document=json.loads(r.body),
+                distance_km=rounded_km(r.dist) if has_point(query) else None,
+            )
+            for r in hits
+        ],
+        total_estimate=int(total.n),
+        facets=facets,
+        price_stats=price_stats,
+    )
+
+
+def search_sql(
+    query: SearchQuery,
+    params: dict[str, Any],
+    *,
+    where: list[str],
+    dist: str,
+    n_words: int,
+    qt: str | None,
+    postings: str,
+    amenities_facet: str,
+    extra_columns: str = "",
+) -> str:
+    """One statement answering a query, rows tagged by `part` (see `result_from_rows`):
+    the matches are computed once (MATERIALIZED) and feed the page, totals and facets."""
+    params.update(limit=max(0, query.limit), offset=max(0, query.offset))
+    ctes, source, rank = "", "search_docs d", "0 AS words, 0 AS typo, 0 AS attr, 0 AS ex"
+    if qt is not None:
+        ctes = f"qt AS ({qt}),{scoring_ctes(n_words, postings)},"
+        source = "score s JOIN search_docs d ON d.rid = s.doc"
+        rank = "s.words, s.typo, s.attr, s.ex"
+    radius = ""
+    if has_point(query) and query.radius_km is not None:
+        params["radius"] = query.radius_km
+        radius = "WHERE dist <= :radius"
+    order = order_by(query, text=qt is not None)
+    sql = f"""
+    WITH {ctes}
+    base AS (
+        SELECT d.rid, d.id, d.category, d.price_amount, d.rating, d.created_at,
+               {dist} AS dist, {rank}{extra_columns}
+        FROM {source} {"WHERE " + " AND ".join(where) if where else ""}
+    ),
+    matches AS MATERIALIZED (SELECT * FROM base {radius})
+    SELECT 0 AS part, h.pos, d.body, h.dist, NULL AS k, NULL AS n, NULL AS lo, NULL AS hi
+    FROM (
+        SELECT ROW_NUMBER() OVER (ORDER BY {order}) AS pos, rid, dist FROM (
+            SELECT * FROM matches ORDER BY {order} LIMIT :limit OFFSET :offset
+        ) page
+    ) h JOIN search_bodies d ON d.rid = h.rid
+    UNION ALL
+    SELECT 1, NULL, NULL, NULL, NULL, COUNT(*), MIN(price_amount), MAX(price_amount)
+    FROM matches"""
+    if query.facets:
+        sql += f"""
+    UNION ALL
+    SELECT 2, NULL, NULL, NULL, category, COUNT(*), NULL, NULL FROM matches
+    WHERE category IS NOT NULL GROUP BY category
+    UNION ALL
+    SELECT 3, NULL, NULL, NULL, facet.k, facet.n, NULL, NULL FROM ({amenities_facet}) facet"""
+    return sql

@@ -1,0 +1,306 @@
+"""The embedded search backend on the SQLite view database.
+
+Documents live in `search_docs` (narrow filter and sort rows; JSON bodies apart, read only
+for the page); their words in `search_terms` (word, doc, best attribute), an inverted index
+that gives ranking its inputs in one index lookup per derived word. (An FTS5 table's
+`fts5vocab` instance view yields the same postings, but one row per occurrence with the column
+as text, so common words cost several times more; FTS5 is not used.) Amenities and blocked
+days live in side tables keyed (value, doc), so each filter is one semi-/anti-join.
+Distances come from a Python function registered on the connection, the same
+`haversine_km` the other backends use, after a lat/lng box prefilter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from application.search import SearchIndex, SearchQuery, SearchResult
+from infrastructure.search_embedded import (
+    Vocabulary,
+    accepted,
+    document_json,
+    document_terms,
+    geo_of,
+    has_point,
+    haversine_km,
+    newest_per_id,
+    query_words,
+    result_from_rows,
+    scalar_filters,
+    search_sql,
+)
+from projections.base import write_transaction
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS search_docs (
+        rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+        category TEXT, price_amount INTEGER, currency TEXT,
+        capacity INTEGER, units INTEGER, booking_mode TEXT, booking_unit TEXT,
+        rating REAL NOT NULL, created_at INTEGER NOT NULL, lat REAL, lng REAL)""",
+    "CREATE TABLE IF NOT EXISTS search_bodies (rid INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_lat ON search_docs (lat)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_price ON search_docs (price_amount)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_category ON search_docs (category)",
+    """CREATE TABLE IF NOT EXISTS search_tombstones (
+        id TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID""",
+    "CREATE TABLE IF NOT EXISTS search_vocab ("
+    "id INTEGER PRIMARY KEY AUTOINCREMENT, word TEXT NOT NULL UNIQUE)",
+    """CREATE TABLE IF NOT EXISTS search_terms (
+        word TEXT NOT NULL, doc INTEGER NOT NULL, attr INTEGER NOT NULL,
+        PRIMARY KEY (word, doc)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS ix_search_terms_doc ON search_terms (doc)",
+    *(
+        f"""CREATE TABLE IF NOT EXISTS search_{name} (
+            {key} {kind} NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY ({key}, doc)) WITHOUT ROWID"""
+        for name, key, kind in (
+            ("amenities", "amenity", "TEXT"),
+            ("blocked_nights", "day", "INTEGER"),
+            ("blocked_hours", "hour", "INTEGER"),
+        )
+    ),
+    "CREATE INDEX IF NOT EXISTS ix_search_amenities_doc ON search_amenities (doc, amenity)",
+    "CREATE INDEX IF NOT EXISTS ix_search_blocked_nights_doc ON search_blocked_nights (doc)",
+    "CREATE INDEX IF NOT EXISTS ix_search_blocked_hours_doc ON search_blocked_hours (doc)",
+)
+_SIDE = (
+    "search_terms",
+    "search_amenities",
+    "search_blocked_nights",
+    "search_blocked_hours",
+)
+
+
+def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | None:
+    if lat2 is None or lng2 is None:
+        return None
+    return haversine_km(lat1, lng1, lat2, lng2)
+
+
+class SqliteSearchIndex(SearchIndex):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._vocabulary = Vocabulary()
+
+    def ensure_settings(self) -> None:
+        with write_transaction(self._engine) as conn:
+            for statement in _SCHEMA:
+                conn.exec_driver_sql(statement)
+
+    def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
+        batch = newest_per_id(documents)
+        if not batch:
+            return
+        with write_transaction(self._engine) as conn:
+            ids = json.dumps(list(batch))
+            stored = {
+                row.id: (row.rid, row.version)
+                for row in conn.execute(
+                    text(
+                        "SELECT id, rid, version FROM search_docs "
+                        "WHERE id IN (SELECT value FROM json_each(:ids))"
+                    ),
+                    {"ids": ids},
+                )
+            }
+            deleted: dict[str, int] = dict(
+                conn.execute(
+                    text(
+                        "SELECT id, version FROM search_tombstones "
+                        "WHERE id IN (SELECT value FROM json_each(:ids))"
+                    ),
+                    {"ids": ids},
+                ).all()
+            )
+            fresh = [
+                doc
+                for id_, doc in batch.items()
+                if accepted(doc, stored.get(id_, (None, None))[1], deleted.get(id_))
+            ]
+            if not fresh:
+                return
+            top = conn.execute(text("SELECT COALESCE(MAX(rid), 0) FROM search_docs")).scalar()
+            self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
+            rids: dict[str, int] = {}
+            for doc in fresh:  # a replaced document keeps its rid, a new one gets the next
+                if doc["id"] in stored:
+                    rids[doc["id"]] = stored[doc["id"]][0]
+                else:
+                    top = int(top or 0) + 1
+                    rids[doc["id"]] = top
+            self._insert_rows(conn, [(rids[d["id"]], d) for d in fresh])
+
+    def _remove_rows(self, conn: Connection, rids: list[int]) -> None:
+        if not rids:
+            return
+        params = [{"rid": r} for r in rids]
+        conn.execute(text("DELETE FROM search_bodies WHERE rid = :rid"), params)
+        for table in _SIDE:
+            conn.execute(text(f"DELETE FROM {table} WHERE doc = :rid"), params)
+        conn.execute(text("DELETE FROM search_docs WHERE rid = :rid"), params)
+
+    def _insert_rows(self, conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+        docs: list[dict[str, Any]] = []
+        side: dict[str, list[dict[str, Any]]] = {t: [] for t in _SIDE}
+        vocab: set[str] = set()
+        for rid, d in rows:
+            lat, lng = geo_of(d)
+            docs.append(
+                {
+                    "rid": rid,
+                    "id": d["id"],
+                    "version": int(d["version"]),
+                    "category": d.get("category"),
+                    "price_amount": d.get("price_amount"),
+                    "currency": d.get("currency"),
+                    "capacity": d.get("capacity"),
+                    "units": d.get("units"),
+                    "booking_mode": d.get("booking_mode"),
+                    "booking_unit": d.get("booking_unit"),
+                    "rating": float(d.get("rating") or 0),
+                    "created_at": int(d.get("created_at") or 0),
+                    "lat": lat,
+                    "lng": lng,
+                }
+            )
+            terms = document_terms(d)
+            vocab.update(terms)
+            side["search_terms"] += [{"k": w, "rid": rid, "a": a} for w, a in terms.items()]
+            side["search_amenities"] += [{"k": a, "rid": rid} for a in set(d.get("amenities", ()))]
+            for name in ("blocked_nights", "blocked_hours"):
+                side[f"search_{name}"] += [{"k": n, "rid": rid} for n in set(d.get(name, ()))]
+        columns = list(docs[0])
+        conn.execute(
+            text(
+                f"INSERT INTO search_docs ({', '.join(columns)}) "
+                f"VALUES ({', '.join(':' + k for k in columns)})"
+            ),
+            docs,
+        )
+        conn.execute(
+            text("INSERT INTO search_bodies (rid, body) VALUES (:rid, :body)"),
+            [{"rid": rid, "body": document_json(d)} for rid, d in rows],
+        )
+        for table, values in side.items():
+            if values:
+                extra = ", :a" if table == "search_terms" else ""
+                conn.execute(text(f"INSERT INTO {table} VALUES (:k, :rid{extra})"), values)
+        if vocab:
+            conn.execute(
+                text("INSERT OR IGNORE INTO search_vocab (word) VALUES (:w)"),
+                [{"w": w} for w in sorted(vocab)],
+            )
+
+    def delete(self, ids_and_versions: Sequence[tuple[str, int]]) -> None:
+        if not ids_and_versions:
+            return
+        with write_transaction(self._engine) as conn:
+            for id_, version in ids_and_versions:
+                row = conn.execute(
+                    text("SELECT rid FROM search_docs WHERE id = :id AND version <= :v"),
+                    {"id": id_, "v": version},
+                ).first()
+                if row is not None:
+                    self._remove_rows(conn, [row.rid])
+                conn.execute(
+                    text(
+                        "INSERT INTO search_tombstones (id, version) VALUES (:id, :v) "
+                        "ON CONFLICT (id) DO UPDATE SET version = MAX(version, excluded.version)"
+                    ),
+                    {"id": id_, "v": version},
+                )
+
+    def get(self, listing_id: str) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            body = conn.execute(
+                text(
+                    "SELECT b.body FROM search_docs d JOIN search_bodies b ON b.rid = d.rid "
+                    "WHERE d.id = :id"
+                ),
+                {"id": listing_id},
+            ).scalar()
+        return None if body is None else dict(json.loads(body))
+
+    def clear(self) -> None:
+        with write_transaction(self._engine) as conn:
+            for table in (
+                "search_docs",
+                "search_bodies",
+                "search_tombstones",
+                "search_vocab",
+                *_SIDE,
+            ):
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+        self._vocabulary.reset()
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        with self._engine.connect() as conn, conn.begin():
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.create_function("rb_haversine", 4, _haversine_or_null, deterministic=True)
+            sql, params = self._statement(conn, query)
+            rows = conn.execute(text(sql), params).all()
+        return result_from_rows(rows, query)
+
+    def _statement(self, conn: Connection, query: SearchQuery) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {"limit": max(0, query.limit), "offset": max(0, query.offset)}
+        where = scalar_filters(query, params)
+        if query.amenities:
+            wanted = sorted(set(query.amenities))
+            params.update(amenities=json.dumps(wanted), n_amenities=len(wanted))
+            where.append(
+                "d.rid IN (SELECT doc FROM search_amenities WHERE amenity IN "
+                "(SELECT value FROM json_each(:amenities)) GROUP BY doc "
+                "HAVING COUNT(*) = :n_amenities)"
+            )
+        for name, key, values in (
+            ("nights", "day", query.free_nights),
+            ("hours", "hour", query.free_hours),
+        ):
+            if values:
+                params[f"free_{name}"] = json.dumps(sorted(set(values)))
+                where.append(
+                    f"d.rid NOT IN (SELECT doc FROM search_blocked_{name} WHERE {key} IN "
+                    f"(SELECT value FROM json_each(:free_{name})))"
+                )
+        if query.booking_units:
+            params["booking_units"] = json.dumps(sorted(set(query.booking_units)))
+            where.append("d.booking_unit IN (SELECT value FROM json_each(:booking_units))")
+        dist = "NULL"
+        if has_point(query):
+            params.update(lat=query.lat, lng=query.lng)
+            dist = "rb_haversine(:lat, :lng, d.lat, d.lng)"
+        qwords = query_words(query.q)
+        qt = None
+        if qwords:
+            self._refresh_vocabulary(conn)
+            params["derivations"] = json.dumps(
+                [[d.qi, d.word, d.cost, d.exact] for d in self._vocabulary.expand(qwords)]
+            )
+            qt = (
+                "SELECT json_extract(value, '$[0]') AS qi, json_extract(value, '$[1]') AS word, "
+                "json_extract(value, '$[2]') AS cost, json_extract(value, '$[3]') AS ex "
+                "FROM json_each(:derivations)"
+            )
+        sql = search_sql(
+            query,
+            params,
+            where=where,
+            dist=dist,
+            n_words=len(qwords),
+            qt=qt,
+            postings="search_terms",
+            amenities_facet="SELECT a.amenity AS k, COUNT(*) AS n FROM matches "
+            "JOIN search_amenities a ON a.doc = matches.rid GROUP BY a.amenity",
+        )
+        return sql, params
+
+    def _refresh_vocabulary(self, conn: Connection) -> None:
+        rows = conn.execute(
+            text("SELECT id, word FROM search_vocab WHERE id > :last ORDER BY id"),
+            {"last": self._vocabulary.last_id},
+        ).all()
+        self._vocabulary.add((int(i), str(w)) for i, w in rows)
