@@ -1,0 +1,303 @@
+"""The embedded search backend on the PostgreSQL view database.
+
+`search_docs` holds filter/sort columns, the JSON body, and amenities and blocked days as
+arrays with GIN indexes (`amenities @> :wanted`; a date filter is an anti-join on
+`blocked_nights && :free`, which the GIN index answers). Text goes through `search_terms`
+(word, doc, best attribute): an inverted index whose btree range scans give both candidates
+and the inputs of ranking, which a tsvector cannot (it knows positions, not our seven
+attributes). Distances are the haversine formula in SQL, written operation for operation like
+`haversine_km`, so both backends agree to the last bit: earthdistance measures on a 6378.168 km
+sphere and would disagree with Meilisearch's 6371 km at radius boundaries.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER, SMALLINT, TEXT
+
+from application.search import SearchIndex, SearchQuery, SearchResult
+from infrastructure.search_embedded import (
+    EARTH_RADIUS_KM,
+    Vocabulary,
+    accepted,
+    document_json,
+    document_terms,
+    geo_of,
+    has_point,
+    newest_per_id,
+    query_words,
+    result_from_rows,
+    scalar_filters,
+    search_sql,
+)
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS search_docs (
+        rid BIGSERIAL PRIMARY KEY, id TEXT COLLATE "C" NOT NULL UNIQUE,
+        version BIGINT NOT NULL, category TEXT, price_amount BIGINT,
+        currency TEXT, capacity INTEGER, units INTEGER, booking_mode TEXT, booking_unit TEXT,
+        rating DOUBLE PRECISION NOT NULL, created_at BIGINT NOT NULL,
+        lat DOUBLE PRECISION, lng DOUBLE PRECISION, amenities TEXT[] NOT NULL,
+        blocked_nights INTEGER[] NOT NULL, blocked_hours INTEGER[] NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS search_bodies (rid BIGINT PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_lat ON search_docs (lat)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_price ON search_docs (price_amount)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_category ON search_docs (category)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_amenities ON search_docs USING gin (amenities)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_blocked_nights "
+    "ON search_docs USING gin (blocked_nights)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_blocked_hours "
+    "ON search_docs USING gin (blocked_hours)",
+    """CREATE TABLE IF NOT EXISTS search_terms (
+        word TEXT COLLATE "C" NOT NULL, doc BIGINT NOT NULL, attr SMALLINT NOT NULL,
+        PRIMARY KEY (word, doc) INCLUDE (attr))""",
+    "CREATE INDEX IF NOT EXISTS ix_search_terms_doc ON search_terms (doc)",
+    "CREATE TABLE IF NOT EXISTS search_vocab ("
+    'id BIGSERIAL PRIMARY KEY, word TEXT COLLATE "C" NOT NULL UNIQUE)',
+    'CREATE TABLE IF NOT EXISTS search_tombstones (id TEXT COLLATE "C" PRIMARY KEY, '
+    "version BIGINT NOT NULL)",
+)
+_LOCK = zlib.crc32(b"rentbook.search_docs")  # writers queue on it, like SQLite's write lock
+# haversine_km, operation for operation
+_DISTANCE = f"""(
+    SELECT 2 * {EARTH_RADIUS_KM}::float8 * asin(sqrt(LEAST(1.0::float8,
+        s_lat * s_lat + cos(p1) * cos(p2) * s_lng * s_lng)))
+    FROM (SELECT sin((p2 - p1) / 2) AS s_lat, sin(radians(d.lng - :lng) / 2) AS s_lng, p1, p2
+          FROM (SELECT radians(CAST(:lat AS float8)) AS p1, radians(d.lat) AS p2) r) s
+)"""
+_DOC_COLUMNS = (
+    "rid, id, version, category, price_amount, currency, capacity, units, booking_mode, "
+    "booking_unit, rating, created_at, lat, lng, amenities, blocked_nights, blocked_hours"
+)
+
+
+class PostgresSearchIndex(SearchIndex):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._vocabulary = Vocabulary()
+
+    def ensure_settings(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+            for statement in _SCHEMA:
+                conn.exec_driver_sql(statement)
+
+    def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
+        batch = newest_per_id(documents)
+        if not batch:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+            ids = list(batch)
+            stored = {
+                row.id: (row.rid, row.version)
+                for row in conn.execute(
+                    text("SELECT id, rid, version FROM search_docs WHERE id = ANY(:ids)"),
+                    {"ids": ids},
+                )
+            }
+            deleted: dict[str, int] = dict(
+                conn.execute(
+                    text("SELECT id, version FROM search_tombstones WHERE id = ANY(:ids)"),
+                    {"ids": ids},
+                ).all()
+            )
+            fresh = [
+                doc
+                for id_, doc in batch.items()
+                if accepted(doc, stored.get(id_, (None, None))[1], deleted.get(id_))
+            ]
+            if not fresh:
+                return
+            self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
+            new = [d for d in fresh if d["id"] not in stored]
+            numbers = conn.execute(
+                text("SELECT nextval('search_docs_rid_seq') FROM generate_series(1, :n)"),
+                {"n": len(new)},
+            ).scalars()
+            rids = {d["id"]: stored[d["id"]][0] for d in fresh if d["id"] in stored}
+            rids.update(zip((d["id"] for d in new), numbers, strict=True))
+            self._insert_rows(conn, [(rids[d["id"]], d) for d in fresh])
+
+    def _remove_rows(self, conn: Connection, rids: list[int]) -> None:
+        if rids:
+            conn.execute(text("DELETE FROM search_terms WHERE doc = ANY(:r)"), {"r": rids})
+            conn.execute(text("DELETE FROM search_bodies WHERE rid = ANY(:r)"), {"r": rids})
+            conn.execute(text("DELETE FROM search_docs WHERE rid = ANY(:r)"), {"r": rids})
+
+    def _insert_rows(self, conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+        docs, t_word, t_doc, t_attr, vocab = [], [], [], [], set()
+        for rid, d in rows:
+            lat, lng = geo_of(d)
+            docs.append(
+                {
+                    "rid": rid,
+                    "id": d["id"],
+                    "version": int(d["version"]),
+                    "category": d.get("category"),
+                    "price_amount": d.get("price_amount"),
+                    "currency": d.get("currency"),
+                    "capacity": d.get("capacity"),
+                    "units": d.get("units"),
+                    "booking_mode": d.get("booking_mode"),
+                    "booking_unit": d.get("booking_unit"),
+                    "rating": float(d.get("rating") or 0),
+                    "created_at": int(d.get("created_at") or 0),
+                    "lat": lat,
+                    "lng": lng,
+                    "amenities": sorted(set(d.get("amenities", ()))),
+                    "blocked_nights": sorted(set(d.get("blocked_nights", ()))),
+                    "blocked_hours": sorted(set(d.get("blocked_hours", ()))),
+                }
+            )
+            for word, attr in document_terms(d).items():
+                t_word.append(word)
+                t_doc.append(rid)
+                t_attr.append(attr)
+                vocab.add(word)
+        conn.execute(
+            text(
+                f"INSERT INTO search_docs ({_DOC_COLUMNS}) "
+                f"VALUES ({', '.join(':' + c for c in _DOC_COLUMNS.split(', '))})"
+            ),
+            docs,
+        )
+        conn.execute(
+            text("INSERT INTO search_bodies (rid, body) VALUES (:rid, :body)"),
+            [{"rid": rid, "body": document_json(d)} for rid, d in rows],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO search_terms (word, doc, attr) SELECT * FROM unnest(:w, :d, :a)"
+            ).bindparams(
+                bindparam("w", type_=ARRAY(TEXT)),
+                bindparam("d", type_=ARRAY(BIGINT)),
+                bindparam("a", type_=ARRAY(SMALLINT)),
+            ),
+            {"w": t_word, "d": t_doc, "a": t_attr},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO search_vocab (word) SELECT w FROM unnest(:w) AS w ORDER BY w "
+                "ON CONFLICT (word) DO NOTHING"
+            ).bindparams(bindparam("w", type_=ARRAY(TEXT))),
+            {"w": sorted(vocab)},
+        )
+
+    def delete(self, ids_and_versions: Sequence[tuple[str, int]]) -> None:
+        if not ids_and_versions:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+            for id_, version in ids_and_versions:
+                rid = conn.execute(
+                    text("SELECT rid FROM search_docs WHERE id = :id AND version <= :v"),
+                    {"id": id_, "v": version},
+                ).scalar()
+                if rid is not None:
+                    self._remove_rows(conn, [rid])
+                conn.execute(
+                    text(
+                        "INSERT INTO search_tombstones (id, version) VALUES (:id, :v) "
+                        "ON CONFLICT (id) DO UPDATE "
+                        "SET version = GREATEST(search_tombstones.version, excluded.version)"
+                    ),
+                    {"id": id_, "v": version},
+                )
+
+    def get(self, listing_id: str) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            body = conn.execute(
+                text(
+                    "SELECT b.body FROM search_docs d JOIN search_bodies b ON b.rid = d.rid "
+                    "WHERE d.id = :id"
+                ),
+                {"id": listing_id},
+            ).scalar()
+        return None if body is None else dict(json.loads(body))
+
+    def clear(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+            # DELETE, not TRUNCATE: vocabulary ids keep growing, so other processes' cached
+            # vocabularies still refresh by id (their stale words match nothing).
+            for table in (
+                "search_terms",
+                "search_bodies",
+                "search_docs",
+                "search_vocab",
+                "search_tombstones",
+            ):
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+        self._vocabulary.reset()
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        with self._engine.connect() as conn, conn.begin():
+            statement, params = self._statement(conn, query)
+            rows = conn.execute(statement, params).all()
+        return result_from_rows(rows, query)
+
+    def _statement(self, conn: Connection, query: SearchQuery) -> tuple[Any, dict[str, Any]]:
+        params: dict[str, Any] = {}
+        arrays: dict[str, Any] = {}
+        where = scalar_filters(query, params)
+        if query.amenities:
+            arrays["amenities"] = (sorted(set(query.amenities)), TEXT)
+            where.append("d.amenities @> :amenities")
+        for name, values in (("nights", query.free_nights), ("hours", query.free_hours)):
+            if values:
+                arrays[f"free_{name}"] = (sorted(set(values)), INTEGER)
+                where.append(
+                    f"d.rid NOT IN (SELECT rid FROM search_docs "
+                    f"WHERE blocked_{name} && :free_{name})"
+                )
+        if query.booking_units:
+            arrays["booking_units"] = (sorted(set(query.booking_units)), TEXT)
+            where.append("d.booking_unit = ANY(:booking_units)")
+        dist = "CAST(NULL AS float8)"
+        if has_point(query):
+            params.update(lat=query.lat, lng=query.lng)
+            dist = _DISTANCE
+        qwords = query_words(query.q)
+        qt = None
+        if qwords:
+            self._refresh_vocabulary(conn)
+            derivations = self._vocabulary.expand(qwords)
+            arrays.update(
+                qt_qi=([d.qi for d in derivations], INTEGER),
+                qt_word=([d.word for d in derivations], TEXT),
+                qt_cost=([d.cost for d in derivations], INTEGER),
+                qt_ex=([d.exact for d in derivations], INTEGER),
+            )
+            qt = (
+                "SELECT * FROM unnest(:qt_qi, :qt_word, :qt_cost, :qt_ex) AS qt(qi, word, cost, ex)"
+            )
+        sql = search_sql(
+            query,
+            params,
+            where=where,
+            dist=dist,
+            n_words=len(qwords),
+            qt=qt,
+            postings="search_terms",
+            amenities_facet="SELECT a AS k, COUNT(*) AS n "
+            "FROM matches, unnest(matches.amenities) a GROUP BY a",
+            extra_columns=", d.amenities",
+        )
+        params.update({k: v for k, (v, _) in arrays.items()})
+        statement = text(sql).bindparams(
+            *(bindparam(k, type_=ARRAY(t)) for k, (_, t) in arrays.items())
+        )
+        return statement, params
+
+    def _refresh_vocabulary(self, conn: Connection) -> None:
+        rows = conn.execute(
+            text("SELECT id, word FROM search_vocab WHERE id > :last ORDER BY id"),
+            {"last": self._vocabulary.last_id},
+        ).all()
+        self._vocabulary.add((int(i), str(w)) for i, w in rows)
