@@ -22,8 +22,9 @@ already (or the fact is already known), and accept any arrival order:
 - chargeback facts imply their predecessors: funds reinstated or a loss imply the funds were
   withdrawn, funds withdrawn after a win are reinstated at once. Every chargeback event
   carries the dispute's amount and fee (Stripe sends the whole dispute object each time).
-- a deposit capture before its authorisation implies the authorisation; a release before it
-  leaves nothing held; a capture after a release reverses no memo twice.
+- a deposit capture before its authorisation implies the authorisation (of the booking's
+  deposit); a release (or expiry) applies to whatever of the hold is not captured, whenever the
+  hold becomes known; a capture after a release reverses no memo twice.
 Refunds we request are limited to what was captured, minus refunds not failed, minus funds a
 chargeback holds (`refundable`).
 """
@@ -143,6 +144,7 @@ class Payment(Aggregate):
         self.deposit_hold: dict[str, Any] = {
             "status": "none",
             "intent_id": None,
+            "seen": False,  # the hold is known (reported, or implied by a capture)
             "authorized": 0,
             "captured": 0,
             "released": 0,
@@ -604,11 +606,18 @@ class Payment(Aggregate):
         self.updated_at = at
 
     def authorize_deposit(self, event_id: str, intent_id: str, amount: Money, at: datetime) -> bool:
-        if self.has_processed(event_id) or self.deposit_hold["status"] != "none":
+        if self.has_processed(event_id) or self.deposit_hold["seen"]:
             return False
-        minor = self._minor(amount, "deposit")
-        self._deposit_authorized(event_id, intent_id, minor, at, **self._ids())
+        self._hold_known(event_id, intent_id, self._minor(amount, "deposit"), at)
         return True
+
+    def _hold_known(self, event_id: str, intent_id: str, amount: int, at: datetime) -> None:
+        """Records the hold; released before we heard of it, it is released at once."""
+        self._deposit_authorized(event_id, intent_id, amount, at, **self._ids())
+        hold = self.deposit_hold
+        if hold["status"] in (RELEASED, EXPIRED):
+            release = self._deposit_expired if hold["status"] == EXPIRED else self._deposit_released
+            release(event_id, amount - hold["captured"], at, **self._ids())
 
     @event("DepositAuthorized")
     def _deposit_authorized(
@@ -621,7 +630,9 @@ class Payment(Aggregate):
         owner_id: UUID,
         currency: str,
     ) -> None:
-        self.deposit_hold.update(status=HELD, intent_id=intent_id, authorized=amount)
+        self.deposit_hold.update(seen=True, intent_id=intent_id, authorized=amount)
+        if self.deposit_hold["status"] == "none":
+            self.deposit_hold["status"] = HELD
         self._seen(event_id, "DepositAuthorized", at)
 
     def record_deposit_captured(
@@ -632,12 +643,12 @@ class Payment(Aggregate):
             return False
         minor, fee_minor = self._minor(amount, "capture"), self._minor(fee, "fee", zero_ok=True)
         hold = self.deposit_hold
-        implied = hold["status"] == "none"  # the capture arrived before the authorisation
+        implied = not hold["seen"]  # the capture arrived before the authorisation
         held = (self.deposit or minor) if implied else hold["authorized"]
         if hold["captured"] + minor > held:
             raise RuleViolation("deposit_capture_exceeds_hold", "captured more than was held")
         if implied:
-            self._deposit_authorized(event_id, intent_id, held, at, **self._ids())
+            self._hold_known(event_id, intent_id, held, at)
         still_held = hold["authorized"] - hold["captured"] - hold["released"]
         self._deposit_captured(
             event_id=event_id,
@@ -693,7 +704,8 @@ class Payment(Aggregate):
         owner_id: UUID,
         currency: str,
     ) -> None:
-        self.deposit_hold.update(status=RELEASED, released=amount)
+        self.deposit_hold["status"] = RELEASED
+        self.deposit_hold["released"] += amount
         self._seen(event_id, "DepositReleased", at)
 
     @event("DepositExpired")
@@ -706,7 +718,8 @@ class Payment(Aggregate):
         owner_id: UUID,
         currency: str,
     ) -> None:
-        self.deposit_hold.update(status=EXPIRED, released=amount)
+        self.deposit_hold["status"] = EXPIRED
+        self.deposit_hold["released"] += amount
         self._seen(event_id, "DepositExpired", at)
 
     # -- owner transfer -------------------------------------------------------------------

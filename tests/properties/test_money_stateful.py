@@ -55,7 +55,13 @@ class MoneyMachine(RuleBasedStateMachine):
         self.refunds: dict[str, dict[str, Any]] = {}  # ours and processor ones, by refund id
         self.parked: dict[str, int] = {}
         self.failed_unknown: set[str] = set()
-        self.dep = {"status": "none", "auth": 0, "captured": 0, "memo": 0}
+        self.dep: dict[str, Any] = {
+            "status": "none",
+            "seen": False,
+            "auth": 0,
+            "captured": 0,
+            "memo": 0,
+        }
         self.transfers: dict[str, dict[str, int]] = {}
         self.parked_rev: dict[str, tuple[str, int]] = {}
         self.cb: dict[str, Any] = {"status": "open", "withdrawn": False, "reinstated": False}
@@ -266,39 +272,40 @@ class MoneyMachine(RuleBasedStateMachine):
         self.post(L.DEPOSIT_AUTHORIZATIONS, -amount)
         self.dep["memo"] += amount
 
+    def hold_known(self, amount: int) -> None:
+        self.dep.update(seen=True, auth=amount)
+        self.memo(amount)
+        if self.dep["status"] == "none":
+            self.dep["status"] = "held"
+        else:  # released before the hold was known
+            self.memo(-(amount - self.dep["captured"]))
+
     @rule()
     def authorize_deposit(self) -> None:
         amount, eid = self.deposit or 5_000, self.event_id()
         done = self.deliver(
             lambda: self.payment.authorize_deposit(eid, "pi_d", self.eur(amount), AT)
         )
-        assert done is (self.dep["status"] == "none")
+        assert done is (not self.dep["seen"])
         if done:
-            self.dep.update(status="held", auth=amount)
-            self.memo(amount)
+            self.hold_known(amount)
             self.record()
 
     @rule(amount=st.integers(1, 20_000), fee_bp=st.integers(0, 300))
     def capture_deposit(self, amount: int, fee_bp: int) -> None:
         fee, eid = amount * fee_bp // 10_000, self.event_id()
-        if self.dep["status"] == "none":
-            self.dep.update(status="held", auth=self.deposit or amount)
-            implied = True
-        else:
-            implied = False
+        held = (self.deposit or amount) if not self.dep["seen"] else self.dep["auth"]
         command = lambda: self.payment.record_deposit_captured(  # noqa: E731
             eid, "pi_d", self.eur(amount), self.eur(fee), AT
         )
-        if self.dep["captured"] + amount > self.dep["auth"]:
+        if self.dep["captured"] + amount > held:
             with pytest.raises(RuleViolation):
                 command()
             assert self.payment.collect_events() == []
-            if implied:
-                self.dep.update(status="none", auth=0)
             return
         assert self.deliver(command)
-        if implied:
-            self.memo(self.dep["auth"])
+        if not self.dep["seen"]:
+            self.hold_known(held)
         self.dep["captured"] += amount
         self.memo(-min(amount, self.dep["memo"]))
         self.post(L.PROCESSOR_BALANCE, amount - fee)

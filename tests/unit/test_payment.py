@@ -372,3 +372,18 @@ def test_amounts_in_another_currency_are_refused() -> None:
     with pytest.raises(RuleViolation) as exc:
         opened().capture_charge("evt", "pi_1", Money(11_500, "USD"), eur(0), AT)
     assert exc.value.code == "currency_mismatch"
+
+
+def test_a_release_reported_before_the_hold_releases_whatever_is_not_captured() -> None:
+    payment = captured()
+    assert payment.record_deposit_released("evt_rel", AT)
+    assert payment.record_deposit_captured("evt_c", "pi_d", eur(5_000), eur(0), AT)
+    assert names(payment) == [
+        "DepositReleased",
+        "DepositAuthorized",
+        "DepositReleased",
+        "DepositCaptured",
+    ]
+    assert payment.deposit_hold["released"] == 15_000
+    assert payment.authorize_deposit("evt_a", "pi_d", eur(20_000), AT) is False
+    assert payment.deposit_capturable == 0
