@@ -62,6 +62,8 @@ class Payments:
 
     def handle(self, event: GatewayEvent, at: datetime) -> int:
         """Turns a gateway outcome into booking and calendar changes (one save)."""
+        if event.booking_id is None or event.payment_id is None:
+            return 0  # not one of our charges (or a dispute: resolved by intent id)
         if event.type == "charge.succeeded":
             return self._charge_succeeded(event, at)
         if event.type == "charge.failed":
@@ -69,13 +71,16 @@ class Payments:
         return 0
 
     def _charge_succeeded(self, event: GatewayEvent, at: datetime) -> int:
+        booking_id, payment_id = event.booking_id, event.payment_id
+        assert booking_id is not None and payment_id is not None and event.amount is not None
+
         def attempt() -> int:
-            booking = self.bookings.get(event.booking_id)
+            booking = self.bookings.get(booking_id)
             if booking.status != PENDING_PAYMENT:
                 return -1
             calendar = self.bookings.calendar(booking.listing_id)
             try:
-                calendar.confirm(event.booking_id, at)
+                calendar.confirm(booking_id, at)
             except ConflictError:
                 return -1  # the hold lapsed before the money arrived
             booking.confirm(by=Actor.system().id, at=at)
@@ -84,31 +89,34 @@ class Payments:
         position = retry_on_conflict(attempt)
         if position >= 0:
             return position
-        booking = self.bookings.get(event.booking_id)
+        booking = self.bookings.get(booking_id)
         if booking.status == "confirmed":
             return 0  # a duplicate delivery
         # Money arrived for units we no longer hold: give it back, let the booking lapse.
         self.gateway.refund(
             RefundRequest(
-                payment_id=event.payment_id,
-                booking_id=event.booking_id,
-                charge_id=event.charge_id,
+                payment_id=payment_id,
+                booking_id=booking_id,
+                charge_id=event.charge_id or event.intent_id or "",
                 amount=event.amount,
-                idempotency_key=idempotency_key(event.booking_id, "refund-late-charge"),
+                idempotency_key=idempotency_key(booking_id, "refund-late-charge"),
             )
         )
         if booking.status == PENDING_PAYMENT:
-            return self.bookings.expire(event.booking_id, at)
+            return self.bookings.expire(booking_id, at)
         return 0
 
     def _charge_failed(self, event: GatewayEvent, at: datetime) -> int:
+        booking_id = event.booking_id
+        assert booking_id is not None
+
         def attempt() -> int:
-            booking = self.bookings.get(event.booking_id)
+            booking = self.bookings.get(booking_id)
             if booking.status != PENDING_PAYMENT:
                 return 0
             calendar = self.bookings.calendar(booking.listing_id)
             booking.fail_payment(event.reason or "payment failed", at, by=Actor.system().id)
-            calendar.release(event.booking_id, "payment failed", at)
+            calendar.release(booking_id, "payment failed", at)
             return self.store.record(booking, calendar)
 
         return retry_on_conflict(attempt)
