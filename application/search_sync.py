@@ -1,0 +1,236 @@
+"""Keeps a `SearchIndex` in step with the search documents view.
+
+The view (`projections/search_documents.py`) folds listing and calendar events into one row
+per listing, each stamped with the log position of the last event that changed it. The
+syncer pushes rows changed since its own tracked position, and moves that position only
+after the index has accepted the batch (`upsert` / `delete` return once the backend's task
+succeeded), so a failure anywhere means a retry, never a lost change. Writes are versioned
+by that position, so a replay, a retry after a lost acknowledgement or two syncers racing
+can never put an older document over a newer one.
+
+Availability is relative to today: the view keeps every fully-blocked key, the document
+carries those within the horizon, and `roll_horizon` re-pushes every document once a day.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from application.ports import Clock
+from application.search import SENTINEL_DAY, SearchIndex, SearchIndexError
+
+log = logging.getLogger(__name__)
+
+NIGHTS_HORIZON_DAYS = 365
+HOURS_HORIZON_DAYS = 90
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+HOUR = 3600
+# Bump when `document_for` changes shape: the syncer then re-pushes every document.
+DOCUMENT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The keys a document carries: date ordinals of nights/days and epoch seconds of
+    hourly slots, each as a half-open [from, to) range starting today (UTC)."""
+
+    nights: tuple[int, int]
+    hours: tuple[int, int]
+
+    @classmethod
+    def starting(cls, today: date) -> Horizon:
+        def epoch(day: date) -> int:
+            return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
+
+        first = today.toordinal()
+        hours_end = today + timedelta(days=HOURS_HORIZON_DAYS)
+        return cls(
+            nights=(first, first + NIGHTS_HORIZON_DAYS), hours=(epoch(today), epoch(hours_end))
+        )
+
+
+@dataclass(frozen=True)
+class SyncState:
+    position: int = 0  # every row at or below it is in the index
+    generation: str = ""  # the view and document shape the index was filled with
+    horizon_day: date | None = None  # the day the documents' availability was cut for
+
+
+class SearchDocumentSource(ABC):
+    """Where the syncer reads search rows and keeps its own state (the view database).
+
+    A row is a mapping with the document body fields (see `application/search.py`) plus
+    `id` (UUID), `version` (the listing's), `position` (log position of the last change;
+    unique per row, as each event changes one listing), `status`, `deleted`, `lat`, `lng`
+    and `blocked_keys` (sorted fully-blocked keys within the horizon asked for)."""
+
+    generation: str  # changes when the view is rebuilt with a different shape
+
+    @abstractmethod
+    def head(self) -> int:
+        """The highest position of any row (0 when empty)."""
+
+    @abstractmethod
+    def changed_since(self, position: int, limit: int, horizon: Horizon) -> list[dict[str, Any]]:
+        """Rows with a position above `position`, lowest first."""
+
+    @abstractmethod
+    def all_rows(self, after_id: UUID | None, limit: int, horizon: Horizon) -> list[dict[str, Any]]:
+        """Every row in id order, a page at a time."""
+
+    @abstractmethod
+    def load_state(self, name: str) -> SyncState | None: ...
+
+    @abstractmethod
+    def save_state(self, name: str, state: SyncState) -> None: ...
+
+
+def document_for(row: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """The search document of an active row, its availability cut to the horizon."""
+    horizon = Horizon.starting(today)
+    nights, hours = [SENTINEL_DAY], [SENTINEL_DAY]
+    keys = row.get("blocked_keys") or ()
+    if row["booking_unit"] == "hour":
+        lo, hi = horizon.hours
+        hours += sorted({k // HOUR for k in keys if lo <= k < hi})
+    else:
+        lo, hi = horizon.nights
+        nights += sorted(k - EPOCH_ORDINAL for k in keys if lo <= k < hi)
+    return {
+        "id": str(row["id"]),
+        # The row's position, not the listing's version: calendar changes move it too, so
+        # the index can order every change to the document.
+        "version": row["position"],
+        "title": row["title"],
+        "description": row["description"],
+        "category": row["category"],
+        "category_data": row["category_data"],
+        "city": row["city"],
+        "country": row["country"],
+        "_geo": {"lat": row["lat"], "lng": row["lng"]},
+        "price_amount": row["price_amount"],
+        "currency": row["currency"],
+        "capacity": row["capacity"],
+        "units": row["units"],
+        "amenities": list(row["amenities"]),
+        "booking_mode": row["booking_mode"],
+        "booking_unit": row["booking_unit"],
+        "rating": float(row["rating"]),
+        "review_count": row["review_count"],
+        "created_at": row["created_at"],
+        "blocked_nights": nights,
+        "blocked_hours": hours,
+    }
+
+
+class IndexSyncer:
+    def __init__(
+        self,
+        source: SearchDocumentSource,
+        index: SearchIndex,
+        *,
+        tracking_name: str = "search_index",
+        batch_size: int = 500,
+    ) -> None:
+        self.source = source
+        self.index = index
+        self.name = tracking_name
+        self.batch_size = batch_size
+        self.generation = f"{source.generation}/doc{DOCUMENT_VERSION}"
+
+    def state(self) -> SyncState:
+        return self.source.load_state(self.name) or SyncState()
+
+    def sync_once(self, today: date) -> int:
+        """Pushes every row changed since the tracked position; returns how many. Raises
+        `SearchIndexError` (tracking stays at the last accepted batch) when the index fails.
+        On first use, or once the view or document shape changed, re-pushes everything."""
+        state = self.state()
+        if state.generation != self.generation:
+            return self._push_all(today, clear=False)
+        horizon, pushed = Horizon.starting(today), 0
+        while True:
+            rows = self.source.changed_since(state.position, self.batch_size, horizon)
+            if not rows:
+                return pushed
+            self._push(rows, today, with_deletes=True)
+            state = SyncState(rows[-1]["position"], state.generation, state.horizon_day)
+            self.source.save_state(self.name, state)
+            pushed += len(rows)
+            if len(rows) < self.batch_size:
+                return pushed
+
+    def roll_horizon(self, today: date) -> int:
+        """Re-pushes every active document with availability cut for `today` (daily)."""
+        pushed, after, horizon = 0, None, Horizon.starting(today)
+        while rows := self.source.all_rows(after, self.batch_size, horizon):
+            pushed += self._push(rows, today, with_deletes=False)
+            after = rows[-1]["id"]
+        state = self.state()
+        self.source.save_state(self.name, SyncState(state.position, state.generation, today))
+        return pushed
+
+    def rebuild(self, today: date) -> int:
+        """Empties the index, applies its settings and pushes every active document."""
+        self.index.clear()
+        self.index.ensure_settings()
+        return self._push_all(today, clear=True)
+
+    def run_forever(
+        self,
+        clock: Clock,
+        stop_event: threading.Event,
+        interval: float = 1.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        """Applies the settings once, then syncs every `interval` seconds and rolls the
+        horizon when the (UTC) date changes, backing off while the index or view fails."""
+        settings_applied, failures = False, 0
+        while not stop_event.is_set():
+            try:
+                if not settings_applied:
+                    self.index.ensure_settings()
+                    settings_applied = True
+                today = clock.now().astimezone(UTC).date()
+                self.sync_once(today)
+                if self.state().horizon_day != today:
+                    self.roll_horizon(today)
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                delay = min(max_backoff, interval * 2**failures)
+                level = logging.WARNING if isinstance(exc, SearchIndexError) else logging.ERROR
+                log.log(level, "search sync failed; retrying in %.1f s", delay, exc_info=True)
+                stop_event.wait(delay)
+                continue
+            stop_event.wait(interval)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _push_all(self, today: date, *, clear: bool) -> int:
+        """Every row as it stands (deletes too unless the index was just cleared), then
+        tracking at the head read before the first page: a row changed meanwhile has a
+        higher position, so the next `sync_once` sends it again."""
+        head = self.source.head()
+        pushed, after, horizon = 0, None, Horizon.starting(today)
+        while rows := self.source.all_rows(after, self.batch_size, horizon):
+            pushed += self._push(rows, today, with_deletes=not clear)
+            after = rows[-1]["id"]
+        self.source.save_state(self.name, SyncState(head, self.generation, today))
+        return pushed
+
+    def _push(self, rows: Sequence[Mapping[str, Any]], today: date, *, with_deletes: bool) -> int:
+        documents = [document_for(r, today) for r in rows if not r["deleted"]]
+        gone = [(str(r["id"]), r["position"]) for r in rows if r["deleted"]]
+        if documents:
+            self.index.upsert(documents)
+        if gone and with_deletes:
+            self.index.delete(gone)
+        return len(documents) + (len(gone) if with_deletes else 0)
