@@ -17,6 +17,8 @@ from application.payment_gateway import GatewayEvent
 from application.payments import Payments
 from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
 from application.scheduler import Scheduler
+from application.search import SearchIndex
+from application.search_sync import IndexSyncer
 from application.store import EventStore
 from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
@@ -27,6 +29,7 @@ from infrastructure.ratelimit import (
     RedisLoginFailures,
     RedisRateLimiter,
 )
+from infrastructure.search_wiring import build_search_index
 from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
 from infrastructure.settings import Settings
 from infrastructure.simulated_gateway import SimulatedGateway
@@ -34,6 +37,7 @@ from infrastructure.views_db import create_views_engine
 from projections.deadlines import ViewDeadlineSource
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from projections.search_documents import ViewSearchDocuments
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Container:
     gateway: SimulatedGateway
     scheduler: Scheduler
     redis: redis.Redis | None = None
+    search: SearchIndex | None = None
+    search_syncer: IndexSyncer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -62,6 +68,20 @@ class Container:
             target=self.scheduler.run_forever,
             args=(self.clock, self._stop, scheduler_interval),
             name="scheduler",
+            daemon=True,
+        )
+        thread.start()
+        self._threads.append(thread)
+        self.start_search_sync()
+
+    def start_search_sync(self, interval: float = 0.5) -> None:
+        """Keeps the search index in step with the search_documents view."""
+        if self.search_syncer is None:
+            return
+        thread = threading.Thread(
+            target=self.search_syncer.run_forever,
+            args=(self.clock, self._stop, interval),
+            name="search-sync",
             daemon=True,
         )
         thread.start()
@@ -134,6 +154,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
 
     gateway.subscribe(on_gateway_event)
     scheduler = Scheduler(bookings, ViewDeadlineSource(views, runner.tables("deadlines")))
+    search = build_search_index(settings, views)
+    search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
+    search_syncer = IndexSyncer(search_source, search)
     return Container(
         settings=settings,
         clock=clock,
@@ -149,4 +172,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         gateway=gateway,
         scheduler=scheduler,
         redis=client,
+        search=search,
+        search_syncer=search_syncer,
     )

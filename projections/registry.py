@@ -8,7 +8,15 @@ from projections.base import Projection
 from projections.bookings import BookingsView
 from projections.deadlines import DeadlinesView
 from projections.listings import ListingsView
+from projections.search_documents import SearchDocumentsView
 
 
 def all_projections() -> list[Projection]:
-    return [ListingsView(), BookingsView(), AvailabilityView(), DeadlinesView(), AuditView()]
+    return [
+        ListingsView(),
+        BookingsView(),
+        AvailabilityView(),
+        DeadlinesView(),
+        AuditView(),
+        SearchDocumentsView(),
+    ]

@@ -66,9 +66,11 @@ def serve(
 
 @app.command()
 def project() -> None:
-    """Runs the projection workers (catch up, then follow) until interrupted."""
+    """Runs the projection workers (catch up, then follow) and keeps the search index in
+    step, until interrupted."""
     container = _container()
     container.runner.start()
+    container.start_search_sync()
     console.print("projections running; Ctrl-C to stop")
     _wait_forever(container)
 
