@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from application.bookings import Bookings
 from application.identity import Identity
+from application.ledger import LedgerProcess
 from application.listings import Listings
 from application.payment_gateway import GatewayEvent
 from application.payments import Payments
@@ -58,6 +59,7 @@ class Container:
     redis: redis.Redis | None = None
     search: SearchIndex | None = None
     search_syncer: IndexSyncer | None = None
+    ledger: LedgerProcess | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -73,6 +75,20 @@ class Container:
         thread.start()
         self._threads.append(thread)
         self.start_search_sync()
+        self.start_ledger()
+
+    def start_ledger(self, interval: float = 0.5) -> None:
+        """Records a journal entry for every payment event (the ledger process)."""
+        if self.ledger is None:
+            return
+        thread = threading.Thread(
+            target=self.ledger.run_forever,
+            args=(self._stop, interval),
+            name="ledger",
+            daemon=True,
+        )
+        thread.start()
+        self._threads.append(thread)
 
     def start_search_sync(self, interval: float = 0.5) -> None:
         """Keeps the search index in step with the search_documents view."""
@@ -174,4 +190,5 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         redis=client,
         search=search,
         search_syncer=search_syncer,
+        ledger=LedgerProcess(store),
     )

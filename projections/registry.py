@@ -7,6 +7,7 @@ from projections.availability import AvailabilityView
 from projections.base import Projection
 from projections.bookings import BookingsView
 from projections.deadlines import DeadlinesView
+from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.search_documents import SearchDocumentsView
 
@@ -19,4 +20,5 @@ def all_projections() -> list[Projection]:
         DeadlinesView(),
         AuditView(),
         SearchDocumentsView(),
+        LedgerView(),
     ]

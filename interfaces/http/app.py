@@ -10,7 +10,16 @@ from fastapi import FastAPI
 
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings, get_settings
-from interfaces.http import admin, bookings, health, idempotency, identity, listings, payments
+from interfaces.http import (
+    admin,
+    admin_ledger,
+    bookings,
+    health,
+    idempotency,
+    identity,
+    listings,
+    payments,
+)
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
@@ -57,7 +66,7 @@ def create_app(
     app.state.rate_limits = dict(rate_limits or {})
     app.state.min_position_timeout = min_position_timeout
     install_problem_handlers(app)
-    for module in (identity, admin, health, listings, bookings, payments):
+    for module in (identity, admin, admin_ledger, health, listings, bookings, payments):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
