@@ -15,9 +15,9 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.popo import POPOTrackingRecorder
 
 import application.ledger as ledger_module
-from application.ledger import ENTRY_TOPICS, LedgerProcess, verify
+from application.ledger import ENTRY_TOPICS, LedgerProcess, canonical, hash_lines, verify
 from application.store import EventStore
-from domain.ledger import JournalEntry, UnbalancedEntryError, derive
+from domain.ledger import JournalEntry, UnbalancedEntryError, derive, ledger_hash
 from domain.money import Money
 from domain.payment import Payment
 from tests.properties.test_ledger_regeneration import flow
@@ -271,3 +271,14 @@ def forged_entry(amount: int = 5_000) -> JournalEntry:
         ],
         at=AT,
     )
+
+
+def test_verification_hashes_exactly_as_the_domain_ledger_hash() -> None:
+    store = memory_store()
+    events = record_flows(store, 40)
+    derived = [d for d in map(derive, events) if d is not None]
+
+    lines = {d.id: [canonical(p.as_dict()) for p in d.postings] for d in derived}
+
+    assert all(canonical(p.as_dict()) == p.canonical() for d in derived for p in d.postings)
+    assert hash_lines(lines) == ledger_hash(derived)
