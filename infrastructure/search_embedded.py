@@ -1,22 +1,23 @@
 """What the embedded search backends share: words, typo expansion, ranking SQL, geo maths.
 
-Text is folded (NFKD, combining marks dropped, lowercased) and split into words: maximal runs
-of Unicode letters and digits (`_`, `-`, apostrophes and every other symbol separate words).
-Each document word remembers the best (lowest) searchable attribute it occurs in.
-
-A query word expands against the index vocabulary into derivations (word, cost, exact):
-the word itself (cost 0, exact), words within its typo budget by Damerau-Levenshtein (cost =
-distance: 1 from 5 characters, 2 from 9), and, for the last query word only, every word it
-is a prefix of (cost 0, not exact). Only the first ten query words count, as in Meilisearch.
-
-Relevance follows Meilisearch's `words` rule with its default matching strategy `last`: a
-document must match the first query word, and ranks by how many leading query words it
-matches (a later word without the earlier ones counts for nothing). Over those leading words:
-typos = the sum of each word's cheapest derivation, attribute = the sum of each word's best
-attribute among its cheapest derivations, exactness = how many of them occur verbatim; then
-rating desc, created_at desc, id asc. Both backends compute this in SQL from a postings
-relation (doc, word, attribute), so only the candidate set is ranked and the page is cut by
-ORDER BY/LIMIT.
+They answer as `tests/search_fake.py` (the Meilisearch reference) does:
+- Text is folded (NFKD, nonspacing marks dropped, lowercased) and split into words: runs of
+  Unicode letters and digits. `category_data` leaves count (numbers as `str`, booleans as
+  true/false); keys do not. Each document word keeps its best (lowest) attribute.
+- A query word expands against the index vocabulary into derivations (word, cost, exact):
+  itself (cost 0); words within its typo budget by optimal-string-alignment distance (1 from 5
+  letters, 2 from 9), where a changed first letter counts as two typos; and, for the last
+  word when the query does not end with a separator, every word that it, or a word within
+  its budget, begins (cost of that beginning). Only the first ten query words count.
+- Relevance is Meilisearch's `words` rule with matching strategy `last`: a document must match
+  the first query word and ranks by how many leading query words it matches; over those:
+  typos = sum of each word's cheapest derivation, attribute = sum of each word's best
+  attribute among its cheapest derivations, exactness = how many occur verbatim; then rating
+  desc, created_at desc, id asc. Both backends compute this in SQL from a postings relation
+  (word, doc, attr), so only candidates are ranked and the page is cut by ORDER BY/LIMIT.
+- Filter values (category, currency, booking mode/unit, amenities) compare by `facet_key`;
+  facets count keys and show a stored spelling; `_geoRadius` is whole meters with geoutils'
+  haversine; no page reaches past `MAX_TOTAL_HITS`.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import OSA
 
-from application.search import SearchHit, SearchQuery, SearchResult
+from application.search import SearchHit, SearchIndexError, SearchQuery, SearchResult
 
 EARTH_RADIUS_KM = 6371.0
+EARTH_RADIUS_M = 6371e3
+MAX_TOTAL_HITS = 1_000  # Meilisearch's maxTotalHits: no page reaches past it
+MAX_FACET_VALUES = 100  # maxValuesPerFacet, the first ones alphabetically
 MAX_QUERY_WORDS = 10
 # Searchable attributes in weight order; a word's attribute is its index here.
 ATTRIBUTES = (
@@ -55,7 +59,12 @@ _WORD = re.compile(r"[^\W_]+")
 
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
+
+
+def facet_key(value: Any) -> str:
+    """Filter and facet values compare case-insensitively, as Meilisearch's filters do."""
+    return unicodedata.normalize("NFKD", str(value).strip()).lower()
 
 
 def words(text: str) -> list[str]:
@@ -107,6 +116,15 @@ class Derivation:
     exact: int  # 1 when word is the query word itself
 
 
+def typo_cost(term: str, word: str, distance: int) -> int | None:
+    """A typo on the first letter counts as two (Meilisearch), so words of 5-8 letters must
+    keep theirs and 9+ may change it only with no other typo."""
+    budget = typo_budget(term)
+    if word[:1] == term[:1]:
+        return distance if distance <= budget else None
+    return 2 if distance == 1 and budget == 2 else None
+
+
 class Vocabulary:
     """An in-process copy of the index's append-only vocabulary table, refreshed by id so a
     query only reads the words added since the last one. Thread-safe."""
@@ -116,14 +134,14 @@ class Vocabulary:
         self.last_id = 0
         self._sorted: list[str] = []
         self._by_length: dict[int, list[str]] = {}
+        self._prefixes: dict[int, list[str]] = {}  # length -> distinct prefixes, built lazily
 
     def add(self, rows: Iterable[tuple[int, str]]) -> None:
         with self._lock:
             fresh = [(i, w) for i, w in rows if i > self.last_id]
             if not fresh:
                 return
-            known = set(self._sorted)
-            new_words = [w for _, w in fresh if w not in known]
+            new_words = sorted({w for _, w in fresh} - set(self._sorted))
             if len(new_words) > 64:
                 self._sorted = sorted({*self._sorted, *new_words})
             else:
@@ -131,52 +149,79 @@ class Vocabulary:
                     bisect.insort(self._sorted, word)
             for word in new_words:
                 self._by_length.setdefault(len(word), []).append(word)
+            self._prefixes = {}
             self.last_id = max(self.last_id, max(i for i, _ in fresh))
 
     def reset(self) -> None:
         with self._lock:
-            self.last_id, self._sorted, self._by_length = 0, [], {}
+            self.last_id, self._sorted, self._by_length, self._prefixes = 0, [], {}, {}
 
-    def expand(self, query_words: Sequence[str]) -> list[Derivation]:
+    def expand(self, query_words: Sequence[str], *, prefix: bool) -> list[Derivation]:
+        """Every vocabulary word each query word matches, at its cheapest cost; with
+        `prefix`, the last query word also matches the words it (or a typo of it) begins."""
         with self._lock:
             out: list[Derivation] = []
-            last = len(query_words) - 1
             for qi, q in enumerate(query_words):
-                best: dict[str, tuple[int, int]] = {q: (0, 1)}  # always try the word itself
+                is_prefix = prefix and qi == len(query_words) - 1
+                best: dict[str, int] = {q: 0}  # the word itself, whether indexed or not
                 budget = typo_budget(q)
-                if budget:
-                    for n in range(len(q) - budget, len(q) + budget + 1):
-                        for word, distance, _ in process.extract(
-                            q,
-                            self._by_length.get(n, ()),
-                            scorer=DamerauLevenshtein.distance,
-                            score_cutoff=budget,
-                            limit=None,
-                        ):
-                            if word != q:
-                                best[word] = (int(distance), 0)
-                if qi == last:
-                    start = bisect.bisect_left(self._sorted, q)
-                    for word in self._sorted[start:]:
-                        if not word.startswith(q):
-                            break
-                        if word != q:
-                            best[word] = (0, 0)
-                out.extend(Derivation(qi, w, c, e) for w, (c, e) in best.items())
+                for n in range(max(1, len(q) - budget), len(q) + budget + 1) if budget else ():
+                    pool = self._prefix_pool(n) if is_prefix else self._by_length.get(n, [])
+                    for found, distance, _ in process.extract(
+                        q, pool, scorer=OSA.distance, score_cutoff=budget, limit=None
+                    ):
+                        cost = typo_cost(q, found, int(distance))
+                        if cost is None:
+                            continue
+                        for word in self._starting_with(found) if is_prefix else [found]:
+                            if cost < best.get(word, budget + 1):
+                                best[word] = cost
+                if is_prefix:
+                    for word in self._starting_with(q):
+                        best[word] = 0
+                out.extend(Derivation(qi, w, c, int(w == q)) for w, c in best.items())
             return out
 
+    def _starting_with(self, head: str) -> Iterator[str]:
+        i = bisect.bisect_left(self._sorted, head)
+        while i < len(self._sorted) and self._sorted[i].startswith(head):
+            yield self._sorted[i]
+            i += 1
 
-def query_words(q: str) -> list[str]:
-    return words(q)[:MAX_QUERY_WORDS]
+    def _prefix_pool(self, length: int) -> list[str]:
+        pool = self._prefixes.get(length)
+        if pool is None:
+            pool = sorted({w[:length] for w in self._sorted if len(w) >= length})
+            self._prefixes[length] = pool
+        return pool
 
 
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance; the PostgreSQL backend evaluates the same expression in SQL."""
+def query_terms(q: str) -> tuple[list[str], bool]:
+    """The query's words, and whether the last one is a prefix: not when the query ends
+    with a separator ("stud " asks for the word "stud")."""
+    folded = fold(q)
+    return words(q)[:MAX_QUERY_WORDS], bool(folded) and bool(_WORD.fullmatch(folded[-1]))
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """geoutils' haversine, as Meilisearch's `_geoRadius` and `_geoPoint` use it; the
+    PostgreSQL backend evaluates the same operations in SQL, so every backend agrees."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    s_lat = math.sin((p2 - p1) / 2)
-    s_lng = math.sin(math.radians(lng2 - lng1) / 2)
-    a = s_lat * s_lat + math.cos(p1) * math.cos(p2) * s_lng * s_lng
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+    l1, l2 = math.radians(lng1), math.radians(lng2)
+    total = (1.0 - math.cos(p2 - p1)) / 2.0 + math.cos(p1) * math.cos(p2) * (
+        (1.0 - math.cos(l2 - l1)) / 2.0
+    )
+    return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, total)))
+
+
+def radius_meters(radius_km: float) -> int:
+    """Meilisearch's radius is whole meters."""
+    return math.floor(radius_km * 1000 + 0.5)
+
+
+def distance_km(meters: float | None) -> float | None:
+    """`_geoDistance` is whole meters; hits carry it in km."""
+    return None if meters is None else round(math.floor(meters + 0.5) / 1000, 3)
 
 
 def radius_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
@@ -259,10 +304,6 @@ def order_by(query: SearchQuery, *, text: bool) -> str:
     return head + RANK_TIEBREAK
 
 
-def rounded_km(distance: float | None) -> float | None:
-    return None if distance is None else round(distance, 3)
-
-
 def newest_per_id(documents: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     """One document per id: the highest version (the later one on a tie)."""
     out: dict[str, Mapping[str, Any]] = {}
@@ -298,9 +339,9 @@ def scalar_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
         params.update(values)
 
     if query.category is not None:
-        add("d.category = :category", category=query.category)
+        add("d.category = :category", category=facet_key(query.category))
     if query.currency is not None:
-        add("d.currency = :currency", currency=query.currency)
+        add("d.currency = :currency", currency=facet_key(query.currency))
     if query.min_price is not None:
         add("d.price_amount >= :min_price", min_price=query.min_price)
     if query.max_price is not None:
@@ -310,7 +351,7 @@ def scalar_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     if query.units is not None:
         add("d.units >= :units", units=query.units)
     if query.instant_book is not None:
-        where.append("d.booking_mode " + ("=" if query.instant_book else "<>") + " 'instant'")
+        add("d.booking_mode = :mode", mode="instant" if query.instant_book else "request")
     if query.bbox is not None:
         top, left, bottom, right = query.bbox
         add("d.lat BETWEEN :bb_bottom AND :bb_top", bb_bottom=bottom, bb_top=top)
@@ -322,7 +363,8 @@ def scalar_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
         )
     if has_point(query) and query.radius_km is not None:
         assert query.lat is not None and query.lng is not None
-        lo_lat, hi_lat, lo_lng, hi_lng = radius_box(query.lat, query.lng, query.radius_km)
+        reach_km = radius_meters(query.radius_km) / 1000
+        lo_lat, hi_lat, lo_lng, hi_lng = radius_box(query.lat, query.lng, reach_km)
         add("d.lat BETWEEN :rb_lo_lat AND :rb_hi_lat", rb_lo_lat=lo_lat, rb_hi_lat=hi_lat)
         if math.isfinite(lo_lng):
             add("d.lng BETWEEN :rb_lo_lng AND :rb_hi_lng", rb_lo_lng=lo_lng, rb_hi_lng=hi_lng)
@@ -330,15 +372,21 @@ def scalar_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
 
 
 def result_from_rows(rows: Sequence[Any], query: SearchQuery) -> SearchResult:
-    """Rows tagged by part: 0 hits (pos, body, dist), 1 totals, 2/3 facet counts."""
+    """Rows tagged by part: 0 hits (pos, body, dist), 1 totals (n, lo, hi), 2/3 facet
+    counts (k the value's key, body its label, n)."""
     hits = sorted((r for r in rows if r.part == 0), key=lambda r: r.pos)
     (total,) = [r for r in rows if r.part == 1]
     facets: dict[str, dict[str, int]] = {}
     price_stats = None
     if query.facets:
         facets = {
-            "category": dict(sorted((r.k, int(r.n)) for r in rows if r.part == 2)),
-            "amenities": dict(sorted((r.k, int(r.n)) for r in rows if r.part == 3)),
+            name: {
+                r.body: int(r.n)
+                for r in sorted((r for r in rows if r.part == part), key=lambda r: r.k)[
+                    :MAX_FACET_VALUES
+                ]
+            }
+            for name, part in (("category", 2), ("amenities", 3))
         }
         if total.lo is not None:
             price_stats = {"min": int(total.lo), "max": int(total.hi)}
@@ -346,7 +394,7 @@ def result_from_rows(rows: Sequence[Any], query: SearchQuery) -> SearchResult:
         hits=[
             SearchHit(
                 document=json.loads(r.body),
-                distance_km=rounded_km(r.dist) if has_point(query) else None,
+                distance_km=distance_km(r.dist) if has_point(query) else None,
             )
             for r in hits
         ],
@@ -369,8 +417,10 @@ def search_sql(
     extra_columns: str = "",
 ) -> str:
     """One statement answering a query, rows tagged by `part` (see `result_from_rows`):
-    the matches are computed once (MATERIALIZED) and feed the page, totals and facets."""
-    params.update(limit=max(0, query.limit), offset=max(0, query.offset))
+    the matches are computed once (MATERIALIZED) and feed the page, totals and facets.
+    `dist` is in meters; `amenities_facet` yields (k, label, n) over `matches`."""
+    offset = max(0, query.offset)
+    params.update(limit=max(0, min(query.limit, MAX_TOTAL_HITS - offset)), offset=offset)
     ctes, source, rank = "", "search_docs d", "0 AS words, 0 AS typo, 0 AS attr, 0 AS ex"
     if qt is not None:
         ctes = f"qt AS ({qt}),{scoring_ctes(n_words, postings)},"
@@ -378,13 +428,13 @@ def search_sql(
         rank = "s.words, s.typo, s.attr, s.ex"
     radius = ""
     if has_point(query) and query.radius_km is not None:
-        params["radius"] = query.radius_km
-        radius = "WHERE dist <= :radius"
+        params["radius_m"] = radius_meters(query.radius_km)
+        radius = "WHERE dist <= :radius_m"
     order = order_by(query, text=qt is not None)
     sql = f"""
     WITH {ctes}
     base AS (
-        SELECT d.rid, d.id, d.category, d.price_amount, d.rating, d.created_at,
+        SELECT d.rid, d.id, d.category, d.category_label, d.price_amount, d.rating, d.created_at,
                {dist} AS dist, {rank}{extra_columns}
         FROM {source} {"WHERE " + " AND ".join(where) if where else ""}
     ),
@@ -401,8 +451,39 @@ def search_sql(
     if query.facets:
         sql += f"""
     UNION ALL
-    SELECT 2, NULL, NULL, NULL, category, COUNT(*), NULL, NULL FROM matches
+    SELECT 2, NULL, MIN(category_label), NULL, category, COUNT(*), NULL, NULL FROM matches
     WHERE category IS NOT NULL GROUP BY category
     UNION ALL
-    SELECT 3, NULL, NULL, NULL, facet.k, facet.n, NULL, NULL FROM ({amenities_facet}) facet"""
+    SELECT 3, NULL, facet.label, NULL, facet.k, facet.n, NULL, NULL
+    FROM ({amenities_facet}) facet"""
     return sql
+
+
+def check_documents(documents: Sequence[Mapping[str, Any]]) -> None:
+    """Refuses the whole batch, as a Meilisearch task fails: ids and `_geo` must be valid."""
+    for doc in documents:
+        if not isinstance(doc.get("id"), str) or not doc["id"]:
+            raise SearchIndexError(f"missing_document_id: {doc.get('id')!r}")
+        geo = doc.get("_geo")
+        lat, lng = (geo.get("lat"), geo.get("lng")) if isinstance(geo, Mapping) else (None, None)
+        if not (
+            isinstance(lat, int | float)
+            and isinstance(lng, int | float)
+            and not isinstance(lat, bool)
+            and not isinstance(lng, bool)
+            and -90 <= lat <= 90
+            and -180 <= lng <= 180
+        ):
+            raise SearchIndexError(f"invalid_document_geo_field: {doc['id']}")
+
+
+def amenity_keys(document: Mapping[str, Any]) -> dict[str, str]:
+    """Each amenity's key with its first spelling (the facet label)."""
+    keys: dict[str, str] = {}
+    for amenity in document.get("amenities") or ():
+        keys.setdefault(facet_key(amenity), str(amenity))
+    return keys
+
+
+def key_or_none(value: Any) -> str | None:
+    return None if value is None else facet_key(value)

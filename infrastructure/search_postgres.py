@@ -5,14 +5,15 @@ arrays with GIN indexes (`amenities @> :wanted`; a date filter is an anti-join o
 `blocked_nights && :free`, which the GIN index answers). Text goes through `search_terms`
 (word, doc, best attribute): an inverted index whose btree range scans give both candidates
 and the inputs of ranking, which a tsvector cannot (it knows positions, not our seven
-attributes). Distances are the haversine formula in SQL, written operation for operation like
-`haversine_km`, so both backends agree to the last bit: earthdistance measures on a 6378.168 km
-sphere and would disagree with Meilisearch's 6371 km at radius boundaries.
+attributes). Distances are geoutils' haversine in SQL, written operation for operation like
+`haversine_m`, so all backends agree to the last bit; earthdistance (available here) measures
+on a 6378.168 km sphere with another formula and would disagree at radius boundaries.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,15 +23,19 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER, SMALLINT, TEX
 
 from application.search import SearchIndex, SearchQuery, SearchResult
 from infrastructure.search_embedded import (
-    EARTH_RADIUS_KM,
+    EARTH_RADIUS_M,
     Vocabulary,
     accepted,
+    amenity_keys,
+    check_documents,
     document_json,
     document_terms,
+    facet_key,
     geo_of,
     has_point,
+    key_or_none,
     newest_per_id,
-    query_words,
+    query_terms,
     result_from_rows,
     scalar_filters,
     search_sql,
@@ -39,10 +44,12 @@ from infrastructure.search_embedded import (
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS search_docs (
         rid BIGSERIAL PRIMARY KEY, id TEXT COLLATE "C" NOT NULL UNIQUE,
-        version BIGINT NOT NULL, category TEXT, price_amount BIGINT,
+        version BIGINT NOT NULL, category TEXT, category_label TEXT, price_amount BIGINT,
         currency TEXT, capacity INTEGER, units INTEGER, booking_mode TEXT, booking_unit TEXT,
         rating DOUBLE PRECISION NOT NULL, created_at BIGINT NOT NULL,
-        lat DOUBLE PRECISION, lng DOUBLE PRECISION, amenities TEXT[] NOT NULL,
+        lat DOUBLE PRECISION, lng DOUBLE PRECISION,
+        lat_rad DOUBLE PRECISION, lng_rad DOUBLE PRECISION, amenities TEXT[] NOT NULL,
+        amenity_labels TEXT[] NOT NULL,
         blocked_nights INTEGER[] NOT NULL, blocked_hours INTEGER[] NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS search_bodies (rid BIGINT PRIMARY KEY, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_search_docs_lat ON search_docs (lat)",
@@ -63,16 +70,18 @@ _SCHEMA = (
     "version BIGINT NOT NULL)",
 )
 _LOCK = zlib.crc32(b"rentbook.search_docs")  # writers queue on it, like SQLite's write lock
-# haversine_km, operation for operation
+# haversine_m, operation for operation, in meters
 _DISTANCE = f"""(
-    SELECT 2 * {EARTH_RADIUS_KM}::float8 * asin(sqrt(LEAST(1.0::float8,
-        s_lat * s_lat + cos(p1) * cos(p2) * s_lng * s_lng)))
-    FROM (SELECT sin((p2 - p1) / 2) AS s_lat, sin(radians(d.lng - :lng) / 2) AS s_lng, p1, p2
-          FROM (SELECT radians(CAST(:lat AS float8)) AS p1, radians(d.lat) AS p2) r) s
+    SELECT 2.0::float8 * {EARTH_RADIUS_M}::float8 * asin(sqrt(LEAST(1.0::float8,
+        (1.0::float8 - cos(p2 - p1)) / 2.0::float8
+        + cos(p1) * cos(p2) * ((1.0::float8 - cos(l2 - l1)) / 2.0::float8))))
+    FROM (SELECT CAST(:p1 AS float8) AS p1, d.lat_rad AS p2,
+                 CAST(:l1 AS float8) AS l1, d.lng_rad AS l2) r
 )"""
 _DOC_COLUMNS = (
-    "rid, id, version, category, price_amount, currency, capacity, units, booking_mode, "
-    "booking_unit, rating, created_at, lat, lng, amenities, blocked_nights, blocked_hours"
+    "rid, id, version, category, category_label, price_amount, currency, capacity, units, "
+    "booking_mode, booking_unit, rating, created_at, lat, lng, lat_rad, lng_rad, amenities, "
+    "amenity_labels, blocked_nights, blocked_hours"
 )
 
 
@@ -88,6 +97,7 @@ class PostgresSearchIndex(SearchIndex):
                 conn.exec_driver_sql(statement)
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
+        check_documents(documents)
         batch = newest_per_id(documents)
         if not batch:
             return
@@ -134,23 +144,29 @@ class PostgresSearchIndex(SearchIndex):
         docs, t_word, t_doc, t_attr, vocab = [], [], [], [], set()
         for rid, d in rows:
             lat, lng = geo_of(d)
+            amenities = amenity_keys(d)
             docs.append(
                 {
                     "rid": rid,
                     "id": d["id"],
                     "version": int(d["version"]),
-                    "category": d.get("category"),
+                    "category": key_or_none(d.get("category")),
+                    "category_label": None if d.get("category") is None else str(d["category"]),
                     "price_amount": d.get("price_amount"),
-                    "currency": d.get("currency"),
+                    "currency": key_or_none(d.get("currency")),
                     "capacity": d.get("capacity"),
                     "units": d.get("units"),
-                    "booking_mode": d.get("booking_mode"),
-                    "booking_unit": d.get("booking_unit"),
+                    "booking_mode": key_or_none(d.get("booking_mode")),
+                    "booking_unit": key_or_none(d.get("booking_unit")),
                     "rating": float(d.get("rating") or 0),
                     "created_at": int(d.get("created_at") or 0),
                     "lat": lat,
                     "lng": lng,
-                    "amenities": sorted(set(d.get("amenities", ()))),
+                    # radians in Python: PostgreSQL's radians() raises on subnormal degrees
+                    "lat_rad": None if lat is None else math.radians(lat),
+                    "lng_rad": None if lng is None else math.radians(lng),
+                    "amenities": list(amenities),
+                    "amenity_labels": list(amenities.values()),
                     "blocked_nights": sorted(set(d.get("blocked_nights", ()))),
                     "blocked_hours": sorted(set(d.get("blocked_hours", ()))),
                 }
@@ -247,7 +263,7 @@ class PostgresSearchIndex(SearchIndex):
         arrays: dict[str, Any] = {}
         where = scalar_filters(query, params)
         if query.amenities:
-            arrays["amenities"] = (sorted(set(query.amenities)), TEXT)
+            arrays["amenities"] = (sorted({facet_key(a) for a in query.amenities}), TEXT)
             where.append("d.amenities @> :amenities")
         for name, values in (("nights", query.free_nights), ("hours", query.free_hours)):
             if values:
@@ -257,17 +273,18 @@ class PostgresSearchIndex(SearchIndex):
                     f"WHERE blocked_{name} && :free_{name})"
                 )
         if query.booking_units:
-            arrays["booking_units"] = (sorted(set(query.booking_units)), TEXT)
+            arrays["booking_units"] = (sorted({facet_key(u) for u in query.booking_units}), TEXT)
             where.append("d.booking_unit = ANY(:booking_units)")
         dist = "CAST(NULL AS float8)"
         if has_point(query):
-            params.update(lat=query.lat, lng=query.lng)
+            assert query.lat is not None and query.lng is not None
+            params.update(p1=math.radians(query.lat), l1=math.radians(query.lng))
             dist = _DISTANCE
-        qwords = query_words(query.q)
+        qwords, prefix = query_terms(query.q)
         qt = None
         if qwords:
             self._refresh_vocabulary(conn)
-            derivations = self._vocabulary.expand(qwords)
+            derivations = self._vocabulary.expand(qwords, prefix=prefix)
             arrays.update(
                 qt_qi=([d.qi for d in derivations], INTEGER),
                 qt_word=([d.word for d in derivations], TEXT),
@@ -285,9 +302,9 @@ class PostgresSearchIndex(SearchIndex):
             n_words=len(qwords),
             qt=qt,
             postings="search_terms",
-            amenities_facet="SELECT a AS k, COUNT(*) AS n "
-            "FROM matches, unnest(matches.amenities) a GROUP BY a",
-            extra_columns=", d.amenities",
+            amenities_facet="SELECT a.k, MIN(a.label) AS label, COUNT(*) AS n FROM matches, "
+            "unnest(matches.amenities, matches.amenity_labels) AS a(k, label) GROUP BY a.k",
+            extra_columns=", d.amenities, d.amenity_labels",
         )
         params.update({k: v for k, (v, _) in arrays.items()})
         statement = text(sql).bindparams(

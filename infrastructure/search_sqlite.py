@@ -7,7 +7,7 @@ that gives ranking its inputs in one index lookup per derived word. (An FTS5 tab
 as text, so common words cost several times more; FTS5 is not used.) Amenities and blocked
 days live in side tables keyed (value, doc), so each filter is one semi-/anti-join.
 Distances come from a Python function registered on the connection, the same
-`haversine_km` the other backends use, after a lat/lng box prefilter.
+`haversine_m` the other backends use, after a lat/lng box prefilter.
 """
 
 from __future__ import annotations
@@ -22,13 +22,17 @@ from application.search import SearchIndex, SearchQuery, SearchResult
 from infrastructure.search_embedded import (
     Vocabulary,
     accepted,
+    amenity_keys,
+    check_documents,
     document_json,
     document_terms,
+    facet_key,
     geo_of,
     has_point,
-    haversine_km,
+    haversine_m,
+    key_or_none,
     newest_per_id,
-    query_words,
+    query_terms,
     result_from_rows,
     scalar_filters,
     search_sql,
@@ -38,7 +42,7 @@ from projections.base import write_transaction
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS search_docs (
         rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
-        category TEXT, price_amount INTEGER, currency TEXT,
+        category TEXT, category_label TEXT, price_amount INTEGER, currency TEXT,
         capacity INTEGER, units INTEGER, booking_mode TEXT, booking_unit TEXT,
         rating REAL NOT NULL, created_at INTEGER NOT NULL, lat REAL, lng REAL)""",
     "CREATE TABLE IF NOT EXISTS search_bodies (rid INTEGER PRIMARY KEY, body TEXT NOT NULL)",
@@ -55,11 +59,12 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS ix_search_terms_doc ON search_terms (doc)",
     *(
         f"""CREATE TABLE IF NOT EXISTS search_{name} (
-            {key} {kind} NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY ({key}, doc)) WITHOUT ROWID"""
-        for name, key, kind in (
-            ("amenities", "amenity", "TEXT"),
-            ("blocked_nights", "day", "INTEGER"),
-            ("blocked_hours", "hour", "INTEGER"),
+            {key} {kind} NOT NULL, doc INTEGER NOT NULL,{extra} PRIMARY KEY ({key}, doc))
+            WITHOUT ROWID"""
+        for name, key, kind, extra in (
+            ("amenities", "amenity", "TEXT", " label TEXT NOT NULL,"),
+            ("blocked_nights", "day", "INTEGER", ""),
+            ("blocked_hours", "hour", "INTEGER", ""),
         )
     ),
     "CREATE INDEX IF NOT EXISTS ix_search_amenities_doc ON search_amenities (doc, amenity)",
@@ -77,7 +82,7 @@ _SIDE = (
 def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | None:
     if lat2 is None or lng2 is None:
         return None
-    return haversine_km(lat1, lng1, lat2, lng2)
+    return haversine_m(lat1, lng1, lat2, lng2)
 
 
 class SqliteSearchIndex(SearchIndex):
@@ -91,6 +96,7 @@ class SqliteSearchIndex(SearchIndex):
                 conn.exec_driver_sql(statement)
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
+        check_documents(documents)
         batch = newest_per_id(documents)
         if not batch:
             return
@@ -153,13 +159,14 @@ class SqliteSearchIndex(SearchIndex):
                     "rid": rid,
                     "id": d["id"],
                     "version": int(d["version"]),
-                    "category": d.get("category"),
+                    "category": key_or_none(d.get("category")),
+                    "category_label": None if d.get("category") is None else str(d["category"]),
                     "price_amount": d.get("price_amount"),
-                    "currency": d.get("currency"),
+                    "currency": key_or_none(d.get("currency")),
                     "capacity": d.get("capacity"),
                     "units": d.get("units"),
-                    "booking_mode": d.get("booking_mode"),
-                    "booking_unit": d.get("booking_unit"),
+                    "booking_mode": key_or_none(d.get("booking_mode")),
+                    "booking_unit": key_or_none(d.get("booking_unit")),
                     "rating": float(d.get("rating") or 0),
                     "created_at": int(d.get("created_at") or 0),
                     "lat": lat,
@@ -169,7 +176,9 @@ class SqliteSearchIndex(SearchIndex):
             terms = document_terms(d)
             vocab.update(terms)
             side["search_terms"] += [{"k": w, "rid": rid, "a": a} for w, a in terms.items()]
-            side["search_amenities"] += [{"k": a, "rid": rid} for a in set(d.get("amenities", ()))]
+            side["search_amenities"] += [
+                {"k": k, "rid": rid, "a": label} for k, label in amenity_keys(d).items()
+            ]
             for name in ("blocked_nights", "blocked_hours"):
                 side[f"search_{name}"] += [{"k": n, "rid": rid} for n in set(d.get(name, ()))]
         columns = list(docs[0])
@@ -186,7 +195,7 @@ class SqliteSearchIndex(SearchIndex):
         )
         for table, values in side.items():
             if values:
-                extra = ", :a" if table == "search_terms" else ""
+                extra = ", :a" if table in ("search_terms", "search_amenities") else ""
                 conn.execute(text(f"INSERT INTO {table} VALUES (:k, :rid{extra})"), values)
         if vocab:
             conn.execute(
@@ -249,7 +258,7 @@ class SqliteSearchIndex(SearchIndex):
         params: dict[str, Any] = {"limit": max(0, query.limit), "offset": max(0, query.offset)}
         where = scalar_filters(query, params)
         if query.amenities:
-            wanted = sorted(set(query.amenities))
+            wanted = sorted({facet_key(a) for a in query.amenities})
             params.update(amenities=json.dumps(wanted), n_amenities=len(wanted))
             where.append(
                 "d.rid IN (SELECT doc FROM search_amenities WHERE amenity IN "
@@ -267,18 +276,23 @@ class SqliteSearchIndex(SearchIndex):
                     f"(SELECT value FROM json_each(:free_{name})))"
                 )
         if query.booking_units:
-            params["booking_units"] = json.dumps(sorted(set(query.booking_units)))
+            params["booking_units"] = json.dumps(
+                sorted({facet_key(u) for u in query.booking_units})
+            )
             where.append("d.booking_unit IN (SELECT value FROM json_each(:booking_units))")
         dist = "NULL"
         if has_point(query):
             params.update(lat=query.lat, lng=query.lng)
             dist = "rb_haversine(:lat, :lng, d.lat, d.lng)"
-        qwords = query_words(query.q)
+        qwords, prefix = query_terms(query.q)
         qt = None
         if qwords:
             self._refresh_vocabulary(conn)
             params["derivations"] = json.dumps(
-                [[d.qi, d.word, d.cost, d.exact] for d in self._vocabulary.expand(qwords)]
+                [
+                    [d.qi, d.word, d.cost, d.exact]
+                    for d in self._vocabulary.expand(qwords, prefix=prefix)
+                ]
             )
             qt = (
                 "SELECT json_extract(value, '$[0]') AS qi, json_extract(value, '$[1]') AS word, "
@@ -293,8 +307,8 @@ class SqliteSearchIndex(SearchIndex):
             n_words=len(qwords),
             qt=qt,
             postings="search_terms",
-            amenities_facet="SELECT a.amenity AS k, COUNT(*) AS n FROM matches "
-            "JOIN search_amenities a ON a.doc = matches.rid GROUP BY a.amenity",
+            amenities_facet="SELECT a.amenity AS k, MIN(a.label) AS label, COUNT(*) AS n "
+            "FROM matches JOIN search_amenities a ON a.doc = matches.rid GROUP BY a.amenity",
         )
         return sql, params
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from application.search import SearchIndex, SearchQuery
-from infrastructure.search_embedded import haversine_km, words
+from application.search import SearchIndex, SearchIndexError, SearchQuery
+from infrastructure.search_embedded import distance_km, haversine_m, radius_meters, words
 from infrastructure.search_postgres import PostgresSearchIndex
 from infrastructure.search_sqlite import SqliteSearchIndex
 from infrastructure.views_db import create_views_engine
@@ -210,14 +210,14 @@ def test_geo_radius_distance_sort_and_distance_km(index: SearchIndex) -> None:
     assert [h.document["id"] for h in result.hits] == [uid(4), uid(1), uid(2)]
     for hit in result.hits:
         g = hit.document["_geo"]
-        assert hit.distance_km == round(haversine_km(*PARIS, g["lat"], g["lng"]), 3)
+        assert hit.distance_km == distance_km(haversine_m(*PARIS, g["lat"], g["lng"]))
     assert result.hits[0].distance_km == 0.0
     plain = index.search(SearchQuery(lat=PARIS[0], lng=PARIS[1]))
     assert len(plain.hits) == 4 and all(h.distance_km is not None for h in plain.hits)
     assert all(h.distance_km is None for h in index.search(SearchQuery()).hits)
 
 
-def test_radius_never_returns_a_farther_listing(index: SearchIndex) -> None:
+def test_radius_is_exact_in_whole_meters_around_the_globe(index: SearchIndex) -> None:
     rng = random.Random(4)
     docs = [
         doc(n, _geo={"lat": rng.uniform(-89, 89), "lng": rng.uniform(-180, 180)})
@@ -230,7 +230,7 @@ def test_radius_never_returns_a_farther_listing(index: SearchIndex) -> None:
         expected = {
             d["id"]
             for d in docs
-            if haversine_km(lat, lng, d["_geo"]["lat"], d["_geo"]["lng"]) <= radius
+            if haversine_m(lat, lng, d["_geo"]["lat"], d["_geo"]["lng"]) <= radius_meters(radius)
         }
         assert {h.document["id"] for h in found.hits} == expected
         assert found.total_estimate == len(expected)
@@ -395,3 +395,38 @@ def test_sqlite_and_postgres_give_identical_answers(tmp_path: Path, pg_url: str)
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_first_letter_typo_counts_twice_and_a_trailing_space_ends_the_prefix(
+    index: SearchIndex,
+) -> None:
+    index.upsert([doc(1, title="tennis"), doc(2, title="convertible"), doc(3, title="studios")])
+    assert ids(index, SearchQuery(q="fennis")) == []  # 6 letters: one typo, not the first
+    assert ids(index, SearchQuery(q="ponvertible")) == [uid(2)]  # 11 letters: counts as two
+    assert ids(index, SearchQuery(q="stud")) == [uid(3)]
+    assert ids(index, SearchQuery(q="stud ")) == []
+    assert ids(index, SearchQuery(q="stuido")) == [uid(3)]  # a prefix with one typo
+
+
+def test_filter_values_are_case_insensitive_and_facets_keep_the_spelling(
+    index: SearchIndex,
+) -> None:
+    index.upsert([doc(1, category="Court", amenities=["WiFi", "Pool"]), doc(2, category="court")])
+    assert set(ids(index, SearchQuery(category="COURT"))) == {uid(1), uid(2)}
+    assert ids(index, SearchQuery(amenities=("wifi", "pool"))) == [uid(1)]
+    facets = index.search(SearchQuery()).facets
+    assert sum(facets["category"].values()) == 2 and len(facets["category"]) == 1
+    assert facets["amenities"]["WiFi"] == 2  # doc 2's default "wifi" joins the same value
+
+
+def test_a_batch_with_an_invalid_geo_is_refused_whole(index: SearchIndex) -> None:
+    with pytest.raises(SearchIndexError):
+        index.upsert([doc(1), doc(2, _geo={"lat": 91.0, "lng": 0.0})])
+    assert index.search(SearchQuery()).total_estimate == 0
+
+
+def test_no_page_reaches_past_a_thousand_hits(index: SearchIndex) -> None:
+    index.upsert([doc(n) for n in range(1_005)])
+    assert len(index.search(SearchQuery(limit=10, offset=995)).hits) == 5
+    assert index.search(SearchQuery(limit=10, offset=1_000)).hits == []
+    assert index.search(SearchQuery(limit=0)).total_estimate == 1_005
