@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import redis
 from sqlalchemy.engine import Engine
 
 from application.bookings import Bookings
+from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.listings import Listings
@@ -62,6 +64,10 @@ class Container:
     ledger: LedgerProcess | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+
+    @cached_property
+    def disputes(self) -> Disputes:
+        return Disputes(self.store, self.bookings, self.payments)
 
     def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
         """In-process workers for the embedded default: projections and deadlines."""

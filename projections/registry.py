@@ -7,6 +7,7 @@ from projections.availability import AvailabilityView
 from projections.base import Projection
 from projections.bookings import BookingsView
 from projections.deadlines import DeadlinesView
+from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.search_documents import SearchDocumentsView
@@ -18,6 +19,7 @@ def all_projections() -> list[Projection]:
         BookingsView(),
         AvailabilityView(),
         DeadlinesView(),
+        DisputesView(),
         AuditView(),
         SearchDocumentsView(),
         LedgerView(),

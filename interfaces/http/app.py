@@ -14,6 +14,7 @@ from interfaces.http import (
     admin,
     admin_ledger,
     bookings,
+    disputes,
     health,
     idempotency,
     identity,
@@ -68,6 +69,7 @@ def create_app(
     install_problem_handlers(app)
     for module in (identity, admin, admin_ledger, health, listings, bookings, payments):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(disputes.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
