@@ -16,7 +16,7 @@ from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.listings import Listings
-from application.payment_gateway import GatewayEvent
+from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
 from application.scheduler import Scheduler
@@ -26,6 +26,7 @@ from application.store import EventStore
 from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.passwords import Argon2Hasher
+from infrastructure.payments_wiring import PaymentsWiring, build_payments
 from infrastructure.ratelimit import (
     InMemoryLoginFailures,
     InMemoryRateLimiter,
@@ -35,7 +36,6 @@ from infrastructure.ratelimit import (
 from infrastructure.search_wiring import build_search_index
 from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
 from infrastructure.settings import Settings
-from infrastructure.simulated_gateway import SimulatedGateway
 from infrastructure.views_db import create_views_engine
 from projections.deadlines import ViewDeadlineSource
 from projections.registry import all_projections
@@ -56,12 +56,13 @@ class Container:
     listings: Listings
     bookings: Bookings
     payments: Payments
-    gateway: SimulatedGateway
+    gateway: PaymentGateway
     scheduler: Scheduler
     redis: redis.Redis | None = None
     search: SearchIndex | None = None
     search_syncer: IndexSyncer | None = None
     ledger: LedgerProcess | None = None
+    payments_wiring: PaymentsWiring | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -81,6 +82,9 @@ class Container:
         thread.start()
         self._threads.append(thread)
         self.start_search_sync()
+        if self.payments_wiring is not None:  # payouts, reconciliation, rq jobs
+            wiring = self.payments_wiring
+            self._threads.append(wiring.start(self._stop, self.clock, scheduler_interval))
         self.start_ledger()
 
     def start_ledger(self, interval: float = 0.5) -> None:
@@ -114,6 +118,8 @@ class Container:
         self.runner.stop()
         for thread in self._threads:
             thread.join(5)
+        if self.payments_wiring is not None:
+            self.payments_wiring.jobs.close()
         self.store.close()
         self.views.dispose()
         if self.redis is not None:
@@ -168,13 +174,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         hold_minutes=settings.payment_hold_minutes,
         request_hours=settings.request_expiry_hours,
     )
-    gateway = SimulatedGateway(views)
-    payments = Payments(bookings, gateway)
-
-    def on_gateway_event(event: GatewayEvent) -> None:
-        payments.handle(event, clock.now())
-
-    gateway.subscribe(on_gateway_event)
+    payments_wiring = build_payments(settings, bookings, views, runner, clock, client)
+    payments, gateway = payments_wiring.payments, payments_wiring.gateway
     scheduler = Scheduler(bookings, ViewDeadlineSource(views, runner.tables("deadlines")))
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
@@ -192,6 +193,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         bookings=bookings,
         payments=payments,
         gateway=gateway,
+        payments_wiring=payments_wiring,
         scheduler=scheduler,
         redis=client,
         search=search,

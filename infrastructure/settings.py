@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     payment_gateway: Literal["simulated", "stripe"] = "simulated"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    # Jobs: rq when Redis is configured ("auto"), else a worker thread in-process.
+    jobs_backend: Literal["auto", "rq", "inprocess"] = "auto"
+    job_max_retries: int = 5
+    job_backoff: float = 2.0  # seconds before the first retry; doubles each time
+    payments_stuck_minutes: int = 15  # reconcile money in flight for longer than this
+    simulated_auto_confirm: bool = False  # the simulated card confirms charges at once
     secret_key: str = DEV_SECRET
 
     renter_service_fee_bp: int = 1200  # 12 % on top of the renter's subtotal

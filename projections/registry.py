@@ -10,6 +10,7 @@ from projections.deadlines import DeadlinesView
 from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
+from projections.payments import PaymentsView
 from projections.search_documents import SearchDocumentsView
 
 
@@ -19,6 +20,7 @@ def all_projections() -> list[Projection]:
         BookingsView(),
         AvailabilityView(),
         DeadlinesView(),
+        PaymentsView(),
         DisputesView(),
         AuditView(),
         SearchDocumentsView(),

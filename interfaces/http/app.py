@@ -12,6 +12,7 @@ from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings, get_settings
 from interfaces.http import (
     admin,
+    admin_jobs,
     admin_ledger,
     bookings,
     disputes,
@@ -70,6 +71,7 @@ def create_app(
     for module in (identity, admin, admin_ledger, health, listings, bookings, payments):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(disputes.router, prefix=API_PREFIX)
+    app.include_router(admin_jobs.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)

@@ -1,25 +1,74 @@
-"""Payment endpoints, and the simulated card network's dev endpoints."""
+"""Payment endpoints: pay, the processor's webhooks, owners' payouts and onboarding, and the
+simulated card network's dev endpoints (absent in production)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
 
+from domain.errors import NotFoundError
+from infrastructure.simulated_gateway import SimulatedGateway
+from infrastructure.stripe_events import InvalidSignature
 from interfaces.http.booking_schemas import FailIn, PaymentPublic
-from interfaces.http.deps import CommandDep, anonymous_context
+from interfaces.http.deps import CommandDep, ContainerDep, PrincipalDep, anonymous_context
+from interfaces.http.pagination import PageParamsDep, decode_cursor, encode_cursor
 from interfaces.http.positions import set_position
 from interfaces.http.problems import ProblemError
+from interfaces.http.schemas_common import Page
+from projections.payments import PaymentsReader
 
 router = APIRouter(tags=["payments"])
 
 
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+
+
+class PayoutPublic(BaseModel):
+    booking_id: UUID
+    payment_id: UUID | None
+    booking_status: str
+    payment_status: str = Field(description="none | requested | authorized | captured | failed")
+    captured: MoneyOut
+    refunded: MoneyOut
+    owner_payout: MoneyOut = Field(description="The owner's share in the booking's quote.")
+    deposit_status: str
+    deposit_captured: MoneyOut
+    payout_status: str = Field(description="none | scheduled | pending | sent | reversed")
+    payout_at: datetime | None = Field(description="When the payout falls due (start + 24 h).")
+    paid_out: MoneyOut
+    paid_out_at: datetime | None
+
+
+class PayoutAccountIn(BaseModel):
+    refresh_url: str = Field("https://rentbook.dev/payouts/refresh", max_length=500)
+    return_url: str = Field("https://rentbook.dev/payouts/done", max_length=500)
+
+
+class PayoutAccountPublic(BaseModel):
+    account_id: str
+    url: str
+    expires_at: datetime
+    payouts_enabled: bool
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+
+
 @router.post("/bookings/{booking_id}/payment", response_model=PaymentPublic)
 def pay_booking(booking_id: UUID, command: CommandDep, response: Response) -> PaymentPublic:
-    """Creates (idempotently) the charge for the quote total. The booking becomes
-    `confirmed` when the processor reports the charge captured."""
+    """Creates (idempotently) the charge for the quote total, and the deposit hold when the
+    listing has one. `client_secret` confirms the charge in the client; it is absent while
+    the processor call is still queued (ask again). The booking becomes `confirmed` when the
+    processor reports the charge captured."""
     with command.context():
-        result = command.container.payments.start(command.actor, booking_id, command.now)
+        result = command.container.payments.start_payment(command.actor, booking_id, command.now)
     set_position(response, result["position"])
     return PaymentPublic(
         payment_id=result["payment_id"],
@@ -28,11 +77,115 @@ def pay_booking(booking_id: UUID, command: CommandDep, response: Response) -> Pa
     )
 
 
-def _dev_gateway(command: CommandDep):  # type: ignore[no-untyped-def]
+@router.post("/payments/webhooks/stripe", response_model=WebhookAck)
+async def stripe_webhook(
+    request: Request,
+    container: ContainerDep,
+    stripe_signature: Annotated[str, Header()] = "",
+) -> WebhookAck:
+    """The processor's signed webhook (`Stripe-Signature`). 400 when the signature does not
+    verify (nothing is recorded); 200 for duplicates and for event types we ignore."""
+    payload = await request.body()  # the raw bytes: the signature covers them exactly
+    receiver = container.payments_wiring.webhooks if container.payments_wiring else None
+    if receiver is None:
+        raise ProblemError(404, "not_found", "no webhook receiver")
+    from starlette.concurrency import run_in_threadpool  # the library is synchronous
+
+    try:
+        await run_in_threadpool(receiver, payload, stripe_signature)
+    except InvalidSignature as error:
+        raise ProblemError(400, "invalid_signature", str(error) or "bad signature") from None
+    return WebhookAck()
+
+
+def _reader(container: ContainerDep) -> PaymentsReader:
+    return PaymentsReader(container.views, container.runner.tables("payments"))
+
+
+def _money(amount: int, currency: str) -> MoneyOut:
+    return MoneyOut(amount=int(amount), currency=currency)
+
+
+@router.get("/me/payouts", response_model=Page[PayoutPublic])
+def my_payouts(
+    principal: PrincipalDep, container: ContainerDep, page: PageParamsDep
+) -> Page[PayoutPublic]:
+    """The caller's bookings as an owner that took money, newest payout time first, with
+    what was captured, refunded and paid out, and when."""
+    after = decode_cursor(page.cursor)
+    position = None
+    if after:
+        try:
+            position = (datetime.fromisoformat(after["t"]), UUID(after["b"]))
+        except (KeyError, ValueError, TypeError):
+            raise ProblemError(422, "bad_cursor", "the cursor is not one we gave") from None
+    rows = _reader(container).payouts(principal.user_id, page.limit + 1, position)
+    data = [
+        PayoutPublic(
+            booking_id=r["booking_id"],
+            payment_id=r["payment_id"],
+            booking_status=r["booking_status"],
+            payment_status=r["charge_status"],
+            captured=_money(r["captured"], r["currency"]),
+            refunded=_money(r["refunded"], r["currency"]),
+            owner_payout=_money(r["owner_payout"], r["currency"]),
+            deposit_status=r["deposit_status"] if r["deposit"] else "none",
+            deposit_captured=_money(r["deposit_captured"], r["currency"]),
+            payout_status=r["payout_status"],
+            payout_at=r["payout_at"],
+            paid_out=_money(r["paid_out"], r["currency"]),
+            paid_out_at=r["paid_out_at"],
+        )
+        for r in rows[: page.limit]
+    ]
+    next_cursor = None
+    if len(rows) > page.limit:
+        last = rows[page.limit - 1]
+        next_cursor = encode_cursor(
+            {"t": last["payout_at"].isoformat(), "b": str(last["booking_id"])}
+        )
+    return Page[PayoutPublic](data=data, next_cursor=next_cursor)
+
+
+@router.post("/me/payout-account", response_model=PayoutAccountPublic)
+def payout_account(
+    body: PayoutAccountIn, command: CommandDep, response: Response
+) -> PayoutAccountPublic:
+    """The owner's onboarding link at the processor. Payouts start once the processor
+    reports the account can take them."""
+    user = command.container.identity.get_user(command.actor.id)
+    with command.context():
+        link = command.container.payments.payout_account_link(
+            command.actor,
+            str(user.email),
+            refresh_url=body.refresh_url,
+            return_url=body.return_url,
+            at=command.now,
+        )
+    set_position(response, command.container.store.current_position())
+    return PayoutAccountPublic(**link)
+
+
+# -- the simulated card network ------------------------------------------------------------
+
+
+def _dev_gateway(command: CommandDep) -> SimulatedGateway:
     settings = command.container.settings
-    if settings.environment == "production" or settings.payment_gateway != "simulated":
+    gateway = command.container.gateway
+    if settings.environment == "production" or not isinstance(gateway, SimulatedGateway):
         raise ProblemError(404, "not_found", "no such endpoint")
-    return command.container.gateway
+    return gateway
+
+
+def _ensure_charge(command: CommandDep, payment_id: UUID) -> None:
+    """With rq the charge job may not have run yet: run it here (same idempotency key)."""
+    payments = command.container.payments
+    try:
+        payment = command.container.store.load(payment_id, "payment")
+    except NotFoundError:
+        raise NotFoundError("payment_not_found", f"payment {payment_id} not found") from None
+    if payment.charge["intent_id"] is None:
+        payments.job_handlers.create_charge(str(payment.booking_id))
 
 
 @router.post("/dev/payments/{payment_id}/succeed", response_model=PaymentPublic)
@@ -42,6 +195,7 @@ def simulate_success(
     """Simulated gateway only: the card network captures the charge."""
     gateway = _dev_gateway(command)
     with anonymous_context(request):  # the processor acts, not the caller
+        _ensure_charge(command, payment_id)
         gateway.settle(payment_id, succeed=True)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="succeeded")
@@ -54,6 +208,7 @@ def simulate_failure(
     """Simulated gateway only: the card network declines the charge."""
     gateway = _dev_gateway(command)
     with anonymous_context(request):  # the processor acts, not the caller
+        _ensure_charge(command, payment_id)
         gateway.settle(payment_id, succeed=False, reason=body.reason)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="failed")

@@ -1,0 +1,170 @@
+"""The JobQueue on rq: Redis-backed jobs, `Retry` with exponential backoff intervals, and rq's
+FailedJobRegistry as the dead-letter registry.
+
+Job ids are the work's idempotency keys. A `SET NX` claim on the id makes enqueueing
+idempotent even when two processes race (rq itself would overwrite a job with the same id).
+Every job runs `run_job(name, kwargs)`, which finds its handler in this process's registry:
+`rentbook worker` builds the container, whose queue registers the handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any
+
+import redis
+from rq import Queue, Retry, SimpleWorker, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
+
+from application.jobs import JobHandler, JobInfo, JobQueue, RetryPolicy, is_retryable
+
+log = logging.getLogger(__name__)
+_HANDLERS: dict[str, JobHandler] = {}
+CLAIM_TTL = 7 * 24 * 3600  # an id stays claimed at least as long as rq keeps failed jobs
+
+
+def run_job(name: str, kwargs: dict[str, Any]) -> Any:
+    """What rq executes. Errors that retrying cannot fix go straight to the failed registry."""
+    try:
+        return _HANDLERS[name](**kwargs)
+    except Exception as error:
+        if not is_retryable(error):
+            job = get_current_job()
+            if job is not None:
+                job.retries_left = 0
+        raise
+
+
+class RqJobQueue(JobQueue):
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "rentbook:",
+        queue_name: str = "rentbook",
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(policy)
+        self.client = client
+        self.prefix = prefix
+        self.queue = Queue(f"{prefix}{queue_name}", connection=client)
+        self._worker_thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def register(self, name: str, handler: JobHandler) -> None:
+        super().register(name, handler)
+        _HANDLERS[name] = handler
+
+    def _job_id(self, job_id: str) -> str:
+        # rq ids allow [A-Za-z0-9_-]; our keys hold ':' and '#'
+        return job_id.replace(":", "_").replace("#", "-")
+
+    def enqueue(self, name: str, kwargs: Mapping[str, Any], *, job_id: str) -> JobInfo:
+        if name not in self.handlers:
+            raise KeyError(f"no job named {name!r}")
+        rq_id = self._job_id(job_id)
+        claimed = self.client.set(f"{self.prefix}job-claim:{rq_id}", 1, nx=True, ex=CLAIM_TTL)
+        if not claimed:
+            return self.get(job_id) or JobInfo(job_id, name, "queued", kwargs=dict(kwargs))
+        intervals = [max(1, round(i)) if i > 0 else 0 for i in self.policy.intervals()]
+        retry = Retry(max=self.policy.max_retries, interval=intervals) if intervals else None
+        job = self.queue.enqueue(
+            run_job,
+            name,
+            dict(kwargs),
+            job_id=rq_id,
+            retry=retry,
+            result_ttl=24 * 3600,
+            failure_ttl=CLAIM_TTL,
+            description=f"{name} {job_id}",
+        )
+        return self._info(job, job_id)
+
+    def get(self, job_id: str) -> JobInfo | None:
+        try:
+            job = Job.fetch(self._job_id(job_id), connection=self.client)
+        except NoSuchJobError:
+            return None
+        return self._info(job, job_id)
+
+    def _info(self, job: Job, job_id: str | None = None) -> JobInfo:
+        status = job.get_status(refresh=False) or JobStatus.QUEUED
+        args = job.args or ("", {})
+        result = job.return_value() if status == JobStatus.FINISHED else None
+        error = ""
+        if status == JobStatus.FAILED:
+            latest = job.latest_result()
+            error = (latest.exc_string or "") if latest is not None else ""
+            error = error.strip().splitlines()[-1] if error.strip() else ""
+        ended = job.ended_at.replace(tzinfo=UTC) if job.ended_at else None
+        return JobInfo(
+            id=job_id or job.id,
+            name=str(args[0]),
+            status=str(status.value if hasattr(status, "value") else status),
+            result=result,
+            kwargs=dict(args[1]) if len(args) > 1 else {},
+            error=error,
+            attempts=self.policy.max_retries + 1 - (job.retries_left or 0)
+            if status == JobStatus.FAILED
+            else 0,
+            failed_at=ended if status == JobStatus.FAILED else None,
+        )
+
+    def failed(self, limit: int = 100, offset: int = 0) -> list[JobInfo]:
+        registry = FailedJobRegistry(queue=self.queue)
+        ids = registry.get_job_ids(offset, offset + limit - 1, desc=True)
+        jobs = [j for j in Job.fetch_many(ids, connection=self.client) if j is not None]
+        return [self._info(j) for j in jobs]
+
+    def retry(self, job_id: str) -> bool:
+        registry = FailedJobRegistry(queue=self.queue)
+        rq_id = self._job_id(job_id)
+        if rq_id not in registry.get_job_ids():
+            return False
+        job = Job.fetch(rq_id, connection=self.client)
+        job.retries_left = self.policy.max_retries
+        job.save()
+        registry.requeue(rq_id)
+        return True
+
+    # -- workers -------------------------------------------------------------------------
+
+    def worker(self) -> SimpleWorker:
+        return _ThreadSafeWorker([self.queue], connection=self.client)
+
+    def work(self, *, burst: bool = True) -> bool:
+        """Runs jobs in this process (tests, `rentbook worker --burst`)."""
+        return bool(self.worker().work(burst=burst, with_scheduler=not burst))
+
+    def start_thread(self, interval: float = 0.5) -> None:
+        """An in-process worker thread (API processes that run their own workers)."""
+
+        def loop() -> None:
+            worker = self.worker()
+            while not self._stop.is_set():
+                try:
+                    worker.work(burst=True, with_scheduler=True)
+                except Exception:
+                    log.exception("rq worker loop failed")
+                self._stop.wait(interval)
+
+        self._worker_thread = threading.Thread(target=loop, name="rq-worker", daemon=True)
+        self._worker_thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._worker_thread is not None:
+            self._worker_thread.join(5)
+
+
+class _ThreadSafeWorker(SimpleWorker):
+    """A SimpleWorker that can run outside the main thread (no signal handlers there)."""
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            super()._install_signal_handlers()

@@ -1,0 +1,431 @@
+"""Payments use cases end to end on the simulated gateway: pay, cancel → refund, deposit
+capture/release, payouts gated by the owner's account, signatures, chaos and faults."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+import sqlalchemy as sa
+
+from application.context import Actor
+from application.jobs import InlineJobQueue, RetryPolicy
+from application.payment_gateway import payment_id_for
+from application.payments import PaymentQueries, Payments
+from domain import booking as b
+from domain.money import Money
+from infrastructure.payments_wiring import WebhookReceiver
+from infrastructure.simulated_gateway import DEFAULT_WEBHOOK_SECRET, Faults, SimulatedGateway
+from infrastructure.stripe_events import InvalidSignature
+from infrastructure.views_db import create_views_engine
+from tests.builders import NOW, World, make_world
+
+START = "2026-07-01"
+
+
+class AllBookings(PaymentQueries):
+    """A fake of the payments view: every booking it was told about needs attention."""
+
+    def __init__(self) -> None:
+        self.ids: list[UUID] = []
+        self.intents: dict[str, UUID] = {}
+
+    def payment_for(self, processor_id: str) -> UUID | None:
+        return self.intents.get(processor_id)
+
+    def owner_for_account(self, account_id: str) -> UUID | None:
+        return None
+
+    def due_payouts(self, at: datetime, limit: int, owner_id: UUID | None = None) -> list[UUID]:
+        return list(self.ids)
+
+    def needing_attention(self, stuck_before: datetime, limit: int) -> list[UUID]:
+        return list(self.ids)
+
+
+@dataclass
+class Env:
+    world: World
+    payments: Payments
+    gateway: SimulatedGateway
+    queries: AllBookings
+    delivered: list[bytes] = field(default_factory=list)
+    listing_id: UUID | None = None
+
+    def place(self, *, start: str = START, end: str = "2026-07-04", at: datetime = NOW) -> UUID:
+        assert self.listing_id is not None
+        booking_id, _ = self.world.bookings.place(
+            self.world.renter, self.listing_id, start=start, end=end, quantity=1, guests=2, at=at
+        )
+        self.queries.ids.append(booking_id)
+        return booking_id
+
+    def paid(self, at: datetime = NOW) -> UUID:
+        booking_id = self.place(at=at)
+        self.payments.start_payment(self.world.renter, booking_id, at)
+        self.gateway.settle(payment_id_for(booking_id), succeed=True)
+        return booking_id
+
+    def status(self, booking_id: UUID) -> str:
+        return self.world.bookings.get(booking_id).status
+
+
+def make_env(
+    tmp_path: Path,
+    *,
+    deposit: int | None = 20_000,
+    faults: Faults | None = None,
+    auto_confirm: bool = False,
+    deliver: bool = True,
+    drop_rate: float = 0.0,
+    policy: str = "flexible",
+) -> Env:
+    world = make_world()
+    engine = create_views_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    clock = {"now": NOW}
+    gateway = SimulatedGateway(
+        engine,
+        faults=faults,
+        auto_confirm=auto_confirm,
+        deliver_immediately=deliver,
+    )
+    queries = AllBookings()
+    jobs = InlineJobQueue(RetryPolicy(max_retries=5, base_delay=0))
+    payments = Payments(world.bookings, gateway, jobs, queries, clock=lambda: clock["now"])
+    payments.observe(world.bookings)
+    env = Env(world, payments, gateway, queries)
+    receiver = WebhookReceiver(payments, DEFAULT_WEBHOOK_SECRET, lambda: clock["now"])
+    drops = random.Random(7)
+
+    def receive(payload: bytes, signature: str) -> None:
+        env.delivered.append(payload)
+        if drop_rate and drops.random() < drop_rate:
+            return  # a lost webhook
+        receiver(payload, signature)
+
+    gateway.deliver_webhooks_to(receive)
+    spec: dict[str, Any] = {"cancellation_policy": policy}
+    if deposit:
+        spec["deposit"] = {"amount": deposit, "currency": "EUR"}
+    env.listing_id = world.active_listing(**spec)
+    return env
+
+
+def test_paying_captures_the_charge_authorises_the_deposit_and_confirms(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    booking_id = env.place()
+    result = env.payments.start_payment(env.world.renter, booking_id, NOW)
+    assert result["client_secret"] and result["status"] == "requires_confirmation"
+    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
+    env.gateway.settle(payment_id_for(booking_id), succeed=True)
+    payment = env.payments.payment(booking_id)
+    assert payment.charge["status"] == "captured"
+    assert payment.charge["captured"] == env.world.bookings.get(booking_id).quote["total"]
+    assert payment.deposit_hold["status"] == "authorized"
+    assert env.status(booking_id) == b.CONFIRMED
+
+
+def test_a_declined_charge_cancels_the_booking(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    booking_id = env.place()
+    env.payments.start_payment(env.world.renter, booking_id, NOW)
+    env.gateway.settle(payment_id_for(booking_id), succeed=False, reason="insufficient_funds")
+    assert env.status(booking_id) == b.CANCELLED
+    assert env.payments.payment(booking_id).charge["status"] == "failed"
+
+
+def test_renter_cancellation_refunds_the_policy_amount_and_releases_the_deposit(
+    tmp_path: Path,
+) -> None:
+    env = make_env(tmp_path)
+    booking_id = env.paid()
+    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
+    env.world.bookings.cancel(env.world.renter, booking_id, "plans changed", NOW)
+    booking = env.world.bookings.get(booking_id)
+    payment = env.payments.payment(booking_id)
+    due = booking.refund_due["amount"] if booking.refund_due else 0
+    assert due > 0
+    assert payment.refunds["refund-cancel"]["amount"] == due
+    assert payment.refunds["refund-cancel"]["status"] == "succeeded"
+    assert payment.deposit_hold["status"] == "released"
+    assert booking.status == b.REFUNDED
+
+
+def test_owner_cancellation_refunds_everything(tmp_path: Path) -> None:
+    env = make_env(tmp_path, deposit=None, policy="non_refundable")
+    booking_id = env.paid()
+    env.world.bookings.cancel(env.world.owner, booking_id, "burst pipe", NOW)
+    payment = env.payments.payment(booking_id)
+    assert payment.refunded == payment.charge["captured"] and payment.refundable == 0
+    assert env.status(booking_id) == b.REFUNDED
+
+
+def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path) -> None:
+    env = make_env(tmp_path, deposit=None)
+    booking_id = env.paid()
+    captured = env.payments.payment(booking_id).charge["captured"]
+    admin = env.world.admin
+    env.payments.refund(booking_id, Money(1000, "EUR"), "goodwill", by=admin, at=NOW)
+    env.payments.refund(booking_id, Money(500, "EUR"), "goodwill", by=admin, at=NOW)
+    payment = env.payments.payment(booking_id)
+    assert [r["status"] for r in payment.refunds.values()] == ["succeeded", "succeeded"]
+    with pytest.raises(Exception, match="exceeds"):
+        env.payments.refund(booking_id, Money(captured, "EUR"), "too much", by=admin, at=NOW)
+
+
+def test_a_partial_deposit_capture_releases_the_rest(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    booking_id = env.paid()
+    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
+    env.payments.capture_deposit(
+        booking_id, Money(5_000, "EUR"), "broken lamp", by=env.world.admin, at=NOW
+    )
+    hold = env.payments.payment(booking_id).deposit_hold
+    assert (hold["captured"], hold["released"], hold["status"]) == (5_000, 15_000, "released")
+    with pytest.raises(Exception, match="deposit"):
+        env.payments.release_deposit(booking_id, by=env.world.admin, at=NOW)
+
+
+def test_releasing_the_deposit_cancels_the_hold(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    booking_id = env.paid()
+    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
+    env.payments.release_deposit(booking_id, by=env.world.admin, at=NOW)
+    hold = env.payments.payment(booking_id).deposit_hold
+    assert (hold["status"], hold["released"], hold["captured"]) == ("released", 20_000, 0)
+
+
+def test_payout_waits_for_start_plus_24h_and_an_enabled_account(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    booking_id = env.paid()
+    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
+    booking = env.world.bookings.get(booking_id)
+    env.world.bookings.begin(booking_id, booking.start_at)
+    payout_at = booking.start_at + timedelta(hours=24)
+    assert env.payments.schedule_payout(booking_id, payout_at - timedelta(minutes=1)) == 0
+    env.payments.schedule_payout(booking_id, payout_at)
+    payment = env.payments.payment(booking_id)
+    assert payment.transfer_due_at == payout_at.isoformat() and not payment.transfers
+    link = env.payments.payout_account_link(
+        env.world.owner, "owner@example.com", refresh_url="r", return_url="d", at=payout_at
+    )
+    assert link["payouts_enabled"] is False and link["url"].startswith("https://")
+    env.payments.run_due(payout_at)
+    assert not env.payments.payment(booking_id).transfers  # not onboarded yet
+    env.queries.intents.clear()
+    env.gateway.complete_onboarding(link["account_id"])  # account.updated: payouts enabled
+    assert env.payments.owner_account(env.world.owner.id).payouts_enabled  # type: ignore[union-attr]
+    env.payments.run_due(payout_at + timedelta(minutes=1))
+    payment = env.payments.payment(booking_id)
+    sent = [t for t in payment.transfers.values() if t["status"] == "sent"]
+    assert len(sent) == 1 and sent[0]["amount"] == booking.quote["owner_payout"]
+    assert payment.owner_balance == 0
+    # The inspection window closes without a dispute: deposit released, booking settled.
+    end_at = booking.deadline("end_at")
+    assert end_at is not None
+    env.world.bookings.finish(booking_id, end_at)
+    done = end_at + b.INSPECTION_WINDOW
+    env.world.bookings.complete(Actor.system(), booking_id, done)
+    env.payments.run_due(done)
+    assert env.payments.payment(booking_id).deposit_hold["status"] == "released"
+    assert env.status(booking_id) == b.SETTLED
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_recorded(tmp_path: Path) -> None:
+    env = make_env(tmp_path, deliver=False)
+    booking_id = env.place()
+    env.payments.start_payment(env.world.renter, booking_id, NOW)
+    env.gateway.settle(payment_id_for(booking_id), succeed=True)
+    with env.gateway.engine.connect() as conn:
+        payload = conn.execute(sa.text("select payload from simulated_events")).scalars().all()
+    receiver = WebhookReceiver(env.payments, DEFAULT_WEBHOOK_SECRET, lambda: NOW)
+    before = env.world.store.current_position()
+    for body in payload:
+        with pytest.raises(InvalidSignature):
+            receiver(body.encode(), "t=1,v1=deadbeef")
+        with pytest.raises(InvalidSignature):
+            other = SimulatedGateway  # signed with another secret
+            header = __import__("stripe").WebhookSignature.generate_signature_header(
+                body, "whsec_other", int(NOW.timestamp())
+            )
+            del other
+            receiver(body.encode(), header)
+    assert env.world.store.current_position() == before
+    assert env.status(booking_id) == b.PENDING_PAYMENT
+
+
+# -- chaos: duplicated, shuffled deliveries ------------------------------------------------
+
+
+def _state(env: Env, booking_id: UUID) -> dict[str, Any]:
+    p = env.payments.payment(booking_id)
+    return {
+        "booking": env.status(booking_id),
+        "charge": {k: p.charge[k] for k in ("status", "captured", "fee", "owner_share")},
+        "deposit": {k: p.deposit_hold[k] for k in ("status", "authorized", "captured", "released")},
+        "refunds": sorted((r["amount"], r["status"]) for r in p.refunds.values()),
+        "owner_balance": p.owner_balance,
+        "transfers": sorted(
+            (t["amount"], t["reversed"], t["status"]) for t in p.transfers.values()
+        ),
+        "chargebacks": sorted(
+            (c["status"], c["withdrawn"], c["reinstated"]) for c in p.chargebacks.values()
+        ),
+    }
+
+
+def _chaos_scenario(tmp_path: Path, name: str) -> tuple[Env, UUID, list[str]]:
+    """Processor facts of one booking's life, queued undelivered: charge, deposit hold and
+    partial capture, a refund made at the processor, a won chargeback, a transfer and its
+    partial reversal."""
+    (tmp_path / name).mkdir()
+    env = make_env(tmp_path / name, deliver=False)
+    owner_account = env.gateway.create_connected_account(
+        __import__("application.payment_gateway", fromlist=["AccountRequest"]).AccountRequest(
+            env.world.owner.id, "o@example.com", f"acct-{name}"
+        )
+    )
+    env.gateway.complete_onboarding(owner_account.account_id)
+    booking_id = env.place()
+    pid = payment_id_for(booking_id)
+    env.payments.start_payment(env.world.renter, booking_id, NOW)
+    env.gateway.settle(pid, succeed=True)
+    env.gateway.settle(pid, succeed=True, step="deposit")
+    pay = env.payments.payment(booking_id)
+    gw = __import__("application.payment_gateway", fromlist=["x"])
+    key = gw.idempotency_key
+    env.gateway.capture_deposit(
+        gw.CaptureRequest(
+            pid,
+            booking_id,
+            pay.deposit_hold["intent_id"],
+            key(booking_id, "cd"),
+            Money(4_000, "EUR"),
+        )
+    )
+    env.gateway.refund(
+        gw.RefundRequest(
+            pid, booking_id, pay.charge["intent_id"], Money(2_500, "EUR"), key(booking_id, "dash")
+        )
+    )
+    dispute = env.gateway.open_dispute(pay.charge["intent_id"])
+    env.gateway.close_dispute(dispute, won=True)
+    charge = env.gateway.retrieve("payment_intent", pay.charge["intent_id"]).charge_id
+    transfer = env.gateway.transfer_to_owner(
+        gw.TransferRequest(
+            pid,
+            booking_id,
+            Money(10_000, "EUR"),
+            owner_account.account_id,
+            charge,
+            key(booking_id, "payout-1"),
+        )
+    )
+    env.gateway.reverse_transfer(
+        gw.TransferReversalRequest(
+            pid, booking_id, transfer.transfer_id, Money(3_000, "EUR"), key(booking_id, "rev-1")
+        )
+    )
+    env.queries.intents[pay.charge["intent_id"]] = pid
+    with env.gateway.engine.connect() as conn:
+        rows = (
+            conn.execute(
+                sa.text("select payload from simulated_events where state = 'pending' order by seq")
+            )
+            .scalars()
+            .all()
+        )
+    events = [r for r in rows if json.loads(r)["type"] != "account.updated"]
+    return env, booking_id, events
+
+
+def _deliver(env: Env, payloads: list[str]) -> None:
+    import stripe
+
+    receiver = WebhookReceiver(env.payments, DEFAULT_WEBHOOK_SECRET, lambda: NOW)
+    for body in payloads:
+        header = stripe.WebhookSignature.generate_signature_header(
+            body, DEFAULT_WEBHOOK_SECRET, int(datetime.now().timestamp())
+        )
+        receiver(body.encode(), header)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_webhook_chaos_converges_to_the_in_order_state(tmp_path: Path, seed: int) -> None:
+    ordered, ordered_booking, events = _chaos_scenario(tmp_path, f"a{seed}")
+    _deliver(ordered, events)
+    chaotic, chaotic_booking, same = _chaos_scenario(tmp_path, f"b{seed}")
+    assert len(same) == len(events) >= 10
+    rng = random.Random(seed)
+    deliveries = [e for e in same for _ in range(rng.randint(1, 5))]
+    rng.shuffle(deliveries)
+    _deliver(chaotic, deliveries)
+    expected = _state(ordered, ordered_booking)
+    assert expected["booking"] == b.CONFIRMED and expected["chargebacks"][0][0] == "won"
+    assert _state(chaotic, chaotic_booking) == expected
+
+
+def test_cancellation_refund_chaos_ends_refunded(tmp_path: Path) -> None:
+    env = make_env(tmp_path, deliver=False)
+    booking_id = env.place()
+    env.payments.start_payment(env.world.renter, booking_id, NOW)
+    env.gateway.settle(payment_id_for(booking_id), succeed=True)
+    env.gateway.deliver_pending()
+    assert env.status(booking_id) == b.CONFIRMED
+    env.world.bookings.cancel(env.world.renter, booking_id, "plans changed", NOW)
+    payloads = list(env.delivered)
+    with env.gateway.engine.connect() as conn:
+        payloads += [
+            r.encode()
+            for r in conn.execute(
+                sa.text("select payload from simulated_events where state = 'pending'")
+            ).scalars()
+        ]
+    rng = random.Random(3)
+    chaos = [p.decode() for p in payloads for _ in range(rng.randint(1, 5))]
+    rng.shuffle(chaos)
+    _deliver(env, chaos)
+    assert env.status(booking_id) == b.REFUNDED
+
+
+# -- faults over many bookings ---------------------------------------------------------------
+
+
+def test_faults_over_1000_bookings_leave_no_double_charge_and_nothing_stuck(
+    tmp_path: Path,
+) -> None:
+    faults = Faults(seed=11, timeout_rate=0.2, error_rate=0.2, lost_reply_rate=0.2)
+    env = make_env(tmp_path, deposit=None, faults=faults, auto_confirm=True, drop_rate=0.1)
+    listing_id = env.world.active_listing(quantity=1000)
+    env.listing_id = listing_id
+    bookings = [env.place() for _ in range(1000)]
+    for booking_id in bookings:
+        env.payments.start_payment(env.world.renter, booking_id, NOW)
+    env.payments.stuck_after = timedelta(minutes=5)
+    for minute in range(6, 14):  # reconciliation runs every minute, within the 15 min hold
+        env.payments.reconcile(NOW + timedelta(minutes=minute))
+        env.gateway.deliver_pending()  # the processor retries deliveries that failed
+    with env.gateway.engine.connect() as conn:
+        intents = [
+            json.loads(r)
+            for r in conn.execute(
+                sa.text("select data from simulated_objects where kind = 'payment_intent'")
+            ).scalars()
+        ]
+    per_booking: dict[str, int] = {}
+    for intent in intents:
+        per_booking[intent["metadata"]["booking_id"]] = (
+            per_booking.get(intent["metadata"]["booking_id"], 0) + 1
+        )
+    known = {str(x) for x in bookings}
+    assert set(per_booking) <= known  # no charge without a booking
+    assert max(per_booking.values()) == 1  # no double charge
+    stuck = [x for x in bookings if env.payments.payment(x).charge["status"] != "captured"]
+    assert stuck == []
+    assert all(env.status(x) == b.CONFIRMED for x in bookings)
