@@ -18,16 +18,25 @@ They answer as `tests/search_fake.py` (the Meilisearch reference) does:
 - Filter values (category, currency, booking mode/unit, amenities) compare by `facet_key`;
   facets count keys and show a stored spelling; `_geoRadius` is whole meters with geoutils'
   haversine; no page reaches past `MAX_TOTAL_HITS`.
+- Answers are cached per process, never across a write: `search_meta` holds an epoch and two
+  write generations bumped inside every write transaction (any process): `gen_all` on any
+  change, `gen_static` only when a change can move a count (a document added or removed, or
+  any field but version and blocked days changed, told by a fingerprint). A search reads them
+  in its own snapshot; totals, facets and price stats are cached per normalised match set
+  under `gen_static` (under `gen_all` when dates filter), pages under `gen_all`. A cached
+  total lets the page be one ORDER BY/LIMIT (an index walk for the empty query).
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import math
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -371,13 +380,28 @@ def scalar_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     return where
 
 
-def result_from_rows(rows: Sequence[Any], query: SearchQuery) -> SearchResult:
-    """Rows tagged by part: 0 hits (pos, body, dist), 1 totals (n, lo, hi), 2/3 facet
-    counts (k the value's key, body its label, n)."""
+@dataclass(frozen=True)
+class Aggregates:
+    """What a query's whole match set yields: exact total, facets, price stats."""
+
+    total: int
+    facets: dict[str, dict[str, int]] | None  # None when not computed (query.facets off)
+    price_stats: dict[str, int] | None
+
+
+Page = tuple[tuple[str, float | None], ...]  # (body JSON, distance in meters) per hit
+
+
+def page_from_rows(rows: Sequence[Any]) -> Page:
     hits = sorted((r for r in rows if r.part == 0), key=lambda r: r.pos)
+    return tuple((r.body, r.dist) for r in hits)
+
+
+def aggregates_from_rows(rows: Sequence[Any], query: SearchQuery) -> Aggregates:
+    """Rows tagged by part: 1 totals (n, lo, hi), 2/3 facet counts (k the value's key, body
+    its label, n)."""
     (total,) = [r for r in rows if r.part == 1]
-    facets: dict[str, dict[str, int]] = {}
-    price_stats = None
+    facets: dict[str, dict[str, int]] | None = None
     if query.facets:
         facets = {
             name: {
@@ -388,20 +412,33 @@ def result_from_rows(rows: Sequence[Any], query: SearchQuery) -> SearchResult:
             }
             for name, part in (("category", 2), ("amenities", 3))
         }
-        if total.lo is not None:
-            price_stats = {"min": int(total.lo), "max": int(total.hi)}
+    price_stats = None if total.lo is None else {"min": int(total.lo), "max": int(total.hi)}
+    return Aggregates(int(total.n), facets, price_stats)
+
+
+def assemble(page: Page, aggregates: Aggregates, query: SearchQuery) -> SearchResult:
+    """A fresh result (documents parsed anew, so callers never share cached objects)."""
     return SearchResult(
         hits=[
             SearchHit(
-                document=json.loads(r.body),
-                distance_km=distance_km(r.dist) if has_point(query) else None,
+                document=json.loads(body),
+                distance_km=distance_km(dist) if has_point(query) else None,
             )
-            for r in hits
+            for body, dist in page
         ],
-        total_estimate=int(total.n),
-        facets=facets,
-        price_stats=price_stats,
+        total_estimate=aggregates.total,
+        facets={k: dict(v) for k, v in aggregates.facets.items()}
+        if query.facets and aggregates.facets is not None
+        else {},
+        price_stats=dict(aggregates.price_stats)
+        if query.facets and aggregates.price_stats is not None
+        else None,
     )
+
+
+def result_from_rows(rows: Sequence[Any], query: SearchQuery) -> SearchResult:
+    """Rows tagged by part: 0 hits (pos, body, dist), 1 totals, 2/3 facet counts."""
+    return assemble(page_from_rows(rows), aggregates_from_rows(rows, query), query)
 
 
 def search_sql(
@@ -415,10 +452,12 @@ def search_sql(
     postings: str,
     amenities_facet: str,
     extra_columns: str = "",
+    aggregates: bool = True,
 ) -> str:
     """One statement answering a query, rows tagged by `part` (see `result_from_rows`):
     the matches are computed once (MATERIALIZED) and feed the page, totals and facets.
-    `dist` is in meters; `amenities_facet` yields (k, label, n) over `matches`."""
+    `dist` is in meters; `amenities_facet` yields (k, label, n) over `matches`. Without
+    `aggregates` (a cached total), only the page: the planner may then walk a sort index."""
     offset = max(0, query.offset)
     params.update(limit=max(0, min(query.limit, MAX_TOTAL_HITS - offset)), offset=offset)
     ctes, source, rank = "", "search_docs d", "0 AS words, 0 AS typo, 0 AS attr, 0 AS ex"
@@ -431,12 +470,35 @@ def search_sql(
         params["radius_m"] = radius_meters(query.radius_km)
         radius = "WHERE dist <= :radius_m"
     order = order_by(query, text=qt is not None)
+    filters = "WHERE " + " AND ".join(where) if where else ""
+    if not aggregates:
+        if qt is None and not has_point(query):
+            # Plain filters and sort columns on search_docs: ORDER BY/LIMIT can walk an index.
+            return f"""
+    SELECT 0 AS part, ROW_NUMBER() OVER (ORDER BY {order}) AS pos, b.body, h.dist
+    FROM (
+        SELECT d.rid, d.id, d.price_amount, d.rating, d.created_at, {dist} AS dist
+        FROM search_docs d {filters}
+        ORDER BY {order} LIMIT :limit OFFSET :offset
+    ) h JOIN search_bodies b ON b.rid = h.rid"""
+        return f"""
+    WITH {ctes}
+    base AS (
+        SELECT d.rid, d.id, d.price_amount, d.rating, d.created_at, {dist} AS dist, {rank}
+        FROM {source} {filters}
+    )
+    SELECT 0 AS part, h.pos, b.body, h.dist
+    FROM (
+        SELECT ROW_NUMBER() OVER (ORDER BY {order}) AS pos, rid, dist FROM (
+            SELECT * FROM base {radius} ORDER BY {order} LIMIT :limit OFFSET :offset
+        ) page
+    ) h JOIN search_bodies b ON b.rid = h.rid"""
     sql = f"""
     WITH {ctes}
     base AS (
         SELECT d.rid, d.id, d.category, d.category_label, d.price_amount, d.rating, d.created_at,
                {dist} AS dist, {rank}{extra_columns}
-        FROM {source} {"WHERE " + " AND ".join(where) if where else ""}
+        FROM {source} {filters}
     ),
     matches AS MATERIALIZED (SELECT * FROM base {radius})
     SELECT 0 AS part, h.pos, d.body, h.dist, NULL AS k, NULL AS n, NULL AS lo, NULL AS hi
@@ -457,6 +519,112 @@ def search_sql(
     SELECT 3, NULL, facet.label, NULL, facet.k, facet.n, NULL, NULL
     FROM ({amenities_facet}) facet"""
     return sql
+
+
+# -- answer caching ------------------------------------------------------------------------
+
+Generation = tuple[str, int, int]  # (epoch, gen_all, gen_static) as read from search_meta
+
+
+class AnswerCache:
+    """A bounded LRU, thread-safe. Keys carry the generation they were computed under, so an
+    entry from before a write is simply never asked for again and ages out."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def static_fingerprint(document: Mapping[str, Any]) -> str:
+    """Everything of a document a count can depend on without a date filter: all but its
+    version and blocked days. Equal fingerprints leave every undated aggregate unchanged."""
+    rest = {k: v for k, v in document.items() if k not in _VOLATILE}
+    return hashlib.blake2b(document_json(rest).encode(), digest_size=12).hexdigest()
+
+
+_VOLATILE = frozenset({"version", "blocked_nights", "blocked_hours"})
+
+
+def _sorted_keys(values: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(sorted({facet_key(v) for v in values}))
+
+
+def match_key(query: SearchQuery, qwords: Sequence[str], prefix: bool) -> tuple[Any, ...]:
+    """Everything that decides which documents match, normalised as the SQL compares it."""
+    radius = None
+    if has_point(query) and query.radius_km is not None:
+        radius = (float(query.lat), float(query.lng), radius_meters(query.radius_km))  # type: ignore[arg-type]
+    return (
+        tuple(qwords),
+        prefix and bool(qwords),
+        key_or_none(query.category),
+        key_or_none(query.currency),
+        query.min_price,
+        query.max_price,
+        query.guests,
+        query.units,
+        _sorted_keys(query.amenities),
+        query.instant_book,
+        tuple(sorted(set(query.free_nights))),
+        tuple(sorted(set(query.free_hours))),
+        _sorted_keys(query.booking_units),
+        None if query.bbox is None else tuple(float(v) for v in query.bbox),
+        radius,
+    )
+
+
+def is_dated(query: SearchQuery) -> bool:
+    return bool(query.free_nights or query.free_hours)
+
+
+def aggregates_key(generation: Generation, query: SearchQuery, matched: tuple[Any, ...]) -> Any:
+    epoch, gen_all, gen_static = generation
+    return (epoch, gen_all if is_dated(query) else -1, gen_static, matched)
+
+
+def page_key(generation: Generation, query: SearchQuery, matched: tuple[Any, ...]) -> Any:
+    sort = query.sort
+    if sort == "distance" and not has_point(query):
+        sort = "relevance"
+    point = (float(query.lat), float(query.lng)) if has_point(query) else None  # type: ignore[arg-type]
+    return (generation, matched, sort, point, max(0, query.limit), max(0, query.offset))
+
+
+class CachedSearch:
+    """The caching both backends share around their one-statement search."""
+
+    def __init__(self, aggregates_size: int = 2048, pages_size: int = 512) -> None:
+        self.aggregates = AnswerCache(aggregates_size)
+        self.pages = AnswerCache(pages_size)
+
+    def cached_aggregates(self, key: Any, query: SearchQuery) -> Aggregates | None:
+        found: Aggregates | None = self.aggregates.get(key)
+        if found is not None and query.facets and found.facets is None:
+            return None
+        return found
+
+    def clear(self) -> None:
+        self.aggregates.clear()
+        self.pages.clear()
 
 
 def check_documents(documents: Sequence[Mapping[str, Any]]) -> None:

@@ -8,6 +8,9 @@ and the inputs of ranking, which a tsvector cannot (it knows positions, not our 
 attributes). Distances are geoutils' haversine in SQL, written operation for operation like
 `haversine_m`, so all backends agree to the last bit; earthdistance (available here) measures
 on a 6378.168 km sphere with another formula and would disagree at radius boundaries.
+Answers are cached per write generation (`search_meta`, see `search_embedded`); a search
+runs REPEATABLE READ so the generation it reads and the answer it computes are one snapshot.
+Sort orders have composite indexes, so a page with a cached total walks an index to LIMIT.
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER, SMALLINT, TEX
 from application.search import SearchIndex, SearchQuery, SearchResult
 from infrastructure.search_embedded import (
     EARTH_RADIUS_M,
+    CachedSearch,
+    Generation,
     Vocabulary,
     accepted,
+    aggregates_from_rows,
+    aggregates_key,
     amenity_keys,
+    assemble,
     check_documents,
     document_json,
     document_terms,
@@ -34,11 +42,14 @@ from infrastructure.search_embedded import (
     geo_of,
     has_point,
     key_or_none,
+    match_key,
     newest_per_id,
+    page_from_rows,
+    page_key,
     query_terms,
-    result_from_rows,
     scalar_filters,
     search_sql,
+    static_fingerprint,
 )
 
 _SCHEMA = (
@@ -52,9 +63,25 @@ _SCHEMA = (
         amenity_labels TEXT[] NOT NULL,
         blocked_nights INTEGER[] NOT NULL, blocked_hours INTEGER[] NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS search_bodies (rid BIGINT PRIMARY KEY, body TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS ix_search_docs_lat ON search_docs (lat)",
-    "CREATE INDEX IF NOT EXISTS ix_search_docs_price ON search_docs (price_amount)",
-    "CREATE INDEX IF NOT EXISTS ix_search_docs_category ON search_docs (category)",
+    "ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS fp TEXT",  # static fingerprint
+    "DROP INDEX IF EXISTS ix_search_docs_lat",
+    "DROP INDEX IF EXISTS ix_search_docs_price",
+    "DROP INDEX IF EXISTS ix_search_docs_category",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_geo ON search_docs (lat, lng)",
+    # sort orders (with the rating, created_at, id tiebreak) and their common filters
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_rank "
+    "ON search_docs (rating DESC, created_at DESC, id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_newest "
+    "ON search_docs (created_at DESC, rating DESC, id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_price_rank "
+    "ON search_docs (price_amount, rating DESC, created_at DESC, id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_category_rank "
+    "ON search_docs (category, rating DESC, created_at DESC, id)",
+    """CREATE TABLE IF NOT EXISTS search_meta (
+        one INTEGER PRIMARY KEY CHECK (one = 1), epoch TEXT NOT NULL,
+        gen_all BIGINT NOT NULL, gen_static BIGINT NOT NULL)""",
+    "INSERT INTO search_meta VALUES (1, substr(md5(random()::text || clock_timestamp()::text), "
+    "1, 16), 0, 0) ON CONFLICT DO NOTHING",
     "CREATE INDEX IF NOT EXISTS ix_search_docs_amenities ON search_docs USING gin (amenities)",
     "CREATE INDEX IF NOT EXISTS ix_search_docs_blocked_nights "
     "ON search_docs USING gin (blocked_nights)",
@@ -69,6 +96,7 @@ _SCHEMA = (
     'CREATE TABLE IF NOT EXISTS search_tombstones (id TEXT COLLATE "C" PRIMARY KEY, '
     "version BIGINT NOT NULL)",
 )
+_BUMP = "UPDATE search_meta SET gen_all = gen_all + 1, gen_static = gen_static + :static"
 _LOCK = zlib.crc32(b"rentbook.search_docs")  # writers queue on it, like SQLite's write lock
 # haversine_m, operation for operation, in meters
 _DISTANCE = f"""(
@@ -81,7 +109,7 @@ _DISTANCE = f"""(
 _DOC_COLUMNS = (
     "rid, id, version, category, category_label, price_amount, currency, capacity, units, "
     "booking_mode, booking_unit, rating, created_at, lat, lng, lat_rad, lng_rad, amenities, "
-    "amenity_labels, blocked_nights, blocked_hours"
+    "amenity_labels, blocked_nights, blocked_hours, fp"
 )
 
 
@@ -89,12 +117,14 @@ class PostgresSearchIndex(SearchIndex):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._vocabulary = Vocabulary()
+        self._cache = CachedSearch()
 
     def ensure_settings(self) -> None:
         with self._engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
             for statement in _SCHEMA:
                 conn.exec_driver_sql(statement)
+            conn.execute(text(_BUMP), {"static": 1})
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         check_documents(documents)
@@ -105,9 +135,9 @@ class PostgresSearchIndex(SearchIndex):
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
             ids = list(batch)
             stored = {
-                row.id: (row.rid, row.version)
+                row.id: (row.rid, row.version, row.fp)
                 for row in conn.execute(
-                    text("SELECT id, rid, version FROM search_docs WHERE id = ANY(:ids)"),
+                    text("SELECT id, rid, version, fp FROM search_docs WHERE id = ANY(:ids)"),
                     {"ids": ids},
                 )
             }
@@ -120,10 +150,15 @@ class PostgresSearchIndex(SearchIndex):
             fresh = [
                 doc
                 for id_, doc in batch.items()
-                if accepted(doc, stored.get(id_, (None, None))[1], deleted.get(id_))
+                if accepted(doc, stored.get(id_, (None, None, None))[1], deleted.get(id_))
             ]
             if not fresh:
                 return
+            fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
+            static = any(
+                d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]] for d in fresh
+            )
+            conn.execute(text(_BUMP), {"static": int(static)})
             self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
             new = [d for d in fresh if d["id"] not in stored]
             numbers = conn.execute(
@@ -132,7 +167,7 @@ class PostgresSearchIndex(SearchIndex):
             ).scalars()
             rids = {d["id"]: stored[d["id"]][0] for d in fresh if d["id"] in stored}
             rids.update(zip((d["id"] for d in new), numbers, strict=True))
-            self._insert_rows(conn, [(rids[d["id"]], d) for d in fresh])
+            self._insert_rows(conn, [(rids[d["id"]], d) for d in fresh], fingerprints)
 
     def _remove_rows(self, conn: Connection, rids: list[int]) -> None:
         if rids:
@@ -140,7 +175,12 @@ class PostgresSearchIndex(SearchIndex):
             conn.execute(text("DELETE FROM search_bodies WHERE rid = ANY(:r)"), {"r": rids})
             conn.execute(text("DELETE FROM search_docs WHERE rid = ANY(:r)"), {"r": rids})
 
-    def _insert_rows(self, conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    def _insert_rows(
+        self,
+        conn: Connection,
+        rows: list[tuple[int, Mapping[str, Any]]],
+        fingerprints: Mapping[str, str],
+    ) -> None:
         docs, t_word, t_doc, t_attr, vocab = [], [], [], [], set()
         for rid, d in rows:
             lat, lng = geo_of(d)
@@ -169,6 +209,7 @@ class PostgresSearchIndex(SearchIndex):
                     "amenity_labels": list(amenities.values()),
                     "blocked_nights": sorted(set(d.get("blocked_nights", ()))),
                     "blocked_hours": sorted(set(d.get("blocked_hours", ()))),
+                    "fp": fingerprints[d["id"]],
                 }
             )
             for word, attr in document_terms(d).items():
@@ -217,6 +258,7 @@ class PostgresSearchIndex(SearchIndex):
                 ).scalar()
                 if rid is not None:
                     self._remove_rows(conn, [rid])
+                    conn.execute(text(_BUMP), {"static": 1})
                 conn.execute(
                     text(
                         "INSERT INTO search_tombstones (id, version) VALUES (:id, :v) "
@@ -250,15 +292,48 @@ class PostgresSearchIndex(SearchIndex):
                 "search_tombstones",
             ):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
+            conn.execute(text(_BUMP), {"static": 1})
         self._vocabulary.reset()
+        self._cache.clear()
 
     def search(self, query: SearchQuery) -> SearchResult:
-        with self._engine.connect() as conn, conn.begin():
-            statement, params = self._statement(conn, query)
-            rows = conn.execute(statement, params).all()
-        return result_from_rows(rows, query)
+        qwords, prefix = query_terms(query.q)
+        matched = match_key(query, qwords, prefix)
+        with self._engine.connect() as base:
+            # one snapshot: the generation and the answer agree
+            conn = base.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                generation = self._generation(conn)
+                akey = pkey = None
+                aggregates = page = None
+                if generation is not None:
+                    akey = aggregates_key(generation, query, matched)
+                    pkey = page_key(generation, query, matched)
+                    aggregates = self._cache.cached_aggregates(akey, query)
+                    page = self._cache.pages.get(pkey)
+                    if aggregates is not None and page is not None:
+                        return assemble(page, aggregates, query)
+                statement, params = self._statement(conn, query, aggregates=aggregates is None)
+                rows = conn.execute(statement, params).all()
+        page = page_from_rows(rows)
+        if aggregates is None:
+            aggregates = aggregates_from_rows(rows, query)
+            if akey is not None:
+                self._cache.aggregates.put(akey, aggregates)
+        if pkey is not None:
+            self._cache.pages.put(pkey, page)
+        return assemble(page, aggregates, query)
 
-    def _statement(self, conn: Connection, query: SearchQuery) -> tuple[Any, dict[str, Any]]:
+    @staticmethod
+    def _generation(conn: Connection) -> Generation | None:
+        row = conn.execute(
+            text("SELECT epoch, gen_all, gen_static FROM search_meta WHERE one = 1")
+        ).first()
+        return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
+
+    def _statement(
+        self, conn: Connection, query: SearchQuery, *, aggregates: bool = True
+    ) -> tuple[Any, dict[str, Any]]:
         params: dict[str, Any] = {}
         arrays: dict[str, Any] = {}
         where = scalar_filters(query, params)
@@ -305,6 +380,7 @@ class PostgresSearchIndex(SearchIndex):
             amenities_facet="SELECT a.k, MIN(a.label) AS label, COUNT(*) AS n FROM matches, "
             "unnest(matches.amenities, matches.amenity_labels) AS a(k, label) GROUP BY a.k",
             extra_columns=", d.amenities, d.amenity_labels",
+            aggregates=aggregates,
         )
         params.update({k: v for k, (v, _) in arrays.items()})
         statement = text(sql).bindparams(

@@ -8,6 +8,9 @@ as text, so common words cost several times more; FTS5 is not used.) Amenities a
 days live in side tables keyed (value, doc), so each filter is one semi-/anti-join.
 Distances come from a Python function registered on the connection, the same
 `haversine_m` the other backends use, after a lat/lng box prefilter.
+Answers are cached per write generation (`search_meta`, see `search_embedded`); sort orders
+have composite indexes so a page with a cached total walks an index and stops at LIMIT; read
+connections get a larger page cache, mmap and in-memory temp b-trees.
 """
 
 from __future__ import annotations
@@ -20,9 +23,14 @@ from sqlalchemy import Connection, Engine, text
 
 from application.search import SearchIndex, SearchQuery, SearchResult
 from infrastructure.search_embedded import (
+    CachedSearch,
+    Generation,
     Vocabulary,
     accepted,
+    aggregates_from_rows,
+    aggregates_key,
     amenity_keys,
+    assemble,
     check_documents,
     document_json,
     document_terms,
@@ -31,11 +39,14 @@ from infrastructure.search_embedded import (
     has_point,
     haversine_m,
     key_or_none,
+    match_key,
     newest_per_id,
+    page_from_rows,
+    page_key,
     query_terms,
-    result_from_rows,
     scalar_filters,
     search_sql,
+    static_fingerprint,
 )
 from projections.base import write_transaction
 
@@ -46,9 +57,23 @@ _SCHEMA = (
         capacity INTEGER, units INTEGER, booking_mode TEXT, booking_unit TEXT,
         rating REAL NOT NULL, created_at INTEGER NOT NULL, lat REAL, lng REAL)""",
     "CREATE TABLE IF NOT EXISTS search_bodies (rid INTEGER PRIMARY KEY, body TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS ix_search_docs_lat ON search_docs (lat)",
-    "CREATE INDEX IF NOT EXISTS ix_search_docs_price ON search_docs (price_amount)",
-    "CREATE INDEX IF NOT EXISTS ix_search_docs_category ON search_docs (category)",
+    "DROP INDEX IF EXISTS ix_search_docs_lat",
+    "DROP INDEX IF EXISTS ix_search_docs_price",
+    "DROP INDEX IF EXISTS ix_search_docs_category",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_geo ON search_docs (lat, lng)",
+    # sort orders (with the rating, created_at, id tiebreak) and their common filters
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_rank "
+    "ON search_docs (rating DESC, created_at DESC, id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_newest "
+    "ON search_docs (created_at DESC, rating DESC, id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_price_rank "
+    "ON search_docs (price_amount, rating DESC, created_at DESC, id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_docs_category_rank "
+    "ON search_docs (category, rating DESC, created_at DESC, id)",
+    """CREATE TABLE IF NOT EXISTS search_meta (
+        one INTEGER PRIMARY KEY CHECK (one = 1), epoch TEXT NOT NULL,
+        gen_all INTEGER NOT NULL, gen_static INTEGER NOT NULL)""",
+    "INSERT OR IGNORE INTO search_meta VALUES (1, lower(hex(randomblob(8))), 0, 0)",
     """CREATE TABLE IF NOT EXISTS search_tombstones (
         id TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID""",
     "CREATE TABLE IF NOT EXISTS search_vocab ("
@@ -79,6 +104,14 @@ _SIDE = (
 )
 
 
+_READ_PRAGMAS = (
+    "PRAGMA cache_size=-65536",  # 64 MiB
+    "PRAGMA mmap_size=268435456",
+    "PRAGMA temp_store=MEMORY",
+)
+_BUMP = "UPDATE search_meta SET gen_all = gen_all + 1, gen_static = gen_static + :static"
+
+
 def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | None:
     if lat2 is None or lng2 is None:
         return None
@@ -89,11 +122,16 @@ class SqliteSearchIndex(SearchIndex):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._vocabulary = Vocabulary()
+        self._cache = CachedSearch()
 
     def ensure_settings(self) -> None:
         with write_transaction(self._engine) as conn:
             for statement in _SCHEMA:
                 conn.exec_driver_sql(statement)
+            columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(search_docs)")}
+            if "fp" not in columns:  # the static fingerprint (see search_embedded)
+                conn.exec_driver_sql("ALTER TABLE search_docs ADD COLUMN fp TEXT")
+            conn.execute(text(_BUMP), {"static": 1})
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         check_documents(documents)
@@ -103,10 +141,10 @@ class SqliteSearchIndex(SearchIndex):
         with write_transaction(self._engine) as conn:
             ids = json.dumps(list(batch))
             stored = {
-                row.id: (row.rid, row.version)
+                row.id: (row.rid, row.version, row.fp)
                 for row in conn.execute(
                     text(
-                        "SELECT id, rid, version FROM search_docs "
+                        "SELECT id, rid, version, fp FROM search_docs "
                         "WHERE id IN (SELECT value FROM json_each(:ids))"
                     ),
                     {"ids": ids},
@@ -124,10 +162,15 @@ class SqliteSearchIndex(SearchIndex):
             fresh = [
                 doc
                 for id_, doc in batch.items()
-                if accepted(doc, stored.get(id_, (None, None))[1], deleted.get(id_))
+                if accepted(doc, stored.get(id_, (None, None, None))[1], deleted.get(id_))
             ]
             if not fresh:
                 return
+            fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
+            static = any(
+                d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]] for d in fresh
+            )
+            conn.execute(text(_BUMP), {"static": int(static)})
             top = conn.execute(text("SELECT COALESCE(MAX(rid), 0) FROM search_docs")).scalar()
             self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
             rids: dict[str, int] = {}
@@ -137,7 +180,7 @@ class SqliteSearchIndex(SearchIndex):
                 else:
                     top = int(top or 0) + 1
                     rids[doc["id"]] = top
-            self._insert_rows(conn, [(rids[d["id"]], d) for d in fresh])
+            self._insert_rows(conn, [(rids[d["id"]], d) for d in fresh], fingerprints)
 
     def _remove_rows(self, conn: Connection, rids: list[int]) -> None:
         if not rids:
@@ -148,7 +191,12 @@ class SqliteSearchIndex(SearchIndex):
             conn.execute(text(f"DELETE FROM {table} WHERE doc = :rid"), params)
         conn.execute(text("DELETE FROM search_docs WHERE rid = :rid"), params)
 
-    def _insert_rows(self, conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    def _insert_rows(
+        self,
+        conn: Connection,
+        rows: list[tuple[int, Mapping[str, Any]]],
+        fingerprints: Mapping[str, str],
+    ) -> None:
         docs: list[dict[str, Any]] = []
         side: dict[str, list[dict[str, Any]]] = {t: [] for t in _SIDE}
         vocab: set[str] = set()
@@ -171,6 +219,7 @@ class SqliteSearchIndex(SearchIndex):
                     "created_at": int(d.get("created_at") or 0),
                     "lat": lat,
                     "lng": lng,
+                    "fp": fingerprints[d["id"]],
                 }
             )
             terms = document_terms(d)
@@ -214,6 +263,7 @@ class SqliteSearchIndex(SearchIndex):
                 ).first()
                 if row is not None:
                     self._remove_rows(conn, [row.rid])
+                    conn.execute(text(_BUMP), {"static": 1})
                 conn.execute(
                     text(
                         "INSERT INTO search_tombstones (id, version) VALUES (:id, :v) "
@@ -243,18 +293,53 @@ class SqliteSearchIndex(SearchIndex):
                 *_SIDE,
             ):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
+            conn.execute(text(_BUMP), {"static": 1})
         self._vocabulary.reset()
+        self._cache.clear()
 
     def search(self, query: SearchQuery) -> SearchResult:
-        with self._engine.connect() as conn, conn.begin():
-            raw = conn.connection.dbapi_connection
-            assert raw is not None
-            raw.create_function("rb_haversine", 4, _haversine_or_null, deterministic=True)
-            sql, params = self._statement(conn, query)
-            rows = conn.execute(text(sql), params).all()
-        return result_from_rows(rows, query)
+        qwords, prefix = query_terms(query.q)
+        matched = match_key(query, qwords, prefix)
+        with self._engine.connect() as conn:
+            if not conn.info.get("rb_search_ready"):
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.create_function("rb_haversine", 4, _haversine_or_null, deterministic=True)
+                for pragma in _READ_PRAGMAS:  # outside any transaction
+                    raw.execute(pragma)
+                conn.info["rb_search_ready"] = True
+            with conn.begin():  # one snapshot: the generation and the answer agree
+                generation = self._generation(conn)
+                akey = pkey = None
+                aggregates = page = None
+                if generation is not None:
+                    akey = aggregates_key(generation, query, matched)
+                    pkey = page_key(generation, query, matched)
+                    aggregates = self._cache.cached_aggregates(akey, query)
+                    page = self._cache.pages.get(pkey)
+                    if aggregates is not None and page is not None:
+                        return assemble(page, aggregates, query)
+                sql, params = self._statement(conn, query, aggregates=aggregates is None)
+                rows = conn.execute(text(sql), params).all()
+        page = page_from_rows(rows)
+        if aggregates is None:
+            aggregates = aggregates_from_rows(rows, query)
+            if akey is not None:
+                self._cache.aggregates.put(akey, aggregates)
+        if pkey is not None:
+            self._cache.pages.put(pkey, page)
+        return assemble(page, aggregates, query)
 
-    def _statement(self, conn: Connection, query: SearchQuery) -> tuple[str, dict[str, Any]]:
+    @staticmethod
+    def _generation(conn: Connection) -> Generation | None:
+        row = conn.execute(
+            text("SELECT epoch, gen_all, gen_static FROM search_meta WHERE one = 1")
+        ).first()
+        return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
+
+    def _statement(
+        self, conn: Connection, query: SearchQuery, *, aggregates: bool = True
+    ) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {"limit": max(0, query.limit), "offset": max(0, query.offset)}
         where = scalar_filters(query, params)
         if query.amenities:
@@ -309,6 +394,7 @@ class SqliteSearchIndex(SearchIndex):
             postings="search_terms",
             amenities_facet="SELECT a.amenity AS k, MIN(a.label) AS label, COUNT(*) AS n "
             "FROM matches JOIN search_amenities a ON a.doc = matches.rid GROUP BY a.amenity",
+            aggregates=aggregates,
         )
         return sql, params
 
