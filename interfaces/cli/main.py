@@ -89,6 +89,25 @@ def scheduler(interval: float = typer.Option(2.0, help="Seconds between deadline
         container.close()
 
 
+@app.command()
+def worker(
+    burst: bool = typer.Option(False, help="Run the queued jobs, then exit."),
+) -> None:
+    """Runs payment jobs (processor calls) from the rq queue on Redis."""
+    from infrastructure.jobs_rq import RqJobQueue
+
+    container = _container()
+    jobs = container.payments.jobs
+    if not isinstance(jobs, RqJobQueue):
+        console.print("no rq queue: set RENTBOOK_REDIS_URL (jobs run in-process otherwise)")
+        raise typer.Exit(1)
+    console.print("worker running; Ctrl-C to stop")
+    try:
+        jobs.work(burst=burst)
+    finally:
+        container.close()
+
+
 @app.command("demo-data")
 def demo_data(listings: int = typer.Option(30, help="How many listings to create.")) -> None:
     """Creates demo users, listings of every category in real cities, and bookings."""
