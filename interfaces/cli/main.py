@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 import typer
 import uvicorn
@@ -47,6 +48,7 @@ def serve(
             container.bookings,
             count=demo_listings,
             at=container.clock.now(),
+            places=container.places,
         )
         console.print(
             f"Seeded {summary.listings} listings and {summary.bookings} bookings; "
@@ -109,18 +111,28 @@ def worker(
 
 
 @app.command("demo-data")
-def demo_data(listings: int = typer.Option(30, help="How many listings to create.")) -> None:
-    """Creates demo users, listings of every category in real cities, and bookings."""
+def demo_data(
+    listings: int = typer.Option(30, help="How many listings to create (100000 is fine)."),
+    bookings: int | None = typer.Option(
+        None, help="At most this many bookings (default 300 + N/50)."
+    ),
+) -> None:
+    """Creates demo users, listings of every category in real cities worldwide with local
+    prices, and bookings, through the same commands as users (events, views and the search
+    index are all real). Run `rentbook project` (or `serve`) to fill the views and index."""
     container = _container()
     try:
+        started = time.perf_counter()
         summary = seed_demo(
             container.identity,
             container.listings,
             container.bookings,
             count=listings,
             at=container.clock.now(),
+            places=container.places,
+            max_bookings=bookings,
         )
-        console.print(f"{summary}")
+        console.print(f"{summary} in {time.perf_counter() - started:.1f} s")
     finally:
         container.close()
 
