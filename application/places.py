@@ -34,3 +34,6 @@ class Places(ABC):
     @abstractmethod
     def largest(self, limit: int, country: str | None = None) -> list[Place]:
         """The most populous cities, optionally of one country (demo data spreads over them)."""
+
+    def load(self) -> None:  # noqa: B027 - optional hook, a no-op for adapters with no data
+        """Loads whatever the adapter needs up front, so the first query is fast."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 import redis
@@ -18,6 +18,7 @@ from application.ledger import LedgerProcess
 from application.listings import Listings
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
+from application.places import Places
 from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
 from application.scheduler import Scheduler
 from application.search import SearchIndex
@@ -27,6 +28,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
+from infrastructure.places_offline import shared_places
 from infrastructure.ratelimit import (
     InMemoryLoginFailures,
     InMemoryRateLimiter,
@@ -62,6 +64,7 @@ class Container:
     search: SearchIndex | None = None
     search_syncer: IndexSyncer | None = None
     ledger: LedgerProcess | None = None
+    places: Places = field(default_factory=shared_places)
     payments_wiring: PaymentsWiring | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -86,6 +89,8 @@ class Container:
             wiring = self.payments_wiring
             self._threads.append(wiring.start(self._stop, self.clock, scheduler_interval))
         self.start_ledger()
+        # The city list takes a second or two to load: not on the first /places request.
+        threading.Thread(target=self.places.load, name="places-load", daemon=True).start()
 
     def start_ledger(self, interval: float = 0.5) -> None:
         """Records a journal entry for every payment event (the ledger process)."""

@@ -214,3 +214,9 @@ class OfflinePlaces(Places):
         index = self._cities()
         pool = index.by_country.get(country.upper(), ()) if country else index.places
         return list(pool[: max(limit, 0)])
+
+
+@cache
+def shared_places() -> OfflinePlaces:
+    """One per process: the city index holds ~40 MB and takes a second or two to build."""
+    return OfflinePlaces()

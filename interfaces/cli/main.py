@@ -73,6 +73,7 @@ def project() -> None:
     container = _container()
     container.runner.start()
     container.start_search_sync()
+    container.start_ledger()
     console.print("projections running; Ctrl-C to stop")
     _wait_forever(container)
 

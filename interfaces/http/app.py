@@ -21,6 +21,7 @@ from interfaces.http import (
     identity,
     listings,
     payments,
+    places,
     search,
 )
 from interfaces.http.health import MetricsMiddleware
@@ -69,7 +70,7 @@ def create_app(
     app.state.rate_limits = dict(rate_limits or {})
     app.state.min_position_timeout = min_position_timeout
     install_problem_handlers(app)
-    for module in (identity, admin, admin_ledger, health, listings, bookings, payments):
+    for module in (identity, admin, admin_ledger, health, listings, bookings, payments, places):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(disputes.router, prefix=API_PREFIX)
     app.include_router(admin_jobs.router, prefix=API_PREFIX)

@@ -6,15 +6,32 @@ from datetime import datetime
 from typing import Any, Optional
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from domain.listing import Listing
-from domain.listing_spec import ListingSpec
+from domain.listing_spec import ListingSpec, Location
+from domain.periods import validate_timezone
 from interfaces.http.schemas_common import MoneyPublic, SafeStr, Schema
 
 
+class LocationCreate(Location):
+    """A new listing's location; without `timezone`, it is taken from `lat`/`lng`."""
+
+    timezone: str | None = Field(  # type: ignore[assignment]
+        default=None, description="IANA time zone, e.g. Europe/Lisbon; defaults from lat/lng"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:  # type: ignore[override]
+        return None if v is None else validate_timezone(v)
+
+
 class ListingCreate(ListingSpec):
-    """A new listing; it starts in `draft`. `category_data` is validated per category."""
+    """A new listing; it starts in `draft`. `category_data` is validated per category.
+    `location.timezone` defaults from the coordinates when left out."""
+
+    location: LocationCreate
 
 
 # Every field optional: a PATCH sends only what changes; the merged whole is validated.

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from application.listing_defaults import with_default_timezone
 from interfaces.http.deps import (
     AdminDep,
     CommandDep,
@@ -49,10 +50,9 @@ def _respond(
 @router.post("/listings", status_code=status.HTTP_201_CREATED, response_model=ListingPublic)
 def create_listing(body: ListingCreate, command: CommandDep, response: Response) -> ListingPublic:
     """Creates a listing in `draft`; the caller becomes an owner."""
+    data = with_default_timezone(body.model_dump(mode="json"), command.container.places)
     with command.context():
-        listing_id, position = command.container.listings.create(
-            command.actor, body.model_dump(mode="json"), command.now
-        )
+        listing_id, position = command.container.listings.create(command.actor, data, command.now)
     response.headers["Location"] = f"/api/v1/listings/{listing_id}"
     return _respond(command, response, listing_id, position)
 

@@ -56,6 +56,13 @@ def test_demo_data_creates_active_listings_of_every_category(data_dir: Path) -> 
             rows = conn.execute(sa.select(listings.c.category, listings.c.status)).all()
         assert len(rows) == 10
         assert {r.status for r in rows} == {"active"}
-        assert {r.category for r in rows} == {"stay", "vehicle", "equipment", "space", "court"}
+        assert {r.category for r in rows} == {
+            "stay",
+            "vehicle",
+            "equipment",
+            "space",
+            "court",
+            "other",
+        }
     finally:
         container.close()
