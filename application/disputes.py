@@ -125,7 +125,8 @@ class Disputes:
             dispute = self.get(actor, dispute_id)
             booking = self.bookings.get(dispute.booking_id)
             dispute.withdraw(reason, actor.id, at)
-            booking.resolve_dispute(actor.id, f"dispute withdrawn: {reason}", at)
+            role = "renter" if actor.id == booking.renter_id else "owner"
+            booking.resolve_dispute(actor.id, f"dispute withdrawn: {reason}", at, role=role)
             return booking, self.store.record(dispute, booking)
 
         booking, position = retry_on_conflict(attempt)

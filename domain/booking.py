@@ -306,9 +306,10 @@ class Booking(Aggregate):
     def _dispute_opened(self, by: UUID, role: str, reason: str, at: datetime) -> None:
         self._move(DISPUTED, reason, at)
 
-    def resolve_dispute(self, by: UUID, reason: str, at: datetime) -> None:
+    def resolve_dispute(self, by: UUID, reason: str, at: datetime, *, role: str = "admin") -> None:
+        """An admin's resolution, or the opener withdrawing (role renter or owner)."""
         self.check_transition("resolve_dispute")
-        self._dispute_resolved(by, "admin", reason, at)
+        self._dispute_resolved(by, role, reason, at)
 
     @event("DisputeResolved")
     def _dispute_resolved(self, by: UUID, role: str, reason: str, at: datetime) -> None:
