@@ -14,6 +14,7 @@ stuck.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -306,7 +307,9 @@ class Payments:
                 account.account_id,
                 refresh_url,
                 return_url,
-                f"rentbook:owner:{owner.id}:link:{at:%Y%m%d%H%M}",
+                # Same URLs within a minute → the same link; other URLs → a new link.
+                f"rentbook:owner:{owner.id}:link:{at:%Y%m%d%H%M}:"
+                + hashlib.sha256(f"{refresh_url}\n{return_url}".encode()).hexdigest()[:16],
             )
         )
         return {

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from application.payment_gateway import GatewayDeclined, GatewayError
 from domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -176,8 +177,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _gateway_error(request: Request, exc: Exception) -> Response:
+    """The payment processor did not do what was asked: never the client's fault, so a
+    5xx, but a described one (retryable errors say when to come back)."""
+    assert isinstance(exc, GatewayError)
+    if exc.retryable:
+        return problem_response(
+            503,
+            "processor_unavailable",
+            "the payment processor did not answer; try again",
+            request=request,
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, GatewayDeclined):
+        return problem_response(402, "card_declined", str(exc) or "declined", request=request)
+    return problem_response(
+        502, "processor_rejected", "the payment processor refused the request", request=request
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
