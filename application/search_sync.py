@@ -179,8 +179,8 @@ class IndexSyncer:
 
     def rebuild(self, today: date) -> int:
         """Empties the index, applies its settings and pushes every active document."""
+        self.index.ensure_settings()  # first: a fresh backend has nothing to clear yet
         self.index.clear()
-        self.index.ensure_settings()
         return self._push_all(today, clear=True)
 
     def run_forever(

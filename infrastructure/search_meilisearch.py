@@ -196,6 +196,10 @@ class MeilisearchIndex(SearchIndex):
         self._max_values_per_facet = max_values_per_facet
         self._max_total_hits = max_total_hits
 
+    @property
+    def index_uid(self) -> str:
+        return self._index_uid
+
     # --- tasks -------------------------------------------------------------------------
 
     def _wait(self, task_uid: int, *, allow_codes: tuple[str, ...] = ()) -> None:

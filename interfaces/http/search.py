@@ -165,5 +165,5 @@ def search_key(container: ContainerDep, now: Now, response: Response) -> SearchK
 
 
 def _index_uid(index: object) -> str:
-    uid = getattr(index, "index_uid", None) or getattr(index, "_index_uid", None)
+    uid = getattr(index, "index_uid", None)
     return str(uid or "listings")

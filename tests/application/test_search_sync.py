@@ -194,8 +194,8 @@ def test_rebuild_equals_incremental(engine: Engine) -> None:
     incremental = dict(rig.index.documents)
 
     assert rig.syncer.rebuild(TODAY) == 3
-    tail = rig.index.calls[rig.index.calls.index("clear") :]
-    assert tail[:2] == ["clear", "settings"] and set(tail[2:]) == {"upsert"}
+    tail = rig.index.calls[len(rig.index.calls) - rig.index.calls[::-1].index("settings") - 1 :]
+    assert tail[:2] == ["settings", "clear"] and set(tail[2:]) == {"upsert"}
     assert rig.index.documents == incremental == rig.expected()
 
 
@@ -240,3 +240,25 @@ def _wait(condition: Any, timeout: float = 5.0) -> None:
     while not condition():
         assert datetime.now(UTC) < deadline, "timed out"
         threading.Event().wait(0.01)
+
+
+def test_rebuild_on_a_fresh_embedded_index_applies_settings_before_clearing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from application.search_sync import IndexSyncer
+    from infrastructure.search_sqlite import SqliteSearchIndex
+    from infrastructure.views_db import create_views_engine
+    from projections.search_documents import ViewSearchDocuments
+
+    engine = create_views_engine(f"sqlite:///{tmp_path / 'views.db'}")
+    try:
+        from projections.base import ViewTables, write_transaction
+        from projections.search_documents import SearchDocumentsView
+
+        tables = ViewTables(SearchDocumentsView())
+        with write_transaction(engine) as conn:
+            next(iter(tables.values())).metadata.create_all(conn)
+        syncer = IndexSyncer(ViewSearchDocuments(engine, tables), SqliteSearchIndex(engine))
+        assert syncer.rebuild(date(2026, 6, 1)) == 0
+    finally:
+        engine.dispose()
