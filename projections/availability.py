@@ -176,8 +176,9 @@ class _CalendarPage:
 
     def __init__(self, conn: Connection, tables: dict[str, Table], events: list[Any]) -> None:
         self.conn, self.tables, self.events = conn, tables, events
-        opened = {e.originator_id for e in events if isinstance(e, C.Opened)}
-        ids = {e.originator_id for e in events} - opened
+        # Every calendar of the page, opened in it or not: a replayed page then finds its
+        # versions already applied and changes nothing.
+        ids = {e.originator_id for e in events}
         self.calendars = load_rows(conn, tables["calendars"], ids, key="calendar_id")
         bookings = {e.booking_id for e in events if hasattr(e, "booking_id")}
         blocks = {e.block_id for e in events if isinstance(e, C.Unblocked)}
