@@ -26,27 +26,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis", reason="dev extra: pip install schemathesis")
-
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.python.asgi import get_client  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.python.asgi import get_client
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
 )
 
-from application.store import event_meta  # noqa: E402
-from infrastructure.bootstrap import Container  # noqa: E402
-from infrastructure.settings import Settings  # noqa: E402
-from interfaces.http.app import create_app  # noqa: E402
-from tests.builders import listing_spec  # noqa: E402
-from tests.fakes import FakeClock  # noqa: E402
-from tests.http.conftest import (  # noqa: E402
+from application.store import event_meta
+from infrastructure.bootstrap import Container
+from infrastructure.settings import Settings
+from interfaces.http.app import create_app
+from tests.builders import listing_spec
+from tests.fakes import FakeClock
+from tests.http.conftest import (
     API,
     Api,
     Auth,
