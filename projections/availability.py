@@ -39,7 +39,8 @@ from domain.periods import day_slot_keys, format_instant, is_open, key_to_date, 
 from domain.pricing import quote
 from domain.pricing_rules import pricing_rules_from_spec
 from projections.base import Projection, upsert
-from projections.listings import JSONType, load_rows, parse_instant, utc
+from projections.folding import load_rows
+from projections.listings import JSONType, parse_instant, utc
 
 # @event classes are made at runtime, where mypy cannot see them.
 Listing: Any = _Listing

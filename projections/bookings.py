@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -23,8 +22,8 @@ from sqlalchemy import (
 from domain import booking as b
 from domain.booking import Booking as _Booking
 from domain.errors import RuleViolation
-from projections.base import Projection, upsert
-from projections.listings import load_rows, newest_first_page, parse_instant, rfc3339
+from projections.folding import RowPerAggregate
+from projections.listings import newest_first_page, parse_instant, rfc3339
 
 # @event classes are made at runtime, where mypy cannot see them.
 Booking: Any = _Booking
@@ -49,7 +48,9 @@ EVENTS = (Booking.Placed, Booking.PaymentRequested, *STATUS_AFTER)
 TOPICS = tuple(get_topic(cls) for cls in EVENTS)
 
 
-class BookingsView(Projection):
+class BookingsView(RowPerAggregate):
+    row_table = "bookings"
+    row_events = EVENTS
     name = "bookings"
     topics = TOPICS
     version = 1
@@ -81,24 +82,8 @@ class BookingsView(Projection):
         Index(None, table.c.owner_id, table.c.created_at, table.c.id)
         return {"bookings": table}
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
-    def process_page(
-        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
-    ) -> None:
-        table = tables["bookings"]
-        ours = [e for e, _ in events if isinstance(e, EVENTS)]
-        touched = {e.originator_id for e in ours if not isinstance(e, Booking.Placed)}
-        rows = load_rows(conn, table, touched)
-        changed: dict[UUID, dict[str, Any]] = {}
-        for event in ours:
-            row = apply(rows.get(event.originator_id), event)
-            if row is not None:
-                rows[event.originator_id] = changed[event.originator_id] = row
-        upsert(conn, table, changed.values(), newer="version")
+    def fold(self, row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
+        return apply(row, event)
 
 
 def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:

@@ -7,10 +7,8 @@ recomputed on every booking event together with the version the scheduler must a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, Uuid
 from sqlalchemy import select as sa_select
@@ -18,9 +16,10 @@ from sqlalchemy import select as sa_select
 from application.scheduler import COMPLETE, END, EXPIRE, START, Deadline, DeadlineSource
 from domain import booking as b
 from domain.booking import Booking as _Booking
-from projections.base import Projection, ViewTables, upsert
+from projections.base import ViewTables
 from projections.bookings import EVENTS, STATUS_AFTER, TOPICS
-from projections.listings import load_rows, parse_instant, utc
+from projections.folding import RowPerAggregate
+from projections.listings import parse_instant, utc
 
 # @event classes are made at runtime, where mypy cannot see them.
 Booking: Any = _Booking
@@ -35,7 +34,11 @@ PENDING: dict[str, tuple[str, str]] = {
 }
 
 
-class DeadlinesView(Projection):
+class DeadlinesView(RowPerAggregate):
+    row_table = "deadlines"
+    row_events = EVENTS
+    row_key = "booking_id"
+    row_newer = "booking_version"
     name = "deadlines"
     topics = TOPICS
     version = 1
@@ -56,24 +59,8 @@ class DeadlinesView(Projection):
         )
         return {"deadlines": table}
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
-    def process_page(
-        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
-    ) -> None:
-        table = tables["deadlines"]
-        ours = [e for e, _ in events if isinstance(e, EVENTS)]
-        touched = {e.originator_id for e in ours if not isinstance(e, Booking.Placed)}
-        rows = load_rows(conn, table, touched, key="booking_id")
-        changed: dict[UUID, dict[str, Any]] = {}
-        for event in ours:
-            row = apply(rows.get(event.originator_id), event)
-            if row is not None:
-                rows[event.originator_id] = changed[event.originator_id] = row
-        upsert(conn, table, changed.values(), newer="booking_version")
+    def fold(self, row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
+        return apply(row, event)
 
 
 def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:

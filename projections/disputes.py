@@ -8,7 +8,6 @@ an SLA due time has passed (a live dispute always has its resolution due time).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,12 +32,11 @@ from sqlalchemy import (
 from domain import dispute as d
 from domain.dispute import Dispute as _Dispute
 from domain.errors import RuleViolation
-from projections.base import Projection, upsert
+from projections.folding import RowPerAggregate
 from projections.listings import (
     check_limit,
     decode_cursor,
     encode_cursor,
-    load_rows,
     parse_instant,
     rfc3339,
     utc,
@@ -60,7 +58,9 @@ STATUSES = (d.OPEN, d.UNDER_REVIEW, d.AWAITING_INFORMATION, d.RESOLVED, d.WITHDR
 LIVE = "live"  # the filter for open, under_review and awaiting_information together
 
 
-class DisputesView(Projection):
+class DisputesView(RowPerAggregate):
+    row_table = "disputes"
+    row_events = EVENTS
     name = "disputes"
     topics = TOPICS
     version = 1
@@ -95,24 +95,8 @@ class DisputesView(Projection):
         Index(None, table.c.assigned_admin, table.c.opened_at, table.c.id)
         return {"disputes": table}
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
-    def process_page(
-        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
-    ) -> None:
-        table = tables["disputes"]
-        ours = [e for e, _ in events if isinstance(e, EVENTS)]
-        touched = {e.originator_id for e in ours if not isinstance(e, Dispute.Opened)}
-        rows = load_rows(conn, table, touched)
-        changed: dict[UUID, dict[str, Any]] = {}
-        for event in ours:
-            row = apply(rows.get(event.originator_id), event)
-            if row is not None:
-                rows[event.originator_id] = changed[event.originator_id] = row
-        upsert(conn, table, changed.values(), newer="version")
+    def fold(self, row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
+        return apply(row, event)
 
 
 def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:

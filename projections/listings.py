@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -43,7 +42,7 @@ from domain.listing import (
 from domain.listing import (
     Listing as _Listing,
 )
-from projections.base import Projection, upsert
+from projections.folding import RowPerAggregate
 
 # @event classes are made at runtime, where mypy cannot see them.
 Listing: Any = _Listing
@@ -120,19 +119,6 @@ def newest_first_page(
     return rows[:limit], encode_cursor(utc(last[at]), last["id"])
 
 
-def load_rows(
-    conn: Connection, table: Table, ids: Iterable[Any], *, key: str = "id"
-) -> dict[Any, dict[str, Any]]:
-    """The existing rows for `ids`, keyed by `key`, as mutable dicts."""
-    wanted = list(set(ids))
-    found: dict[Any, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 5000):
-        chunk = wanted[start : start + 5000]
-        for row in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
-            found[row[key]] = dict(row)
-    return found
-
-
 # -- the view ------------------------------------------------------------------------------
 
 STATUS_AFTER: dict[type, str] = {
@@ -152,7 +138,9 @@ EVENTS = (
 )
 
 
-class ListingsView(Projection):
+class ListingsView(RowPerAggregate):
+    row_table = "listings"
+    row_events = EVENTS
     name = "listings"
     topics = tuple(get_topic(cls) for cls in EVENTS)
     version = 1
@@ -184,24 +172,8 @@ class ListingsView(Projection):
         )
         return {"listings": listings}
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
-    def process_page(
-        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
-    ) -> None:
-        table = tables["listings"]
-        ours = [e for e, _ in events if isinstance(e, EVENTS)]
-        touched = {e.originator_id for e in ours if not isinstance(e, Listing.Created)}
-        rows = load_rows(conn, table, touched)
-        changed: dict[UUID, dict[str, Any]] = {}
-        for event in ours:
-            row = apply(rows.get(event.originator_id), event)
-            if row is not None:
-                rows[event.originator_id] = changed[event.originator_id] = row
-        upsert(conn, table, changed.values(), newer="version")
+    def fold(self, row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
+        return apply(row, event)
 
 
 def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:

@@ -39,7 +39,8 @@ from domain.owner_account import OwnerAccount as _OwnerAccount
 from domain.payment import Payment as _Payment
 from projections.base import Projection, ViewTables, upsert
 from projections.bookings import STATUS_AFTER
-from projections.listings import load_rows, parse_instant, utc
+from projections.folding import load_rows
+from projections.listings import parse_instant, utc
 
 Booking: Any = _Booking
 Payment: Any = _Payment

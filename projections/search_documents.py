@@ -53,8 +53,9 @@ from domain.calendar import occupied_keys
 from domain.listing import ACTIVE
 from projections.availability import CALENDAR_EVENTS, C
 from projections.base import Projection, ViewTables, new_metadata, upsert, write_transaction
+from projections.folding import load_rows
 from projections.listings import EVENTS as LISTING_EVENTS
-from projections.listings import STATUS_AFTER, JSONType, Listing, load_rows
+from projections.listings import STATUS_AFTER, JSONType, Listing
 
 USED, BLOCKED = 0, 1
 CHUNK = 1000

@@ -1,0 +1,59 @@
+"""Views with one row per aggregate, folded by a pure `fold(row, event)`.
+
+Every event's row is loaded first (created ones too), so a replayed page finds its
+versions already applied and `fold` returns None for them.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Table, select
+
+from projections.base import Projection, upsert
+
+CHUNK = 5000  # ids per IN (...) query
+
+
+def load_rows(
+    conn: Connection, table: Table, ids: Iterable[Any], *, key: str = "id"
+) -> dict[Any, dict[str, Any]]:
+    """The existing rows for `ids`, keyed by `key`, as mutable dicts."""
+    wanted = list(set(ids))
+    found: dict[Any, dict[str, Any]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        for row in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
+            found[row[key]] = dict(row)
+    return found
+
+
+class RowPerAggregate(Projection):
+    row_table: ClassVar[str]  # logical table name
+    row_events: ClassVar[tuple[type, ...]]  # the event classes `fold` understands
+    row_key: ClassVar[str] = "id"  # column holding the aggregate id
+    row_newer: ClassVar[str] = "version"  # column an update must increase
+
+    @abstractmethod
+    def fold(self, row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
+        """The row after `event`; None when nothing changes (e.g. already applied)."""
+
+    def process(
+        self, conn: Connection, tables: dict[str, Table], event: object, position: int
+    ) -> None:
+        self.process_page(conn, tables, [(event, position)])
+
+    def process_page(
+        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
+    ) -> None:
+        table = tables[self.row_table]
+        ours: list[Any] = [e for e, _ in events if isinstance(e, self.row_events)]
+        rows = load_rows(conn, table, {e.originator_id for e in ours}, key=self.row_key)
+        changed: dict[Any, dict[str, Any]] = {}
+        for event in ours:
+            row = self.fold(rows.get(event.originator_id), event)
+            if row is not None:
+                rows[event.originator_id] = changed[event.originator_id] = row
+        upsert(conn, table, changed.values(), newer=self.row_newer)
