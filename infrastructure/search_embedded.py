@@ -37,12 +37,13 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+from sqlalchemy import text as sql_text
 
 from application.search import SearchHit, SearchIndexError, SearchQuery, SearchResult
 
@@ -625,6 +626,43 @@ class CachedSearch:
     def clear(self) -> None:
         self.aggregates.clear()
         self.pages.clear()
+
+    def answer(
+        self,
+        conn: Any,
+        query: SearchQuery,
+        matched: tuple[Any, ...],
+        run: Callable[[bool], Sequence[Any]],
+    ) -> SearchResult:
+        """Answers from the cache where it can, else `run(with_aggregates)` executes the
+        backend's statement. Call inside one snapshot, so the generation read here and the
+        rows `run` returns agree."""
+        generation = read_generation(conn)
+        akey = pkey = None
+        aggregates = page = None
+        if generation is not None:
+            akey = aggregates_key(generation, query, matched)
+            pkey = page_key(generation, query, matched)
+            aggregates = self.cached_aggregates(akey, query)
+            page = self.pages.get(pkey)
+            if aggregates is not None and page is not None:
+                return assemble(page, aggregates, query)
+        rows = run(aggregates is None)
+        page = page_from_rows(rows)
+        if aggregates is None:
+            aggregates = aggregates_from_rows(rows, query)
+            if akey is not None:
+                self.aggregates.put(akey, aggregates)
+        if pkey is not None:
+            self.pages.put(pkey, page)
+        return assemble(page, aggregates, query)
+
+
+def read_generation(conn: Any) -> Generation | None:
+    row = conn.execute(
+        sql_text("SELECT epoch, gen_all, gen_static FROM search_meta WHERE one = 1")
+    ).first()
+    return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
 
 
 def check_documents(documents: Sequence[Mapping[str, Any]]) -> None:

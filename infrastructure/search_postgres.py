@@ -28,13 +28,9 @@ from application.search import SearchIndex, SearchQuery, SearchResult
 from infrastructure.search_embedded import (
     EARTH_RADIUS_M,
     CachedSearch,
-    Generation,
     Vocabulary,
     accepted,
-    aggregates_from_rows,
-    aggregates_key,
     amenity_keys,
-    assemble,
     check_documents,
     document_json,
     document_terms,
@@ -44,8 +40,6 @@ from infrastructure.search_embedded import (
     key_or_none,
     match_key,
     newest_per_id,
-    page_from_rows,
-    page_key,
     query_terms,
     scalar_filters,
     search_sql,
@@ -303,33 +297,12 @@ class PostgresSearchIndex(SearchIndex):
             # one snapshot: the generation and the answer agree
             conn = base.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
-                generation = self._generation(conn)
-                akey = pkey = None
-                aggregates = page = None
-                if generation is not None:
-                    akey = aggregates_key(generation, query, matched)
-                    pkey = page_key(generation, query, matched)
-                    aggregates = self._cache.cached_aggregates(akey, query)
-                    page = self._cache.pages.get(pkey)
-                    if aggregates is not None and page is not None:
-                        return assemble(page, aggregates, query)
-                statement, params = self._statement(conn, query, aggregates=aggregates is None)
-                rows = conn.execute(statement, params).all()
-        page = page_from_rows(rows)
-        if aggregates is None:
-            aggregates = aggregates_from_rows(rows, query)
-            if akey is not None:
-                self._cache.aggregates.put(akey, aggregates)
-        if pkey is not None:
-            self._cache.pages.put(pkey, page)
-        return assemble(page, aggregates, query)
 
-    @staticmethod
-    def _generation(conn: Connection) -> Generation | None:
-        row = conn.execute(
-            text("SELECT epoch, gen_all, gen_static FROM search_meta WHERE one = 1")
-        ).first()
-        return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
+                def run(with_aggregates: bool) -> Sequence[Any]:
+                    statement, params = self._statement(conn, query, aggregates=with_aggregates)
+                    return conn.execute(statement, params).all()
+
+                return self._cache.answer(conn, query, matched, run)
 
     def _statement(
         self, conn: Connection, query: SearchQuery, *, aggregates: bool = True
