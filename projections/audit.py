@@ -56,11 +56,6 @@ class AuditView(Projection):
         Index(None, table.c.type, table.c.position)
         return {"audit": table}
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:

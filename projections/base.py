@@ -62,11 +62,18 @@ class Projection(ABC):
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         """Logical name -> Table named f"{logical}{suffix}" in `metadata`."""
 
-    @abstractmethod
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        below = cls.__mro__[: cls.__mro__.index(Projection)]
+        if not any("process" in vars(k) or "process_page" in vars(k) for k in below):
+            raise TypeError(f"{cls.__name__} must override process or process_page")
+
     def process(
         self, conn: Connection, tables: dict[str, Table], event: object, position: int
     ) -> None:
-        """Applies one event. Must be an idempotent upsert keyed by id and version."""
+        """Applies one event. Must be an idempotent upsert keyed by id and version.
+        Override this or `process_page` (each defaults to the other)."""
+        self.process_page(conn, tables, [(event, position)])
 
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]

@@ -40,11 +40,6 @@ class RowPerAggregate(Projection):
     def fold(self, row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
         """The row after `event`; None when nothing changes (e.g. already applied)."""
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:

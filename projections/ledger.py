@@ -95,11 +95,6 @@ class LedgerView(Projection):
         )
         return {"entries": entries, "postings": postings, "balances": balances}
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:

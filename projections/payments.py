@@ -133,11 +133,6 @@ class PaymentsView(Projection):
         )
         return {"payments": payments, "refs": refs, "accounts": accounts}
 
-    def process(
-        self, conn: Connection, tables: dict[str, Table], event: object, position: int
-    ) -> None:
-        self.process_page(conn, tables, [(event, position)])
-
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
