@@ -18,15 +18,13 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from application.store import event_meta
-from domain.errors import RuleViolation
 from projections.base import Projection
-from projections.listings import check_limit, decode_cursor, encode_cursor, rfc3339, utc
+from projections.listings import check_limit, log_order_page, rfc3339, utc
 
 META = ("actor_id", "actor_role", "correlation_id", "causation_id", "request_id")
 
@@ -105,16 +103,8 @@ def search_audit(
         where.append(table.c.recorded_at >= utc(frm))
     if to is not None:
         where.append(table.c.recorded_at < utc(to))
-    if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        # ASCII digits only ("²".isdigit() is true), and within a BIGINT.
-        if not (after.isascii() and after.isdigit() and len(after) <= 18):
-            raise RuleViolation("bad_cursor", "the cursor is not one this API issued")
-        where.append(table.c.position > int(after))
-    stmt = select(table).where(*where).order_by(table.c.position).limit(limit + 1)
-    rows = list(conn.execute(stmt).mappings())
-    next_cursor = encode_cursor(rows[limit - 1]["position"]) if len(rows) > limit else None
-    return [audit_public(r) for r in rows[:limit]], next_cursor
+    rows, next_cursor = log_order_page(conn, table, where, limit, cursor)
+    return [audit_public(r) for r in rows], next_cursor
 
 
 def audit_public(row: Any) -> dict[str, Any]:

@@ -29,11 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from domain.errors import RuleViolation
 from domain.ledger import JournalEntry as _JournalEntry
 from domain.ledger import owner_payable, owner_receivable
 from projections.base import Projection
-from projections.listings import check_limit, decode_cursor, encode_cursor, rfc3339, utc
+from projections.listings import check_limit, log_order_page, rfc3339, utc
 
 JournalEntry: Any = _JournalEntry  # @event classes are made at runtime
 OWNER_PREFIXES = (owner_payable(UUID(int=0))[:-36], owner_receivable(UUID(int=0))[:-36])
@@ -238,15 +237,8 @@ def entries(
         where.append(
             table.c.id.in_(select(postings.c.entry_id).where(postings.c.account == account))
         )
-    if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        if not (after.isascii() and after.isdigit() and len(after) <= 18):
-            raise RuleViolation("bad_cursor", "the cursor is not one this API issued")
-        where.append(table.c.position > int(after))
-    stmt = select(table).where(*where).order_by(table.c.position).limit(limit + 1)
-    rows = list(conn.execute(stmt).mappings())
-    next_cursor = encode_cursor(rows[limit - 1]["position"]) if len(rows) > limit else None
-    return [entry_public(r) for r in rows[:limit]], next_cursor
+    rows, next_cursor = log_order_page(conn, table, where, limit, cursor)
+    return [entry_public(r) for r in rows], next_cursor
 
 
 def entry_public(row: Any) -> dict[str, Any]:

@@ -119,6 +119,22 @@ def newest_first_page(
     return rows[:limit], encode_cursor(utc(last[at]), last["id"])
 
 
+def log_order_page(
+    conn: Connection, table: Table, where: list[Any], limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """Rows in log order by their `position` column, keyset-paginated."""
+    if cursor:
+        (after,) = decode_cursor(cursor, 1)
+        # ASCII digits only ("²".isdigit() is true), and within a BIGINT.
+        if not (after.isascii() and after.isdigit() and len(after) <= 18):
+            raise RuleViolation("bad_cursor", "the cursor is not one this API issued")
+        where = [*where, table.c.position > int(after)]
+    stmt = select(table).where(*where).order_by(table.c.position).limit(limit + 1)
+    rows = list(conn.execute(stmt).mappings())
+    next_cursor = encode_cursor(rows[limit - 1]["position"]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
 # -- the view ------------------------------------------------------------------------------
 
 STATUS_AFTER: dict[type, str] = {
