@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from domain.errors import NotFoundError
@@ -16,7 +16,7 @@ from infrastructure.stripe_events import InvalidSignature
 from interfaces.http.booking_schemas import FailIn, PaymentPublic
 from interfaces.http.deps import CommandDep, ContainerDep, PrincipalDep, anonymous_context
 from interfaces.http.pagination import PageParamsDep, decode_cursor, encode_cursor
-from interfaces.http.positions import set_position
+from interfaces.http.positions import min_position, set_position
 from interfaces.http.problems import ProblemError
 from interfaces.http.schemas_common import Page
 from projections.payments import PaymentsReader
@@ -106,7 +106,11 @@ def _money(amount: int, currency: str) -> MoneyOut:
     return MoneyOut(amount=int(amount), currency=currency)
 
 
-@router.get("/me/payouts", response_model=Page[PayoutPublic])
+@router.get(
+    "/me/payouts",
+    response_model=Page[PayoutPublic],
+    dependencies=[Depends(min_position("payments"))],
+)
 def my_payouts(
     principal: PrincipalDep, container: ContainerDep, page: PageParamsDep
 ) -> Page[PayoutPublic]:
