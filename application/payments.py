@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from domain.errors import ConflictError, InvalidTransition, NotFoundError, Permi
 from domain.money import Money
 from domain.owner_account import OwnerAccount, owner_account_id_for
 from domain.payment import SUCCEEDED, Payment
+from domain.payment_queries import PAYOUT_STATUSES, PaymentQueries
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system()
@@ -49,27 +49,6 @@ LEGACY_TYPES = {
     "charge.succeeded": "payment_intent.succeeded",
     "charge.failed": "payment_intent.payment_failed",
 }
-PAYOUT_STATUSES = frozenset({b.IN_PROGRESS, b.AWAITING_RETURN_INSPECTION, b.COMPLETED, b.SETTLED})
-
-
-class PaymentQueries(ABC):
-    """What the payments use cases read from the payments view."""
-
-    @abstractmethod
-    def payment_for(self, processor_id: str) -> UUID | None:
-        """The payment an intent (pi_) or charge (ch_) id belongs to (disputes carry no ids)."""
-
-    @abstractmethod
-    def owner_for_account(self, account_id: str) -> UUID | None: ...
-
-    @abstractmethod
-    def due_payouts(self, at: datetime, limit: int, owner_id: UUID | None = None) -> list[UUID]:
-        """Bookings whose payout time passed, captured, not paid out, owner enabled."""
-
-    @abstractmethod
-    def needing_attention(self, stuck_before: datetime, limit: int) -> list[UUID]:
-        """Bookings whose money is not final: untouched since `stuck_before`, or whose
-        booking finished (completed / cancelled) with a follow-up still to do."""
 
 
 class NoQueries(PaymentQueries):

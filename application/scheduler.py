@@ -9,36 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from application.bookings import Bookings
 from application.context import Actor, command_context
 from application.ports import Clock
+from domain.deadlines import COMPLETE, END, EXPIRE, START, Deadline, DeadlineSource
 from domain.errors import ConflictError, NotFoundError, RuleViolation
 
 log = logging.getLogger(__name__)
-
-EXPIRE, START, END, COMPLETE = "expire", "start", "end", "complete"
-KINDS = (EXPIRE, START, END, COMPLETE)
-
-
-@dataclass(frozen=True)
-class Deadline:
-    booking_id: UUID
-    kind: str  # expire | start | end | complete
-    due_at: datetime
-    booking_version: int
-
-
-class DeadlineSource(ABC):
-    """Where the scheduler learns what is due (the deadlines view)."""
-
-    @abstractmethod
-    def due(self, at: datetime, limit: int) -> list[Deadline]:
-        """Deadlines due at or before `at`, oldest first."""
 
 
 class Scheduler:

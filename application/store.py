@@ -19,8 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from application.context import current_context
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
-
-META_KEY = "_meta"
+from domain.event_meta import META_KEY
 
 
 class DateAsISO(Transcoding):
@@ -84,8 +83,3 @@ class EventStore(Application[UUID]):
 
     def current_position(self) -> int:
         return self.recorder.max_notification_id() or 0
-
-
-def event_meta(event: object) -> dict[str, str]:
-    meta = getattr(event, META_KEY, None)
-    return dict(meta) if isinstance(meta, dict) else {}

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from application.store import event_meta
+from domain.event_meta import event_meta
 from projections.base import Projection
 from projections.listings import check_limit, log_order_page, rfc3339, utc
 

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, Uuid
 from sqlalchemy import select as sa_select
 
-from application.scheduler import COMPLETE, END, EXPIRE, START, Deadline, DeadlineSource
 from domain import booking as b
 from domain.booking import Booking as _Booking
+from domain.deadlines import COMPLETE, END, EXPIRE, START, Deadline, DeadlineSource
 from projections.base import ViewTables
 from projections.bookings import EVENTS, STATUS_AFTER, TOPICS
 from projections.folding import RowPerAggregate

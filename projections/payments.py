@@ -31,12 +31,12 @@ from sqlalchemy import (
     select,
 )
 
-from application.payments import PAYOUT_STATUSES, PaymentQueries
 from domain import booking as b
 from domain.booking import PAYOUT_DELAY
 from domain.booking import Booking as _Booking
 from domain.owner_account import OwnerAccount as _OwnerAccount
 from domain.payment import Payment as _Payment
+from domain.payment_queries import PAYOUT_STATUSES, PaymentQueries
 from projections.base import Projection, ViewTables, upsert
 from projections.bookings import STATUS_AFTER
 from projections.folding import load_rows

@@ -23,9 +23,9 @@ from typing import Any
 from eventsourcing.persistence import Notification
 from sqlalchemy import Engine, MetaData, Table, inspect, text
 
-from application.store import EventStore
 from projections import tracking
 from projections.base import Projection, new_metadata, write_transaction
+from projections.event_log import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class _Live:
 class ProjectionRunner:
     def __init__(
         self,
-        store: EventStore,
+        store: EventLog,
         engine: Engine,
         projections: Iterable[Projection],
         *,

@@ -14,10 +14,10 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from application.search_queries import Availability, SearchPeriod
 from domain.calendar import HOLD, occupied_keys
 from domain.errors import RuleViolation
 from domain.periods import is_open, slot_keys
+from domain.search_availability import Availability, SearchPeriod
 from projections.listings import utc
 
 

@@ -48,9 +48,9 @@ from sqlalchemy import (
     tuple_,
 )
 
-from application.search_sync import Horizon, SearchDocumentSource, SyncState
 from domain.calendar import occupied_keys
 from domain.listing import ACTIVE
+from domain.search_documents import Horizon, SearchDocumentSource, SyncState
 from projections.availability import CALENDAR_EVENTS, C
 from projections.base import Projection, ViewTables, new_metadata, upsert, write_transaction
 from projections.folding import load_rows

@@ -14,8 +14,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, field_validator
 
-from application.store import event_meta
 from domain.errors import NotFoundError
+from domain.event_meta import event_meta
 from domain.periods import check_supported
 from interfaces.http.deps import AdminDep, ContainerDep
 from interfaces.http.pagination import PageParamsDep, decode_cursor, encode_cursor

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from application.context import Actor
 from application.jobs import InlineJobQueue, RetryPolicy
 from application.payment_gateway import payment_id_for
-from application.payments import PaymentQueries, Payments
+from application.payments import Payments
 from domain import booking as b
 from domain.money import Money
+from domain.payment_queries import PaymentQueries
 from infrastructure.payments_wiring import WebhookReceiver
 from infrastructure.simulated_gateway import DEFAULT_WEBHOOK_SECRET, Faults, SimulatedGateway
 from infrastructure.stripe_events import InvalidSignature

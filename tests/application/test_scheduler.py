@@ -11,7 +11,8 @@ from uuid import UUID
 import pytest
 from sqlalchemy import Engine
 
-from application.scheduler import Deadline, DeadlineSource, Scheduler
+from application.scheduler import Scheduler
+from domain.deadlines import Deadline, DeadlineSource
 from infrastructure.views_db import create_views_engine
 from projections.deadlines import DeadlinesView, ViewDeadlineSource
 from projections.runner import ProjectionRunner

@@ -14,13 +14,8 @@ import pytest
 from sqlalchemy import Engine
 
 from application.search import SearchIndexError
-from application.search_sync import (
-    EPOCH_ORDINAL,
-    Horizon,
-    IndexSyncer,
-    SyncState,
-    document_for,
-)
+from application.search_sync import EPOCH_ORDINAL, IndexSyncer, document_for
+from domain.search_documents import Horizon, SyncState
 from infrastructure.views_db import create_views_engine
 from projections.runner import ProjectionRunner
 from projections.search_documents import SearchDocumentsView, ViewSearchDocuments

@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from application.store import event_meta
+from domain.event_meta import event_meta
 from infrastructure.bootstrap import Container
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app

@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from application.search_sync import EPOCH_ORDINAL, Horizon, document_for
+from application.search_sync import EPOCH_ORDINAL, document_for
 from domain.calendar import ListingCalendar
 from domain.errors import DomainError
+from domain.search_documents import Horizon
 from infrastructure.views_db import create_views_engine
 from projections.runner import ProjectionRunner
 from projections.search_documents import SearchDocumentsView, all_rows, changed_since
