@@ -9,26 +9,26 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from application.context import Actor
+from application.payment_access import PaymentAccess
 from application.payment_gateway import GatewayError, GatewayEvent
 from domain import booking as b
 from domain.booking import Booking
 from domain.errors import ConflictError
 from domain.money import Money
-from domain.payment import REQUESTED, Payment
-
-if TYPE_CHECKING:
-    from application.payments import Payments
+from domain.payment import REQUESTED, SUCCEEDED, Payment
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system()
 LAPSED_REFUND = "refund-lapsed"
 
 
-def refund_amount_hint(payments: Payments, payment_id: UUID, event: GatewayEvent) -> int | None:
+def refund_amount_hint(
+    payments: PaymentAccess, payment_id: UUID, event: GatewayEvent
+) -> int | None:
     """`charge.refunded` carries the charge's running refunded total, not the refund's own
     amount: for a refund the payment does not know yet, ask the processor (a read)."""
     if event.type != "charge.refunded" or not event.refund_id:
@@ -46,6 +46,10 @@ def refund_amount_hint(payments: Payments, payment_id: UUID, event: GatewayEvent
     return state.amount.amount if state.amount else None
 
 
+def succeeded_refunds(payment: Payment) -> int:
+    return sum(r["amount"] for r in payment.refunds.values() if r["status"] == SUCCEEDED)
+
+
 def _money(event: GatewayEvent, payment: Payment) -> Money:
     return event.amount or Money(0, payment.currency)
 
@@ -55,7 +59,7 @@ def _fee(event: GatewayEvent, payment: Payment) -> Money:
 
 
 def apply_event(
-    payments: Payments, payment: Payment, event: GatewayEvent, at: datetime, hint: int | None
+    payments: PaymentAccess, payment: Payment, event: GatewayEvent, at: datetime, hint: int | None
 ) -> list[Any]:
     kind, step = event.type, event.step or "charge"
     known = payment.deposit_hold["intent_id"] if step == "deposit" else payment.charge["intent_id"]
@@ -108,7 +112,7 @@ def apply_event(
     return []
 
 
-def _charge_captured(payments: Payments, payment: Payment, at: datetime) -> list[Any]:
+def _charge_captured(payments: PaymentAccess, payment: Payment, at: datetime) -> list[Any]:
     booking = payments.booking(payment.booking_id)
     if booking.status == b.PENDING_PAYMENT:
         calendar = payments.bookings.calendar(booking.listing_id)
@@ -135,7 +139,9 @@ def _refund_everything(payment: Payment, reason: str, at: datetime) -> None:
         payment.request_refund(LAPSED_REFUND, amount, reason, SYSTEM.id, "system", at)
 
 
-def _charge_failed(payments: Payments, payment: Payment, reason: str, at: datetime) -> list[Any]:
+def _charge_failed(
+    payments: PaymentAccess, payment: Payment, reason: str, at: datetime
+) -> list[Any]:
     booking = payments.booking(payment.booking_id)
     if booking.status != b.PENDING_PAYMENT:
         return []
@@ -150,7 +156,7 @@ def _ours(payment: Payment, step: str) -> str | None:
 
 
 def _refund_event(
-    payments: Payments, payment: Payment, event: GatewayEvent, at: datetime, hint: int | None
+    payments: PaymentAccess, payment: Payment, event: GatewayEvent, at: datetime, hint: int | None
 ) -> list[Any]:
     rid = event.refund_id or event.object_id
     if not rid:
@@ -196,9 +202,7 @@ def _match_requested(payment: Payment, amount: int) -> str | None:
     return None
 
 
-def _mark_refunded_if_done(payments: Payments, payment: Payment, at: datetime) -> list[Any]:
-    from application.payments import succeeded_refunds
-
+def _mark_refunded_if_done(payments: PaymentAccess, payment: Payment, at: datetime) -> list[Any]:
     booking = payments.booking(payment.booking_id)
     if booking.status != b.CANCELLED or not booking.refund_due:
         return []
@@ -209,7 +213,7 @@ def _mark_refunded_if_done(payments: Payments, payment: Payment, at: datetime) -
     return []
 
 
-def _settle_if_completed(payments: Payments, payment: Payment, at: datetime) -> list[Any]:
+def _settle_if_completed(payments: PaymentAccess, payment: Payment, at: datetime) -> list[Any]:
     booking: Booking = payments.booking(payment.booking_id)
     if booking.status == b.COMPLETED and payment.owner_balance <= 0:
         booking.settle(SYSTEM.id, at)

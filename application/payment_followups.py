@@ -1,28 +1,27 @@
 """What a booking's money still needs, done idempotently: the process manager of payments.
 
 Runs after every processor event, after a cancellation/expiry, and from the scheduler for
-bookings the payments view says are not final. With `reconcile=True` it also re-reads the
-processor's state of anything still in flight and synthesises the outcome it never heard
-of, as an event with a derived id (`reconcile:<object>:<status>`), through the same
-`handle_event` — so a lost webhook converges to the same state as a delivered one.
+bookings the payments view says are not final. Reconciling (`Payments.follow_up(...,
+reconcile=True)`) also re-reads the processor's state of anything still in flight:
+`missed_events` synthesises each outcome it never heard of, as an event with a derived id
+(`reconcile:<object>:<status>`) that `Payments` handles like a webhook, so a lost one
+converges to the same state as a delivered one.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from application.context import Actor
+from application.payment_access import PaymentAccess
+from application.payment_commands import PaymentCommands
 from application.payment_gateway import GatewayError, GatewayEvent, ObjectKind
 from domain import booking as b
-from domain.errors import ConflictError
 from domain.money import Money
 from domain.payment import EXPIRED, HELD, RELEASED, REQUESTED, Payment
-
-if TYPE_CHECKING:
-    from application.payments import Payments
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system()
@@ -30,12 +29,12 @@ CANCEL_REFUND = "refund-cancel"
 FINISHED = (b.CANCELLED, b.REFUNDED)
 
 
-def follow_up(p: Payments, booking_id: UUID, at: datetime, *, reconcile: bool = False) -> int:
+def follow_up(p: PaymentCommands, booking_id: UUID, at: datetime, *, suffix: str = "") -> int:
+    """`suffix` tells requeued jobs apart from the first ones (a reconciliation's minute)."""
     booking = p.booking(booking_id)
     payment = p.find_payment(booking_id)
     if payment is None:
         return 0
-    suffix = f"r{at:%Y%m%d%H%M}" if reconcile else ""
     position = 0
     captured = payment.charge["status"] == "captured"
     due = int((booking.refund_due or {}).get("amount", 0))
@@ -71,12 +70,10 @@ def follow_up(p: Payments, booking_id: UUID, at: datetime, *, reconcile: bool = 
         booking.settle(SYSTEM.id, at)
         position = max(position, p.store.record(booking))
     _requeue(p, payment, booking.status, order, suffix)  # no-ops for jobs already queued
-    if reconcile:
-        _synthesise(p, payment, at)
     return position
 
 
-def _requeue(p: Payments, payment: Payment, status: str, order: object, suffix: str) -> None:
+def _requeue(p: PaymentAccess, payment: Payment, status: str, order: object, suffix: str) -> None:
     """Jobs whose recorded intent has no processor id yet run again (same gateway key)."""
     bid = payment.booking_id
     if status == b.PENDING_PAYMENT and payment.charge["intent_id"] is None:
@@ -93,7 +90,7 @@ def _requeue(p: Payments, payment: Payment, status: str, order: object, suffix: 
         p.enqueue(name, bid, name.replace("_", "-"), suffix)
 
 
-def _retrieve(p: Payments, kind: ObjectKind, object_id: str):  # type: ignore[no-untyped-def]
+def _retrieve(p: PaymentAccess, kind: ObjectKind, object_id: str):  # type: ignore[no-untyped-def]
     try:
         return p.gateway.retrieve(kind, object_id)
     except GatewayError as error:
@@ -101,7 +98,8 @@ def _retrieve(p: Payments, kind: ObjectKind, object_id: str):  # type: ignore[no
         return None
 
 
-def _synthesise(p: Payments, payment: Payment, at: datetime) -> None:
+def missed_events(p: PaymentAccess, payment: Payment) -> list[GatewayEvent]:
+    """The processor's outcomes of what is still in flight, as events with derived ids."""
     events: list[GatewayEvent] = []
     common: dict[str, Any] = {"payment_id": payment.id, "booking_id": payment.booking_id}
     intent = payment.charge["intent_id"]
@@ -187,8 +185,4 @@ def _synthesise(p: Payments, payment: Payment, at: datetime) -> None:
                     **common,
                 )
             )
-    for event in events:
-        try:
-            p.handle_event(event, at)
-        except ConflictError as error:
-            log.info("reconciled event %s not applied: %s", event.id, error)
+    return events

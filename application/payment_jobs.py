@@ -8,10 +8,11 @@ Handlers take ids as strings (jobs are JSON) and return a small JSON-able result
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from application.jobs import JobQueue
+from application.payment_access import PaymentAccess
 from application.payment_gateway import (
     CaptureRequest,
     ChargeRequest,
@@ -27,9 +28,6 @@ from application.retry import retry_on_conflict
 from domain.money import Money
 from domain.payment import HELD, Payment
 
-if TYPE_CHECKING:
-    from application.payments import Payments
-
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +38,7 @@ class NotReady(GatewayError):
 
 
 class PaymentJobs:
-    def __init__(self, payments: Payments) -> None:
+    def __init__(self, payments: PaymentAccess) -> None:
         self.p = payments
 
     def register(self, jobs: JobQueue) -> None:
