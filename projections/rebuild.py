@@ -1,50 +1,51 @@
-"""Rebuilding several views in one pass over the log.
+"""Rebuilding views from position 0 into fresh tables, then swapping them in.
 
-`ProjectionRunner.rebuild(name)` reads and decodes the whole log once per view; decoding is
-a large share of a rebuild, so this reads each page once, decodes it once, and applies it to
-every fresh view in one transaction (with every tracking row), then swaps each view in.
+The live views keep serving meanwhile. Several views rebuild in one pass over the log:
+decoding is a large share of a rebuild, so each page is read once, decoded once, and applied
+to every fresh view in one transaction (with every tracking row). Once the rebuild has
+caught up, live processing of those views pauses (their locks) while the last events are
+applied and each view's fresh tables replace its live ones under the canonical names.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from sqlalchemy import MetaData, Table
+from sqlalchemy import Engine, MetaData, Table, inspect, text
 
 from projections import tracking
 from projections.base import new_metadata, write_transaction
-
-if TYPE_CHECKING:
-    from projections.runner import ProjectionRunner, _Live
+from projections.event_log import EventLog
+from projections.live_view import LiveView
 
 CHASE_PASSES = 5  # then pause live processing and finish; a busy writer cannot starve us
 
 
 @dataclass
 class _Plan:
-    live: _Live
+    live: LiveView
     metadata: MetaData
     tables: dict[str, Table]
     track_as: str
     topics: frozenset[str]
 
 
-def rebuild_all(runner: ProjectionRunner, names: Iterable[str] | None = None) -> int:
-    """Rebuilds the named views (default: all) and returns the position they stand at."""
+def rebuild_views(store: EventLog, engine: Engine, lives: Sequence[LiveView], batch: int) -> int:
+    """Rebuilds these views, reading `batch` events a page; returns the position they
+    stand at."""
     plans = []
-    for name in names or list(runner._live):
-        live = runner._live[name]
+    for live in lives:
+        name = live.projection.name
         suffix = f"__rb{uuid.uuid4().hex[:8]}"
         metadata = new_metadata()
         tables = live.projection.define_tables(metadata, suffix)
-        runner._drop_abandoned_rebuilds(name)
+        _drop_abandoned_rebuilds(engine, live)
         topics = frozenset(live.projection.topics)
         plans.append(_Plan(live, metadata, tables, name + suffix, topics))
-    with write_transaction(runner.engine) as conn:
+    with write_transaction(engine) as conn:
         for plan in plans:
             plan.metadata.create_all(conn)
             tracking.start(
@@ -55,19 +56,18 @@ def rebuild_all(runner: ProjectionRunner, names: Iterable[str] | None = None) ->
     if all(p.topics for p in plans):
         union = tuple(sorted(set().union(*(p.topics for p in plans))))
     position = 0
-    to_event = runner.store.mapper.to_domain_event
-    batch = runner.rebuild_batch_size
+    to_event = store.mapper.to_domain_event
 
     def advance_to(head: int) -> None:
         nonlocal position
         while position < head:
-            notes = runner.store.recorder.select_notifications(
+            notes = store.recorder.select_notifications(
                 position, batch, stop=head, topics=union, inclusive_of_start=False
             )
             new_position = notes[-1].id if len(notes) == batch else head
             decoded = [(to_event(n), n.id, n.topic) for n in notes]
             last_at = getattr(decoded[-1][0], "timestamp", None) if decoded else None
-            with write_transaction(runner.engine) as conn:
+            with write_transaction(engine) as conn:
                 for plan in plans:
                     tracking.advance(
                         conn,
@@ -84,24 +84,50 @@ def rebuild_all(runner: ProjectionRunner, names: Iterable[str] | None = None) ->
 
     try:
         for _ in range(CHASE_PASSES):
-            head = runner.store.current_position()
+            head = store.current_position()
             advance_to(head)
-            if runner.store.current_position() - head <= batch:
+            if store.current_position() - head <= batch:
                 break
         with ExitStack() as stack:
             for plan in plans:  # live processing of these views pauses here
                 stack.enter_context(plan.live.lock)
-            advance_to(runner.store.current_position())
+            advance_to(store.current_position())
             for plan in plans:
-                runner._swap(plan.live, plan.tables, plan.track_as)
+                _swap(engine, plan.live, plan.tables, plan.track_as)
                 plan.live.position = position
                 plan.live.status, plan.live.needs_rebuild = tracking.OK, False
     except BaseException:
-        with write_transaction(runner.engine) as conn:
+        with write_transaction(engine) as conn:
             for plan in plans:
                 plan.metadata.drop_all(conn, checkfirst=True)
                 tracking.forget(conn, plan.track_as)
         raise
-    with runner._changed:
-        runner._changed.notify_all()
     return position
+
+
+def _swap(engine: Engine, live: LiveView, fresh: dict[str, Table], track_as: str) -> None:
+    with write_transaction(engine) as conn:
+        live.metadata.drop_all(conn, checkfirst=True)
+        preparer = engine.dialect.identifier_preparer
+        for logical, table in fresh.items():
+            conn.execute(
+                text(
+                    f"ALTER TABLE {preparer.format_table(table)} "
+                    f"RENAME TO {preparer.quote(live.tables[logical].name)}"
+                )
+            )
+        tracking.replace(conn, live.projection.name, track_as, live.projection.version)
+
+
+def _drop_abandoned_rebuilds(engine: Engine, live: LiveView) -> None:
+    """Tables of a rebuild that crashed before its swap."""
+    name = live.projection.name
+    prefix = f"{name}__rb"
+    with write_transaction(engine) as conn:
+        leftovers = [r.name for r in tracking.load_all(conn) if r.name.startswith(prefix)]
+        existing = set(inspect(conn).get_table_names())
+        for track_as in leftovers:
+            meta = new_metadata()
+            tables = live.projection.define_tables(meta, track_as[len(name) :])
+            meta.drop_all(conn, tables=[t for t in tables.values() if t.name in existing])
+            tracking.forget(conn, track_as)

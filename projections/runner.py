@@ -14,33 +14,20 @@ import contextlib
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Engine, MetaData, Table, inspect, text
+from sqlalchemy import Engine, Table
 
 from projections import tracking
 from projections.base import Projection, new_metadata, write_transaction
 from projections.event_log import EventLog
+from projections.live_view import LiveView
+from projections.rebuild import rebuild_views
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Live:
-    projection: Projection
-    metadata: MetaData
-    tables: dict[str, Table]  # canonical names: what readers query
-    lock: threading.RLock = field(default_factory=threading.RLock)  # held per page; rebuild
-    wake: threading.Event = field(default_factory=threading.Event)
-    position: int = 0
-    status: str = tracking.OK
-    failures: int = 0
-    needs_rebuild: bool = False
 
 
 class ProjectionRunner:
@@ -63,10 +50,10 @@ class ProjectionRunner:
         self._channel: str | None = getattr(store.recorder, "channel_name", None)
         self.poll_interval = poll_interval or (1.0 if self._channel else 0.1)
         self.max_backoff = max_backoff
-        self._live: dict[str, _Live] = {}
+        self._live: dict[str, LiveView] = {}
         for p in projections:
             metadata = new_metadata()
-            self._live[p.name] = _Live(p, metadata, p.define_tables(metadata, ""))
+            self._live[p.name] = LiveView(p, metadata, p.define_tables(metadata, ""))
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -189,7 +176,7 @@ class ProjectionRunner:
         for live in self._live.values():
             live.wake.set()
 
-    def _follow(self, live: _Live) -> None:
+    def _follow(self, live: LiveView) -> None:
         while not self._stopping.is_set():
             live.wake.clear()
             try:
@@ -224,10 +211,9 @@ class ProjectionRunner:
                 log.warning("LISTEN connection lost; polling until it is back", exc_info=True)
                 self._stopping.wait(1.0)
 
-    def _guarded_step(self, live: _Live, stop: int | None = None) -> bool:
+    def _guarded_step(self, live: LiveView, stop: int | None = None) -> bool:
         try:
-            name, batch = live.projection.name, self.batch_size
-            more = self._step(live, name, live.tables, batch, live, stop)
+            more = self._step(live, stop)
         except tracking.TrackingConflict:
             self._refresh_positions([live])  # another runner got there first; carry on
             return True
@@ -242,21 +228,13 @@ class ProjectionRunner:
         live.failures = 0
         return more
 
-    def _step(
-        self,
-        live: _Live,
-        track_as: str,
-        tables: dict[str, Table],
-        limit: int,
-        cursor: Any,
-        stop: int | None = None,
-    ) -> bool:
-        """Applies at most one page, up to `stop` (default: the head of the log);
-        `cursor.position` is where `track_as` stands. True if there is more to read now."""
-        rebuilding = track_as != live.projection.name
-        with contextlib.nullcontext() if rebuilding else live.lock:
+    def _step(self, live: LiveView, stop: int | None = None) -> bool:
+        """Applies at most one page, up to `stop` (default: the head of the log).
+        True if there is more to read now."""
+        limit = self.batch_size
+        with live.lock:
             head = self.store.current_position() if stop is None else stop
-            start = cursor.position
+            start = live.position
             if start >= head:
                 return False
             notes = self.store.recorder.select_notifications(
@@ -268,22 +246,15 @@ class ProjectionRunner:
             )
             full = len(notes) == limit
             new_position = notes[-1].id if full else head
-            self._apply(live.projection, track_as, tables, notes, start, new_position)
-            cursor.position = new_position
-            if not rebuilding:
-                live.status = tracking.OK
+            self._apply(live, notes, start, new_position)
+            live.position = new_position
+            live.status = tracking.OK
         with self._changed:
             self._changed.notify_all()
         return full
 
     def _apply(
-        self,
-        projection: Projection,
-        track_as: str,
-        tables: dict[str, Table],
-        notes: Sequence[Notification],
-        start: int,
-        new_position: int,
+        self, live: LiveView, notes: Sequence[Notification], start: int, new_position: int
     ) -> None:
         to_event = self.store.mapper.to_domain_event
         events = [(to_event(n), n.id) for n in notes]
@@ -291,23 +262,22 @@ class ProjectionRunner:
         with write_transaction(self.engine) as conn:
             tracking.advance(
                 conn,
-                track_as,
+                live.projection.name,
                 expected=start,
                 position=new_position,
                 last_event_at=last_at,
-                status=tracking.OK if track_as == projection.name else tracking.REBUILDING,
             )
             if events:
-                projection.process_page(conn, tables, events)
+                live.projection.process_page(conn, live.tables, events)
 
-    def _refresh_positions(self, lives: Sequence[_Live]) -> None:
+    def _refresh_positions(self, lives: Sequence[LiveView]) -> None:
         with self.engine.connect() as conn:
             for live in lives:
                 row = tracking.load(conn, live.projection.name)
                 if row is not None:
                     live.position = max(live.position, row.position)
 
-    def _lag_seconds(self, live: _Live, position: int, head: int) -> float:
+    def _lag_seconds(self, live: LiveView, position: int, head: int) -> float:
         if position >= head:
             return 0.0
         notes = self.store.recorder.select_notifications(
@@ -328,75 +298,12 @@ class ProjectionRunner:
         """Rebuilds `name` into fresh tables from position 0 while the live view keeps
         serving, then swaps them in under the canonical names in one transaction.
         Returns the position the rebuilt view stands at."""
-        live = self._live[name]
-        projection = live.projection
-        suffix = f"__rb{uuid.uuid4().hex[:8]}"
-        fresh_meta = new_metadata()
-        fresh = projection.define_tables(fresh_meta, suffix)
-        track_as = name + suffix
-        self._drop_abandoned_rebuilds(name)
-        with write_transaction(self.engine) as conn:
-            fresh_meta.create_all(conn)
-            tracking.start(conn, track_as, projection.version, status=tracking.REBUILDING)
-        cursor = _Cursor()
-        batch = self.rebuild_batch_size
-
-        def catch_up_to_head() -> int:
-            head = self.store.current_position()
-            while self._step(live, track_as, fresh, batch, cursor, head):
-                pass
-            return head
-
-        try:
-            for _ in range(5):  # chase new events while the gap is more than a page or so
-                reached = catch_up_to_head()
-                if self.store.current_position() - reached <= batch:
-                    break
-            with live.lock:  # live processing of this projection pauses here
-                catch_up_to_head()
-                self._swap(live, fresh, track_as)
-                live.position, live.status, live.needs_rebuild = cursor.position, tracking.OK, False
-        except BaseException:
-            with write_transaction(self.engine) as conn:
-                fresh_meta.drop_all(conn, checkfirst=True)
-                tracking.forget(conn, track_as)
-            raise
-        with self._changed:
-            self._changed.notify_all()
-        return cursor.position
+        return self.rebuild_all([name])
 
     def rebuild_all(self, names: Iterable[str] | None = None) -> int:
         """Rebuilds several views (default: all) in one pass over the log."""
-        from projections.rebuild import rebuild_all
-
-        return rebuild_all(self, names)
-
-    def _swap(self, live: _Live, fresh: dict[str, Table], track_as: str) -> None:
-        with write_transaction(self.engine) as conn:
-            live.metadata.drop_all(conn, checkfirst=True)
-            preparer = self.engine.dialect.identifier_preparer
-            for logical, table in fresh.items():
-                conn.execute(
-                    text(
-                        f"ALTER TABLE {preparer.format_table(table)} "
-                        f"RENAME TO {preparer.quote(live.tables[logical].name)}"
-                    )
-                )
-            tracking.replace(conn, live.projection.name, track_as, live.projection.version)
-
-    def _drop_abandoned_rebuilds(self, name: str) -> None:
-        """Tables of a rebuild that crashed before its swap."""
-        prefix = f"{name}__rb"
-        with write_transaction(self.engine) as conn:
-            leftovers = [r.name for r in tracking.load_all(conn) if r.name.startswith(prefix)]
-            existing = set(inspect(conn).get_table_names())
-            for track_as in leftovers:
-                meta = new_metadata()
-                tables = self._live[name].projection.define_tables(meta, track_as[len(name) :])
-                meta.drop_all(conn, tables=[t for t in tables.values() if t.name in existing])
-                tracking.forget(conn, track_as)
-
-
-@dataclass
-class _Cursor:
-    position: int = 0
+        lives = [self._live[name] for name in names or list(self._live)]
+        position = rebuild_views(self.store, self.engine, lives, self.rebuild_batch_size)
+        with self._changed:
+            self._changed.notify_all()
+        return position
