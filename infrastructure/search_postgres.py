@@ -25,25 +25,17 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER, SMALLINT, TEXT
 
 from application.search import SearchIndex, SearchQuery, SearchResult
-from infrastructure.search_embedded import (
-    EARTH_RADIUS_M,
-    CachedSearch,
+from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
+from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
+from infrastructure.search_embedded_geo import EARTH_RADIUS_M, geo_of, has_point
+from infrastructure.search_embedded_sql import scalar_filters, search_sql
+from infrastructure.search_embedded_text import (
     Vocabulary,
-    accepted,
     amenity_keys,
-    check_documents,
-    document_json,
     document_terms,
     facet_key,
-    geo_of,
-    has_point,
     key_or_none,
-    match_key,
-    newest_per_id,
     query_terms,
-    scalar_filters,
-    search_sql,
-    static_fingerprint,
 )
 
 _SCHEMA = (

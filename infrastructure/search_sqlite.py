@@ -22,25 +22,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from application.search import SearchIndex, SearchQuery, SearchResult
-from infrastructure.search_embedded import (
-    CachedSearch,
+from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
+from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
+from infrastructure.search_embedded_geo import geo_of, has_point, haversine_m
+from infrastructure.search_embedded_sql import scalar_filters, search_sql
+from infrastructure.search_embedded_text import (
     Vocabulary,
-    accepted,
     amenity_keys,
-    check_documents,
-    document_json,
     document_terms,
     facet_key,
-    geo_of,
-    has_point,
-    haversine_m,
     key_or_none,
-    match_key,
-    newest_per_id,
     query_terms,
-    scalar_filters,
-    search_sql,
-    static_fingerprint,
 )
 from projections.base import write_transaction
 

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine
 
 from application.search import SearchIndex, SearchIndexError, SearchQuery
-from infrastructure.search_embedded import distance_km, haversine_m, radius_meters, words
+from infrastructure.search_embedded_geo import distance_km, haversine_m, radius_meters
+from infrastructure.search_embedded_text import words
 from infrastructure.search_postgres import PostgresSearchIndex
 from infrastructure.search_sqlite import SqliteSearchIndex
 from infrastructure.views_db import create_views_engine
