@@ -32,7 +32,7 @@ from interfaces.http.listing_schemas import (
 from interfaces.http.pagination import PageParamsDep
 from interfaces.http.positions import min_position, set_position
 from interfaces.http.schemas_common import Page
-from projections.availability import calendar_range
+from projections.availability_calendar import calendar_range
 from projections.listings import list_owner_listings
 
 router = APIRouter(tags=["listings"])

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
-from projections.availability import calendar_range
+from projections.availability_calendar import calendar_range
 from projections.bookings import list_bookings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from application.context import Actor, command_context
 from infrastructure.views_db import create_views_engine
-from projections import audit, availability, bookings, deadlines, listings
+from projections import audit, availability_calendar, bookings, deadlines, listings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.builders import NOW, World, listing_spec, make_world
@@ -146,7 +146,7 @@ def test_night_calendar_counts_holds_reservations_and_blocks(
         query(
             runner,
             engine,
-            availability.calendar_range,
+            availability_calendar.calendar_range,
             "availability",
             listing_id,
             date(2026, 6, 9),
@@ -173,7 +173,7 @@ def test_night_calendar_counts_holds_reservations_and_blocks(
     rows = query(
         runner,
         engine,
-        availability.calendar_range,
+        availability_calendar.calendar_range,
         "availability",
         listing_id,
         date(2026, 6, 10),
@@ -186,7 +186,7 @@ def test_night_calendar_counts_holds_reservations_and_blocks(
         query(
             runner,
             engine,
-            availability.calendar_range,
+            availability_calendar.calendar_range,
             "availability",
             listing_id,
             date(2026, 6, 10),
@@ -212,7 +212,7 @@ def test_confirmed_booking_moves_units_from_held_to_reserved(
     (row,) = query(
         runner,
         engine,
-        availability.calendar_range,
+        availability_calendar.calendar_range,
         "availability",
         listing_id,
         date(2026, 6, 10),
@@ -250,7 +250,7 @@ def test_hourly_calendar_widens_by_buffer_and_closes_outside_opening_hours(
     slots = query(
         runner,
         engine,
-        availability.calendar_range,
+        availability_calendar.calendar_range,
         "availability",
         listing_id,
         date(2026, 6, 10),

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from domain.calendar import ListingCalendar
 from domain.errors import DomainError
 from infrastructure.views_db import create_views_engine
-from projections.availability import calendar_range
+from projections.availability_calendar import calendar_range
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.builders import NOW, World, make_world

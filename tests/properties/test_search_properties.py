@@ -28,7 +28,7 @@ from application.search_sync import IndexSyncer
 from domain.errors import DomainError
 from infrastructure.search_sqlite import SqliteSearchIndex
 from infrastructure.views_db import create_views_engine
-from projections.availability import calendar_range
+from projections.availability_calendar import calendar_range
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from projections.search_availability import ViewAvailability
