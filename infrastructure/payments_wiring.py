@@ -23,7 +23,7 @@ from infrastructure.jobs_rq import RqJobQueue
 from infrastructure.settings import Settings
 from infrastructure.simulated_gateway import DEFAULT_WEBHOOK_SECRET, SimulatedGateway
 from infrastructure.stripe_events import verify_and_parse
-from projections.payments import PaymentsReader
+from projections.payments_reader import PaymentsReader
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)

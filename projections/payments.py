@@ -3,7 +3,8 @@
 Fed by three streams per booking (Booking, Payment, the owner's OwnerAccount), so each row
 keeps the version it has seen of the booking and of the payment stream and ignores replays.
 Also: processor ids (intents) → payment, for disputes that carry no metadata; and owners'
-connected accounts, which gate payouts. `PaymentsReader` answers the payments use cases.
+connected accounts, which gate payouts. `PaymentsReader` (payments_reader.py) answers the
+payments use cases and the payouts endpoint from it.
 """
 
 from __future__ import annotations
@@ -20,15 +21,11 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
-    Engine,
     Integer,
     MetaData,
     String,
     Table,
     Uuid,
-    and_,
-    or_,
-    select,
 )
 
 from domain import booking as b
@@ -36,11 +33,10 @@ from domain.booking import PAYOUT_DELAY
 from domain.booking import Booking as _Booking
 from domain.owner_account import OwnerAccount as _OwnerAccount
 from domain.payment import Payment as _Payment
-from domain.payment_queries import PAYOUT_STATUSES, PaymentQueries
-from projections.base import Projection, ViewTables, upsert
+from projections.base import Projection, upsert
 from projections.bookings import STATUS_AFTER
 from projections.folding import load_rows
-from projections.listings import parse_instant, utc
+from projections.listings import parse_instant
 
 Booking: Any = _Booking
 Payment: Any = _Payment
@@ -328,83 +324,3 @@ def _account_event(
     )
     assert row is not None
     return {**row, "payouts_enabled": event.payouts_enabled, "version": event.originator_version}
-
-
-# -- queries -------------------------------------------------------------------------------
-
-
-class PaymentsReader(PaymentQueries):
-    def __init__(self, engine: Engine, tables: Any | None = None) -> None:
-        self.engine = engine
-        self.tables = tables if tables is not None else ViewTables(PaymentsView())
-
-    def payment_for(self, processor_id: str) -> UUID | None:
-        refs = self.tables["refs"]
-        with self.engine.connect() as conn:
-            found = conn.execute(
-                select(refs.c.payment_id).where(refs.c.processor_id == processor_id)
-            ).scalar()
-        return found
-
-    def owner_for_account(self, account_id: str) -> UUID | None:
-        accounts = self.tables["accounts"]
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(accounts.c.owner_id).where(accounts.c.account_id == account_id)
-            ).scalar()
-
-    def due_payouts(self, at: datetime, limit: int, owner_id: UUID | None = None) -> list[UUID]:
-        p, a = self.tables["payments"], self.tables["accounts"]
-        stmt = (
-            select(p.c.booking_id)
-            .join(a, a.c.owner_id == p.c.owner_id)
-            .where(
-                a.c.payouts_enabled.is_(True),
-                p.c.captured > 0,
-                p.c.payout_status.in_(("none", "scheduled")),
-                p.c.payout_at <= at,
-                p.c.booking_status.in_(sorted(PAYOUT_STATUSES)),
-            )
-            .order_by(p.c.payout_at, p.c.booking_id)
-            .limit(limit)
-        )
-        if owner_id is not None:
-            stmt = stmt.where(p.c.owner_id == owner_id)
-        with self.engine.connect() as conn:
-            return list(conn.execute(stmt).scalars())
-
-    def needing_attention(self, stuck_before: datetime, limit: int) -> list[UUID]:
-        p = self.tables["payments"]
-        stmt = (
-            select(p.c.booking_id)
-            .where(or_(p.c.urgent.is_(True), and_(p.c.in_flight, p.c.updated_at <= stuck_before)))
-            .order_by(p.c.updated_at, p.c.booking_id)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(stmt).scalars())
-
-    def payouts(
-        self, owner_id: UUID, limit: int, after: tuple[datetime, UUID] | None = None
-    ) -> list[dict[str, Any]]:
-        """The owner's paid bookings, newest payout time first."""
-        p = self.tables["payments"]
-        stmt = select(p).where(p.c.owner_id == owner_id, p.c.captured > 0)
-        if after is not None:
-            at, booking_id = after
-            stmt = stmt.where(
-                or_(p.c.payout_at < at, and_(p.c.payout_at == at, p.c.booking_id < booking_id))
-            )
-        stmt = stmt.order_by(p.c.payout_at.desc(), p.c.booking_id.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(stmt).mappings()]
-        for row in rows:
-            row["payout_at"] = utc(row["payout_at"])
-            row["paid_out_at"] = utc(row["paid_out_at"])
-        return rows
-
-    def by_booking(self, booking_id: UUID) -> dict[str, Any] | None:
-        p = self.tables["payments"]
-        with self.engine.connect() as conn:
-            row = conn.execute(select(p).where(p.c.booking_id == booking_id)).mappings().first()
-        return dict(row) if row else None

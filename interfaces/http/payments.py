@@ -19,7 +19,7 @@ from interfaces.http.pagination import PageParamsDep, decode_cursor, encode_curs
 from interfaces.http.positions import min_position, set_position
 from interfaces.http.problems import ProblemError
 from interfaces.http.schemas_common import Page
-from projections.payments import PaymentsReader
+from projections.payments_reader import PaymentsReader
 
 router = APIRouter(tags=["payments"])
 
