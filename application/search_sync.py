@@ -33,7 +33,7 @@ HOURS_HORIZON_DAYS = 90
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 HOUR = 3600
 # Bump when `document_for` changes shape: the syncer then re-pushes every document.
-DOCUMENT_VERSION = 1
+DOCUMENT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,7 @@ def document_for(row: Mapping[str, Any], today: date) -> dict[str, Any]:
         "rating": float(row["rating"]),
         "review_count": row["review_count"],
         "created_at": row["created_at"],
+        "cover_thumbnail_url": row.get("cover_thumbnail_url"),
         "blocked_nights": nights,
         "blocked_hours": hours,
     }

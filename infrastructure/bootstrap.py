@@ -16,6 +16,7 @@ from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.listings import Listings
+from application.media import MediaLibrary
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
@@ -26,6 +27,9 @@ from application.search_sync import IndexSyncer
 from application.store import EventStore
 from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
+from infrastructure.images import PillowImages
+from infrastructure.media_catalog import EventStoreMediaCatalog
+from infrastructure.media_files import FileMediaStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
 from infrastructure.places_offline import shared_places
@@ -66,6 +70,8 @@ class Container:
     ledger: LedgerProcess | None = None
     places: Places = field(default_factory=shared_places)
     payments_wiring: PaymentsWiring | None = None
+    media: MediaLibrary | None = None
+    media_catalog: EventStoreMediaCatalog | None = None  # the MediaCatalog port
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -172,7 +178,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         "service_fee_bp": settings.renter_service_fee_bp,
         "commission_bp": settings.owner_commission_bp,
     }
-    listings = Listings(store, **fees)
+    media_catalog = EventStoreMediaCatalog(store)
+    listings = Listings(store, **fees, media=media_catalog)
     bookings = Bookings(
         store,
         **fees,
@@ -204,4 +211,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         search=search,
         search_syncer=search_syncer,
         ledger=LedgerProcess(store),
+        media=MediaLibrary(store, FileMediaStore(settings.media_root), PillowImages()),
+        media_catalog=media_catalog,
     )

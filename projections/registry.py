@@ -10,6 +10,7 @@ from projections.deadlines import DeadlinesView
 from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
+from projections.media import MediaView
 from projections.payments import PaymentsView
 from projections.search_documents import SearchDocumentsView
 
@@ -25,4 +26,5 @@ def all_projections() -> list[Projection]:
         AuditView(),
         SearchDocumentsView(),
         LedgerView(),
+        MediaView(),
     ]

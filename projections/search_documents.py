@@ -51,6 +51,7 @@ from sqlalchemy import (
 from application.search_sync import Horizon, SearchDocumentSource, SyncState
 from domain.calendar import occupied_keys
 from domain.listing import ACTIVE
+from domain.media import media_url
 from projections.availability import CALENDAR_EVENTS, C
 from projections.base import Projection, ViewTables, new_metadata, upsert, write_transaction
 from projections.folding import load_rows
@@ -64,7 +65,7 @@ CHUNK = 1000
 class SearchDocumentsView(Projection):
     name = "search_documents"
     topics = tuple(get_topic(cls) for cls in (*LISTING_EVENTS, *CALENDAR_EVENTS))
-    version = 1
+    version = 2  # 2: cover_thumbnail_url
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         def table(name: str, *columns: Column[Any]) -> Table:
@@ -96,6 +97,7 @@ class SearchDocumentsView(Projection):
                 Column("rating", Double, nullable=False),
                 Column("review_count", Integer, nullable=False),
                 Column("created_at", BigInteger, nullable=False),  # epoch seconds
+                Column("cover_thumbnail_url", String(200)),
             ),
             "calendars": table(
                 "search_calendars",
@@ -349,6 +351,9 @@ def _from_spec(spec: dict[str, Any]) -> dict[str, Any]:
     if "pricing" in spec:
         base = spec["pricing"]["base"]
         out.update(price_amount=base["amount"], currency=base["currency"])
+    if "cover_photo_id" in spec:
+        cover = spec["cover_photo_id"]
+        out["cover_thumbnail_url"] = media_url(cover, "thumb") if cover else None
     return out
 
 
