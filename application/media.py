@@ -12,7 +12,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from application.context import Actor
 from application.store import EventStore
@@ -76,10 +75,3 @@ class MediaLibrary:
         }
         media = Media(owner_id=uploader.id, content_type=image.content_type, sizes=sizes, at=at)
         return media, self.store.record(media)
-
-    def get(self, media_id: UUID) -> Media | None:
-        """The media with this id, None when there is none (or the id is something else)."""
-        if not self.store.exists(media_id):
-            return None
-        found = self.store.load(media_id, "media")
-        return found if isinstance(found, Media) else None
