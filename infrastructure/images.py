@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from application.media import ImageProcessor, ProcessedImage, Rendition
+from domain.errors import DomainError
 from domain.media import (
     BOUNDS,
     MAX_PIXELS,
@@ -71,11 +72,13 @@ def _decode(data: bytes, pil_format: str) -> Image.Image:
             converted = upright.convert(mode)
             # A new image from raw pixels: no info dict, no EXIF, no ICC profile, no chunks.
             return Image.frombytes(mode, converted.size, converted.tobytes())
+    except DomainError:
+        raise
     except Image.DecompressionBombError:  # Pillow's own check, past twice the limit
         raise too_many_pixels() from None
     except UnidentifiedImageError:
         raise _refused("the image cannot be read") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # truncated, corrupt chunks
+    except Exception as exc:  # truncated data, corrupt chunks or EXIF: plugins raise any kind
         raise _refused(f"the image is broken or truncated ({type(exc).__name__})") from None
 
 

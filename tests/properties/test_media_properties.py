@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from domain.media import BOUNDS, bounded
+from domain.media import BOUNDS, MediaTooLarge, UnsupportedMedia, bounded
 from infrastructure.images import PillowImages
 from tests import image_files as f
 
@@ -77,3 +77,34 @@ def test_bounded_never_enlarges_and_fits_the_longest_side(
         assert (w, h) == (width, height)
     else:
         assert max(w, h) == longest
+
+
+SEEDS = {fmt: f.encode(f.image(48, 32), fmt, exif=f.exif_with_gps(6).tobytes()) for fmt in FORMATS}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fmt=st.sampled_from(sorted(FORMATS)),
+    cut=st.integers(0, 2000),
+    flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=8),
+    tail=st.binary(max_size=64),
+)
+def test_damaged_images_are_accepted_clean_or_refused_never_an_error(
+    fmt: str, cut: int, flips: list[tuple[int, int]], tail: bytes
+) -> None:
+    """Truncated, bit-flipped or padded files: a 413/415 domain refusal or a clean image,
+    never another exception (which would be a 500)."""
+    data = bytearray(SEEDS[fmt][: max(0, len(SEEDS[fmt]) - cut)])
+    for at, value in flips:
+        if data:
+            data[at % len(data)] = value
+    try:
+        result = images.process(bytes(data) + tail)
+    except (UnsupportedMedia, MediaTooLarge):
+        return
+    for rendition in result.sizes.values():
+        with Image.open(io.BytesIO(rendition.data)) as img:
+            assert dict(img.getexif()) == {}
+            assert max(img.size) <= max(
+                result.sizes["original"].width, result.sizes["original"].height
+            )
