@@ -155,7 +155,9 @@ def get_media_size(
 ) -> Response:
     """One size (`original`, `display` or `thumb`) of an uploaded image. The `ETag` is the
     sha-256 of the bytes, which never change: cache them forever. 404 for an unknown id
-    or size."""
+    or size. Served from the media view: right after an upload, send
+    `X-Rentbook-Min-Position` with the upload's position. Ids are unguessable but not
+    secret: anyone with the URL can fetch the image."""
     with container.views.connect() as conn:
         row = get_media(conn, container.runner.tables("media"), media_id)
     if row is None or size not in SIZES or size not in row["sizes"]:
