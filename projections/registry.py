@@ -11,6 +11,8 @@ from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.payments import PaymentsView
+from projections.review_deadlines import ReviewDeadlinesView
+from projections.reviews import ReviewsView
 from projections.search_documents import SearchDocumentsView
 
 
@@ -25,4 +27,6 @@ def all_projections() -> list[Projection]:
         AuditView(),
         SearchDocumentsView(),
         LedgerView(),
+        ReviewsView(),
+        ReviewDeadlinesView(),
     ]

@@ -55,6 +55,11 @@ class ListingPublic(BaseModel):
     updated_at: datetime
     price_overrides: dict[str, int]
     listing: dict[str, Any] = Field(description="The listing's content, as in ListingCreate.")
+    rating: float = Field(default=0.0, description="Average review rating; 0 until reviewed")
+    review_count: int = 0
+    category_ratings: dict[str, float] = Field(
+        default_factory=dict, description="Average per review category"
+    )
 
     @classmethod
     def of(cls, listing: Listing) -> ListingPublic:
