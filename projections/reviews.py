@@ -47,6 +47,7 @@ EVENTS = (
     BookingReviews.Hidden,
 )
 TOPICS = tuple(get_topic(cls) for cls in EVENTS)
+RATING_EVENTS = (BookingReviews.Published, BookingReviews.Hidden)  # what moves a rating
 LISTING, USER = "listing", "user"
 
 

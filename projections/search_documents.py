@@ -57,7 +57,7 @@ from projections.base import Projection, ViewTables, new_metadata, upsert, write
 from projections.folding import load_rows
 from projections.listings import EVENTS as LISTING_EVENTS
 from projections.listings import STATUS_AFTER, JSONType, Listing
-from projections.reviews import EVENTS as REVIEW_EVENTS
+from projections.reviews import RATING_EVENTS as REVIEW_EVENTS
 from projections.reviews import listing_rating_change
 
 USED, BLOCKED = 0, 1
