@@ -103,20 +103,23 @@ def wait_for_status(api: Api, booking_id: str, status: str) -> None:
 StayFactory = Callable[[], Stay]
 
 
+def new_stay(api: Api) -> Stay:
+    """An active listing of a new owner, booked and paid by a new renter, and the clock
+    moved past the booking's end until the scheduler ended it."""
+    owner, admin, renter = api.new_user(), api.admin(), api.new_user()
+    m = Market(api, owner, admin, renter, open_listing(api, owner, admin))
+    booking_id, _ = ended_booking(m)
+    wait_for_status(api, booking_id, "awaiting_return_inspection")
+    returned_at = api.container.bookings.get(UUID(booking_id)).returned_at
+    assert returned_at is not None
+    s = Stay(api, m, booking_id, returned_at)
+    s.relogin()
+    return s
+
+
 @pytest.fixture
 def stay(api: Api) -> StayFactory:
-    def make() -> Stay:
-        owner, admin, renter = api.new_user(), api.admin(), api.new_user()
-        m = Market(api, owner, admin, renter, open_listing(api, owner, admin))
-        booking_id, _ = ended_booking(m)
-        wait_for_status(api, booking_id, "awaiting_return_inspection")
-        returned_at = api.container.bookings.get(UUID(booking_id)).returned_at
-        assert returned_at is not None
-        s = Stay(api, m, booking_id, returned_at)
-        s.relogin()
-        return s
-
-    return make
+    return lambda: new_stay(api)
 
 
 def recorded_by(api: Api, before: int, response: Response) -> list[Any]:
