@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from application.context import Actor
 from domain.errors import ConflictError, NotFoundError, PermissionDenied, RuleViolation
 from domain.review import (
     OWNER,
@@ -19,7 +20,7 @@ from domain.review import (
     review_id_for,
     reviews_id_for,
 )
-from tests.builders import memory_store
+from tests.builders import NOW, make_world, memory_store
 
 RETURNED = datetime(2026, 6, 12, 10, 0, tzinfo=UTC)
 AT = RETURNED + timedelta(days=1)
@@ -276,3 +277,27 @@ def test_averages_round_half_up_to_two_decimals() -> None:
     assert average(14, 3) == 4.67
     assert average(13, 3) == 4.33
     assert average(5, 1) == 5.0
+
+
+def test_a_booking_remembers_when_it_returned_which_opens_the_review_window() -> None:
+    world = make_world()
+    booking_id, _ = world.bookings.place(
+        world.renter,
+        world.active_listing(),
+        start="2026-06-10",
+        end="2026-06-12",
+        quantity=1,
+        guests=1,
+        at=NOW,
+    )
+    booking = world.bookings.get(booking_id)
+    system = Actor.system().id
+    booking.confirm(system, NOW)
+    booking.begin(system, booking.start_at)
+    assert booking.returned_at is None
+    end_at = booking.deadline("end_at")
+    assert end_at is not None
+    booking.finish(system, end_at + timedelta(hours=3))  # the scheduler ran late
+    booking.complete(world.owner.id, "owner", end_at + timedelta(days=1))
+    world.store.record(booking)
+    assert world.bookings.get(booking_id).returned_at == end_at + timedelta(hours=3)
