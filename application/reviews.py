@@ -18,7 +18,14 @@ from application.retry import retry_on_conflict
 from application.scheduler import Deadline
 from application.store import EventStore
 from domain.errors import NotFoundError, PermissionDenied
-from domain.review import BookingReviews, ReviewIndex, review_id_for, reviews_id_for
+from domain.review import (
+    REVIEW_WINDOW,
+    SIDES,
+    BookingReviews,
+    ReviewIndex,
+    review_id_for,
+    reviews_id_for,
+)
 
 PUBLISH_REVIEWS = "publish_reviews"  # the deadline kind: the review window closed
 
@@ -54,6 +61,24 @@ class Reviews:
         if not reviews.visible_to(side, actor.id if actor else None, actor.role if actor else ""):
             raise NotFoundError("review_not_found", f"review {review_id} not found")
         return reviews, side
+
+    def for_booking(self, actor: Actor, booking_id: UUID) -> dict[str, Any]:
+        """The booking's review window and the reviews the caller may see (their own at
+        once, the other side's once published); 404 for anyone but its parties and admins."""
+        booking = self.bookings.get(booking_id, viewer=actor)
+        reviews = self.of_booking(booking_id)
+        opens = booking.returned_at
+        return {
+            "booking_id": booking_id,
+            "window_opens_at": opens,
+            "window_closes_at": opens + REVIEW_WINDOW if opens else None,
+            "published_at": reviews.published_at if reviews else None,
+            "reviews": [
+                review_public(reviews, side)
+                for side in SIDES
+                if reviews and reviews.visible_to(side, actor.id, actor.role)
+            ],
+        }
 
     # -- parties --------------------------------------------------------------------------
 

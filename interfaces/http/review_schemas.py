@@ -64,6 +64,18 @@ class ReviewPublic(BaseModel):
         return cls.model_validate(review)
 
 
+class BookingReviewsPublic(BaseModel):
+    booking_id: UUID
+    window_opens_at: datetime | None = Field(
+        description="When the booking returned (checked out or ended); null before"
+    )
+    window_closes_at: datetime | None = Field(description="14 days after it opened")
+    published_at: datetime | None
+    reviews: list[ReviewPublic] = Field(
+        description="The caller's own review at once; the other side's once published"
+    )
+
+
 class RatingSummary(BaseModel):
     count: int
     average: float = Field(description="Average rating to two decimals; 0 until reviewed")

@@ -12,6 +12,7 @@ from domain.errors import NotFoundError
 from domain.user import User
 from infrastructure.bootstrap import Container
 from interfaces.http.deps import (
+    ActorDep,
     AdminDep,
     CommandDep,
     ContainerDep,
@@ -22,7 +23,13 @@ from interfaces.http.etag import set_etag
 from interfaces.http.listing_schemas import ListingPublic
 from interfaces.http.pagination import PageParamsDep
 from interfaces.http.positions import min_position, set_position
-from interfaces.http.review_schemas import HideRequest, ReplyCreate, ReviewCreate, ReviewPublic
+from interfaces.http.review_schemas import (
+    BookingReviewsPublic,
+    HideRequest,
+    ReplyCreate,
+    ReviewCreate,
+    ReviewPublic,
+)
 from interfaces.http.schemas_common import Page, problem_responses
 from projections.reviews import list_reviews, listing_rating
 
@@ -63,6 +70,15 @@ def submit_review(
         )
     response.headers["Location"] = f"/api/v1/reviews/{review_id}"
     return _respond(command, response, review_id, position)
+
+
+@router.get("/bookings/{booking_id}/reviews", response_model=BookingReviewsPublic)
+def booking_reviews(
+    booking_id: UUID, actor: ActorDep, container: ContainerDep
+) -> BookingReviewsPublic:
+    """The booking's review window and the reviews the caller may read: their own at once,
+    the other side's only once both are published. For the renter, the owner and admins."""
+    return BookingReviewsPublic.model_validate(container.reviews.for_booking(actor, booking_id))
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewPublic)

@@ -204,6 +204,29 @@ def test_a_lone_review_is_published_by_the_scheduler_when_the_window_closes(
     assert r.status_code == 422 and code(r) == "review_window_closed"
 
 
+def test_each_party_reads_the_booking_reviews_it_may_see(api: Api, stay: StayFactory) -> None:
+    s = stay()
+    url = f"/bookings/{s.booking_id}/reviews"
+    before = s.read(url, s.renter).json()
+    assert before["reviews"] == [] and before["published_at"] is None
+    opens = datetime.fromisoformat(before["window_opens_at"])
+    assert opens == s.returned_at
+    assert datetime.fromisoformat(before["window_closes_at"]) == opens + timedelta(days=14)
+
+    mine = s.reviewed(s.renter, RENTER_REVIEW)
+    assert [r["id"] for r in s.read(url, s.renter).json()["reviews"]] == [mine["id"]]
+    assert s.read(url, s.owner).json()["reviews"] == []  # blind
+    assert s.read(url, s.m.admin).json()["reviews"] == []  # nobody else either
+    r = s.read(url, api.new_user())
+    assert r.status_code == 404 and code(r) == "booking_not_found"
+
+    theirs = s.reviewed(s.owner, OWNER_REVIEW)
+    for who in (s.renter, s.owner, s.m.admin):
+        body = s.read(url, who).json()
+        assert [r["id"] for r in body["reviews"]] == [mine["id"], theirs["id"]]
+        assert body["published_at"] is not None
+
+
 # -- refusals -----------------------------------------------------------------------------------
 
 
