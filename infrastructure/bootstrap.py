@@ -21,7 +21,8 @@ from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
 from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
-from application.scheduler import Scheduler
+from application.reviews import Reviews, deadline_handlers
+from application.scheduler import AllDeadlines, Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
 from application.store import EventStore
@@ -39,6 +40,7 @@ from infrastructure.ratelimit import (
     RedisLoginFailures,
     RedisRateLimiter,
 )
+from infrastructure.review_deadlines import ViewReviewDeadlineSource
 from infrastructure.search_wiring import build_search_index
 from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
 from infrastructure.settings import Settings
@@ -78,6 +80,10 @@ class Container:
     @cached_property
     def disputes(self) -> Disputes:
         return Disputes(self.store, self.bookings, self.payments)
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        return Reviews(self.store, self.bookings)
 
     def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
         """In-process workers for the embedded default: projections and deadlines."""
@@ -188,7 +194,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
     )
     payments_wiring = build_payments(settings, bookings, views, runner, clock, client)
     payments, gateway = payments_wiring.payments, payments_wiring.gateway
-    scheduler = Scheduler(bookings, ViewDeadlineSource(views, runner.tables("deadlines")))
+    deadlines = AllDeadlines(
+        ViewDeadlineSource(views, runner.tables("deadlines")),
+        ViewReviewDeadlineSource(views, runner.tables("review_deadlines")),
+    )
+    scheduler = Scheduler(bookings, deadlines, handlers=deadline_handlers(store, bookings))
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)

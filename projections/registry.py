@@ -12,6 +12,8 @@ from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.media import MediaView
 from projections.payments import PaymentsView
+from projections.review_deadlines import ReviewDeadlinesView
+from projections.reviews import ReviewsView
 from projections.search_documents import SearchDocumentsView
 
 
@@ -27,4 +29,6 @@ def all_projections() -> list[Projection]:
         SearchDocumentsView(),
         LedgerView(),
         MediaView(),
+        ReviewsView(),
+        ReviewDeadlinesView(),
     ]

@@ -58,6 +58,11 @@ class ListingPublic(BaseModel):
     listing: dict[str, Any] = Field(description="The listing's content, as in ListingCreate.")
     photos: list[PhotoPublic] = Field(default_factory=list, description="In display order")
     cover_photo_id: UUID | None = None
+    rating: float = Field(default=0.0, description="Average review rating; 0 until reviewed")
+    review_count: int = 0
+    category_ratings: dict[str, float] = Field(
+        default_factory=dict, description="Average per review category"
+    )
 
     @classmethod
     def of(cls, listing: Listing) -> ListingPublic:
