@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from application.context import Actor
+from application.ports import MediaCatalog
 from application.retry import retry_on_conflict
 from application.store import EventStore
 from domain.booking_rules import buffer_slots, check_bookable, resolve_period
@@ -26,8 +27,16 @@ from domain.pricing import quote
 
 
 class Listings:
-    def __init__(self, store: EventStore, *, service_fee_bp: int, commission_bp: int) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        service_fee_bp: int,
+        commission_bp: int,
+        media: MediaCatalog | None = None,
+    ) -> None:
         self.store = store
+        self.media = media  # without a catalog, no photo can be checked: every one is refused
         self.service_fee_bp = service_fee_bp
         self.commission_bp = commission_bp
 
@@ -65,6 +74,7 @@ class Listings:
     def create(self, owner: Actor, data: dict[str, Any], at: datetime) -> tuple[UUID, int]:
         listing = Listing.create(owner.id, data, at)
         spec = listing.spec
+        self._check_photos(owner.id, spec["photos"])
         calendar = ListingCalendar(
             listing_id=listing.id,
             unit=listing.unit,
@@ -76,6 +86,16 @@ class Listings:
         )
         user = self._grant_owner(owner, at)
         return listing.id, self.store.record(listing, calendar, user)
+
+    def _check_photos(self, owner_id: UUID, photos: list[str]) -> None:
+        """Photos must be media the listing's owner uploaded."""
+        ids = [UUID(p) for p in photos]
+        bad = ids if self.media is None else self.media.missing(owner_id, ids)
+        if bad:
+            raise RuleViolation(
+                "unknown_photos",
+                "not media uploaded by the listing's owner: " + ", ".join(map(str, bad)),
+            )
 
     def _grant_owner(self, owner: Actor, at: datetime) -> Any:
         """Owner capabilities come with the first listing; saved in the same transaction."""
@@ -100,6 +120,8 @@ class Listings:
             listing = self._owned(listing_id, actor)
             self._check_version(listing, if_version)
             changed = listing.update(changes, by=actor.id, at=at)
+            if "photos" in changed:
+                self._check_photos(listing.owner_id, changed["photos"])
             calendar = self.calendar(listing_id)
             if "quantity" in changed:
                 calendar.change_units(changed["quantity"], at)

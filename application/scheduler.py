@@ -7,8 +7,10 @@ and a lost job can never lose a deadline: the next run finds it again.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from application.bookings import Bookings
@@ -20,11 +22,24 @@ from domain.errors import ConflictError, NotFoundError, RuleViolation
 log = logging.getLogger(__name__)
 
 
+# A deadline kind on another aggregate (e.g. "publish_reviews"): the handler issues its
+# idempotent command, `booking_version` then being that aggregate's version.
+Handler = Callable[[Deadline, datetime], int]
+
+
 class Scheduler:
-    def __init__(self, bookings: Bookings, source: DeadlineSource, *, batch_size: int = 200):
+    def __init__(
+        self,
+        bookings: Bookings,
+        source: DeadlineSource,
+        *,
+        batch_size: int = 200,
+        handlers: Mapping[str, Handler] | None = None,
+    ):
         self.bookings = bookings
         self.source = source
         self.batch_size = batch_size
+        self.handlers = dict(handlers or {})
 
     def run_due(self, at: datetime) -> int:
         """Issues the command for every deadline due at `at`; returns how many recorded."""
@@ -40,6 +55,8 @@ class Scheduler:
 
     def _issue(self, d: Deadline, at: datetime) -> int:
         b, v = self.bookings, d.booking_version
+        if d.kind in self.handlers:
+            return self.handlers[d.kind](d, at)
         if d.kind == EXPIRE:
             return b.expire(d.booking_id, at, if_version=v)
         if d.kind == START:
@@ -58,3 +75,14 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler run failed; retrying in %s s", interval)
             stop_event.wait(interval)
+
+
+class AllDeadlines(DeadlineSource):
+    """Several sources as one, oldest first (the bookings' deadlines and other kinds)."""
+
+    def __init__(self, *sources: DeadlineSource) -> None:
+        self.sources = sources
+
+    def due(self, at: datetime, limit: int) -> list[Deadline]:
+        found = heapq.merge(*(s.due(at, limit) for s in self.sources), key=lambda d: d.due_at)
+        return list(found)[:limit]

@@ -29,6 +29,7 @@ SENTINEL_DAY = -1  # `blocked_nights` / `blocked_hours` always hold it, so never
 #   city, country, _geo {lat, lng}, price_amount (int minor units), currency,
 #   capacity (guests per unit), units, amenities [str], booking_mode ("instant"|"request"),
 #   booking_unit, rating (float 0..5), review_count (int), created_at (epoch seconds int),
+#   cover_thumbnail_url (str path or null),
 #   blocked_nights [int day numbers since 1970-01-01 with no free unit, -1 sentinel],
 #   blocked_hours [int hour numbers = slot epoch seconds // 3600, -1 sentinel].
 

@@ -257,6 +257,7 @@ def hit_fields(hit: SearchHit) -> dict[str, Any]:
         "booking_unit": doc["booking_unit"],
         "rating": doc.get("rating", 0.0),
         "review_count": doc.get("review_count", 0),
+        "cover_thumbnail_url": doc.get("cover_thumbnail_url"),
         "_geo": doc["_geo"],
         "distance_km": hit.distance_km,
     }

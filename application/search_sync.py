@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 HOUR = 3600
 # Bump when `document_for` changes shape: the syncer then re-pushes every document.
-DOCUMENT_VERSION = 1
+DOCUMENT_VERSION = 2
 
 
 def document_for(row: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -65,6 +65,7 @@ def document_for(row: Mapping[str, Any], today: date) -> dict[str, Any]:
         "rating": float(row["rating"]),
         "review_count": row["review_count"],
         "created_at": row["created_at"],
+        "cover_thumbnail_url": row.get("cover_thumbnail_url"),
         "blocked_nights": nights,
         "blocked_hours": hours,
     }

@@ -102,6 +102,7 @@ class Booking(Aggregate):
         self.cancelled_by_role: str | None = None
         self.status_reason = ""
         self.updated_at = at
+        self.returned_at: datetime | None = None  # entered AWAITING_RETURN_INSPECTION
 
     @classmethod
     def place(
@@ -316,6 +317,8 @@ class Booking(Aggregate):
         self._move(COMPLETED, reason, at)
 
     def _move(self, status: str, reason: str, at: datetime) -> None:
+        if status == AWAITING_RETURN_INSPECTION and self.returned_at is None:
+            self.returned_at = at  # check-out or the end: opens the review window
         self.status = status
         self.status_reason = reason
         self.updated_at = at

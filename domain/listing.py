@@ -83,6 +83,11 @@ class Listing(Aggregate):
             for name in FROZEN_AFTER_DRAFT:
                 if name in changes and changes[name] != self.spec[name]:
                     raise RuleViolation("frozen_field", f"{name} cannot change after draft")
+        if "photos" in changes and "cover_photo_id" not in changes:
+            # New photos without a cover: keep the cover if it stays, else the first.
+            cover = self.spec.get("cover_photo_id")
+            kept = str(cover) in {str(p) for p in changes["photos"] or ()}
+            changes = {**changes, "cover_photo_id": cover if kept else None}
         merged = validate_spec({**self.spec, **changes})
         if merged["pricing"]["base"]["currency"] != self.currency:
             raise RuleViolation("frozen_field", "the currency cannot change")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +24,7 @@ from domain.policies import POLICIES
 
 MAX_CATEGORY_DATA_DEPTH = 8
 MAX_CATEGORY_DATA_CHARS = 10_000  # as compact JSON
+MAX_PHOTOS = 20
 
 
 def _safe_text(value: str) -> str:
@@ -136,8 +138,26 @@ class ListingSpec(_Strict):
     opening_hours: dict[str, list[list[str]]] = Field(default_factory=dict)
     cancellation_policy: Literal["flexible", "moderate", "strict", "non_refundable"] = "moderate"
     deposit: MoneyIn | None = None
+    photos: list[UUID] = Field(
+        default_factory=list,
+        max_length=MAX_PHOTOS,
+        description="Media ids (uploaded by the owner through POST /media), in display order",
+    )
+    cover_photo_id: UUID | None = Field(
+        default=None, description="One of `photos`; defaults to the first"
+    )
 
     _texts = field_validator("title", "description")(_safe_text)
+
+    @model_validator(mode="after")
+    def _cover(self) -> ListingSpec:
+        if len(set(self.photos)) != len(self.photos):
+            raise ValueError("photos: a photo appears twice")
+        if self.cover_photo_id is None and self.photos:
+            self.cover_photo_id = self.photos[0]
+        if self.cover_photo_id is not None and self.cover_photo_id not in self.photos:
+            raise ValueError("cover_photo_id must be one of photos")
+        return self
 
     @field_validator("amenities")
     @classmethod

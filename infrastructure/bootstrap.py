@@ -16,16 +16,21 @@ from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.listings import Listings
+from application.media import MediaLibrary
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
 from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
-from application.scheduler import Scheduler
+from application.reviews import Reviews, deadline_handlers
+from application.scheduler import AllDeadlines, Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
 from application.store import EventStore
 from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
+from infrastructure.images import PillowImages
+from infrastructure.media_catalog import EventStoreMediaCatalog
+from infrastructure.media_files import FileMediaStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
 from infrastructure.places_offline import shared_places
@@ -35,6 +40,7 @@ from infrastructure.ratelimit import (
     RedisLoginFailures,
     RedisRateLimiter,
 )
+from infrastructure.review_deadlines import ViewReviewDeadlineSource
 from infrastructure.search_wiring import build_search_index
 from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
 from infrastructure.settings import Settings
@@ -66,12 +72,18 @@ class Container:
     ledger: LedgerProcess | None = None
     places: Places = field(default_factory=shared_places)
     payments_wiring: PaymentsWiring | None = None
+    media: MediaLibrary | None = None
+    media_catalog: EventStoreMediaCatalog | None = None  # the MediaCatalog port
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @cached_property
     def disputes(self) -> Disputes:
         return Disputes(self.store, self.bookings, self.payments)
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        return Reviews(self.store, self.bookings)
 
     def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
         """In-process workers for the embedded default: projections and deadlines."""
@@ -172,7 +184,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         "service_fee_bp": settings.renter_service_fee_bp,
         "commission_bp": settings.owner_commission_bp,
     }
-    listings = Listings(store, **fees)
+    media_catalog = EventStoreMediaCatalog(store)
+    listings = Listings(store, **fees, media=media_catalog)
     bookings = Bookings(
         store,
         **fees,
@@ -181,7 +194,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
     )
     payments_wiring = build_payments(settings, bookings, views, runner, clock, client)
     payments, gateway = payments_wiring.payments, payments_wiring.gateway
-    scheduler = Scheduler(bookings, ViewDeadlineSource(views, runner.tables("deadlines")))
+    deadlines = AllDeadlines(
+        ViewDeadlineSource(views, runner.tables("deadlines")),
+        ViewReviewDeadlineSource(views, runner.tables("review_deadlines")),
+    )
+    scheduler = Scheduler(bookings, deadlines, handlers=deadline_handlers(store, bookings))
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)
@@ -204,4 +221,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         search=search,
         search_syncer=search_syncer,
         ledger=LedgerProcess(store),
+        media=MediaLibrary(store, FileMediaStore(settings.media_root), PillowImages()),
+        media_catalog=media_catalog,
     )

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     postgres_schema: str | None = None
     data_dir: Path = Path("var")
+    # Uploaded images (content-addressed); default <data_dir>/media. A volume in production.
+    media_dir: Path | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "rentbook:"
     meilisearch_url: str | None = None
@@ -63,6 +65,10 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return bool(self.database_url)
+
+    @property
+    def media_root(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
 
 @lru_cache

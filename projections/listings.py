@@ -42,6 +42,7 @@ from domain.listing import (
 from domain.listing import (
     Listing as _Listing,
 )
+from domain.media import media_urls
 from projections.folding import RowPerAggregate
 
 # @event classes are made at runtime, where mypy cannot see them.
@@ -261,6 +262,8 @@ def listing_public(row: Any) -> dict[str, Any]:
         "updated_at": rfc3339(row["updated_at"]),
         "spec": row["spec"],
         "price_overrides": dict(sorted(row["price_overrides"].items())),
+        "photos": [{"id": p, "urls": media_urls(p)} for p in row["spec"].get("photos", [])],
+        "cover_photo_id": row["spec"].get("cover_photo_id"),
     }
 
 

@@ -10,7 +10,10 @@ from projections.deadlines import DeadlinesView
 from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
+from projections.media import MediaView
 from projections.payments import PaymentsView
+from projections.review_deadlines import ReviewDeadlinesView
+from projections.reviews import ReviewsView
 from projections.search_documents import SearchDocumentsView
 
 
@@ -25,4 +28,7 @@ def all_projections() -> list[Projection]:
         AuditView(),
         SearchDocumentsView(),
         LedgerView(),
+        MediaView(),
+        ReviewsView(),
+        ReviewDeadlinesView(),
     ]

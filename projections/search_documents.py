@@ -50,12 +50,16 @@ from sqlalchemy import (
 
 from domain.calendar import occupied_keys
 from domain.listing import ACTIVE
+from domain.media import media_url
+from domain.review import average
 from domain.search_documents import Horizon, SearchDocumentSource, SyncState
 from projections.availability import CALENDAR_EVENTS, C
 from projections.base import Projection, ViewTables, new_metadata, upsert, write_transaction
 from projections.folding import load_rows
 from projections.listings import EVENTS as LISTING_EVENTS
 from projections.listings import STATUS_AFTER, JSONType, Listing
+from projections.reviews import RATING_EVENTS as REVIEW_EVENTS
+from projections.reviews import listing_rating_change
 
 USED, BLOCKED = 0, 1
 CHUNK = 1000
@@ -63,8 +67,8 @@ CHUNK = 1000
 
 class SearchDocumentsView(Projection):
     name = "search_documents"
-    topics = tuple(get_topic(cls) for cls in (*LISTING_EVENTS, *CALENDAR_EVENTS))
-    version = 1
+    topics = tuple(get_topic(cls) for cls in (*LISTING_EVENTS, *CALENDAR_EVENTS, *REVIEW_EVENTS))
+    version = 3  # 2: cover_thumbnail_url; 3: ratings from reviews
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         def table(name: str, *columns: Column[Any]) -> Table:
@@ -95,7 +99,9 @@ class SearchDocumentsView(Projection):
                 Column("booking_unit", String(10), nullable=False),
                 Column("rating", Double, nullable=False),
                 Column("review_count", Integer, nullable=False),
+                Column("rating_total", BigInteger, nullable=False),  # of review_count ratings
                 Column("created_at", BigInteger, nullable=False),  # epoch seconds
+                Column("cover_thumbnail_url", String(200)),
             ),
             "calendars": table(
                 "search_calendars",
@@ -149,11 +155,14 @@ class _Page:
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
         self.conn, self.t = conn, tables
-        self.listing_events = [(e, p) for e, p in events if isinstance(e, LISTING_EVENTS)]
+        # Review events change a listing's rating: folded with its events, in log order.
+        self.listing_events = [
+            (e, p) for e, p in events if isinstance(e, (*LISTING_EVENTS, *REVIEW_EVENTS))
+        ]
         self.calendar_events = [(e, p) for e, p in events if isinstance(e, CALENDAR_EVENTS)]
         cal_events = [e for e, _ in self.calendar_events]
         # Ids a page creates are loaded too, so that a replayed page finds them.
-        ids = {e.originator_id for e, _ in self.listing_events}
+        ids = {_listing_of(e) for e, _ in self.listing_events}
         self.docs = load_rows(conn, tables["documents"], ids)
         cal_ids = {e.originator_id for e in cal_events}
         self.calendars = load_rows(conn, tables["calendars"], cal_ids, key="calendar_id")
@@ -183,11 +192,15 @@ class _Page:
     # -- pass one ------------------------------------------------------------------------
 
     def _listing(self, e: Any, position: int) -> None:
+        if isinstance(e, REVIEW_EVENTS):
+            self._rating(e, position)
+            return
         lid, version, row = e.originator_id, e.originator_version, self.docs.get(e.originator_id)
         if isinstance(e, Listing.Created):
             if row is not None:
                 return
             row = {"id": lid, "status": "draft", "rating": 0.0, "review_count": 0}
+            row["rating_total"] = 0
             row.update(created_at=int(e.at.timestamp()), **_from_spec(e.spec))
         elif row is None or row["version"] >= version:
             return
@@ -200,6 +213,17 @@ class _Page:
         row.update(version=version, position=position, deleted=row["status"] != ACTIVE)
         self.docs[lid] = row
         self.changed_docs.add(lid)
+
+    def _rating(self, e: Any, position: int) -> None:
+        change = listing_rating_change(e)
+        row = self.docs.get(change[0]) if change else None
+        if change is None or row is None or row["position"] >= position:  # none, or applied
+            return
+        count, total = row["review_count"] + change[1], row["rating_total"] + change[2]
+        row = {**row, "review_count": count, "rating_total": total, "position": position}
+        row["rating"] = average(total, count)
+        self.docs[change[0]] = row
+        self.changed_docs.add(change[0])
 
     def _calendar(self, e: Any, position: int) -> None:
         cid, version, cal = (
@@ -332,6 +356,10 @@ class _Page:
             conn.execute(delete(keys_t).where(tuple_(keys_t.c.listing_id, keys_t.c.key).in_(chunk)))
 
 
+def _listing_of(e: Any) -> UUID:
+    return e.listing_id if isinstance(e, REVIEW_EVENTS) else e.originator_id
+
+
 def _full(counts: list[int], units: int) -> bool:
     return counts[BLOCKED] > 0 or counts[USED] >= units
 
@@ -349,6 +377,9 @@ def _from_spec(spec: dict[str, Any]) -> dict[str, Any]:
     if "pricing" in spec:
         base = spec["pricing"]["base"]
         out.update(price_amount=base["amount"], currency=base["currency"])
+    if "cover_photo_id" in spec:
+        cover = spec["cover_photo_id"]
+        out["cover_thumbnail_url"] = media_url(cover, "thumb") if cover else None
     return out
 
 

@@ -20,8 +20,10 @@ from interfaces.http import (
     idempotency,
     identity,
     listings,
+    media,
     payments,
     places,
+    reviews,
     search,
 )
 from interfaces.http.health import MetricsMiddleware
@@ -75,6 +77,8 @@ def create_app(
     app.include_router(disputes.router, prefix=API_PREFIX)
     app.include_router(admin_jobs.router, prefix=API_PREFIX)
     app.include_router(search.router, prefix=API_PREFIX)
+    app.include_router(media.router, prefix=API_PREFIX)
+    app.include_router(reviews.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)

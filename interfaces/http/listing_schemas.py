@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from domain.listing import Listing
 from domain.listing_spec import ListingSpec, Location
 from domain.periods import validate_timezone
+from interfaces.http.media_schemas import PhotoPublic
 from interfaces.http.schemas_common import MoneyPublic, SafeStr, Schema
 
 
@@ -55,6 +56,13 @@ class ListingPublic(BaseModel):
     updated_at: datetime
     price_overrides: dict[str, int]
     listing: dict[str, Any] = Field(description="The listing's content, as in ListingCreate.")
+    photos: list[PhotoPublic] = Field(default_factory=list, description="In display order")
+    cover_photo_id: UUID | None = None
+    rating: float = Field(default=0.0, description="Average review rating; 0 until reviewed")
+    review_count: int = 0
+    category_ratings: dict[str, float] = Field(
+        default_factory=dict, description="Average per review category"
+    )
 
     @classmethod
     def of(cls, listing: Listing) -> ListingPublic:
@@ -68,6 +76,8 @@ class ListingPublic(BaseModel):
             updated_at=listing.updated_at,
             price_overrides=dict(sorted(listing.price_overrides.items())),
             listing=listing.spec,
+            photos=[PhotoPublic.of(p) for p in listing.spec.get("photos", [])],
+            cover_photo_id=listing.spec.get("cover_photo_id"),
         )
 
 

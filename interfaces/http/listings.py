@@ -31,6 +31,7 @@ from interfaces.http.listing_schemas import (
 )
 from interfaces.http.pagination import PageParamsDep
 from interfaces.http.positions import min_position, set_position
+from interfaces.http.reviews import with_rating
 from interfaces.http.schemas_common import Page
 from projections.availability_calendar import calendar_range
 from projections.listings import list_owner_listings
@@ -44,7 +45,7 @@ def _respond(
     listing = command.container.listings.get(listing_id, viewer=command.actor)
     set_position(response, position)
     set_etag(response, listing.version)
-    return ListingPublic.of(listing)
+    return with_rating(command.container, ListingPublic.of(listing))
 
 
 @router.post("/listings", status_code=status.HTTP_201_CREATED, response_model=ListingPublic)
@@ -186,15 +187,20 @@ def clear_price(
     return _respond(command, response, listing_id, position)
 
 
-@router.get("/listings/{listing_id}", response_model=ListingPublic)
+@router.get(
+    "/listings/{listing_id}",
+    response_model=ListingPublic,
+    dependencies=[Depends(min_position("reviews"))],
+)
 def get_listing(
     listing_id: UUID, container: ContainerDep, principal: OptionalPrincipalDep, response: Response
 ) -> ListingPublic:
-    """A listing: public when active; its owner and admins see it in any status."""
+    """A listing: public when active; its owner and admins see it in any status. Its
+    `rating`, `review_count` and `category_ratings` come from the published reviews."""
     viewer = actor_of(principal) if principal else None
     listing = container.listings.get(listing_id, viewer=viewer)
     set_etag(response, listing.version)
-    return ListingPublic.of(listing)
+    return with_rating(container, ListingPublic.of(listing))
 
 
 @router.get(

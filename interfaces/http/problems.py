@@ -34,6 +34,7 @@ from domain.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from domain.media import MediaTooLarge, UnsupportedMedia
 from domain.user import AccountLockedError
 
 log = logging.getLogger("rentbook.http")
@@ -58,6 +59,8 @@ _STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
     (LockedError, 423),
     (ConflictError, 409),
     (RuleViolation, 422),
+    (UnsupportedMedia, 415),
+    (MediaTooLarge, 413),
 )
 
 

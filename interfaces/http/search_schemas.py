@@ -34,6 +34,9 @@ class SearchHitPublic(BaseModel):
     booking_unit: str = Field(examples=["night"])
     rating: float = Field(description="Average review rating, 0 until reviewed")
     review_count: int
+    cover_thumbnail_url: str | None = Field(
+        default=None, description="The cover photo's thumbnail (GET it), null without photos"
+    )
     geo: GeoPublic = Field(alias="_geo", serialization_alias="_geo")
     distance_km: float | None = Field(
         default=None, description="From the lat/lng asked for, when one was given"

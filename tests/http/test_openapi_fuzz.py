@@ -52,6 +52,7 @@ from tests.http.conftest import (
     https_client,
     make_app,
 )
+from tests.image_files import jpeg
 
 MAX_EXAMPLES = 12  # per operation x role x generation mode
 OPENAPI_PATH = f"{API}/openapi.json"
@@ -111,7 +112,12 @@ class Fuzz:
             f"/listings/{active}/blocks",
             {"start": str(start + timedelta(days=60)), "end": str(start + timedelta(days=61))},
         )
+        image = ("p.jpg", jpeg(), "image/jpeg")
+        r = api.client.post(f"{API}/media", files={"file": image}, headers=self.user.headers)
+        assert r.status_code == 201, r.text
         self.known = {
+            "media_id": [r.json()["id"]],
+            "size": ["original", "display", "thumb"],
             "listing_id": [own, active, hourly],
             "booking_id": [booking["id"]],
             "payment_id": [payment["payment_id"]],

@@ -100,6 +100,7 @@ def test_an_active_listing_row_carries_the_document_fields(
         "rating": 0.0,
         "review_count": 0,
         "created_at": int(NOW.timestamp()),
+        "cover_thumbnail_url": None,
         "blocked_nights": [-1],  # the sentinel: never an empty array
         "blocked_hours": [-1],
     }
