@@ -19,10 +19,11 @@ from application.listings import Listings
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
-from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
+from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore
 from application.scheduler import Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
+from application.stays import Stays
 from application.store import EventStore
 from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
@@ -66,12 +67,17 @@ class Container:
     ledger: LedgerProcess | None = None
     places: Places = field(default_factory=shared_places)
     payments_wiring: PaymentsWiring | None = None
+    media_catalog: MediaCatalog | None = None  # checks condition-report and claim photos
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @cached_property
     def disputes(self) -> Disputes:
-        return Disputes(self.store, self.bookings, self.payments)
+        return Disputes(self.store, self.bookings, self.payments, self.media_catalog)
+
+    @cached_property
+    def stays(self) -> Stays:
+        return Stays(self.store, self.bookings, self.media_catalog)
 
     def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
         """In-process workers for the embedded default: projections and deadlines."""

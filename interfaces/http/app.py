@@ -23,6 +23,7 @@ from interfaces.http import (
     payments,
     places,
     search,
+    stays,
 )
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(disputes.router, prefix=API_PREFIX)
     app.include_router(admin_jobs.router, prefix=API_PREFIX)
     app.include_router(search.router, prefix=API_PREFIX)
+    app.include_router(stays.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
