@@ -6,8 +6,10 @@
     open / under_review / awaiting_information ──resolve──► resolved
                                                ──withdraw (opener)──► withdrawn
 
-- Opened by the booking's renter or owner from the booking's end until 48 h after it (half-open,
-  like the refund tiers), with at most 20 http(s) evidence URLs per submission.
+- Opened by the booking's renter or owner from the booking's end (or the check-out that ended
+  the stay, which opens the inspection window) until 48 h after it (half-open, like the refund
+  tiers), with at most 20 http(s) evidence URLs per submission; a claim may cite items of the
+  booking's condition reports and evidence photos (media ids), both checked by the caller.
 - SLA, recorded as data: an admin acts (assigns or asks for information) within 72 h of the
   opening, and the dispute is resolved within 7 days of it. A scheduler or the queue view reads
   them; the aggregate never reads a clock.
