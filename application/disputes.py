@@ -14,8 +14,11 @@ from uuid import UUID
 
 from application.bookings import Bookings
 from application.context import Actor
+from application.ports import MediaCatalog
 from application.retry import retry_on_conflict
+from application.stays import check_media
 from application.store import EventStore
+from domain import stay
 from domain.booking import Booking
 from domain.dispute import Dispute
 from domain.errors import NotFoundError, RuleViolation
@@ -40,10 +43,17 @@ class PaymentCommands(Protocol):
 
 
 class Disputes:
-    def __init__(self, store: EventStore, bookings: Bookings, payments: PaymentCommands) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        bookings: Bookings,
+        payments: PaymentCommands,
+        media: MediaCatalog | None = None,
+    ) -> None:
         self.store = store
         self.bookings = bookings
         self.payments = payments
+        self.media = media
 
     # -- queries --------------------------------------------------------------------------
 
@@ -80,26 +90,32 @@ class Disputes:
         claimed_amount: Money | None,
         evidence: list[str],
         at: datetime,
+        cited_items: list[str] | None = None,
+        photo_ids: list[UUID] | None = None,
     ) -> tuple[UUID, int]:
-        """The renter or the owner disputes the booking within 48 h after its end; the
-        booking goes DISPUTED in the same save."""
+        """The renter or the owner disputes the booking within 48 h after its end (or after
+        the check-out that ended it); the booking goes DISPUTED in the same save. A claim may
+        cite items of the booking's condition reports by name, and photos the opener uploaded."""
 
         def attempt() -> tuple[UUID, int]:
             booking = self.bookings.get(booking_id, viewer=actor)
-            ends_at = booking.deadline("end_at")
-            assert ends_at is not None  # every booking is placed with its end
+            known = stay.report_item_names(booking.reports())
+            cited = stay.validate_cited_items(list(cited_items or []), known)
             dispute = Dispute.open(
                 booking_id=booking_id,
                 renter_id=booking.renter_id,
                 owner_id=booking.owner_id,
-                booking_ends_at=ends_at,
+                booking_ends_at=booking.inspection_opened_at,
                 kind=kind,
                 description=description,
                 claimed_amount=claimed_amount,
                 evidence=evidence,
                 by=actor.id,
                 at=at,
+                cited_items=cited,
+                photo_ids=photo_ids,
             )
+            check_media(self.media, actor.id, list(photo_ids or []))
             booking.open_dispute(actor.id, dispute.opener_role, f"{kind} dispute opened", at)
             return dispute.id, self.store.record(booking, dispute)
 

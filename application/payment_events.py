@@ -67,7 +67,13 @@ def apply_event(
     if kind.startswith("payment_intent.") and intent:
         payments.remember_intent(intent, payment.id)
     if kind == "payment_intent.succeeded" and step == "deposit":
-        captured = _money(event, payment)
+        # amount_received is the intent's running total: a second report of one capture (the
+        # webhook after reconciliation synthesised it) must not count it twice.
+        captured = _money(event, payment) - Money(
+            payment.deposit_hold["captured"], payment.currency
+        )
+        if captured.amount <= 0:
+            return []
         payment.record_deposit_captured(event.id, intent, captured, _fee(event, payment), at)
         if payment.deposit_capturable > 0:  # Stripe releases what a partial capture left
             payment.record_deposit_released(f"{event.id}:rest", at)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import stay
 from domain.errors import InvalidTransition, NotFoundError, PermissionDenied, RuleViolation
 
 PENDING_OWNER_APPROVAL = "pending_owner_approval"
@@ -46,6 +47,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 ACTIVE_STATUSES = frozenset({PENDING_OWNER_APPROVAL, PENDING_PAYMENT, CONFIRMED, IN_PROGRESS})
 INSPECTION_WINDOW = timedelta(hours=48)
+# Where a side may still check in / out (the time window is checked too, in domain/stay.py).
+CHECK_IN_STATUSES = frozenset({CONFIRMED, IN_PROGRESS})
+CHECK_OUT_STATUSES = frozenset(
+    {CONFIRMED, IN_PROGRESS, AWAITING_RETURN_INSPECTION, DISPUTED, COMPLETED, SETTLED}
+)
 PAYOUT_DELAY = timedelta(hours=24)
 
 
@@ -103,6 +109,10 @@ class Booking(Aggregate):
         self.status_reason = ""
         self.updated_at = at
         self.returned_at: datetime | None = None  # entered AWAITING_RETURN_INSPECTION
+        # side (renter | owner) -> {by, at, report}; see domain/stay.py
+        self.check_ins: dict[str, dict[str, Any]] = {}
+        self.check_outs: dict[str, dict[str, Any]] = {}
+        self.checked_out_at: str | None = None  # the check-out that ended the stay, if one did
 
     @classmethod
     def place(
@@ -126,6 +136,18 @@ class Booking(Aggregate):
         value = self.deadline("start_at")
         assert value is not None
         return value
+
+    @property
+    def end_at(self) -> datetime:
+        value = self.deadline("end_at")
+        assert value is not None
+        return value
+
+    @property
+    def inspection_opened_at(self) -> datetime:
+        """When the return inspection (and the window for claims) began: the check-out that
+        ended the stay, else the booking's end."""
+        return datetime.fromisoformat(self.checked_out_at) if self.checked_out_at else self.end_at
 
     @property
     def is_active(self) -> bool:
@@ -315,6 +337,50 @@ class Booking(Aggregate):
     @event("DisputeResolved")
     def _dispute_resolved(self, by: UUID, role: str, reason: str, at: datetime) -> None:
         self._move(COMPLETED, reason, at)
+
+    # -- check-in / check-out -----------------------------------------------------------
+
+    def check_in(
+        self, by: UUID, side: str, report: dict[str, Any] | None, grace_hours: int, at: datetime
+    ) -> None:
+        """A side arrives, with an optional condition report; the first check-in of a
+        confirmed booking starts it (early, within the grace hours)."""
+        window = stay.check_in_window(self.start_at, self.end_at, grace_hours)
+        stay.check_may("check-in", self.status, CHECK_IN_STATUSES, self.check_ins, side, window, at)
+        self._checked_in(by, side, report, at)
+        if self.status == CONFIRMED:
+            self._started(by, side, f"{side} checked in", at)
+
+    @event("CheckedIn")
+    def _checked_in(self, by: UUID, role: str, report: dict[str, Any] | None, at: datetime) -> None:
+        self.check_ins[role] = {"by": str(by), "at": at.isoformat(), "report": report}
+        self.updated_at = at
+
+    def check_out(
+        self, by: UUID, side: str, report: dict[str, Any] | None, grace_hours: int, at: datetime
+    ) -> None:
+        """A side leaves, with an optional condition report; the first check-out of a stay
+        under way ends it and opens the return inspection window from now."""
+        window = stay.check_out_window(self.start_at, self.end_at, grace_hours)
+        allowed, done = CHECK_OUT_STATUSES, self.check_outs
+        stay.check_may("check-out", self.status, allowed, done, side, window, at)
+        self._checked_out(by, side, report, at)
+        if self.status == CONFIRMED:  # past its start, not yet started by anyone
+            self._started(by, side, f"{side} checked out before anyone checked in", at)
+        if self.status == IN_PROGRESS:
+            self._ended(by, side, f"{side} checked out", at, at + INSPECTION_WINDOW)
+
+    @event("CheckedOut")
+    def _checked_out(
+        self, by: UUID, role: str, report: dict[str, Any] | None, at: datetime
+    ) -> None:
+        self.check_outs[role] = {"by": str(by), "at": at.isoformat(), "report": report}
+        if self.status in (CONFIRMED, IN_PROGRESS):
+            self.checked_out_at = at.isoformat()
+        self.updated_at = at
+
+    def reports(self) -> list[dict[str, Any] | None]:
+        return [r["report"] for r in (*self.check_ins.values(), *self.check_outs.values())]
 
     def _move(self, status: str, reason: str, at: datetime) -> None:
         if status == AWAITING_RETURN_INSPECTION and self.returned_at is None:

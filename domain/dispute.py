@@ -6,8 +6,10 @@
     open / under_review / awaiting_information ──resolve──► resolved
                                                ──withdraw (opener)──► withdrawn
 
-- Opened by the booking's renter or owner from the booking's end until 48 h after it (half-open,
-  like the refund tiers), with at most 20 http(s) evidence URLs per submission.
+- Opened by the booking's renter or owner from the booking's end (or the check-out that ended
+  the stay, which opens the inspection window) until 48 h after it (half-open, like the refund
+  tiers), with at most 20 http(s) evidence URLs per submission; a claim may cite items of the
+  booking's condition reports and evidence photos (media ids), both checked by the caller.
 - SLA, recorded as data: an admin acts (assigns or asks for information) within 72 h of the
   opening, and the dispute is resolved within 7 days of it. A scheduler or the queue view reads
   them; the aggregate never reads a clock.
@@ -98,7 +100,12 @@ class Dispute(Aggregate):
         evidence: list[str],
         by: UUID,
         at: datetime,
+        cited_items: list[str] | None = None,
+        photo_ids: list[UUID] | None = None,
     ) -> Dispute:
+        """`booking_ends_at` opens the 48 h window: the check-out that ended the stay, else
+        the booking's end. `cited_items` were checked against the booking's condition reports
+        and `photo_ids` against the opener's uploads by the caller."""
         role = "renter" if by == renter_id else "owner" if by == owner_id else None
         if role is None:
             raise PermissionDenied("not_party", "only the booking's renter or owner can dispute")
@@ -110,6 +117,8 @@ class Dispute(Aggregate):
             raise RuleViolation("bad_dispute_type", f"type must be one of {', '.join(TYPES)}")
         if claimed_amount is not None and claimed_amount.amount <= 0:
             raise RuleViolation("bad_claimed_amount", "a claimed amount is positive")
+        if len(photo_ids or []) > MAX_EVIDENCE:
+            raise RuleViolation("too_much_evidence", f"at most {MAX_EVIDENCE} evidence photos")
         return cls(
             booking_id=booking_id,
             renter_id=renter_id,
@@ -124,6 +133,8 @@ class Dispute(Aggregate):
             role=role,
             reason="dispute opened",
             at=at,
+            cited_items=list(cited_items or []),
+            photo_ids=[str(p) for p in dict.fromkeys(photo_ids or [])],
         )
 
     @event("Opened")
@@ -142,8 +153,12 @@ class Dispute(Aggregate):
         role: str,
         reason: str,
         at: datetime,
+        cited_items: list[str] | None = None,  # absent from disputes opened before check-outs
+        photo_ids: list[str] | None = None,
     ) -> None:
         self.booking_id, self.renter_id, self.owner_id = booking_id, renter_id, owner_id
+        self.cited_items = list(cited_items or [])
+        self.photo_ids = list(photo_ids or [])
         self.kind = kind
         self.description = description
         self.claimed_amount = claimed_amount

@@ -21,6 +21,7 @@ from domain.categories import validate_category_data
 from domain.errors import RuleViolation
 from domain.periods import WEEKDAYS, validate_opening_hours, validate_timezone
 from domain.policies import POLICIES
+from domain.stay import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
 
 MAX_CATEGORY_DATA_DEPTH = 8
 MAX_CATEGORY_DATA_CHARS = 10_000  # as compact JSON
@@ -145,6 +146,13 @@ class ListingSpec(_Strict):
     )
     cover_photo_id: UUID | None = Field(
         default=None, description="One of `photos`; defaults to the first"
+    )
+    check_in_grace_hours: int = Field(
+        default=DEFAULT_GRACE_HOURS,
+        ge=0,
+        le=MAX_GRACE_HOURS,
+        description="Check-in opens this many hours before the start; check-out closes this "
+        "many hours after the end",
     )
 
     _texts = field_validator("title", "description")(_safe_text)

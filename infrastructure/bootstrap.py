@@ -20,11 +20,12 @@ from application.media import MediaLibrary
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
-from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
+from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore
 from application.reviews import Reviews, deadline_handlers
 from application.scheduler import AllDeadlines, Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
+from application.stays import Stays
 from application.store import EventStore
 from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
@@ -73,13 +74,17 @@ class Container:
     places: Places = field(default_factory=shared_places)
     payments_wiring: PaymentsWiring | None = None
     media: MediaLibrary | None = None
-    media_catalog: EventStoreMediaCatalog | None = None  # the MediaCatalog port
+    media_catalog: MediaCatalog | None = None  # listing, avatar, report and claim photos
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @cached_property
     def disputes(self) -> Disputes:
-        return Disputes(self.store, self.bookings, self.payments)
+        return Disputes(self.store, self.bookings, self.payments, self.media_catalog)
+
+    @cached_property
+    def stays(self) -> Stays:
+        return Stays(self.store, self.bookings, self.media_catalog)
 
     @cached_property
     def reviews(self) -> Reviews:

@@ -20,6 +20,7 @@ from rq import Queue, Retry, SimpleWorker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
+from rq.timeouts import TimerDeathPenalty
 
 from application.jobs import JobHandler, JobInfo, JobQueue, RetryPolicy, is_retryable
 
@@ -164,6 +165,9 @@ class RqJobQueue(JobQueue):
 
 class _ThreadSafeWorker(SimpleWorker):
     """A SimpleWorker that can run outside the main thread (no signal handlers there)."""
+
+    # rq 3's default job timeout uses SIGALRM, which only the main thread may set.
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():

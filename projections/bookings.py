@@ -23,7 +23,7 @@ from domain import booking as b
 from domain.booking import Booking as _Booking
 from domain.errors import RuleViolation
 from projections.folding import RowPerAggregate
-from projections.listings import newest_first_page, parse_instant, rfc3339
+from projections.listings import JSONType, newest_first_page, parse_instant, rfc3339
 
 # @event classes are made at runtime, where mypy cannot see them.
 Booking: Any = _Booking
@@ -44,7 +44,10 @@ STATUS_AFTER: dict[type, str] = {
     Booking.DisputeOpened: b.DISPUTED,
     Booking.DisputeResolved: b.COMPLETED,
 }
-EVENTS = (Booking.Placed, Booking.PaymentRequested, *STATUS_AFTER)
+# Check-ins/outs change no status by themselves (a Started/Ended follows when they do), but
+# every booking event is here: the deadlines view acts on the booking's current version.
+STAY_EVENTS = {Booking.CheckedIn: "check_ins", Booking.CheckedOut: "check_outs"}
+EVENTS = (Booking.Placed, Booking.PaymentRequested, *STATUS_AFTER, *STAY_EVENTS)
 TOPICS = tuple(get_topic(cls) for cls in EVENTS)
 
 
@@ -53,7 +56,7 @@ class BookingsView(RowPerAggregate):
     row_events = EVENTS
     name = "bookings"
     topics = TOPICS
-    version = 1
+    version = 2  # 2: check-ins and check-outs
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         name = f"bookings{suffix}"
@@ -76,6 +79,8 @@ class BookingsView(RowPerAggregate):
             Column("expires_at", DateTime(timezone=True)),
             Column("created_at", DateTime(timezone=True), nullable=False),
             Column("updated_at", DateTime(timezone=True), nullable=False),
+            # {"check_ins": {side: {by, at, report}}, "check_outs": {...}}
+            Column("stay", JSONType, nullable=False),
         )
         # The two list orders: a user's bookings as renter / as owner, newest first.
         Index(None, table.c.renter_id, table.c.created_at, table.c.id)
@@ -109,6 +114,7 @@ def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
             "expires_at": parse_instant(event.expires_at),
             "created_at": at,
             "updated_at": at,
+            "stay": {"check_ins": {}, "check_outs": {}},
         }
     if row is None or row["version"] >= version:
         return None
@@ -119,6 +125,10 @@ def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
         row["expires_at"] = None
     if type(event) in STATUS_AFTER:
         row["status"] = STATUS_AFTER[type(event)]
+    if type(event) in STAY_EVENTS:
+        kind = STAY_EVENTS[type(event)]
+        record = {"by": str(event.by), "at": rfc3339(at), "report": event.report}
+        row["stay"] = {**row["stay"], kind: {**row["stay"][kind], event.role: record}}
     return row
 
 
@@ -142,6 +152,8 @@ def booking_public(row: Any) -> dict[str, Any]:
         "expires_at": rfc3339(row["expires_at"]),
         "created_at": rfc3339(row["created_at"]),
         "updated_at": rfc3339(row["updated_at"]),
+        "check_ins": row["stay"]["check_ins"],
+        "check_outs": row["stay"]["check_outs"],
     }
 
 

@@ -25,6 +25,7 @@ from interfaces.http import (
     places,
     reviews,
     search,
+    stays,
 )
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(search.router, prefix=API_PREFIX)
     app.include_router(media.router, prefix=API_PREFIX)
     app.include_router(reviews.router, prefix=API_PREFIX)
+    app.include_router(stays.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)

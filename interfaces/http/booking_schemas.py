@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from domain.booking import Booking
 from interfaces.http.schemas_common import SafeStr, Schema
+from interfaces.http.stay_schemas import StayEventPublic, stay_events_public
 
 
 class BookingCreate(Schema):
@@ -45,6 +46,12 @@ class BookingPublic(BaseModel):
     refund_due: dict[str, Any] | None
     placed_at: datetime
     updated_at: datetime
+    check_ins: dict[str, StayEventPublic] = Field(
+        description="Per side (renter, owner): when it checked in, and its condition report"
+    )
+    check_outs: dict[str, StayEventPublic] = Field(
+        description="Per side (renter, owner): when it checked out, and its condition report"
+    )
 
     @classmethod
     def of(cls, b: Booking) -> BookingPublic:
@@ -72,6 +79,8 @@ class BookingPublic(BaseModel):
             refund_due=b.refund_due,
             placed_at=b.placed_at,
             updated_at=b.updated_at,
+            check_ins=stay_events_public(b.check_ins),
+            check_outs=stay_events_public(b.check_outs),
         )
 
 

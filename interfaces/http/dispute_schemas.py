@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.dispute import MAX_EVIDENCE, MAX_TEXT, MAX_URL, Dispute
 from domain.money import Money
+from domain.stay import MAX_CITED, MAX_NAME
 from interfaces.http.schemas_common import MoneyIn, MoneyPublic, SafeStr, Schema
 
 DisputeType = Literal["damage", "not_as_described", "cancellation", "payment", "other"]
@@ -36,6 +37,17 @@ class DisputeCreate(Schema):
     description: Text
     claimed_amount: MoneyIn | None = Field(default=None, description="What the opener claims")
     evidence: EvidenceList
+    cited_items: list[Annotated[SafeStr, Field(max_length=MAX_NAME)]] = Field(
+        default_factory=list,
+        max_length=MAX_CITED,
+        description="Names of items in this booking's check-in/check-out condition reports "
+        "(e.g. a damage claim citing what the check-out report found damaged)",
+    )
+    photo_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=MAX_EVIDENCE,
+        description="Evidence photos: media ids the opener uploaded",
+    )
 
 
 class DisputeResponseCreate(Schema):
@@ -123,6 +135,8 @@ class DisputePublic(BaseModel):
     resolution: ResolutionPublic | None
     opened_at: datetime
     updated_at: datetime
+    cited_items: list[str] = Field(description="Condition-report items the claim cites")
+    photo_ids: list[UUID] = Field(description="Evidence photos (media ids) of the opener")
 
     @classmethod
     def of(cls, d: Dispute) -> DisputePublic:
@@ -147,6 +161,8 @@ class DisputePublic(BaseModel):
             "resolution": d.resolution,
             "opened_at": d.opened_at,
             "updated_at": d.updated_at,
+            "cited_items": d.cited_items,
+            "photo_ids": d.photo_ids,
         }
         return cls.model_validate(data)
 

@@ -45,8 +45,11 @@ def _respond(
 def open_dispute(
     booking_id: UUID, body: DisputeCreate, command: CommandDep, response: Response
 ) -> DisputePublic:
-    """The booking's renter or owner disputes it, from the booking's end until 48 hours
-    after (422 `dispute_window_closed` otherwise). The booking becomes `disputed` until an
+    """The booking's renter or owner disputes it, from the booking's end (or the check-out
+    that ended the stay) until 48 hours after (422 `dispute_window_closed` otherwise). An
+    owner's damage claim (`type: damage`) cites condition-report items by name
+    (`cited_items`, 422 `unknown_report_item` for a name no report of this booking has) and
+    evidence photos it uploaded (`photo_ids`). The booking becomes `disputed` until an
     admin resolves the dispute or its opener withdraws it; an admin must act within 72 hours
     and resolve within 7 days (the `deadlines`)."""
     with command.context():
@@ -58,6 +61,8 @@ def open_dispute(
             claimed_amount=money_of(body.claimed_amount),
             evidence=list(body.evidence),
             at=command.now,
+            cited_items=list(body.cited_items),
+            photo_ids=list(body.photo_ids),
         )
     response.headers["Location"] = f"/api/v1/disputes/{dispute_id}"
     return _respond(command, response, dispute_id, position)
