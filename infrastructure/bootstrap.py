@@ -24,7 +24,7 @@ from application.scheduler import Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
 from application.store import EventStore
-from infrastructure.clock import SystemClock
+from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
@@ -153,7 +153,9 @@ def _session_adapters(
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None, **hasher: Any) -> Container:
-    clock = clock or SystemClock()
+    # One movable clock for every component (scheduler, sessions, rate limits, payments,
+    # search horizon): /dev/clock moves it outside production.
+    clock = clock if isinstance(clock, OffsetClock) else OffsetClock(clock or SystemClock())
     store = build_event_store(settings)
     views = create_views_engine(views_url(settings))
     runner = ProjectionRunner(

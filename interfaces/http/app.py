@@ -15,6 +15,7 @@ from interfaces.http import (
     admin_jobs,
     admin_ledger,
     bookings,
+    dev_clock,
     disputes,
     health,
     idempotency,
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(disputes.router, prefix=API_PREFIX)
     app.include_router(admin_jobs.router, prefix=API_PREFIX)
     app.include_router(search.router, prefix=API_PREFIX)
+    app.include_router(dev_clock.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
