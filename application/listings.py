@@ -119,7 +119,17 @@ class Listings:
         return self.store.record(listing)
 
     def submit(self, actor: Actor, listing_id: UUID, at: datetime) -> int:
-        return self._transition(listing_id, actor, "submit", at)
+        """Sends the listing to review; 422 `email_not_verified` while its owner's email
+        is not verified (an owner without an account counts as unverified)."""
+        listing = self._owned(listing_id, actor)
+        owner = (
+            self.store.load(listing.owner_id, "user")
+            if self.store.exists(listing.owner_id)
+            else None
+        )
+        verified = bool(getattr(owner, "email_verified", False))
+        listing.submit(actor.id, at, owner_email_verified=verified)
+        return self.store.record(listing)
 
     def deactivate(self, actor: Actor, listing_id: UUID, at: datetime) -> int:
         return self._transition(listing_id, actor, "deactivate", at)

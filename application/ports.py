@@ -114,3 +114,12 @@ class LoginFailureTracker(ABC):
     @abstractmethod
     def reset(self, key: str) -> None:
         """Forgets the failures (a successful login); an active lock stays."""
+
+
+# -- media ---------------------------------------------------------------------------------
+
+
+class MediaCatalog(ABC):
+    @abstractmethod
+    def missing(self, owner_id: UUID, media_ids: list[UUID]) -> list[UUID]:
+        """The ids among `media_ids` that are not media uploaded by `owner_id`."""

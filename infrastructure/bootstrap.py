@@ -11,21 +11,26 @@ from typing import Any
 import redis
 from sqlalchemy.engine import Engine
 
+from application.account_tokens import AccountTokens
 from application.bookings import Bookings
 from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.listings import Listings
+from application.mailer import Mailer
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
-from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
+from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore
+from application.profiles import Profiles
 from application.scheduler import Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
 from application.store import EventStore
+from application.tokens import TokenSigner
 from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
+from infrastructure.mail_logging import LoggingMailer
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
 from infrastructure.places_offline import shared_places
@@ -66,12 +71,25 @@ class Container:
     ledger: LedgerProcess | None = None
     places: Places = field(default_factory=shared_places)
     payments_wiring: PaymentsWiring | None = None
+    mailer: Mailer = field(default_factory=LoggingMailer)
+    media_catalog: MediaCatalog | None = None  # avatars are checked once media is wired
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @cached_property
     def disputes(self) -> Disputes:
         return Disputes(self.store, self.bookings, self.payments)
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        return Profiles(self.store, self.media_catalog)
+
+    @cached_property
+    def account_tokens(self) -> AccountTokens:
+        """Email verification and password reset."""
+        signer = TokenSigner(self.settings.secret_key)
+        hasher = self.identity.hasher
+        return AccountTokens(self.store, hasher, self.sessions, self.mailer, signer)
 
     def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
         """In-process workers for the embedded default: projections and deadlines."""
@@ -152,7 +170,9 @@ def _session_adapters(
     )
 
 
-def build_container(settings: Settings, *, clock: Clock | None = None, **hasher: Any) -> Container:
+def build_container(
+    settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None, **hasher: Any
+) -> Container:
     # One movable clock for every component (scheduler, sessions, rate limits, payments,
     # search horizon): /dev/clock moves it outside production.
     clock = clock if isinstance(clock, OffsetClock) else OffsetClock(clock or SystemClock())
@@ -206,4 +226,5 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         search=search,
         search_syncer=search_syncer,
         ledger=LedgerProcess(store),
+        mailer=mailer or LoggingMailer(reveal=settings.environment != "production"),
     )

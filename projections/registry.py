@@ -11,6 +11,7 @@ from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.payments import PaymentsView
+from projections.profiles import ProfilesView
 from projections.search_documents import SearchDocumentsView
 
 
@@ -25,4 +26,5 @@ def all_projections() -> list[Projection]:
         AuditView(),
         SearchDocumentsView(),
         LedgerView(),
+        ProfilesView(),
     ]

@@ -23,7 +23,9 @@ from interfaces.http import (
     listings,
     payments,
     places,
+    profiles,
     search,
+    verification,
 )
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
@@ -77,6 +79,8 @@ def create_app(
     app.include_router(admin_jobs.router, prefix=API_PREFIX)
     app.include_router(search.router, prefix=API_PREFIX)
     app.include_router(dev_clock.router, prefix=API_PREFIX)
+    app.include_router(verification.router, prefix=API_PREFIX)
+    app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
