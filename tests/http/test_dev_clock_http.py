@@ -117,3 +117,41 @@ def test_the_clock_endpoints_are_absent_without_the_simulated_gateway(
 def test_an_iso_duration_round_trips(delta: timedelta) -> None:
     whole = timedelta(seconds=int(delta.total_seconds()))
     assert parse_duration(format_duration(whole)) == whole
+
+
+@pytest.mark.parametrize("backend", ["api", "pg_api"], ids=["embedded", "postgres+redis"])
+def test_advancing_walks_a_paid_stay_through_start_end_and_completion(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    api: Api = request.getfixturevalue(backend)
+    owner, admin, renter = api.new_user(), api.admin(), api.new_user()
+    m = Market(api, owner, admin, renter, open_listing(api, owner, admin))
+    booking_id = m.paid(30, 32)["id"]  # nights 30 and 31 from today
+
+    def advance(duration: str) -> str:
+        r = api.client.post(CLOCK, json={"advance": duration}, headers=m.renter.headers)
+        assert r.status_code == 200, r.text
+        return str(r.headers["X-Rentbook-Position"])
+
+    for _ in range(5):  # steps shorter than a session's 7 idle days, as a person would
+        advance("P6D")
+    # Past the end: start and end both run, the second round seeing the first's events.
+    advance("P3D")
+    assert m.get(booking_id).json()["status"] == "awaiting_return_inspection"
+    # What fell due runs at the new now, as after a scheduler outage: the 48 h
+    # inspection window opened then, so completion needs another advance.
+    advance("P2DT1H")
+    assert m.get(booking_id).json()["status"] in ("completed", "settled")
+
+
+def test_advancing_runs_the_payments_tick_at_the_new_now(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wiring = api.container.payments_wiring
+    assert wiring is not None
+    ticks: list[datetime] = []
+    monkeypatch.setattr(wiring.payments, "run_due", lambda at: ticks.append(at) or 0)
+    user = api.new_user()
+    r = api.client.post(CLOCK, json={"advance": "P1D"}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    assert ticks and ticks[0] == api.clock.now() + timedelta(days=1)
