@@ -11,6 +11,7 @@ from application.bookings import Bookings
 from application.context import Actor
 from application.identity import Identity
 from application.listings import Listings
+from application.ports import SessionStore
 from application.store import EventStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.ratelimit import InMemoryLoginFailures
@@ -84,12 +85,12 @@ class World:
         return listing_id
 
 
-def identity_of(store: EventStore) -> Identity:
+def identity_of(store: EventStore, sessions: SessionStore | None = None) -> Identity:
     """The identity use cases on `store`, with cheap hashing and in-memory sessions."""
     hasher = Argon2Hasher(time_cost=1, memory_cost=64, parallelism=1)
     window = timedelta(minutes=15)
     failures = InMemoryLoginFailures(5, window, window)
-    return Identity(store, hasher, InMemorySessionStore(), failures)
+    return Identity(store, hasher, sessions or InMemorySessionStore(), failures)
 
 
 def verified_user(store: EventStore, name: str = "Olivia Owner") -> uuid.UUID:

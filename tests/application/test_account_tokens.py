@@ -19,6 +19,7 @@ from application.store import EventStore
 from application.tokens import TokenSigner
 from domain.errors import ConflictError, RuleViolation
 from domain.user import PASSWORD_RESET, VERIFY_EMAIL
+from infrastructure.sessions import InMemorySessionStore
 from tests.builders import NOW, identity_of, listing_spec, memory_store
 from tests.fakes import CapturingMailer
 
@@ -28,14 +29,11 @@ PASSWORD = "correct horse battery"
 class Accounts:
     def __init__(self) -> None:
         self.store: EventStore = memory_store()
-        self.identity: Identity = identity_of(self.store)
+        sessions = InMemorySessionStore()
+        self.identity: Identity = identity_of(self.store, sessions)
         self.mailer = CapturingMailer()
         self.tokens = AccountTokens(
-            self.store,
-            self.identity.hasher,
-            self.identity._sessions,
-            self.mailer,
-            TokenSigner("test-secret"),
+            self.store, self.identity.hasher, sessions, self.mailer, TokenSigner("test-secret")
         )
 
     def sign_up(self, email: str) -> UUID:
