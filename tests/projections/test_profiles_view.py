@@ -3,6 +3,7 @@ response rate and median response time from the booking requests they received."
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from application.context import Actor
@@ -136,3 +139,52 @@ def test_a_rebuilt_profiles_view_equals_the_incremental_one(
     before = profile(runner, engine, world.owner.id)
     runner.rebuild("profiles")
     assert profile(runner, engine, world.owner.id) == before
+
+
+# -- the statistics agree with a plain model, for any history ---------------------------------
+
+outcomes = st.lists(
+    st.tuples(
+        st.sampled_from(["approve", "decline", "expire", "withdraw", "wait"]),
+        st.integers(0, 48 * 60),  # minutes after the request when it is settled
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(outcomes)
+def test_response_statistics_match_a_plain_model(
+    tmp_path_factory: pytest.TempPathFactory, history: list[tuple[str, int]]
+) -> None:
+    world = make_world()
+    listing_id = world.active_listing(booking_mode="request")
+    answered: list[int] = []
+    expired = 0
+    for n, (outcome, minutes) in enumerate(history):
+        booking_id = request(world, listing_id, n)
+        at = NOW + timedelta(minutes=minutes)
+        if outcome in ("approve", "decline") and minutes < 24 * 60:
+            if outcome == "approve":
+                world.bookings.approve(world.owner, booking_id, at)
+            else:
+                world.bookings.decline(world.owner, booking_id, "no", at)
+            answered.append(minutes * 60)
+        elif outcome == "expire":
+            world.bookings.expire(booking_id, NOW + timedelta(hours=24, minutes=minutes))
+            expired += 1
+        elif outcome == "withdraw":
+            world.bookings.cancel(world.renter, booking_id, "plans changed", at)
+    engine = create_views_engine(f"sqlite:///{tmp_path_factory.mktemp('p') / 'views.db'}")
+    try:
+        runner = ProjectionRunner(world.store, engine, all_projections(), batch_size=4)
+        row = profile(runner, engine, world.owner.id)
+    finally:
+        engine.dispose()
+    assert row is not None
+    settled = len(answered) + expired
+    assert row["response_rate"] == (len(answered) / settled if settled else None)
+    assert row["median_response_seconds"] == (
+        round(statistics.median(answered)) if answered else None
+    )
