@@ -238,6 +238,8 @@ def seed_demo(
         for n in range(min(MAX_OWNERS, max(1, count // 10)))
     ]
     renter_id = identity.register("renter@rentbook.example", DEMO_PASSWORD, "Demo Renter", at=at)[0]
+    for user_id in (*(owner.id for owner in owners), renter_id):
+        identity.mark_email_verified(user_id, at=at)  # demo accounts can publish at once
     renter = Actor(renter_id, "user")
     cities = demo_cities(places, max(1, min(count, 2_000))) if places is not None else CITIES
     cities = cities or CITIES

@@ -59,6 +59,10 @@ class UserDetails:
     status: str
     created_at: datetime
     version: int  # for ETag / If-Match
+    bio: str = ""
+    languages: tuple[str, ...] = ()
+    avatar_media_id: UUID | None = None
+    email_verified: bool = False
 
 
 def _invalid_credentials() -> AuthenticationError:
@@ -81,6 +85,10 @@ class Identity:
         self._failures = failures
         self._ttl = int(session_ttl.total_seconds())
         self._dummy_hash: str | None = None
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        return self._hasher
 
     # -- sign-up and login ---------------------------------------------------------------
 
@@ -169,6 +177,10 @@ class Identity:
             status=user.status,
             created_at=user.created_at,
             version=user.version,
+            bio=user.bio,
+            languages=tuple(user.languages),
+            avatar_media_id=user.avatar_media_id,
+            email_verified=user.email_verified,
         )
 
     def update_profile(
@@ -245,14 +257,24 @@ class Identity:
         if existing is None:
             user, index = self._new_user(email, password, name, None, at)
             user.grant_role(ADMIN, by=SYSTEM_ACTOR, at=at)
+            user.verify_email(None, at)  # the operator vouches for the address
             try:
                 return user.id, self._record_new(user, index), True
             except ConflictError:  # created meanwhile: promote it
                 existing = self._find_by_email(user.email)
                 if existing is None:
                     raise
-        position = self._change(existing.id, lambda u: u.grant_role(ADMIN, SYSTEM_ACTOR, at))
-        return existing.id, position, False
+
+        def promote(user: User) -> None:
+            user.grant_role(ADMIN, SYSTEM_ACTOR, at)
+            user.verify_email(None, at)
+
+        return existing.id, self._change(existing.id, promote), False
+
+    def mark_email_verified(self, user_id: UUID, *, at: datetime) -> int:
+        """Verifies the email without a token (demo data, operator-made accounts); 0 when
+        it already was."""
+        return self._change(user_id, lambda u: u.verify_email(None, at))
 
     # -- helpers -------------------------------------------------------------------------
 

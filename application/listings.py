@@ -141,7 +141,19 @@ class Listings:
         return self.store.record(listing)
 
     def submit(self, actor: Actor, listing_id: UUID, at: datetime) -> int:
-        return self._transition(listing_id, actor, "submit", at)
+        """Sends the listing to review; 422 `email_not_verified` while its owner's email
+        is not verified (an owner without an account counts as unverified)."""
+        listing = self._owned(listing_id, actor)
+        verified = self._email_verified(listing.owner_id)
+        listing.submit(actor.id, at, owner_email_verified=verified)
+        return self.store.record(listing)
+
+    def _email_verified(self, user_id: UUID) -> bool:
+        try:
+            user = self.store.load(user_id, "user")
+        except NotFoundError:
+            return False
+        return bool(getattr(user, "email_verified", False))
 
     def deactivate(self, actor: Actor, listing_id: UUID, at: datetime) -> int:
         return self._transition(listing_id, actor, "deactivate", at)

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from eventsourcing.persistence import IntegrityError
+
 from application.bookings import Bookings
 from application.context import Actor, command_context
 from application.ports import Clock
@@ -48,8 +50,9 @@ class Scheduler:
             for deadline in self.source.due(at, self.batch_size):
                 try:
                     done += 1 if self._issue(deadline, at) else 0
-                except (ConflictError, NotFoundError, RuleViolation) as e:
-                    # The booking moved on (or the view lags behind it): nothing to do now.
+                except (ConflictError, NotFoundError, RuleViolation, IntegrityError) as e:
+                    # The booking moved on (or the view lags behind it, or another scheduler
+                    # acted on it this very moment): nothing to do now.
                     log.info("deadline %s of %s skipped: %s", deadline.kind, deadline.booking_id, e)
         return done
 

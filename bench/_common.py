@@ -238,3 +238,15 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "postgres": pg_version,
     }
+
+
+def verified_owner(store: Any, at: Any) -> Any:
+    """An owner whose account exists with a verified email (only such owners submit
+    listings); recorded straight through the domain, with no password hashing to time."""
+    from application.context import Actor
+    from domain.user import User
+
+    user = User.register(f"owner-{uuid.uuid4().hex[:12]}@bench.example", "Owner", None, "-", at)
+    user.verify_email(None, at)
+    store.record(user)
+    return Actor(user.id, "user")

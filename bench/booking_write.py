@@ -44,6 +44,7 @@ from _common import (
     run_threads,
     summary,
     temporary_database,
+    verified_owner,
 )
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
@@ -165,7 +166,7 @@ def create_listings(container: Container, count: int, threads: int) -> list[UUID
     """Active listings (create, submit, approve), one night at a time, instant book."""
     now = datetime.now(UTC)
     admin = Actor(uuid.uuid4(), "admin")
-    owners = [Actor(uuid.uuid4(), "user") for _ in range(max(1, count // 50))]
+    owners = [verified_owner(container.store, now) for _ in range(max(1, count // 50))]
     spec = listing_spec(booking_window_days=730, quantity=1, capacity=4)
 
     def one(i: int) -> UUID:

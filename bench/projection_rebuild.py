@@ -46,6 +46,7 @@ from _common import (
     latency_summary,
     machine,
     temporary_database,
+    verified_owner,
 )
 from eventsourcing.persistence import StoredEvent
 
@@ -74,9 +75,9 @@ def seed_events(target: int, bookings_per_listing: int) -> tuple[EventStore, lis
     store = EventStore(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     listings, bookings = Listings(store, **FEES), Bookings(store, **FEES)
     admin = Actor(uuid.uuid4(), "admin")
-    owners = [Actor(uuid.uuid4(), "user") for _ in range(20)]
-    renters = [Actor(uuid.uuid4(), "user") for _ in range(200)]
     at = datetime.now(UTC).replace(microsecond=0)
+    owners = [verified_owner(store, at) for _ in range(20)]
+    renters = [Actor(uuid.uuid4(), "user") for _ in range(200)]
     first = date.today() + timedelta(days=3)
     kinds: list[dict[str, Any]] = [
         {"category": "stay"},
@@ -363,7 +364,7 @@ def lag_benchmarks(
     container: Container, settings: Settings, *, samples: int, writers: int
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    admin, owner = Actor(uuid.uuid4(), "admin"), Actor(uuid.uuid4(), "user")
+    admin, owner = Actor(uuid.uuid4(), "admin"), verified_owner(container.store, now)
     listings = []
     for _ in range(64):
         listing_id, _ = container.listings.create(owner, listing_spec(booking_window_days=730), now)

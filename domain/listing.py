@@ -123,8 +123,12 @@ class Listing(Aggregate):
 
     # -- status machine -----------------------------------------------------------------
 
-    def submit(self, by: UUID, at: datetime) -> None:
+    def submit(self, by: UUID, at: datetime, *, owner_email_verified: bool) -> None:
         self._check_status((DRAFT, REJECTED), "submit")
+        if not owner_email_verified:  # a reachable owner is part of what review vouches for
+            raise RuleViolation(
+                "email_not_verified", "verify your email address before submitting a listing"
+            )
         self._submitted(by, at)
 
     @event("Submitted")

@@ -15,7 +15,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from email_validator import EmailNotValidError, validate_email
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import LockedError, RuleViolation
+from domain.errors import ConflictError, LockedError, RuleViolation
+from domain.profile import clean_bio, clean_languages
 
 EMAIL_NS = uuid5(NAMESPACE_URL, "https://rentbook.dev/email")
 RENTER, OWNER, ADMIN = "renter", "owner", "admin"
@@ -24,6 +25,8 @@ ACTIVE, SUSPENDED = "active", "suspended"
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 would take more; nobody needs it and it costs CPU
 MAX_NAME_LENGTH = 100
+VERIFY_EMAIL, PASSWORD_RESET = "verify_email", "password_reset"  # single-use token purposes
+UNCHANGED: Any = object()  # an optional field a profile edit leaves as it is
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,32}$")
 
 
@@ -101,6 +104,12 @@ class User(Aggregate):
         self.status = ACTIVE
         self.created_at = at
         self.locked_until: datetime | None = None
+        self.bio = ""
+        self.languages: list[str] = []
+        self.avatar_media_id: UUID | None = None
+        self.email_verified = False
+        # purpose -> id of the one live token: a newer token supersedes, use consumes it
+        self.pending_tokens: dict[str, str] = {}
 
     @property
     def is_active(self) -> bool:
@@ -112,15 +121,45 @@ class User(Aggregate):
     # -- commands ------------------------------------------------------------------------
 
     def update_profile(
-        self, *, name: str | None = None, phone: str | None = None, at: datetime
+        self,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        bio: str | None = None,
+        languages: list[str] | None = None,
+        avatar_media_id: UUID | None = UNCHANGED,
+        at: datetime,
     ) -> None:
-        """None leaves a field as it is; a blank phone clears it."""
-        new_name = self.name if name is None else clean_name(name)
-        new_phone = self.phone if phone is None else clean_phone(phone)
-        if (new_name, new_phone) != (self.name, self.phone):
-            self._profile_updated(new_name, new_phone, at)
+        """None (UNCHANGED for the avatar) leaves a field as it is; a blank phone clears it,
+        a None avatar removes it. Records `ProfileEdited` with the whole new profile, or
+        nothing when nothing changes."""
+        new: dict[str, Any] = {
+            "name": self.name if name is None else clean_name(name),
+            "phone": self.phone if phone is None else clean_phone(phone),
+            "bio": self.bio if bio is None else clean_bio(bio),
+            "languages": self.languages if languages is None else clean_languages(languages),
+            "avatar_media_id": (
+                self.avatar_media_id if avatar_media_id is UNCHANGED else avatar_media_id
+            ),
+        }
+        if any(getattr(self, field) != value for field, value in new.items()):
+            self._profile_edited(at=at, **new)
 
-    @event("ProfileUpdated")
+    @event("ProfileEdited")
+    def _profile_edited(
+        self,
+        name: str,
+        phone: str | None,
+        bio: str,
+        languages: list[str],
+        avatar_media_id: UUID | None,
+        at: datetime,
+    ) -> None:
+        self.name, self.phone, self.bio = name, phone, bio
+        self.languages = list(languages)
+        self.avatar_media_id = avatar_media_id
+
+    @event("ProfileUpdated")  # name and phone only; recorded before profiles had more
     def _profile_updated(self, name: str, phone: str | None, at: datetime) -> None:
         self.name = name
         self.phone = phone
@@ -181,12 +220,63 @@ class User(Aggregate):
     def _locked_out(self, until: datetime, at: datetime) -> None:
         self.locked_until = until
 
+    # -- email verification and password reset (single-use tokens) ----------------------
+
+    def issue_token(self, purpose: str, token_id: str, expires_at: datetime, at: datetime) -> None:
+        """Records a new token for `purpose`; it supersedes any earlier one."""
+        self.check_token_purpose(purpose)
+        if purpose == VERIFY_EMAIL:
+            self.check_email_unverified()
+        self._token_issued(purpose, token_id, expires_at, at)
+
+    @event("TokenIssued")
+    def _token_issued(
+        self, purpose: str, token_id: str, expires_at: datetime, at: datetime
+    ) -> None:
+        self.pending_tokens = {**self.pending_tokens, purpose: token_id}
+
+    def verify_email(self, token_id: str | None, at: datetime) -> None:
+        """With the live verification token's id; None marks the email verified without a
+        token (demo data, accounts the CLI creates)."""
+        if token_id is not None:
+            self.check_live_token(VERIFY_EMAIL, token_id)
+        if not self.email_verified:
+            self._email_verified(token_id, at)
+
+    @event("EmailVerified")
+    def _email_verified(self, token_id: str | None, at: datetime) -> None:
+        self.email_verified = True
+        self.pending_tokens = {k: v for k, v in self.pending_tokens.items() if k != VERIFY_EMAIL}
+
+    def reset_password(self, token_id: str, password_hash: str, at: datetime) -> None:
+        self.check_live_token(PASSWORD_RESET, token_id)
+        self._password_reset(token_id, password_hash, at)
+
+    @event("PasswordReset")
+    def _password_reset(self, token_id: str, password_hash: str, at: datetime) -> None:
+        self.password_hash = password_hash
+        self.pending_tokens = {k: v for k, v in self.pending_tokens.items() if k != PASSWORD_RESET}
+
     # -- guards --------------------------------------------------------------------------
 
     @staticmethod
     def check_known_role(role: str) -> None:
         if role not in ROLES:
             raise RuleViolation("unknown_role", f"unknown role {role!r}")
+
+    @staticmethod
+    def check_token_purpose(purpose: str) -> None:
+        if purpose not in (VERIFY_EMAIL, PASSWORD_RESET):
+            raise RuleViolation("unknown_token_purpose", f"unknown token purpose {purpose!r}")
+
+    def check_email_unverified(self) -> None:
+        if self.email_verified:
+            raise ConflictError("email_already_verified", "the email is already verified")
+
+    def check_live_token(self, purpose: str, token_id: str) -> None:
+        """The token is the newest of its purpose and unused, for an active account."""
+        if not self.is_active or self.pending_tokens.get(purpose) != token_id:
+            raise RuleViolation("invalid_token", "the token is used, superseded or invalid")
 
 
 class EmailIndex(Aggregate):

@@ -11,25 +11,30 @@ from typing import Any
 import redis
 from sqlalchemy.engine import Engine
 
+from application.account_tokens import AccountTokens
 from application.bookings import Bookings
 from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.listings import Listings
+from application.mailer import Mailer
 from application.media import MediaLibrary
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
 from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore
+from application.profiles import Profiles
 from application.reviews import Reviews, deadline_handlers
 from application.scheduler import AllDeadlines, Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
 from application.stays import Stays
 from application.store import EventStore
-from infrastructure.clock import SystemClock
+from application.tokens import TokenSigner
+from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.images import PillowImages
+from infrastructure.mail_logging import LoggingMailer
 from infrastructure.media_catalog import EventStoreMediaCatalog
 from infrastructure.media_files import FileMediaStore
 from infrastructure.passwords import Argon2Hasher
@@ -74,6 +79,7 @@ class Container:
     places: Places = field(default_factory=shared_places)
     payments_wiring: PaymentsWiring | None = None
     media: MediaLibrary | None = None
+    mailer: Mailer = field(default_factory=LoggingMailer)
     media_catalog: MediaCatalog | None = None  # listing, avatar, report and claim photos
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -89,6 +95,17 @@ class Container:
     @cached_property
     def reviews(self) -> Reviews:
         return Reviews(self.store, self.bookings)
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        return Profiles(self.store, self.media_catalog)
+
+    @cached_property
+    def account_tokens(self) -> AccountTokens:
+        """Email verification and password reset."""
+        signer = TokenSigner(self.settings.secret_key)
+        hasher = self.identity.hasher
+        return AccountTokens(self.store, hasher, self.sessions, self.mailer, signer)
 
     def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
         """In-process workers for the embedded default: projections and deadlines."""
@@ -169,8 +186,12 @@ def _session_adapters(
     )
 
 
-def build_container(settings: Settings, *, clock: Clock | None = None, **hasher: Any) -> Container:
-    clock = clock or SystemClock()
+def build_container(
+    settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None, **hasher: Any
+) -> Container:
+    # One movable clock for every component (scheduler, sessions, rate limits, payments,
+    # search horizon): /dev/clock moves it outside production.
+    clock = clock if isinstance(clock, OffsetClock) else OffsetClock(clock or SystemClock())
     store = build_event_store(settings)
     views = create_views_engine(views_url(settings))
     runner = ProjectionRunner(
@@ -228,4 +249,5 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         ledger=LedgerProcess(store),
         media=MediaLibrary(store, FileMediaStore(settings.media_root), PillowImages()),
         media_catalog=media_catalog,
+        mailer=mailer or LoggingMailer(reveal=settings.environment != "production"),
     )

@@ -12,6 +12,7 @@ from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.media import MediaView
 from projections.payments import PaymentsView
+from projections.profiles import ProfilesView
 from projections.review_deadlines import ReviewDeadlinesView
 from projections.reviews import ReviewsView
 from projections.search_documents import SearchDocumentsView
@@ -31,4 +32,5 @@ def all_projections() -> list[Projection]:
         MediaView(),
         ReviewsView(),
         ReviewDeadlinesView(),
+        ProfilesView(),
     ]

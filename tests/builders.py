@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from application.bookings import Bookings
 from application.context import Actor
+from application.identity import Identity
 from application.listings import Listings
+from application.ports import SessionStore
 from application.store import EventStore
+from infrastructure.passwords import Argon2Hasher
+from infrastructure.ratelimit import InMemoryLoginFailures
+from infrastructure.sessions import InMemorySessionStore
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -80,6 +85,23 @@ class World:
         return listing_id
 
 
+def identity_of(store: EventStore, sessions: SessionStore | None = None) -> Identity:
+    """The identity use cases on `store`, with cheap hashing and in-memory sessions."""
+    hasher = Argon2Hasher(time_cost=1, memory_cost=64, parallelism=1)
+    window = timedelta(minutes=15)
+    failures = InMemoryLoginFailures(5, window, window)
+    return Identity(store, hasher, sessions or InMemorySessionStore(), failures)
+
+
+def verified_user(store: EventStore, name: str = "Olivia Owner") -> uuid.UUID:
+    """A signed-up user whose email is verified (owners must be, to submit listings)."""
+    identity = identity_of(store)
+    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+    user_id, _ = identity.register(email, "correct horse battery", name, at=NOW)
+    identity.mark_email_verified(user_id, at=NOW)
+    return user_id
+
+
 def make_world(store: EventStore | None = None) -> World:
     store = store or memory_store()
     fees = {"service_fee_bp": 1200, "commission_bp": 300}
@@ -87,7 +109,7 @@ def make_world(store: EventStore | None = None) -> World:
         store=store,
         listings=Listings(store, **fees),
         bookings=Bookings(store, **fees),
-        owner=Actor(uuid.uuid4(), "user"),
+        owner=Actor(verified_user(store), "user"),
         renter=Actor(uuid.uuid4(), "user"),
         admin=Actor(uuid.uuid4(), "admin"),
     )

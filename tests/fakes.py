@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from application.mailer import Mail, Mailer
 from application.ports import Clock
 
 
@@ -31,3 +32,31 @@ class FakeClock(Clock):
 
 
 FrozenClock = FakeClock
+
+
+class CapturingMailer(Mailer):
+    """Keeps every mail; tests read tokens from it."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+        self._lock = threading.Lock()
+
+    def send(self, mail: Mail) -> None:
+        with self._lock:
+            self.sent.append(mail)
+
+    def last_token(self, to: str, purpose: str) -> str:
+        """The token of the newest `purpose` mail to `to` (compared case-insensitively)."""
+        with self._lock:
+            for mail in reversed(self.sent):
+                if mail.to == to.lower() and mail.purpose == purpose and mail.token:
+                    return mail.token
+        raise AssertionError(f"no {purpose} mail to {to}")
+
+    def to(self, address: str, purpose: str | None = None) -> list[Mail]:
+        with self._lock:
+            return [
+                m
+                for m in self.sent
+                if m.to == address.lower() and (purpose is None or m.purpose == purpose)
+            ]

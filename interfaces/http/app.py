@@ -15,6 +15,7 @@ from interfaces.http import (
     admin_jobs,
     admin_ledger,
     bookings,
+    dev_clock,
     disputes,
     health,
     idempotency,
@@ -23,9 +24,11 @@ from interfaces.http import (
     media,
     payments,
     places,
+    profiles,
     reviews,
     search,
     stays,
+    verification,
 )
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
@@ -81,6 +84,9 @@ def create_app(
     app.include_router(media.router, prefix=API_PREFIX)
     app.include_router(reviews.router, prefix=API_PREFIX)
     app.include_router(stays.router, prefix=API_PREFIX)
+    app.include_router(dev_clock.router, prefix=API_PREFIX)
+    app.include_router(verification.router, prefix=API_PREFIX)
+    app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from application.identity import UserDetails
 from application.ports import Session
+from domain.user import UNCHANGED
 from interfaces.http.deps import (
     SESSION_COOKIE,
     AdminDep,
@@ -42,6 +43,20 @@ class UserUpdate(Schema):
     phone: SafeStr | None = Field(
         default=None, max_length=40, description='Omit to keep; `""` clears it.'
     )
+    bio: SafeStr | None = Field(
+        default=None, max_length=2000, description='Omit to keep; `""` clears it.'
+    )
+    languages: list[Annotated[str, Field(max_length=8)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Spoken languages as ISO 639-1 codes (`en`, `pt`); replaces the list.",
+        examples=[["en", "pt"]],
+    )
+    avatar_media_id: UUID | None = Field(
+        default=None,
+        description="An image you uploaded (`POST /media`); `null` removes the avatar, "
+        "omit to keep it.",
+    )
 
 
 class UserPublic(BaseModel):
@@ -53,6 +68,10 @@ class UserPublic(BaseModel):
     status: str
     created_at: datetime
     version: int
+    bio: str
+    languages: list[str]
+    avatar_media_id: UUID | None
+    email_verified: bool
 
     @classmethod
     def of(cls, user: UserDetails) -> UserPublic:
@@ -65,6 +84,10 @@ class UserPublic(BaseModel):
             status=user.status,
             created_at=user.created_at,
             version=user.version,
+            bio=user.bio,
+            languages=list(user.languages),
+            avatar_media_id=user.avatar_media_id,
+            email_verified=user.email_verified,
         )
 
 
@@ -118,12 +141,14 @@ def _user_response(response: Response, user: UserDetails, position: int) -> User
 def register(
     body: UserCreate, request: Request, response: Response, container: ContainerDep, now: Now
 ) -> UserPublic:
-    """Creates an account that can rent. Emails are unique, compared case-insensitively
+    """Creates an account that can rent, and mails a token to verify the email (valid
+    24 h; `POST /auth/verify-email`). Emails are unique, compared case-insensitively
     (409 `email_taken`); passwords have at least 10 characters (422 `weak_password`)."""
     with anonymous_context(request):
         user_id, position = container.identity.register(
             body.email, body.password, body.name, body.phone, at=now
         )
+        position = container.account_tokens.send_verification(user_id, at=now) or position
     return _user_response(response, container.identity.get_user(user_id), position)
 
 
@@ -206,18 +231,24 @@ def get_me(response: Response, principal: PrincipalDep, container: ContainerDep)
 def update_me(
     body: UserUpdate, response: Response, cmd: CommandDep, if_match: IfMatchDep
 ) -> UserPublic:
-    """Changes the caller's name or phone. With `If-Match`, 412 when the profile changed
-    since that version."""
-    identity = cmd.container.identity
+    """Edits the caller's profile: name, phone, bio (≤ 2000 characters), languages (ISO
+    639-1) and avatar (media you uploaded; 422 `media_not_found` otherwise). Omitted fields
+    stay as they are. With `If-Match`, 412 when the profile changed since that version.
+    The public profile (`GET /users/{id}`) shows all but the phone."""
+    avatar = body.avatar_media_id if "avatar_media_id" in body.model_fields_set else UNCHANGED
     with cmd.context():
-        position = identity.update_profile(
+        position = cmd.container.profiles.edit(
             cmd.principal.user_id,
             name=body.name,
             phone=body.phone,
+            bio=body.bio,
+            languages=body.languages,
+            avatar_media_id=avatar,
             at=cmd.now,
             expected_version=if_match,
         )
-    return _user_response(response, identity.get_user(cmd.principal.user_id), position)
+    user = cmd.container.identity.get_user(cmd.principal.user_id)
+    return _user_response(response, user, position)
 
 
 @router.post(

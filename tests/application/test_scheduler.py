@@ -9,6 +9,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine
 
 from application.scheduler import Scheduler
@@ -102,3 +103,20 @@ def test_run_forever_runs_until_stopped(engine: Engine) -> None:
         thread.join(2)
     assert not thread.is_alive()
     assert world.bookings.get(booking_id).status == "cancelled"
+
+
+def test_a_deadline_another_scheduler_recorded_at_the_same_moment_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = make_world()
+    booking_id = unpaid_booking(world)
+
+    class OneDue(DeadlineSource):
+        def due(self, at: datetime, limit: int) -> list[Deadline]:
+            return [Deadline(booking_id, "expire", NOW + timedelta(minutes=15), 1)]
+
+    def lose_the_race(*args: object, **kwargs: object) -> int:
+        raise IntegrityError("the other scheduler's event took this version")
+
+    monkeypatch.setattr(world.bookings, "expire", lose_the_race)
+    assert Scheduler(world.bookings, OneDue()).run_due(NOW + timedelta(minutes=16)) == 0

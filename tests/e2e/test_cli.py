@@ -34,6 +34,7 @@ def test_create_admin_reads_the_password_from_stdin_and_can_log_in(data_dir: Pat
             "boss@example.com", "correct horse battery", at=container.clock.now()
         )
         assert "admin" in container.identity.get_user(user_id).roles
+        assert container.identity.get_user(user_id).email_verified  # the operator vouches
     finally:
         container.close()
 

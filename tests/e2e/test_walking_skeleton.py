@@ -30,6 +30,7 @@ def sign_up(app: Api, email: str, name: str) -> Auth:
         f"{API}/auth/register", json={"email": email, "password": PASSWORD, "name": name}
     )
     assert r.status_code == 201, r.text
+    app.verify_email(email)  # the token from the mail, as the user would
     return app.login(email)
 
 

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
-from tests.fakes import FakeClock
+from tests.fakes import CapturingMailer, FakeClock
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -62,13 +62,31 @@ class Api:
         app: FastAPI = self.client.app  # type: ignore[assignment]
         return app
 
-    def register(self, email: str | None = None, **body: Any) -> dict[str, Any]:
+    @property
+    def mailer(self) -> CapturingMailer:
+        mailer = self.container.mailer
+        assert isinstance(mailer, CapturingMailer)
+        return mailer
+
+    def register(
+        self, email: str | None = None, *, verify: bool = True, **body: Any
+    ) -> dict[str, Any]:
+        """Signs up; with `verify` (the default) also verifies the email through the
+        mailed token, as a user would, so the account can publish listings."""
         email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
         payload = {"email": email, "password": PASSWORD, "name": "Test User", **body}
         response = self.client.post(f"{API}/auth/register", json=payload)
         assert response.status_code == 201, response.text
         user: dict[str, Any] = response.json()
+        if verify:
+            self.verify_email(email)
+            user["email_verified"] = True
         return user
+
+    def verify_email(self, email: str) -> None:
+        token = self.mailer.last_token(email, "verify_email")
+        response = self.client.post(f"{API}/auth/verify-email", json={"token": token})
+        assert response.status_code == 200, response.text
 
     def login(self, email: str, password: str = PASSWORD) -> Auth:
         response = self.client.post(
@@ -102,7 +120,7 @@ def https_client(app: FastAPI) -> TestClient:
 
 
 def _running_container(settings: Settings, clock: FakeClock) -> Iterator[Container]:
-    container = build_container(settings, clock=clock, **CHEAP_ARGON2)
+    container = build_container(settings, clock=clock, mailer=CapturingMailer(), **CHEAP_ARGON2)
     container.start_workers(scheduler_interval=0.5)
     try:
         yield container

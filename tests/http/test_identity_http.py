@@ -21,7 +21,8 @@ def test_register_answers_201_with_the_user_its_etag_and_position(api: Api) -> N
     body = r.json()
     assert body["email"] == "ada@example.com"
     assert body["roles"] == ["renter"]
-    assert r.headers["ETag"] == '"1"'
+    assert r.headers["ETag"] == '"2"'  # signed up, and the verification token issued
+    assert body["email_verified"] is False
     assert int(r.headers["X-Rentbook-Position"]) > 0
     assert "password" not in r.text
 
@@ -98,20 +99,20 @@ def test_me_needs_a_session_and_answers_the_profile_with_etag(api: Api) -> None:
     r = api.client.get(f"{API}/users/me", headers=alice.headers)
     assert r.status_code == 200
     assert r.json()["id"] == alice.id
-    assert r.headers["ETag"] == '"1"'
+    assert r.headers["ETag"] == '"3"'  # signed up, token issued, email verified
 
 
 def test_patch_me_with_if_match_updates_and_a_stale_version_is_412(api: Api) -> None:
     alice = api.new_user()
     r = api.client.patch(
-        f"{API}/users/me", json={"name": "Alice B"}, headers={**alice.headers, "If-Match": '"1"'}
+        f"{API}/users/me", json={"name": "Alice B"}, headers={**alice.headers, "If-Match": '"3"'}
     )
     assert r.status_code == 200
     assert r.json()["name"] == "Alice B"
-    assert r.headers["ETag"] == '"2"'
+    assert r.headers["ETag"] == '"4"'
     assert int(r.headers["X-Rentbook-Position"]) > 0
     stale = api.client.patch(
-        f"{API}/users/me", json={"name": "Again"}, headers={**alice.headers, "If-Match": '"1"'}
+        f"{API}/users/me", json={"name": "Again"}, headers={**alice.headers, "If-Match": '"3"'}
     )
     assert stale.status_code == 412
     assert problem_code(stale) == "version_mismatch"
@@ -188,9 +189,9 @@ def test_only_admins_grant_roles(api: Api) -> None:
 def test_identity_round_trip_on_postgres_and_redis(pg_api: Api) -> None:
     alice = pg_api.new_user()
     r = pg_api.client.patch(
-        f"{API}/users/me", json={"name": "PG Alice"}, headers={**alice.headers, "If-Match": '"1"'}
+        f"{API}/users/me", json={"name": "PG Alice"}, headers={**alice.headers, "If-Match": '"3"'}
     )
-    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    assert r.status_code == 200 and r.headers["ETag"] == '"4"'
     sessions = pg_api.client.get(f"{API}/auth/sessions", headers=alice.headers).json()["data"]
     assert len(sessions) == 1
     assert pg_api.client.post(f"{API}/auth/logout", headers=alice.headers).status_code == 204

@@ -78,7 +78,7 @@ def test_updating_the_profile_records_only_real_changes() -> None:
     user.update_profile(name="Ada Lovelace", at=AT)
     assert new_event_names(user) == []
     user.update_profile(name="Ada King", phone="", at=AT)
-    assert new_event_names(user) == ["ProfileUpdated"]
+    assert new_event_names(user) == ["ProfileEdited"]
     assert (user.name, user.phone) == ("Ada King", None)
 
 
