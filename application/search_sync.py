@@ -8,6 +8,9 @@ succeeded), so a failure anywhere means a retry, never a lost change. Writes are
 by that position, so a replay, a retry after a lost acknowledgement or two syncers racing
 can never put an older document over a newer one.
 
+Read-your-writes: after a whole pass the syncer also records `applied`, the view's own
+position read before the pass (see `application/search_freshness.py`).
+
 Availability is relative to today: the view keeps every fully-blocked key, the document
 carries those within the horizon, and `roll_horizon` re-pushes every document once a day.
 """
@@ -18,13 +21,14 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
 from application.ports import Clock
 from application.search import SENTINEL_DAY, SearchIndex, SearchIndexError
+from application.search_freshness import AppliedPosition
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ class SyncState:
     position: int = 0  # every row at or below it is in the index
     generation: str = ""  # the view and document shape the index was filled with
     horizon_day: date | None = None  # the day the documents' availability was cut for
+    applied: int = 0  # log position the index reflects entirely (the view's, not a row's)
 
 
 class SearchDocumentSource(ABC):
@@ -84,6 +89,11 @@ class SearchDocumentSource(ABC):
     @abstractmethod
     def all_rows(self, after_id: UUID | None, limit: int, horizon: Horizon) -> list[dict[str, Any]]:
         """Every row in id order, a page at a time."""
+
+    def view_position(self) -> int | None:
+        """The log position the view has processed (None when unknown): read before a
+        pass, every change at or below it is among the rows that pass reads."""
+        return None
 
     @abstractmethod
     def load_state(self, name: str) -> SyncState | None: ...
@@ -144,6 +154,7 @@ class IndexSyncer:
         self.name = tracking_name
         self.batch_size = batch_size
         self.generation = f"{source.generation}/doc{DOCUMENT_VERSION}"
+        self.applied = AppliedPosition(lambda: self.state().applied)
 
     def state(self) -> SyncState:
         return self.source.load_state(self.name) or SyncState()
@@ -152,20 +163,24 @@ class IndexSyncer:
         """Pushes every row changed since the tracked position; returns how many. Raises
         `SearchIndexError` (tracking stays at the last accepted batch) when the index fails.
         On first use, or once the view or document shape changed, re-pushes everything."""
-        state = self.state()
+        covered = self.source.view_position()  # before any row is read
+        state = saved = self.state()
         if state.generation != self.generation:
-            return self._push_all(today, clear=False)
+            return self._push_all(today, clear=False, covered=covered)
         horizon, pushed = Horizon.starting(today), 0
         while True:
             rows = self.source.changed_since(state.position, self.batch_size, horizon)
-            if not rows:
+            if rows:
+                self._push(rows, today, with_deletes=True)
+                state = replace(state, position=rows[-1]["position"])
+                pushed += len(rows)
+            if len(rows) < self.batch_size:  # the pass is complete
+                applied = state.position if covered is None else covered
+                state = replace(state, applied=max(state.applied, applied))
+                if state != saved:
+                    self._save(state)
                 return pushed
-            self._push(rows, today, with_deletes=True)
-            state = SyncState(rows[-1]["position"], state.generation, state.horizon_day)
-            self.source.save_state(self.name, state)
-            pushed += len(rows)
-            if len(rows) < self.batch_size:
-                return pushed
+            self._save(state)
 
     def roll_horizon(self, today: date) -> int:
         """Re-pushes every active document with availability cut for `today` (daily)."""
@@ -173,8 +188,7 @@ class IndexSyncer:
         while rows := self.source.all_rows(after, self.batch_size, horizon):
             pushed += self._push(rows, today, with_deletes=False)
             after = rows[-1]["id"]
-        state = self.state()
-        self.source.save_state(self.name, SyncState(state.position, state.generation, today))
+        self._save(replace(self.state(), horizon_day=today))
         return pushed
 
     def rebuild(self, today: date) -> int:
@@ -192,11 +206,21 @@ class IndexSyncer:
     ) -> None:
         """Applies the settings once, then syncs every `interval` seconds and rolls the
         horizon when the (UTC) date changes, backing off while the index or view fails."""
+        self.applied.local = True
+        try:
+            self._run(clock, stop_event, interval, max_backoff)
+        finally:
+            self.applied.local = False
+
+    def _run(
+        self, clock: Clock, stop_event: threading.Event, interval: float, max_backoff: float
+    ) -> None:
         settings_applied, failures = False, 0
         while not stop_event.is_set():
             try:
                 if not settings_applied:
                     self.index.ensure_settings()
+                    self.applied.advance(self.state().applied)
                     settings_applied = True
                 today = clock.now().astimezone(UTC).date()
                 self.sync_once(today)
@@ -214,17 +238,23 @@ class IndexSyncer:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _push_all(self, today: date, *, clear: bool) -> int:
+    def _push_all(self, today: date, *, clear: bool, covered: int | None = None) -> int:
         """Every row as it stands (deletes too unless the index was just cleared), then
         tracking at the head read before the first page: a row changed meanwhile has a
         higher position, so the next `sync_once` sends it again."""
+        covered = self.source.view_position() if covered is None else covered
         head = self.source.head()
         pushed, after, horizon = 0, None, Horizon.starting(today)
         while rows := self.source.all_rows(after, self.batch_size, horizon):
             pushed += self._push(rows, today, with_deletes=not clear)
             after = rows[-1]["id"]
-        self.source.save_state(self.name, SyncState(head, self.generation, today))
+        applied = head if covered is None else covered
+        self._save(SyncState(head, self.generation, today, applied))
         return pushed
+
+    def _save(self, state: SyncState) -> None:
+        self.source.save_state(self.name, state)
+        self.applied.advance(state.applied)
 
     def _push(self, rows: Sequence[Mapping[str, Any]], today: date, *, with_deletes: bool) -> int:
         documents = [document_for(r, today) for r in rows if not r["deleted"]]
