@@ -155,6 +155,11 @@ class IndexSyncer:
         self.batch_size = batch_size
         self.generation = f"{source.generation}/doc{DOCUMENT_VERSION}"
         self.applied = AppliedPosition(lambda: self.state().applied)
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Something changed in the view (a page committed, a stop): sync now."""
+        self._wake.set()
 
     def state(self) -> SyncState:
         return self.source.load_state(self.name) or SyncState()
@@ -203,20 +208,29 @@ class IndexSyncer:
         stop_event: threading.Event,
         interval: float = 1.0,
         max_backoff: float = 60.0,
+        fallback_poll: float | None = None,
     ) -> None:
-        """Applies the settings once, then syncs every `interval` seconds and rolls the
-        horizon when the (UTC) date changes, backing off while the index or view fails."""
+        """Applies the settings once, then syncs whenever `wake()` is called (the view
+        moved), else every `fallback_poll` seconds (default `interval`), and rolls the
+        horizon when the (UTC) date changes, backing off from `interval` while the index or
+        view fails. Call `wake()` after setting `stop_event` to stop at once."""
         self.applied.local = True
         try:
-            self._run(clock, stop_event, interval, max_backoff)
+            self._run(clock, stop_event, interval, max_backoff, fallback_poll or interval)
         finally:
             self.applied.local = False
 
     def _run(
-        self, clock: Clock, stop_event: threading.Event, interval: float, max_backoff: float
+        self,
+        clock: Clock,
+        stop_event: threading.Event,
+        interval: float,
+        max_backoff: float,
+        poll: float,
     ) -> None:
         settings_applied, failures = False, 0
         while not stop_event.is_set():
+            self._wake.clear()  # a wake from here on means another pass
             try:
                 if not settings_applied:
                     self.index.ensure_settings()
@@ -234,7 +248,7 @@ class IndexSyncer:
                 log.log(level, "search sync failed; retrying in %.1f s", delay, exc_info=True)
                 stop_event.wait(delay)
                 continue
-            stop_event.wait(interval)
+            self._wake.wait(poll)
 
     # -- internals -----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from application.scheduler import Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
 from application.store import EventStore
+from infrastructure import search_wakeup
 from infrastructure.clock import SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.passwords import Argon2Hasher
@@ -105,21 +106,32 @@ class Container:
         thread.start()
         self._threads.append(thread)
 
-    def start_search_sync(self, interval: float = 0.5) -> None:
-        """Keeps the search index in step with the search_documents view."""
+    def start_search_sync(self, interval: float = 0.5, fallback_poll: float = 5.0) -> None:
+        """Keeps the search index in step with the search_documents view: woken by each
+        page of the view (`infrastructure/search_wakeup.py`), polling as a fallback."""
         if self.search_syncer is None:
             return
         thread = threading.Thread(
             target=self.search_syncer.run_forever,
-            args=(self.clock, self._stop, interval),
+            args=(self.clock, self._stop, interval, 60.0, fallback_poll),
             name="search-sync",
             daemon=True,
         )
         thread.start()
         self._threads.append(thread)
+        listener = threading.Thread(
+            target=search_wakeup.listen,
+            args=(self.views, self.search_syncer, self._stop),
+            name="search-sync-listen",
+            daemon=True,
+        )
+        listener.start()
+        self._threads.append(listener)
 
     def close(self) -> None:
         self._stop.set()
+        if self.search_syncer is not None:
+            self.search_syncer.wake()
         self.runner.stop()
         for thread in self._threads:
             thread.join(5)
@@ -185,6 +197,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)
+    search_wakeup.wire(runner, search_syncer, views)
     return Container(
         settings=settings,
         clock=clock,

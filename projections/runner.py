@@ -68,6 +68,8 @@ class ProjectionRunner:
             metadata = new_metadata()
             self._live[p.name] = _Live(p, metadata, p.define_tables(metadata, ""))
         self._changed = threading.Condition()
+        # Called with (projection name, position) after each page a projection committed.
+        self.page_hooks: list[Callable[[str, int], None]] = []
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._set_up = False
@@ -274,6 +276,8 @@ class ProjectionRunner:
                 live.status = tracking.OK
         with self._changed:
             self._changed.notify_all()
+        for hook in () if rebuilding else self.page_hooks:
+            hook(track_as, cursor.position)
         return full
 
     def _apply(
