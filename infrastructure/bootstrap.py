@@ -20,6 +20,7 @@ from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
 from application.ports import Clock, LoginFailureTracker, RateLimiter, SessionStore
+from application.principal_cache import PrincipalCache, RevocationAwareSessions
 from application.scheduler import Scheduler
 from application.search import SearchIndex
 from application.search_sync import IndexSyncer
@@ -172,13 +173,16 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         store, views, all_projections(), batch_size=settings.projection_batch_size
     )
     runner.setup()
-    sessions, limiter, failures, client = _session_adapters(settings, clock)
+    raw_sessions, limiter, failures, client = _session_adapters(settings, clock)
+    principals = PrincipalCache(settings.principal_cache_seconds)
+    sessions = RevocationAwareSessions(raw_sessions, principals)  # revoking forgets the cache
     identity = Identity(
         store,
         Argon2Hasher(**hasher),
         sessions,
         failures,
         session_ttl=timedelta(days=settings.session_ttl_days),
+        principals=principals,
     )
     fees = {
         "service_fee_bp": settings.renter_service_fee_bp,
