@@ -14,8 +14,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
+from application import saved_aggregates
 from application.context import current_context
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
@@ -66,7 +67,12 @@ class EventStore(Application[UUID]):
             if agg is not None:
                 for event in agg.pending_events:
                     object.__setattr__(event, META_KEY, meta)
-        recordings = self.save(*aggregates)
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            saved_aggregates.forget_all()  # a retry must load what the winner saved
+            raise
+        saved_aggregates.remember(aggregates)
         position = max((r.notification.id for r in recordings), default=0)
         if position:
             for callback in list(self._listeners):
@@ -74,6 +80,8 @@ class EventStore(Application[UUID]):
         return position
 
     def load(self, aggregate_id: UUID, kind: str, *, version: int | None = None) -> Any:
+        if version is None and (saved := saved_aggregates.recall(aggregate_id)) is not None:
+            return saved
         try:
             return self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
