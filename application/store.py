@@ -20,6 +20,9 @@ from application import saved_aggregates
 from application.context import current_context
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
+from domain.listing import Listing
+from domain.owner_account import OwnerAccount
+from domain.user import User
 
 META_KEY = "_meta"
 
@@ -38,7 +41,15 @@ class DateAsISO(Transcoding):
 class EventStore(Application[UUID]):
     name = "Rentbook"
     log_section_size = 1000
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {ListingCalendar: 50}
+    # Streams that grow with use load from their latest snapshot plus its tail: calendars
+    # (every booking), owner accounts (every processor report), listings (price
+    # overrides), users (lockouts, password rehashes).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        ListingCalendar: 50,
+        OwnerAccount: 50,
+        Listing: 50,
+        User: 50,
+    }
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
