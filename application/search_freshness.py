@@ -4,7 +4,8 @@ The index syncer pushes the search documents view into the index and, once the i
 confirmed a whole pass (for Meilisearch: every task of it succeeded), records the view's log
 position read before that pass: every change at or below it is searchable. A query carrying
 `X-Rentbook-Min-Position` waits here for that position, woken by the syncer when it runs in
-this process, else by polling the recorded value (another process runs it).
+this process, else by polling the recorded value (another process runs it) and, where the
+infrastructure offers one (PostgreSQL LISTEN/NOTIFY), by that process's announcement.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ class AppliedPosition:
         self._value = 0
         self._changed = threading.Condition()
         self.local = False  # a syncer runs in this process and advances us directly
+        # Set by the infrastructure: tell other processes (`recorded`), and start hearing
+        # them on the first wait here (`subscribe`).
+        self.announce: Callable[[int], None] | None = None
+        self.subscribe: Callable[[], None] | None = None
+        self._subscribed = False
 
     @property
     def value(self) -> int:
@@ -32,9 +38,19 @@ class AppliedPosition:
                 self._value = position
                 self._changed.notify_all()
 
+    def recorded(self, position: int) -> None:
+        """The syncer of this process recorded `position`."""
+        moved = position > self._value
+        self.advance(position)
+        if moved and self.announce is not None:
+            self.announce(position)
+
     def wait_for(self, position: int, timeout: float) -> bool:
         """True once the index reflects `position`; False after `timeout` seconds."""
         deadline = time.monotonic() + timeout
+        if not self.local and not self._subscribed and self.subscribe is not None:
+            self._subscribed = True
+            self.subscribe()
         while True:
             if self._value >= position:
                 return True

@@ -268,7 +268,7 @@ class IndexSyncer:
 
     def _save(self, state: SyncState) -> None:
         self.source.save_state(self.name, state)
-        self.applied.advance(state.applied)
+        self.applied.recorded(state.applied)
 
     def _push(self, rows: Sequence[Mapping[str, Any]], today: date, *, with_deletes: bool) -> int:
         documents = [document_for(r, today) for r in rows if not r["deleted"]]

@@ -201,7 +201,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)
-    search_wakeup.wire(runner, search_syncer, views)
+    stop = threading.Event()  # the container's: ends the wake-up listeners too
+    search_wakeup.wire(runner, search_syncer, views, stop)
     return Container(
         settings=settings,
         clock=clock,
@@ -221,4 +222,5 @@ def build_container(settings: Settings, *, clock: Clock | None = None, **hasher:
         search=search,
         search_syncer=search_syncer,
         ledger=LedgerProcess(store),
+        _stop=stop,
     )

@@ -88,3 +88,23 @@ def test_close_stops_a_waiting_syncer_at_once(
     container.close()
     assert time.monotonic() - t0 < 3
     assert not any(t.is_alive() for t in container._threads)
+
+
+@pytest.mark.postgres
+def test_an_api_process_hears_the_index_applied_a_position_by_notify(
+    pg_settings: Settings, containers: list[Container]
+) -> None:
+    api = started(containers, pg_settings, runner=True, syncer=False)  # `serve --no-workers`
+    indexer = started(containers, pg_settings, runner=False, syncer=True)  # `rentbook project`
+    assert api.search_syncer is not None
+    applied = api.search_syncer.applied
+    applied._poll = SLOW_POLL  # only an announcement can wake the waiter in time
+    applied.wait_for(0, timeout=0)  # the first wait subscribes
+    time.sleep(0.3)  # LISTEN is in place
+    for _ in range(3):
+        _, position = approve_listing(api)
+        t0 = time.monotonic()
+        assert applied.wait_for(position, timeout=5)
+        assert time.monotonic() - t0 < 5 < SLOW_POLL
+    assert indexer.search_syncer is not None
+    assert indexer.search_syncer.applied.value >= applied.value
