@@ -68,8 +68,7 @@ class ProjectionRunner:
             metadata = new_metadata()
             self._live[p.name] = _Live(p, metadata, p.define_tables(metadata, ""))
         self._changed = threading.Condition()
-        # Called with (projection name, position) after each page a projection committed.
-        self.page_hooks: list[Callable[[str, int], None]] = []
+        self.page_hooks: list[Callable[[str, int], None]] = []  # (name, position) per page
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._set_up = False
