@@ -6,7 +6,8 @@ replay of the user's stream before the command even starts. An entry lives `ttl`
 when this process revokes: `RevocationAwareSessions` wraps the `SessionStore`, so logout,
 session deletion, password change or reset, suspension, anything revoking through the
 store, forget the entries it ends; a change to the user (roles, status) forgets theirs.
-Another process's revocation is seen here within `ttl` seconds: that is the bound.
+Another process's revocation is seen here within `ttl` seconds: that is the bound. A
+session's sliding expiry moves on the lookups that miss, so at most every `ttl` seconds.
 """
 
 from __future__ import annotations
