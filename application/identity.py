@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from application.context import SYSTEM_ACTOR
 from application.ports import LoginFailureTracker, PasswordHasher, Session, SessionStore
+from application.principal_cache import PrincipalCache
 from application.store import EventStore
 from domain.errors import (
     AuthenticationError,
@@ -78,6 +79,7 @@ class Identity:
         failures: LoginFailureTracker,
         *,
         session_ttl: timedelta = timedelta(days=7),
+        principals: PrincipalCache | None = None,
     ) -> None:
         self._store = store
         self._hasher = hasher
@@ -85,6 +87,8 @@ class Identity:
         self._failures = failures
         self._ttl = int(session_ttl.total_seconds())
         self._dummy_hash: str | None = None
+        # Pass `sessions` wrapped in RevocationAwareSessions(…, principals) with a cache.
+        self._principals = principals or PrincipalCache(0)
 
     @property
     def hasher(self) -> PasswordHasher:
@@ -140,6 +144,9 @@ class Identity:
         when the token is missing, unknown, expired or its user is suspended."""
         if not token:
             raise AuthenticationError("not_authenticated", "a session token is required")
+        if (cached := self._principals.get(token, at)) is not None:
+            return cached
+        epoch = self._principals.epoch
         session = self._sessions.get(token, at)
         if session is None:
             raise AuthenticationError("invalid_session", "the session is invalid or expired")
@@ -151,7 +158,9 @@ class Identity:
         if not user.is_active:
             self._sessions.revoke_all(user.id)
             raise AuthenticationError("account_suspended", "the account is suspended")
-        return Principal(user.id, tuple(user.roles), session.id, session.csrf_token)
+        principal = Principal(user.id, tuple(user.roles), session.id, session.csrf_token)
+        self._principals.put(token, principal, at=at, expires_at=session.expires_at, epoch=epoch)
+        return principal
 
     def logout(self, token: str) -> bool:
         return self._sessions.revoke_token(token)
@@ -307,10 +316,13 @@ class Identity:
             user: User = self._store.load(user_id, "user")
             act(user)
             try:
-                return self._store.record(user)
+                position = self._store.record(user)
             except IntegrityError:
                 if attempt == RETRIES - 1:
                     raise ConflictError("concurrent_update", "please retry") from None
+                continue
+            self._principals.forget_user(user_id)  # roles or status may have changed
+            return position
         raise AssertionError("unreachable")
 
     def _audit_lockout(self, user_id: UUID, until: datetime, at: datetime) -> None:

@@ -8,6 +8,9 @@ succeeded), so a failure anywhere means a retry, never a lost change. Writes are
 by that position, so a replay, a retry after a lost acknowledgement or two syncers racing
 can never put an older document over a newer one.
 
+Read-your-writes: after a whole pass the syncer also records `applied`, the view's own
+position read before the pass (see `application/search_freshness.py`).
+
 Availability is relative to today: the view keeps every fully-blocked key, the document
 carries those within the horizon, and `roll_horizon` re-pushes every document once a day.
 """
@@ -17,11 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date
 from typing import Any
 
 from application.ports import Clock
 from application.search import SENTINEL_DAY, SearchIndex, SearchIndexError
+from application.search_freshness import AppliedPosition
 from domain.search_documents import Horizon, SearchDocumentSource, SyncState
 
 log = logging.getLogger(__name__)
@@ -85,6 +90,12 @@ class IndexSyncer:
         self.name = tracking_name
         self.batch_size = batch_size
         self.generation = f"{source.generation}/doc{DOCUMENT_VERSION}"
+        self.applied = AppliedPosition(lambda: self.state().applied)
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Something changed in the view (a page committed, a stop): sync now."""
+        self._wake.set()
 
     def state(self) -> SyncState:
         return self.source.load_state(self.name) or SyncState()
@@ -93,20 +104,24 @@ class IndexSyncer:
         """Pushes every row changed since the tracked position; returns how many. Raises
         `SearchIndexError` (tracking stays at the last accepted batch) when the index fails.
         On first use, or once the view or document shape changed, re-pushes everything."""
-        state = self.state()
+        covered = self.source.view_position()  # before any row is read
+        state = saved = self.state()
         if state.generation != self.generation:
-            return self._push_all(today, clear=False)
+            return self._push_all(today, clear=False, covered=covered)
         horizon, pushed = Horizon.starting(today), 0
         while True:
             rows = self.source.changed_since(state.position, self.batch_size, horizon)
-            if not rows:
+            if rows:
+                self._push(rows, today, with_deletes=True)
+                state = replace(state, position=rows[-1]["position"])
+                pushed += len(rows)
+            if len(rows) < self.batch_size:  # the pass is complete
+                applied = state.position if covered is None else covered
+                state = replace(state, applied=max(state.applied, applied))
+                if state != saved:
+                    self._save(state)
                 return pushed
-            self._push(rows, today, with_deletes=True)
-            state = SyncState(rows[-1]["position"], state.generation, state.horizon_day)
-            self.source.save_state(self.name, state)
-            pushed += len(rows)
-            if len(rows) < self.batch_size:
-                return pushed
+            self._save(state)
 
     def roll_horizon(self, today: date) -> int:
         """Re-pushes every active document with availability cut for `today` (daily)."""
@@ -114,8 +129,7 @@ class IndexSyncer:
         while rows := self.source.all_rows(after, self.batch_size, horizon):
             pushed += self._push(rows, today, with_deletes=False)
             after = rows[-1]["id"]
-        state = self.state()
-        self.source.save_state(self.name, SyncState(state.position, state.generation, today))
+        self._save(replace(self.state(), horizon_day=today))
         return pushed
 
     def rebuild(self, today: date) -> int:
@@ -130,14 +144,33 @@ class IndexSyncer:
         stop_event: threading.Event,
         interval: float = 1.0,
         max_backoff: float = 60.0,
+        fallback_poll: float | None = None,
     ) -> None:
-        """Applies the settings once, then syncs every `interval` seconds and rolls the
-        horizon when the (UTC) date changes, backing off while the index or view fails."""
+        """Applies the settings once, then syncs whenever `wake()` is called (the view
+        moved), else every `fallback_poll` seconds (default `interval`), and rolls the
+        horizon when the (UTC) date changes, backing off from `interval` while the index or
+        view fails. Call `wake()` after setting `stop_event` to stop at once."""
+        self.applied.local = True
+        try:
+            self._run(clock, stop_event, interval, max_backoff, fallback_poll or interval)
+        finally:
+            self.applied.local = False
+
+    def _run(
+        self,
+        clock: Clock,
+        stop_event: threading.Event,
+        interval: float,
+        max_backoff: float,
+        poll: float,
+    ) -> None:
         settings_applied, failures = False, 0
         while not stop_event.is_set():
+            self._wake.clear()  # a wake from here on means another pass
             try:
                 if not settings_applied:
                     self.index.ensure_settings()
+                    self.applied.advance(self.state().applied)
                     settings_applied = True
                 today = clock.now().astimezone(UTC).date()
                 self.sync_once(today)
@@ -151,21 +184,27 @@ class IndexSyncer:
                 log.log(level, "search sync failed; retrying in %.1f s", delay, exc_info=True)
                 stop_event.wait(delay)
                 continue
-            stop_event.wait(interval)
+            self._wake.wait(poll)
 
     # -- internals -----------------------------------------------------------------------
 
-    def _push_all(self, today: date, *, clear: bool) -> int:
+    def _push_all(self, today: date, *, clear: bool, covered: int | None = None) -> int:
         """Every row as it stands (deletes too unless the index was just cleared), then
         tracking at the head read before the first page: a row changed meanwhile has a
         higher position, so the next `sync_once` sends it again."""
+        covered = self.source.view_position() if covered is None else covered
         head = self.source.head()
         pushed, after, horizon = 0, None, Horizon.starting(today)
         while rows := self.source.all_rows(after, self.batch_size, horizon):
             pushed += self._push(rows, today, with_deletes=not clear)
             after = rows[-1]["id"]
-        self.source.save_state(self.name, SyncState(head, self.generation, today))
+        applied = head if covered is None else covered
+        self._save(SyncState(head, self.generation, today, applied))
         return pushed
+
+    def _save(self, state: SyncState) -> None:
+        self.source.save_state(self.name, state)
+        self.applied.recorded(state.applied)
 
     def _push(self, rows: Sequence[Mapping[str, Any]], today: date, *, with_deletes: bool) -> int:
         documents = [document_for(r, today) for r in rows if not r["deleted"]]

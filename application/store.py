@@ -14,12 +14,16 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
+from application import saved_aggregates
 from application.context import current_context
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
 from domain.event_meta import META_KEY
+from domain.listing import Listing
+from domain.owner_account import OwnerAccount
+from domain.user import User
 
 
 class DateAsISO(Transcoding):
@@ -36,7 +40,15 @@ class DateAsISO(Transcoding):
 class EventStore(Application[UUID]):
     name = "Rentbook"
     log_section_size = 1000
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {ListingCalendar: 50}
+    # Streams that grow with use load from their latest snapshot plus its tail: calendars
+    # (every booking), owner accounts (every processor report), listings (price
+    # overrides), users (lockouts, password rehashes).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        ListingCalendar: 50,
+        OwnerAccount: 50,
+        Listing: 50,
+        User: 50,
+    }
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
@@ -65,7 +77,12 @@ class EventStore(Application[UUID]):
             if agg is not None:
                 for event in agg.pending_events:
                     object.__setattr__(event, META_KEY, meta)
-        recordings = self.save(*aggregates)
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            saved_aggregates.forget_all()  # a retry must load what the winner saved
+            raise
+        saved_aggregates.remember(aggregates)
         position = max((r.notification.id for r in recordings), default=0)
         if position:
             for callback in list(self._listeners):
@@ -73,6 +90,8 @@ class EventStore(Application[UUID]):
         return position
 
     def load(self, aggregate_id: UUID, kind: str, *, version: int | None = None) -> Any:
+        if version is None and (saved := saved_aggregates.recall(aggregate_id)) is not None:
+            return saved
         try:
             return self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:

@@ -42,6 +42,7 @@ class SyncState:
     position: int = 0  # every row at or below it is in the index
     generation: str = ""  # the view and document shape the index was filled with
     horizon_day: date | None = None  # the day the documents' availability was cut for
+    applied: int = 0  # log position the index reflects entirely (the view's, not a row's)
 
 
 class SearchDocumentSource(ABC):
@@ -65,6 +66,11 @@ class SearchDocumentSource(ABC):
     @abstractmethod
     def all_rows(self, after_id: UUID | None, limit: int, horizon: Horizon) -> list[dict[str, Any]]:
         """Every row in id order, a page at a time."""
+
+    def view_position(self) -> int | None:
+        """The log position the view has processed (None when unknown): read before a
+        pass, every change at or below it is among the rows that pass reads."""
+        return None
 
     @abstractmethod
     def load_state(self, name: str) -> SyncState | None: ...

@@ -23,6 +23,7 @@ from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
 from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore
+from application.principal_cache import PrincipalCache, RevocationAwareSessions
 from application.profiles import Profiles
 from application.reviews import Reviews, deadline_handlers
 from application.scheduler import AllDeadlines, Scheduler
@@ -31,6 +32,7 @@ from application.search_sync import IndexSyncer
 from application.stays import Stays
 from application.store import EventStore
 from application.tokens import TokenSigner
+from infrastructure import search_wakeup
 from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.images import PillowImages
@@ -139,21 +141,32 @@ class Container:
         thread.start()
         self._threads.append(thread)
 
-    def start_search_sync(self, interval: float = 0.5) -> None:
-        """Keeps the search index in step with the search_documents view."""
+    def start_search_sync(self, interval: float = 0.5, fallback_poll: float = 5.0) -> None:
+        """Keeps the search index in step with the search_documents view: woken by each
+        page of the view (`infrastructure/search_wakeup.py`), polling as a fallback."""
         if self.search_syncer is None:
             return
         thread = threading.Thread(
             target=self.search_syncer.run_forever,
-            args=(self.clock, self._stop, interval),
+            args=(self.clock, self._stop, interval, 60.0, fallback_poll),
             name="search-sync",
             daemon=True,
         )
         thread.start()
         self._threads.append(thread)
+        listener = threading.Thread(
+            target=search_wakeup.listen,
+            args=(self.views, self.search_syncer, self._stop),
+            name="search-sync-listen",
+            daemon=True,
+        )
+        listener.start()
+        self._threads.append(listener)
 
     def close(self) -> None:
         self._stop.set()
+        if self.search_syncer is not None:
+            self.search_syncer.wake()
         self.runner.stop()
         for thread in self._threads:
             thread.join(5)
@@ -198,13 +211,16 @@ def build_container(
         store, views, all_projections(), batch_size=settings.projection_batch_size
     )
     runner.setup()
-    sessions, limiter, failures, client = _session_adapters(settings, clock)
+    raw_sessions, limiter, failures, client = _session_adapters(settings, clock)
+    principals = PrincipalCache(settings.principal_cache_seconds)
+    sessions = RevocationAwareSessions(raw_sessions, principals)  # revoking forgets the cache
     identity = Identity(
         store,
         Argon2Hasher(**hasher),
         sessions,
         failures,
         session_ttl=timedelta(days=settings.session_ttl_days),
+        principals=principals,
     )
     fees = {
         "service_fee_bp": settings.renter_service_fee_bp,
@@ -228,6 +244,8 @@ def build_container(
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)
+    stop = threading.Event()  # the container's: ends the wake-up listeners too
+    search_wakeup.wire(runner, search_syncer, views, stop)
     return Container(
         settings=settings,
         clock=clock,
@@ -250,4 +268,5 @@ def build_container(
         media=MediaLibrary(store, FileMediaStore(settings.media_root), PillowImages()),
         media_catalog=media_catalog,
         mailer=mailer or LoggingMailer(reveal=settings.environment != "production"),
+        _stop=stop,
     )

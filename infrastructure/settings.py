@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     payment_hold_minutes: int = 15
     request_expiry_hours: int = 24
     session_ttl_days: int = 7
+    # Seconds an authenticated principal is reused by this process (0: off); a revocation
+    # in another process takes effect here within this bound.
+    principal_cache_seconds: float = 5.0
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
 

@@ -55,6 +55,7 @@ class ProjectionRunner:
             metadata = new_metadata()
             self._live[p.name] = LiveView(p, metadata, p.define_tables(metadata, ""))
         self._changed = threading.Condition()
+        self.page_hooks: list[Callable[[str, int], None]] = []  # (name, position) per page
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._set_up = False
@@ -251,6 +252,8 @@ class ProjectionRunner:
             live.status = tracking.OK
         with self._changed:
             self._changed.notify_all()
+        for hook in self.page_hooks:  # live pages only: a rebuild never runs _step
+            hook(live.projection.name, live.position)
         return full
 
     def _apply(

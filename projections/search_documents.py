@@ -43,16 +43,20 @@ from sqlalchemy import (
     and_,
     delete,
     func,
+    inspect,
     or_,
     select,
+    text,
     tuple_,
 )
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from domain.calendar import occupied_keys
 from domain.listing import ACTIVE
 from domain.media import media_url
 from domain.review import average
 from domain.search_documents import Horizon, SearchDocumentSource, SyncState
+from projections import tracking
 from projections.availability import CALENDAR_EVENTS, C
 from projections.base import Projection, ViewTables, new_metadata, upsert, write_transaction
 from projections.folding import load_rows
@@ -476,6 +480,7 @@ sync_state = Table(
     Column("generation", String(100), nullable=False),
     Column("horizon_day", Date),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("applied", BigInteger, nullable=False, server_default="0"),
 )
 
 
@@ -508,14 +513,25 @@ class ViewSearchDocuments(SearchDocumentSource):
         self._create()
         with self.engine.connect() as conn:
             row = conn.execute(select(sync_state).where(sync_state.c.name == name)).first()
-        return SyncState(row.position, row.generation, row.horizon_day) if row else None
+        if row is None:
+            return None
+        return SyncState(row.position, row.generation, row.horizon_day, row.applied)
 
     def save_state(self, name: str, state: SyncState) -> None:
         self._create()
         row = {"name": name, "position": state.position, "generation": state.generation}
         row.update(horizon_day=state.horizon_day, updated_at=datetime.now(UTC))
+        row.update(applied=state.applied)
         with write_transaction(self.engine) as conn:
             upsert(conn, sync_state, [row])
+
+    def view_position(self) -> int | None:
+        try:
+            with self.engine.connect() as conn:
+                row = tracking.load(conn, SearchDocumentsView.name)
+        except (OperationalError, ProgrammingError):  # no runner has set this database up
+            return None
+        return row.position if row is not None else None
 
     def _snapshot(self) -> Any:
         """Rows and their keys from one snapshot (PostgreSQL reads commit per statement)."""
@@ -528,4 +544,13 @@ class ViewSearchDocuments(SearchDocumentSource):
         if not self._created:
             with write_transaction(self.engine) as conn:
                 _sync_metadata.create_all(conn, checkfirst=True)
+                add_applied_column(conn)
             self._created = True
+
+
+def add_applied_column(conn: Connection) -> None:
+    """State tables made before the syncer recorded `applied` lack the column."""
+    if "applied" not in {c["name"] for c in inspect(conn).get_columns(sync_state.name)}:
+        conn.execute(
+            text(f"ALTER TABLE {sync_state.name} ADD COLUMN applied BIGINT NOT NULL DEFAULT 0")
+        )

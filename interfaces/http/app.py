@@ -33,6 +33,7 @@ from interfaces.http import (
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
+from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
 
 API_PREFIX = "/api/v1"
 
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(verification.router, prefix=API_PREFIX)
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(health.router, include_in_schema=False)  # /health for probes
+    app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost

@@ -1,11 +1,11 @@
 """Search endpoints: listings by words, filters, place and dates; keys for browsers.
 
 Read-your-writes: `X-Rentbook-Min-Position` waits for the views this endpoint reads (the
-search documents and availability views). The search index itself is filled from the search
-documents view asynchronously, a moment after it (the syncer polls every 0.5 s), so an
-undated search may still show a listing's previous text, price or status for that moment.
-A dated search does not depend on it: every candidate is re-checked against the
-availability view before it is returned.
+search documents and availability views) and for the search index, which the syncer fills
+from the search documents view a moment after it (`interfaces/http/search_positions.py`).
+Without the header an undated search may still show a listing's previous text, price or
+status for that moment; a dated search re-checks every candidate against the availability
+view before it is returned.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from application.search_queries import (
 )
 from domain.errors import NotFoundError
 from interfaces.http.deps import ContainerDep, Now
-from interfaces.http.positions import min_position
 from interfaces.http.schemas_common import problem_responses
+from interfaces.http.search_positions import wait_for_search_index
 from interfaces.http.search_schemas import SearchKeyPublic, SearchResultsPublic
 from projections.search_availability import ViewAvailability
 
@@ -51,7 +51,7 @@ ListingSearchDep = Annotated[ListingSearch, Depends(get_listing_search)]
     "/search/listings",
     response_model=SearchResultsPublic,
     responses=problem_responses(422, 503),
-    dependencies=[Depends(min_position("search_documents", "availability"))],
+    dependencies=[Depends(wait_for_search_index)],
 )
 def search_listings(
     search: ListingSearchDep,
