@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     # PostgreSQL when set (postgresql://user:pass@host:port/db); else SQLite files in data_dir.
     database_url: str | None = None
     postgres_schema: str | None = None
+    # The owner role that creates the event tables (`rentbook db migrate`); when set, the
+    # application role above only inserts and selects events and never creates them.
+    migration_database_url: str | None = None
     data_dir: Path = Path("var")
     # Uploaded images (content-addressed); default <data_dir>/media. A volume in production.
     media_dir: Path | None = None
