@@ -63,6 +63,11 @@ class EventLog(ABC):
         self.close()
 
 
+def _bytes(value: Any) -> bytes:
+    # SQLite columns take any type: an edited blob may come back as text.
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
 def _event(row: Any) -> LoggedEvent:
     nid, stream, version, topic, state, digest = row
     return LoggedEvent(
@@ -70,8 +75,8 @@ def _event(row: Any) -> LoggedEvent:
         stream if isinstance(stream, UUID) else UUID(stream),
         version,
         topic,
-        bytes(state),
-        bytes(digest) if digest is not None else None,
+        _bytes(state),
+        _bytes(digest) if digest is not None else None,
     )
 
 

@@ -15,8 +15,8 @@ def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, 
     """The library's environment. With a separate migration (owner) URL the application
     role never creates tables; `as_owner` builds the owner's store for `rentbook db migrate`."""
     if settings.database_url:
-        owner = as_owner and settings.migration_database_url
-        url = urlparse(settings.migration_database_url if owner else settings.database_url)
+        owner_url = settings.migration_database_url if as_owner else None
+        url = urlparse(owner_url or settings.database_url)
         creates = "y" if as_owner or not settings.migration_database_url else "n"
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",

@@ -13,12 +13,18 @@ from rich.console import Console
 from application.demo import DEMO_PASSWORD, seed_demo
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import get_settings
+from interfaces.cli.audit import audit
+from interfaces.cli.db import db
+from interfaces.cli.events import events
 
 app = typer.Typer(
     help="Rentbook: an event-sourced rental marketplace engine.", no_args_is_help=True
 )
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
+app.add_typer(db, name="db")
+app.add_typer(audit, name="audit")
+app.add_typer(events, name="events")
 console = Console(stderr=True)
 
 

@@ -1,0 +1,72 @@
+"""The event log is append-only by the database: migrated by the owner role, written by an
+application role that PostgreSQL refuses UPDATE, DELETE and TRUNCATE on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from infrastructure.bootstrap import build_container
+from infrastructure.db_roles import log_tables, migrate
+from infrastructure.settings import Settings
+from tests.fakes import FakeClock
+from tests.http.conftest import CHEAP_ARGON2, Api, https_client, make_app
+from tests.http.test_bookings_http import Market, open_listing
+from tests.integration.log_roles import SplitRoles, split_roles_fixture  # noqa: F401
+
+EVENTS, SNAPSHOTS, CHECKPOINTS = log_tables()
+
+
+def _settings(roles: SplitRoles, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=roles.app_url,
+        migration_database_url=roles.owner_url,
+        data_dir=tmp_path / "var",
+        postgres_pool_size=2,
+        postgres_max_overflow=4,
+    )
+
+
+@pytest.fixture
+def app_api(split_roles: SplitRoles, tmp_path: Path) -> Iterator[Api]:
+    settings = _settings(split_roles, tmp_path)
+    assert migrate(settings) == split_roles.app
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    container = build_container(settings, clock=clock, **CHEAP_ARGON2)
+    container.start_workers(scheduler_interval=0.5)
+    try:
+        with https_client(make_app(container)) as client:
+            yield Api(client, container, clock)
+    finally:
+        container.close()
+
+
+def test_the_application_role_books_but_cannot_rewrite_the_log(
+    app_api: Api, split_roles: SplitRoles
+) -> None:
+    owner, admin, renter = app_api.new_user(), app_api.admin(), app_api.new_user()
+    market = Market(app_api, owner, admin, renter, open_listing(app_api, owner, admin))
+    booking = market.placed()
+    assert booking["status"] == "pending_payment"
+
+    with psycopg.connect(split_roles.app_url, autocommit=True) as conn:
+        for statement in (
+            f"UPDATE {EVENTS} SET topic = topic",
+            f"DELETE FROM {EVENTS}",
+            f"TRUNCATE {EVENTS}",
+            f"UPDATE {SNAPSHOTS} SET topic = topic",
+            f"DELETE FROM {CHECKPOINTS}",
+            f"ALTER TABLE {EVENTS} DISABLE TRIGGER ALL",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(statement)
+        stored = conn.execute(
+            f"SELECT count(*) FROM {EVENTS} WHERE originator_id = %s", (booking["id"],)
+        ).fetchone()
+        assert stored == (1,)
