@@ -12,6 +12,7 @@ from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings, get_settings
 from interfaces.http import (
     admin,
+    admin_audit,
     admin_jobs,
     admin_ledger,
     bookings,
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(admin_jobs.router, prefix=API_PREFIX)
     app.include_router(search.router, prefix=API_PREFIX)
     app.include_router(media.router, prefix=API_PREFIX)
+    app.include_router(admin_audit.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
