@@ -111,14 +111,12 @@ def verify_export(lines: Iterable[str]) -> ExportReport:
         try:
             entry = json.loads(text)
             nid, stream, version = entry["notification_id"], entry["stream_id"], entry["version"]
-            expected = event_hash(
-                bytes.fromhex(entry["prev_hash"]),
-                UUID(stream),
-                version,
-                nid,
-                entry["topic"],
-                base64.b64decode(entry["state"], validate=True),
-            ).hex()
+            prev, state = bytes.fromhex(entry["prev_hash"]), base64.b64decode(entry["state"])
+            # Only the canonical spelling is accepted, so no two files mean the same events.
+            canonical = (str(UUID(stream)), prev.hex(), base64.b64encode(state).decode())
+            if canonical != (stream, entry["prev_hash"], entry["state"]):
+                raise ValueError("not canonical")
+            expected = event_hash(prev, UUID(stream), version, nid, entry["topic"], state).hex()
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             return ExportReport(checked, ExportBreak(number, "unreadable"))
         where = (nid, stream, version)

@@ -12,7 +12,7 @@ from infrastructure.settings import get_settings
 from interfaces.cli.progress import log_progress
 
 audit = typer.Typer(help="Tamper evidence of the event log.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @audit.command()

@@ -9,7 +9,7 @@ from infrastructure import db_roles
 from infrastructure.settings import get_settings
 
 db = typer.Typer(help="Database roles and migrations.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 @db.command()

@@ -19,7 +19,7 @@ from infrastructure.settings import get_settings
 from interfaces.cli.progress import log_progress
 
 events = typer.Typer(help="Export and verify the event log.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 BOUND_HELP = "A position (inclusive) or an RFC 3339 instant"
 
 
