@@ -134,9 +134,18 @@ def seal_checkpoint(log: EventLog, *, min_events: int = 1) -> Checkpoint | None:
 
 
 def run_checkpoints(
-    open_log: Callable[[], EventLog], stop: threading.Event, interval: float, min_events: int
+    open_log: Callable[[], EventLog], stop: threading.Event, interval: float, min_events: int = 1
 ) -> None:
     """Seals a checkpoint every `interval` seconds when enough events arrived."""
     while not stop.wait(interval):
         with open_log() as log:
             seal_checkpoint(log, min_events=min_events)
+
+
+def start_checkpoints(
+    open_log: Callable[[], EventLog], stop: threading.Event, interval: float
+) -> threading.Thread:
+    args = (open_log, stop, interval)
+    thread = threading.Thread(target=run_checkpoints, args=args, name="checkpoints", daemon=True)
+    thread.start()
+    return thread

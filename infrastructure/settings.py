@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # The owner role that creates the event tables (`rentbook db migrate`); when set, the
     # application role above only inserts and selects events and never creates them.
     migration_database_url: str | None = None
+    # How often `rentbook project` (and `serve` with in-process workers) seals a global
+    # checkpoint over the event log's new events.
+    audit_checkpoint_seconds: float = 300.0
     data_dir: Path = Path("var")
     # Uploaded images (content-addressed); default <data_dir>/media. A volume in production.
     media_dir: Path | None = None

@@ -11,7 +11,9 @@ import uvicorn
 from rich.console import Console
 
 from application.demo import DEMO_PASSWORD, seed_demo
+from infrastructure.audit_log import start_checkpoints
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.event_log import open_event_log
 from infrastructure.settings import get_settings
 from interfaces.cli.audit import audit
 from interfaces.cli.db import db
@@ -66,6 +68,7 @@ def serve(
     api = create_app(container)
     if settings.workers_in_process:
         container.start_workers()
+        _start_checkpoints(container)
     try:
         uvicorn.run(api, host=host, port=port, log_level="info")
     finally:
@@ -80,6 +83,7 @@ def project() -> None:
     container.runner.start()
     container.start_search_sync()
     container.start_ledger()
+    _start_checkpoints(container)
     console.print("projections running; Ctrl-C to stop")
     _wait_forever(container)
 
@@ -163,6 +167,15 @@ def create_admin(
         console.print(f"{'created' if created else 'promoted'} admin {user_id}")
     finally:
         container.close()
+
+
+def _start_checkpoints(container: Container) -> None:
+    """Seals the log's new events into a global checkpoint now and then (a daemon thread:
+    an interrupted seal leaves nothing half-written, the insert is one statement)."""
+    settings = container.settings
+    start_checkpoints(
+        lambda: open_event_log(settings), threading.Event(), settings.audit_checkpoint_seconds
+    )
 
 
 def _wait_forever(container: Container) -> None:

@@ -5,6 +5,8 @@ edited event, and a removed stream tail fails its checkpoint."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ import psycopg
 import pytest
 
 from application.store import EventStore
-from infrastructure.audit_log import BrokenLink, seal_checkpoint, verify_log
+from infrastructure.audit_log import BrokenLink, seal_checkpoint, start_checkpoints, verify_log
 from infrastructure.db_roles import log_tables, migrate
 from infrastructure.event_log import open_event_log
 from infrastructure.eventstore import build_event_store
@@ -165,3 +167,22 @@ def test_a_removed_stream_tail_fails_the_checkpoint_that_sealed_it(audited: Log)
     broken = audited.verify()
     assert broken is not None and broken.reason == "checkpoint_mismatch"
     assert broken.checkpoint_id == sealed.checkpoint_id
+
+
+def test_the_checkpointer_seals_new_events_periodically(audited: Log) -> None:
+    _two_listings(audited)
+    stop = threading.Event()
+    thread = start_checkpoints(lambda: open_event_log(audited.settings), stop, 0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open_event_log(audited.settings) as log:
+                if log.checkpoints():
+                    break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+    with open_event_log(audited.settings) as log:
+        report = verify_log(log)
+    assert report.ok and report.checkpoints_checked >= 1
