@@ -17,7 +17,8 @@ def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, 
     if settings.database_url:
         owner_url = settings.migration_database_url if as_owner else None
         url = urlparse(owner_url or settings.database_url)
-        creates = "y" if as_owner or not settings.migration_database_url else "n"
+        own_tables = settings.create_event_tables and not settings.migration_database_url
+        creates = "y" if as_owner or own_tables else "n"
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",

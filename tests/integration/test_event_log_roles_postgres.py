@@ -13,6 +13,7 @@ from psycopg import errors
 
 from infrastructure.bootstrap import build_container
 from infrastructure.db_roles import log_tables, migrate
+from infrastructure.eventstore import event_store_env
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock
 from tests.http.conftest import CHEAP_ARGON2, Api, https_client, make_app
@@ -38,7 +39,11 @@ def app_api(split_roles: SplitRoles, tmp_path: Path) -> Iterator[Api]:
     settings = _settings(split_roles, tmp_path)
     assert migrate(settings) == split_roles.app
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    container = build_container(settings, clock=clock, **CHEAP_ARGON2)
+    # As in the compose file: the application's processes never see the owner's URL.
+    app_settings = settings.model_copy(
+        update={"migration_database_url": None, "create_event_tables": False}
+    )
+    container = build_container(app_settings, clock=clock, **CHEAP_ARGON2)
     container.start_workers(scheduler_interval=0.5)
     try:
         with https_client(make_app(container)) as client:
@@ -70,3 +75,17 @@ def test_the_application_role_books_but_cannot_rewrite_the_log(
             f"SELECT count(*) FROM {EVENTS} WHERE originator_id = %s", (booking["id"],)
         ).fetchone()
         assert stored == (1,)
+
+
+def test_only_the_migration_creates_event_tables(split_roles: SplitRoles, tmp_path: Path) -> None:
+    settings = _settings(split_roles, tmp_path)
+    owner = event_store_env(settings, as_owner=True)
+    assert (owner["POSTGRES_USER"], owner["CREATE_TABLE"]) == (split_roles.owner, "y")
+    app = event_store_env(settings)
+    assert (app["POSTGRES_USER"], app["CREATE_TABLE"]) == (split_roles.app, "n")
+    compose = settings.model_copy(
+        update={"migration_database_url": None, "create_event_tables": False}
+    )
+    assert event_store_env(compose)["CREATE_TABLE"] == "n"
+    one_role = settings.model_copy(update={"migration_database_url": None})
+    assert event_store_env(one_role)["CREATE_TABLE"] == "y"  # development, tests: unchanged
