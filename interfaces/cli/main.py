@@ -15,6 +15,7 @@ from infrastructure.audit_log import start_checkpoints
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.event_log import open_event_log
 from infrastructure.settings import get_settings
+from interfaces.cli.admin import admin
 from interfaces.cli.audit import audit
 from interfaces.cli.db import db
 from interfaces.cli.events import events
@@ -27,6 +28,7 @@ app.add_typer(users, name="users")
 app.add_typer(db, name="db")
 app.add_typer(audit, name="audit")
 app.add_typer(events, name="events")
+app.add_typer(admin, name="admin")
 console = Console(stderr=True)
 
 
