@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 GENESIS = bytes(32)
 SQLITE_HASHES_TABLE = "event_hashes"
@@ -66,13 +66,14 @@ class HashedPostgresRecorder(PostgresApplicationRecorder):
         trigger_fn = Identifier(f"{events_table_name}_hash")
         lock_fn = Identifier(lock_function(events_table_name))
         names = {"schema": schema, "table": table, "fn": trigger_fn, "lock": lock_fn}
+        literals = {
+            "schema_name": Literal(datastore.schema),
+            "table_name": Literal(events_table_name),
+            "fn_name": Literal(f"{events_table_name}_hash"),
+        }
         self.sql_create_statements += [
-            SQL("ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS hash bytea").format(**names),
             SQL(_TRIGGER_FUNCTION).format(**names),
-            SQL(
-                "CREATE OR REPLACE TRIGGER {fn} BEFORE INSERT ON {schema}.{table} "
-                "FOR EACH ROW EXECUTE FUNCTION {schema}.{fn}()"
-            ).format(**names),
+            SQL(_HASH_COLUMN_AND_TRIGGER).format(**names, **literals),
             SQL(_LOCK_FUNCTION).format(**names),
             SQL(
                 "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
@@ -111,6 +112,27 @@ BEGIN
     RETURN NEW;
 END
 $$
+"""
+
+# Checked first, because ALTER TABLE and CREATE TRIGGER lock the table even when they end up
+# changing nothing, and every process runs these statements when it starts.
+_HASH_COLUMN_AND_TRIGGER = """
+DO $do$
+DECLARE
+    events regclass := format('%I.%I', {schema_name}, {table_name})::regclass;
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_attribute
+        WHERE attrelid = events AND attname = 'hash' AND NOT attisdropped
+    ) THEN
+        ALTER TABLE {schema}.{table} ADD COLUMN hash bytea;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = events AND tgname = {fn_name}) THEN
+        CREATE TRIGGER {fn} BEFORE INSERT ON {schema}.{table}
+        FOR EACH ROW EXECUTE FUNCTION {schema}.{fn}();
+    END IF;
+END
+$do$
 """
 
 _LOCK_FUNCTION = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import typer
 from rich.console import Console
 
@@ -33,4 +34,7 @@ def grant() -> None:
     except ValueError as error:
         console.print(str(error))
         raise typer.Exit(2) from None
+    except psycopg.Error as error:  # e.g. not migrated yet, or not the owner
+        console.print(f"grant failed: {error}")
+        raise typer.Exit(1) from None
     console.print(f"granted {db_roles.role_of(settings.database_url or '')} append-only rights")

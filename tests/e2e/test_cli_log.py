@@ -158,3 +158,13 @@ def test_migrate_then_verify_export_and_tamper_on_postgres(
         f"BROKEN (hash_mismatch) at stream {stream} version {version}, notification id {position}"
     )
     assert invoke("db", "grant")[0] == 0  # idempotent
+
+
+def test_grant_needs_both_urls_and_a_migrated_store(
+    pg_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _ = invoke("db", "grant")
+    assert code == 1  # nothing migrated yet: PostgreSQL's error, not a traceback
+    monkeypatch.delenv("RENTBOOK_MIGRATION_DATABASE_URL")
+    get_settings.cache_clear()
+    assert invoke("db", "grant")[0] == 2

@@ -38,6 +38,7 @@ def _settings(roles: SplitRoles, tmp_path: Path) -> Settings:
 def app_api(split_roles: SplitRoles, tmp_path: Path) -> Iterator[Api]:
     settings = _settings(split_roles, tmp_path)
     assert migrate(settings) == split_roles.app
+    assert migrate(settings) == split_roles.app  # a second run changes nothing
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     # As in the compose file: the application's processes never see the owner's URL.
     app_settings = settings.model_copy(
