@@ -113,6 +113,26 @@ def verify_log(log: EventLog, *, on_progress: Progress | None = None) -> VerifyR
     return VerifyReport(checked, checkpoints.checked, position, broken)
 
 
+def backfill_hashes(log: EventLog) -> int:
+    """Hashes the events stored before the hash chain existed (an upgraded store), in log
+    order; returns how many. Rows that already carry a hash are left alone."""
+    heads: dict[UUID, bytes] = {}
+    filled, after = 0, 0
+    while rows := log.page(after, PAGE):
+        for row in rows:
+            digest = row.hash
+            if digest is None:
+                prev = heads.get(row.stream_id, GENESIS)
+                digest = event_hash(
+                    prev, row.stream_id, row.version, row.notification_id, row.topic, row.state
+                )
+                log.fill_hash(row, digest)
+                filled += 1
+            heads[row.stream_id] = digest
+            after = row.notification_id
+    return filled
+
+
 def seal_checkpoint(log: EventLog, *, min_events: int = 1) -> Checkpoint | None:
     """Seals the events recorded since the last checkpoint (when there are at least
     `min_events`). Insert order is commit order in the store, so no earlier id can appear

@@ -15,7 +15,9 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from application.store import EventStore
+from infrastructure.audit_log import backfill_hashes
 from infrastructure.event_hashing import checkpoints_table, lock_function
+from infrastructure.event_log import open_event_log
 from infrastructure.eventstore import event_store_env
 from infrastructure.settings import Settings
 
@@ -31,10 +33,13 @@ def role_of(url: str) -> str:
 
 
 def migrate(settings: Settings) -> str | None:
-    """Creates the event store's tables, trigger and functions as the owner, then grants the
-    application role its append-only rights. Returns the role granted (None when one role
+    """Creates the event store's tables, trigger and functions as the owner (hashing any
+    events stored before the chain existed), then grants the application role its
+    append-only rights. Returns the role granted (None when one role
     does both, as in development)."""
     EventStore(env=event_store_env(settings, as_owner=True)).close()
+    with open_event_log(settings, as_owner=True) as log:
+        backfill_hashes(log)  # events stored before the hash chain existed
     owner, app = settings.migration_database_url, settings.database_url
     if owner and app and role_of(owner) != role_of(app):
         grant(settings)

@@ -54,6 +54,10 @@ class EventLog(ABC):
         """Appends; False when another sealer took that checkpoint id first."""
 
     @abstractmethod
+    def fill_hash(self, event: LoggedEvent, digest: bytes) -> None:
+        """Records the hash of an event stored before hashing existed (owner only)."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def __enter__(self) -> EventLog:
@@ -137,6 +141,14 @@ class PostgresEventLog(EventLog):
         )
         return cur.rowcount == 1
 
+    def fill_hash(self, event: LoggedEvent, digest: bytes) -> None:
+        self._conn.execute(
+            SQL("UPDATE {} SET hash = %s WHERE notification_id = %s AND hash IS NULL").format(
+                self._events
+            ),
+            (digest, event.notification_id),
+        )
+
     def close(self) -> None:
         self._conn.close()
 
@@ -187,15 +199,22 @@ class SqliteEventLog(EventLog):
         )
         return cur.rowcount == 1
 
+    def fill_hash(self, event: LoggedEvent, digest: bytes) -> None:
+        self._conn.execute(
+            f"INSERT OR IGNORE INTO {SQLITE_HASHES_TABLE} VALUES (?, ?, ?, ?)",
+            (event.notification_id, event.stream_id.hex, event.version, digest),
+        )
+
     def close(self) -> None:
         self._conn.close()
 
 
-def open_event_log(settings: Settings) -> EventLog:
-    """The event log of this deployment, read as the application role."""
+def open_event_log(settings: Settings, *, as_owner: bool = False) -> EventLog:
+    """The event log of this deployment, read as the application role (or the owner)."""
     if settings.database_url:
+        owner_url = settings.migration_database_url if as_owner else None
         return PostgresEventLog(
-            settings.database_url,
+            owner_url or settings.database_url,
             settings.postgres_schema or "public",
             f"{EventStore.name.lower()}_events",
         )
