@@ -90,9 +90,11 @@ class HashedPostgresRecorder(PostgresApplicationRecorder):
         ]
 
 
-# Volatile (the default), so a multi-row INSERT sees the rows it inserted before this one.
+# Volatile (the default), so a multi-row INSERT sees the rows it inserted before this one;
+# a fixed search_path, so functions the application role creates cannot stand in for these.
 _TRIGGER_FUNCTION = """
-CREATE OR REPLACE FUNCTION {schema}.{fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {schema}.{fn}() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     prev bytea;
     topic_bytes bytea := convert_to(NEW.topic, 'UTF8');

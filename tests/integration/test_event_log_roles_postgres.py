@@ -3,6 +3,7 @@ application role that PostgreSQL refuses UPDATE, DELETE and TRUNCATE on it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,10 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from infrastructure.audit_log import verify_log
 from infrastructure.bootstrap import build_container
 from infrastructure.db_roles import log_tables, migrate
+from infrastructure.event_log import open_event_log
 from infrastructure.eventstore import event_store_env
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock
@@ -69,6 +72,9 @@ def test_the_application_role_books_but_cannot_rewrite_the_log(
             f"UPDATE {SNAPSHOTS} SET topic = topic",
             f"DELETE FROM {CHECKPOINTS}",
             f"ALTER TABLE {EVENTS} DISABLE TRIGGER ALL",
+            f"CREATE TRIGGER skip BEFORE INSERT ON {EVENTS} "
+            f"FOR EACH ROW EXECUTE FUNCTION {EVENTS}_hash()",
+            "SET session_replication_role = replica",  # would skip triggers
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(statement)
@@ -90,3 +96,19 @@ def test_only_the_migration_creates_event_tables(split_roles: SplitRoles, tmp_pa
     assert event_store_env(compose)["CREATE_TABLE"] == "n"
     one_role = settings.model_copy(update={"migration_database_url": None})
     assert event_store_env(one_role)["CREATE_TABLE"] == "y"  # development, tests: unchanged
+
+
+def test_a_hash_supplied_by_the_application_role_is_replaced(
+    app_api: Api, split_roles: SplitRoles, tmp_path: Path
+) -> None:
+    stream = uuid.uuid4()
+    with psycopg.connect(split_roles.app_url, autocommit=True) as conn:
+        conn.execute(
+            f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state, hash) "
+            "VALUES (%s, 1, 'forged:Event', '{}'::bytea, %s)",
+            (stream, b"\x00" * 32),
+        )
+    with open_event_log(_settings(split_roles, tmp_path)) as log:
+        row = next(r for r in log.page(0, 10_000) if r.stream_id == stream)
+        assert row.hash != b"\x00" * 32
+        assert verify_log(log).ok
