@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from infrastructure.bootstrap import build_container
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings, get_settings
 from interfaces.cli.main import app
@@ -77,3 +78,19 @@ def test_ledger_verify_on_a_log_without_payments_is_balanced(listing_id: str) ->
     report = json.loads(result.stdout)
     assert report["balanced"] is True and report["derived_matches_recorded"] is True
     assert report["position"] == 4
+
+
+def test_state_at_an_instant_and_secrets_redacted(settings: Settings, listing_id: str) -> None:
+    later = runner.invoke(app, ["admin", "state", listing_id, "--at", "2999-01-01T00:00:00"])
+    assert json.loads(later.stdout)["version"] == 3
+    container = build_container(settings, time_cost=1, memory_cost=64, parallelism=1)
+    try:
+        user_id, _, _ = container.identity.create_admin(
+            "boss@example.com", "correct horse battery", "Boss", at=container.clock.now()
+        )
+    finally:
+        container.close()
+    for command in (["state", str(user_id)], ["history", str(user_id)]):
+        result = runner.invoke(app, ["admin", *command])
+        assert result.exit_code == 0, result.output
+        assert "[redacted]" in result.stdout and "argon2" not in result.stdout
