@@ -7,10 +7,18 @@ from urllib.parse import unquote, urlparse
 from application.store import EventStore
 from infrastructure.settings import Settings
 
+HASHED_POSTGRES = "infrastructure.event_hashing:HashedPostgresRecorder"
+HASHED_SQLITE = "infrastructure.event_hashing:HashedSQLiteRecorder"
 
-def event_store_env(settings: Settings) -> dict[str, str]:
+
+def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, str]:
+    """The library's environment. With a separate migration (owner) URL the application
+    role never creates tables; `as_owner` builds the owner's store for `rentbook db migrate`."""
     if settings.database_url:
-        url = urlparse(settings.database_url)
+        owner_url = settings.migration_database_url if as_owner else None
+        url = urlparse(owner_url or settings.database_url)
+        own_tables = settings.create_event_tables and not settings.migration_database_url
+        creates = "y" if as_owner or own_tables else "n"
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
@@ -21,7 +29,8 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
             "POSTGRES_CONN_MAX_AGE": "",
-            "CREATE_TABLE": "y",
+            "CREATE_TABLE": creates,
+            "APPLICATION_RECORDER_TOPIC": HASHED_POSTGRES,
         }
         if settings.postgres_schema:
             env["POSTGRES_SCHEMA"] = settings.postgres_schema
@@ -32,6 +41,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         "SQLITE_DBNAME": str(settings.data_dir / "events.db"),
         "SQLITE_LOCK_TIMEOUT": "10",
         "CREATE_TABLE": "y",
+        "APPLICATION_RECORDER_TOPIC": HASHED_SQLITE,
     }
 
 

@@ -19,6 +19,15 @@ class Settings(BaseSettings):
     # PostgreSQL when set (postgresql://user:pass@host:port/db); else SQLite files in data_dir.
     database_url: str | None = None
     postgres_schema: str | None = None
+    # The owner role that creates the event tables (`rentbook db migrate`); when set, the
+    # application role above only inserts and selects events and never creates them.
+    migration_database_url: str | None = None
+    # False where `rentbook db migrate` ran as the owner and the application's processes
+    # should not get the owner's credentials (the compose file).
+    create_event_tables: bool = True
+    # How often `rentbook project` (and `serve` with in-process workers) seals a global
+    # checkpoint over the event log's new events.
+    audit_checkpoint_seconds: float = 300.0
     data_dir: Path = Path("var")
     # Uploaded images (content-addressed); default <data_dir>/media. A volume in production.
     media_dir: Path | None = None

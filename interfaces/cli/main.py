@@ -11,14 +11,24 @@ import uvicorn
 from rich.console import Console
 
 from application.demo import DEMO_PASSWORD, seed_demo
+from infrastructure.audit_log import start_checkpoints
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.event_log import open_event_log
 from infrastructure.settings import get_settings
+from interfaces.cli.admin import admin
+from interfaces.cli.audit import audit
+from interfaces.cli.db import db
+from interfaces.cli.events import events
 
 app = typer.Typer(
     help="Rentbook: an event-sourced rental marketplace engine.", no_args_is_help=True
 )
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
+app.add_typer(db, name="db")
+app.add_typer(audit, name="audit")
+app.add_typer(events, name="events")
+app.add_typer(admin, name="admin")
 console = Console(stderr=True)
 
 
@@ -60,6 +70,7 @@ def serve(
     api = create_app(container)
     if settings.workers_in_process:
         container.start_workers()
+        _start_checkpoints(container)
     try:
         uvicorn.run(api, host=host, port=port, log_level="info")
     finally:
@@ -74,6 +85,7 @@ def project() -> None:
     container.runner.start()
     container.start_search_sync()
     container.start_ledger()
+    _start_checkpoints(container)
     console.print("projections running; Ctrl-C to stop")
     _wait_forever(container)
 
@@ -157,6 +169,15 @@ def create_admin(
         console.print(f"{'created' if created else 'promoted'} admin {user_id}")
     finally:
         container.close()
+
+
+def _start_checkpoints(container: Container) -> None:
+    """Seals the log's new events into a global checkpoint now and then (a daemon thread:
+    an interrupted seal leaves nothing half-written, the insert is one statement)."""
+    settings = container.settings
+    start_checkpoints(
+        lambda: open_event_log(settings), threading.Event(), settings.audit_checkpoint_seconds
+    )
 
 
 def _wait_forever(container: Container) -> None:

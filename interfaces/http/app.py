@@ -12,6 +12,7 @@ from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings, get_settings
 from interfaces.http import (
     admin,
+    admin_audit,
     admin_jobs,
     admin_ledger,
     bookings,
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(dev_clock.router, prefix=API_PREFIX)
     app.include_router(verification.router, prefix=API_PREFIX)
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
+    app.include_router(admin_audit.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)

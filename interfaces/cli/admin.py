@@ -1,0 +1,154 @@
+"""`rentbook admin`: the admin API's history, time travel, projections and ledger checks,
+for operators at a shell (JSON on stdout, progress on stderr)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from application.ledger import verify as verify_ledger
+from application.store import EventStore
+from domain.event_meta import event_meta
+from infrastructure.bootstrap import build_container
+from infrastructure.eventstore import build_event_store
+from infrastructure.settings import get_settings
+from interfaces.http.admin import jsonable
+
+admin = typer.Typer(help="Admin tools mirroring /api/v1/admin.", no_args_is_help=True)
+console = Console(stderr=True, soft_wrap=True)
+_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "_meta"})
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _echo(value: Any) -> None:
+    typer.echo(json.dumps(jsonable(value), sort_keys=True))
+
+
+def _missing(message: str) -> typer.Exit:
+    console.print(message)
+    return typer.Exit(1)
+
+
+@admin.command()
+def history(
+    stream_id: UUID,
+    from_version: int = typer.Option(1, min=1, help="First version to show."),
+) -> None:
+    """Every event of one stream from `--from-version`, one JSON object a line, with who,
+    when and why (secrets redacted)."""
+    store = build_event_store(get_settings())
+    try:
+        shown = 0
+        for event in store.events.get(stream_id, gt=from_version - 1):
+            meta = event_meta(event)
+            payload = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+            _echo(
+                {
+                    "version": event.originator_version,
+                    "type": type(event).__qualname__,
+                    "recorded_at": _utc(event.timestamp),  # type: ignore[attr-defined]
+                    **{k: meta.get(k) or None for k in ("actor_id", "actor_role")},
+                    **{k: meta.get(k) or None for k in ("correlation_id", "causation_id")},
+                    "payload": payload,
+                }
+            )
+            shown += 1
+        if not shown and not store.exists(stream_id):
+            raise _missing(f"no stream {stream_id}")
+    finally:
+        store.close()
+
+
+def _version_at(store: EventStore, stream_id: UUID, at: datetime) -> int | None:
+    found = None
+    for event in store.events.get(stream_id):
+        if _utc(event.timestamp) > at:  # type: ignore[attr-defined]
+            break
+        found = event.originator_version
+    return found
+
+
+@admin.command()
+def state(
+    stream_id: UUID,
+    version: int | None = typer.Option(None, min=1, help="The state after this version."),
+    at: datetime | None = typer.Option(None, help="The state as of this instant (UTC)."),
+) -> None:
+    """The aggregate as it was at `--version` or `--at`, or now, as JSON."""
+    store = build_event_store(get_settings())
+    try:
+        if not store.exists(stream_id):
+            raise _missing(f"no stream {stream_id}")
+        if at is not None:
+            version = _version_at(store, stream_id, _utc(at))
+            if version is None:
+                raise _missing(f"{stream_id} did not exist at {_utc(at).isoformat()}")
+        head = next(iter(store.events.get(stream_id, desc=True, limit=1))).originator_version
+        if version is not None and version > head:
+            raise _missing(f"{stream_id} has no version {version}")
+        aggregate: Any = store.repository.get(stream_id, version=version)
+        fields = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
+        _echo({"type": type(aggregate).__qualname__, "version": aggregate.version, **fields})
+    finally:
+        store.close()
+
+
+@admin.command()
+def projections() -> None:
+    """Each projection's position, lag and status."""
+    container = build_container(get_settings())
+    try:
+        rows = container.runner.status()
+    finally:
+        container.close()
+    table = Table("name", "position", "lag (events)", "lag (s)", "status")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            str(row["position"]),
+            str(row["lag_events"]),
+            f"{row['lag_seconds']:.1f}",
+            row["status"],
+        )
+    Console(soft_wrap=True, width=200).print(table)
+
+
+@admin.command()
+def rebuild(name: str) -> None:
+    """Rebuilds one projection from the start of the log into fresh tables and swaps them
+    in while the live one keeps serving."""
+    container = build_container(get_settings())
+    try:
+        names = [row["name"] for row in container.runner.status()]
+        if name not in names:
+            console.print(f"no projection {name!r}; one of: {', '.join(names)}")
+            raise typer.Exit(2)
+        with console.status(f"rebuilding {name} from the whole log…"):
+            position = container.runner.rebuild(name)
+    finally:
+        container.close()
+    typer.echo(f"rebuilt {name} up to position {position}")
+
+
+@admin.command("ledger-verify")
+def ledger_verify() -> None:
+    """Regenerates the ledger from payment events and compares it with the recorded one;
+    exits 1 when it is unbalanced or differs."""
+    store = build_event_store(get_settings())
+    try:
+        with console.status("regenerating the ledger from payment events…"):
+            report = verify_ledger(store)
+    finally:
+        store.close()
+    _echo(report.as_dict())
+    if not (report.balanced and report.derived_matches_recorded):
+        raise typer.Exit(1)
