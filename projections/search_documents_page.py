@@ -53,6 +53,9 @@ class _Op:
 
 
 class SearchDocumentsPage:
+    """One page of events: its rows loaded, folded in the two passes above, and written
+    back with one upsert (or delete) per table."""
+
     def __init__(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
