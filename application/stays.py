@@ -70,6 +70,7 @@ class Stays:
         self, actor: Actor, booking_id: UUID, items: list[Any] | None, at: datetime, end: str
     ) -> int:
         act = Booking.check_in if end == "in" else Booking.check_out
+
         def attempt() -> int:
             booking = self.bookings.get(booking_id)
             side = stay.side_of(
