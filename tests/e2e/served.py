@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,12 +97,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     whole process group killed if that takes too long."""
     if process.poll() is None:
         process.terminate()
-        try:
+        with suppress(subprocess.TimeoutExpired):
             process.wait(30)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # the group this test started, nothing else
-    except ProcessLookupError:
-        pass
+    with suppress(ProcessLookupError):  # the group this test started, nothing else
+        os.killpg(process.pid, signal.SIGKILL)
     process.wait(10)
