@@ -46,6 +46,7 @@ from _common import (
     temporary_database,
     verified_owner,
 )
+from _workers_compare import compare_workers, tree_rss_mb
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
@@ -166,13 +167,20 @@ def create_listings(container: Container, count: int, threads: int) -> list[UUID
     """Active listings (create, submit, approve), one night at a time, instant book."""
     now = datetime.now(UTC)
     admin = Actor(uuid.uuid4(), "admin")
-    owners = [verified_owner(container.store, now) for _ in range(max(1, count // 50))]
+    owners = [verified_owner(container.store, now) for _ in range(max(threads, count // 50))]
     spec = listing_spec(booking_window_days=730, quantity=1, capacity=4)
+
+    def create(owner: Actor) -> UUID:
+        while True:  # creating a listing also moves its owner: two at once may conflict
+            try:
+                return container.listings.create(owner, dict(spec), now)[0]
+            except IntegrityError:
+                continue
 
     def one(i: int) -> UUID:
         owner = owners[i % len(owners)]
         with command_context(owner):
-            listing_id, _ = container.listings.create(owner, dict(spec), now)
+            listing_id = create(owner)
             container.listings.submit(owner, listing_id, now)
         with command_context(admin):
             container.listings.approve(admin, listing_id, now)
@@ -373,9 +381,10 @@ def bench_http(
     port: int,
     server_pool: int,
     profile: str | None,
+    first: date | None = None,
 ) -> dict[str, Any]:
     tokens = make_renters(container, clients, 16)
-    nights = Nights(listings, date.today() + timedelta(days=7))
+    nights = Nights(listings, first or date.today() + timedelta(days=7))
     proc = start_server(settings, port, workers, server_pool)
     spy: subprocess.Popen[bytes] | None = None
     try:
@@ -393,6 +402,7 @@ def bench_http(
         cpu.start()
         run = asyncio.run(_http_load(base, tokens, nights, clients=clients, total=ops))
         cpu_used = cpu.stop()
+        rss_mb = tree_rss_mb(proc.pid)  # after the load, before the server stops
     finally:
         if spy is not None:
             spy.send_signal(2)
@@ -415,6 +425,7 @@ def bench_http(
         "h11, create_app(settings) with PostgreSQL + Redis, no in-process workers",
         error_kinds=run["errors"],
         cpu=cpu_used,
+        rss_mb=rss_mb,
     )
     if run["samples"]:
         result["error_samples"] = run["samples"]
@@ -527,6 +538,11 @@ def main() -> None:
     ap.add_argument("--http-clients", type=int, default=64)
     ap.add_argument("--http-ops", type=int, default=2000)
     ap.add_argument("--http-workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument(
+        "--compare-workers",
+        default="1,2",
+        help="after c, c again per worker count in this comma list ('' to skip): `workers`",
+    )
     ap.add_argument("--server-pool", type=int, default=20, help="server's PostgreSQL pool size")
     ap.add_argument("--port", type=int, default=0, help="0: a free port")
     ap.add_argument("--racers", type=int, default=50)
@@ -590,6 +606,25 @@ def main() -> None:
                     port=port,
                     server_pool=args.server_pool,
                     profile=args.profile_http,
+                )
+            counts = [int(n) for n in args.compare_workers.split(",") if n.strip()]
+            if "c" not in skip and counts:
+                out["workers"] = compare_workers(
+                    lambda n, first: bench_http(
+                        container,
+                        settings,
+                        listings_c,
+                        clients=args.http_clients,
+                        ops=args.http_ops,
+                        warmup=args.warmup,
+                        workers=n,
+                        port=_free_port(),
+                        server_pool=args.server_pool,
+                        profile=None,
+                        first=first,
+                    ),
+                    counts,
+                    date.today() + timedelta(days=60),
                 )
             if "d" not in skip:
                 out["d_race"] = bench_race(container, racers=args.racers, rounds=args.rounds)
