@@ -7,7 +7,7 @@ database in the same run. Prints one JSON object.
       same number of threads as b, in its own events table in the same database
   b   `container.bookings.place(...)` across many listings from N threads
   c   `POST /api/v1/bookings` over HTTP: uvicorn serving `create_app` in a separate process
-      (`bench/_http_app.py`, like `rentbook serve --no-workers`), 64 concurrent asyncio httpx
+      (`bench/_http_app.py`, like `rentbook serve --no-background`), 64 concurrent asyncio httpx
       clients, each its own renter with a bearer token, across 1,000 listings
   d   50 renters racing for one unit through the application layer: exactly one winner a round
 
