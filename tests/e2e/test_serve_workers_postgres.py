@@ -144,3 +144,12 @@ def test_both_api_workers_answer_and_neither_runs_the_background_workers(
     assert served.process.pid not in answered
     assert all(body["background_workers"] is False for body in answered.values())
     assert "2 API workers; background workers once, in the parent process" in served.output()
+
+
+def test_sigterm_stops_the_parent_and_both_api_workers(served: Served) -> None:
+    workers = set(served.health_pids(want=2))
+
+    served.process.terminate()
+
+    assert served.process.wait(60) == 0
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
