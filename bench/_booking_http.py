@@ -20,6 +20,7 @@ from uuid import UUID
 
 from _booking_setup import Nights
 from _common import ROOT, CpuMeter, summary
+from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import Container
 from infrastructure.settings import Settings
@@ -141,9 +142,10 @@ def bench_http(
     port: int,
     server_pool: int,
     profile: str | None,
+    first: date | None = None,
 ) -> dict[str, Any]:
     tokens = make_renters(container, clients, 16)
-    nights = Nights(listings, date.today() + timedelta(days=7))
+    nights = Nights(listings, first or date.today() + timedelta(days=7))
     proc = start_server(settings, port, workers, server_pool)
     spy: subprocess.Popen[bytes] | None = None
     try:
@@ -161,6 +163,7 @@ def bench_http(
         cpu.start()
         run = asyncio.run(_http_load(base, tokens, nights, clients=clients, total=ops))
         cpu_used = cpu.stop()
+        rss_mb = tree_rss_mb(proc.pid)  # after the load, before the server stops
     finally:
         if spy is not None:
             spy.send_signal(2)
@@ -183,6 +186,7 @@ def bench_http(
         "h11, create_app(settings) with PostgreSQL + Redis, no in-process workers",
         error_kinds=run["errors"],
         cpu=cpu_used,
+        rss_mb=rss_mb,
     )
     if run["samples"]:
         result["error_samples"] = run["samples"]

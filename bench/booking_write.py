@@ -7,7 +7,7 @@ database in the same run. Prints one JSON object.
       same number of threads as b, in its own events table in the same database
   b   `container.bookings.place(...)` across many listings from N threads
   c   `POST /api/v1/bookings` over HTTP: uvicorn serving `create_app` in a separate process
-      (`bench/_http_app.py`, like `rentbook serve --no-workers`), 64 concurrent asyncio httpx
+      (`bench/_http_app.py`, like `rentbook serve --no-background`), 64 concurrent asyncio httpx
       clients, each its own renter with a bearer token, across 1,000 listings
   d   50 renters racing for one unit through the application layer: exactly one winner a round
 
@@ -44,6 +44,7 @@ from _common import (
     temporary_database,
 )
 from _library_baseline import bench_library
+from _workers_compare import compare_workers
 
 from application.context import Actor, command_context
 from domain.errors import UnavailableError
@@ -199,6 +200,11 @@ def main() -> None:
     ap.add_argument("--http-ops", type=int, default=2000)
     ap.add_argument("--http-workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--server-pool", type=int, default=20, help="server's PostgreSQL pool size")
+    ap.add_argument(
+        "--compare-workers",
+        default="1,2",
+        help="after c, c again per worker count in this comma list ('' to skip): `workers`",
+    )
     ap.add_argument("--port", type=int, default=0, help="0: a free port")
     ap.add_argument("--racers", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=20)
@@ -261,6 +267,25 @@ def main() -> None:
                     port=port,
                     server_pool=args.server_pool,
                     profile=args.profile_http,
+                )
+            counts = [int(n) for n in args.compare_workers.split(",") if n.strip()]
+            if "c" not in skip and counts:
+                out["workers"] = compare_workers(
+                    lambda n, first: bench_http(
+                        container,
+                        settings,
+                        listings_c,
+                        clients=args.http_clients,
+                        ops=args.http_ops,
+                        warmup=args.warmup,
+                        workers=n,
+                        port=_free_port(),
+                        server_pool=args.server_pool,
+                        profile=None,
+                        first=first,
+                    ),
+                    counts,
+                    date.today() + timedelta(days=60),
                 )
             if "d" not in skip:
                 out["d_race"] = bench_race(container, racers=args.racers, rounds=args.rounds)
