@@ -47,6 +47,11 @@ def current_context() -> CommandContext:
     return ctx
 
 
+def active_context() -> CommandContext | None:
+    """The context of the command running now, if any (no fresh ids made up)."""
+    return _current.get()
+
+
 @contextmanager
 def command_context(
     actor: Actor | None = None,

@@ -14,6 +14,7 @@ from application.demo import DEMO_PASSWORD, seed_demo
 from infrastructure.audit_log import start_checkpoints
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.event_log import open_event_log
+from infrastructure.observability import configure_observability
 from infrastructure.settings import get_settings
 from interfaces.cli.admin import admin
 from interfaces.cli.audit import audit
@@ -30,6 +31,12 @@ app.add_typer(audit, name="audit")
 app.add_typer(events, name="events")
 app.add_typer(admin, name="admin")
 console = Console(stderr=True)
+
+
+@app.callback()
+def _observability() -> None:
+    """Structured logs (and traces when an OTLP endpoint is set) for every command."""
+    configure_observability(get_settings())
 
 
 def _container() -> Container:
@@ -72,7 +79,7 @@ def serve(
         container.start_workers()
         _start_checkpoints(container)
     try:
-        uvicorn.run(api, host=host, port=port, log_level="info")
+        uvicorn.run(api, host=host, port=port, log_level="info", log_config=None)
     finally:
         container.close()
 

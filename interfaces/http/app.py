@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.observability import configure_observability
 from infrastructure.settings import Settings, get_settings
 from interfaces.http import (
     admin,
@@ -35,6 +36,7 @@ from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
 from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
+from interfaces.http.telemetry import RequestTelemetryMiddleware, instrument_routes
 
 API_PREFIX = "/api/v1"
 
@@ -56,6 +58,8 @@ def create_app(
         built = container or build_container(settings or get_settings())
         app.state.container = built
         idempotency.create_table(built.views)
+        if own:
+            configure_observability(built.settings)
         if own and built.settings.workers_in_process:
             built.start_workers()
         try:
@@ -94,5 +98,7 @@ def create_app(
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestTelemetryMiddleware)  # logs' ids, the server span
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
+    instrument_routes(app)  # after every router: commands spanned and counted
     return app
