@@ -35,6 +35,9 @@ _SECRET_TEXT = (
 _DIGITS = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _CONTEXT_KEYS = ("request_id", "correlation_id", "actor_id", "actor_role", "command")
 _HANDLER_MARK = "_rentbook_handler"
+# `extra=` fields our stdlib lines may carry (the access line); others are left out, since a
+# formatter earlier in the chain may have stored the unredacted message on the record.
+_EXTRA_FIELDS = ("method", "route", "status", "duration_ms", "job", "view")
 
 
 def _luhn_ok(number: str) -> bool:
@@ -77,6 +80,18 @@ def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
+class RedactArguments(logging.Filter):
+    """Scrubs a stdlib record's %-arguments before they are formatted into the message, so
+    `log.info("got %s", {"password": ...})` never renders the password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, Mapping):
+            record.args = _scrub(record.args)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_scrub(a) for a in record.args)
+        return True
+
+
 def add_work_context(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """The ids of the request or job, and the actor; a command's own context wins."""
     scope, ctx = current_scope(), active_context()
@@ -98,6 +113,7 @@ def _shared_processors() -> list[Processor]:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(allow=_EXTRA_FIELDS),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_work_context,
         structlog.stdlib.PositionalArgumentsFormatter(),
@@ -126,6 +142,7 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logg
     )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(RedactArguments())
     setattr(handler, _HANDLER_MARK, True)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.observability import configure_observability
@@ -36,7 +36,7 @@ from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
 from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
-from interfaces.http.telemetry import RequestTelemetryMiddleware, instrument_routes
+from interfaces.http.telemetry import RequestTelemetryMiddleware, observe_command
 
 API_PREFIX = "/api/v1"
 
@@ -76,6 +76,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(observe_command)],  # names each request's command; spans it
     )
     if container is not None:  # usable before (or without) the lifespan running
         app.state.container = container
@@ -100,5 +101,4 @@ def create_app(
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestTelemetryMiddleware)  # logs' ids, the server span
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
-    instrument_routes(app)  # after every router: commands spanned and counted
     return app

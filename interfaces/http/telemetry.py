@@ -1,18 +1,15 @@
 """Per-request observability: the work scope every log line reads (request id, correlation
 id, actor, command), the server span with the W3C `traceparent` a caller sent, one access
-log line per request, and a `command <operation>` span and counter around each command."""
+log line per request, and a `command <operation>` span and counter for each command."""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
-import structlog
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi import Request
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 from opentelemetry.propagate import extract
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,7 +18,7 @@ from infrastructure import metrics
 from infrastructure.tracing import span
 from interfaces.http.health import route_template
 
-log = structlog.get_logger("rentbook.access")
+log = logging.getLogger("rentbook.access")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -59,51 +56,37 @@ class RequestTelemetryMiddleware:
                     current.update_name(f"{method} {route}")
                     current.set_attribute("http.route", route)
                     current.set_attribute("http.response.status_code", status)
+                    work = current_scope()
+                    if method not in _READS and work is not None and work.command:
+                        metrics.COMMANDS.labels(work.command, metrics.outcome_of(status)).inc()
+                    duration_ms = round((time.perf_counter() - started) * 1000, 2)
                     log.info(
                         "request",
-                        method=method,
-                        route=route,
-                        status=status,
-                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                        extra={
+                            "method": method,
+                            "route": route,
+                            "status": status,
+                            "duration_ms": duration_ms,
+                        },
                     )
         finally:
             otel_context.detach(token)
 
 
-def _observed(route: APIRoute, app: Callable[..., Any]) -> Callable[..., Any]:
-    name = route.name
-    is_command = not (route.methods or set()) <= _READS
-
-    async def run(scope: Scope, receive: Receive, send: Send) -> None:
-        work = current_scope()
-        if work is not None:
-            work.command = name
-        if not is_command:
-            await app(scope, receive, send)
-            return
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        with span(f"command {name}", **{"rentbook.command": name}) as current:
-            try:
-                await app(scope, receive, record_status)
-            finally:
-                metrics.COMMANDS.labels(name, metrics.outcome_of(status)).inc()
-                if status >= 500:
-                    current.set_status(trace.StatusCode.ERROR)
-
-    return run
-
-
-def instrument_routes(app: FastAPI) -> None:
-    """Names each request's command after its operation, and spans and counts commands.
-    Call once the routers are included."""
-    for route in app.router.routes:
-        if isinstance(route, APIRoute) and not getattr(route.app, "_rentbook_observed", False):
-            route.app = _observed(route, route.app)
-            route.app._rentbook_observed = True  # type: ignore[attr-defined]
+async def observe_command(request: Request) -> AsyncIterator[None]:
+    """An app-wide dependency: names the request's command after its operation and, for
+    commands (not reads), wraps the endpoint in a `command <operation>` span."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", "") or ""
+    work = current_scope()
+    if work is not None:
+        work.command = name
+    if request.method in _READS:
+        yield
+        return
+    with span(f"command {name}", **{"rentbook.command": name}) as current:
+        try:
+            yield
+        except Exception as exc:
+            current.set_attribute("rentbook.error", type(exc).__name__)
+            raise
