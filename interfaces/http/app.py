@@ -77,6 +77,9 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(observe_command)],  # names each request's command; spans it
+        # Our own spans and Prometheus metrics (interfaces/http/telemetry.py) replace
+        # FastAPI's built-in OpenTelemetry: one server span per request, not two.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     if container is not None:  # usable before (or without) the lifespan running
         app.state.container = container
