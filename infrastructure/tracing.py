@@ -41,16 +41,18 @@ def install_provider(processor: SpanProcessor) -> TracerProvider:
     return _installed
 
 
-def configure_tracing(settings: Settings) -> bool:
-    """Exports spans over OTLP/HTTP when an endpoint is configured; True if it does."""
+def configure_tracing(settings: Settings) -> SpanProcessor | None:
+    """Exports spans over OTLP/HTTP when an endpoint is configured; the exporting
+    processor (None when there is no endpoint)."""
     endpoint = otlp_endpoint(settings)
     if not endpoint:
-        return False
+        return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     url = endpoint if endpoint.endswith("/v1/traces") else endpoint.rstrip("/") + "/v1/traces"
-    install_provider(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
-    return True
+    processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=url))
+    install_provider(processor)
+    return processor
 
 
 def correlation_id() -> str:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import structlog
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -46,14 +47,32 @@ def captured_logs(settings: Settings | None = None) -> Iterator[LogCapture]:
         structlog.reset_defaults()
 
 
-_exporter: InMemorySpanExporter | None = None
+class _Switchable(SimpleSpanProcessor):
+    """Exports only while a test records, so later tests do not pile spans up in memory
+    (a provider's processors cannot be removed)."""
+
+    active = False
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.active:
+            super().on_end(span)
 
 
-def span_exporter() -> InMemorySpanExporter:
-    """The process's in-memory exporter, emptied."""
-    global _exporter
-    if _exporter is None:
-        _exporter = InMemorySpanExporter()
-        install_provider(SimpleSpanProcessor(_exporter))
+_exporter = InMemorySpanExporter()
+_processor: _Switchable | None = None
+
+
+@contextmanager
+def recorded_spans() -> Iterator[InMemorySpanExporter]:
+    """The spans finished inside the block, in memory."""
+    global _processor
+    if _processor is None:
+        _processor = _Switchable(_exporter)
+        install_provider(_processor)
     _exporter.clear()
-    return _exporter
+    _processor.active = True
+    try:
+        yield _exporter
+    finally:
+        _processor.active = False
+        _exporter.clear()

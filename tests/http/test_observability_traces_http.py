@@ -6,14 +6,22 @@ the caller is continued."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from infrastructure.tracing import CORRELATION_ID
 from tests.http.conftest import Api
 from tests.http.test_bookings_http import Market, open_listing
-from tests.observability import span_exporter
+from tests.observability import recorded_spans
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    with recorded_spans() as spans:
+        yield spans
 
 
 def _named(spans: Sequence[ReadableSpan], prefix: str) -> list[ReadableSpan]:
@@ -25,9 +33,11 @@ def _market(api: Api) -> Market:
     return Market(api, owner, admin, renter, open_listing(api, owner, admin))
 
 
-def test_a_booking_requests_spans_share_a_trace_and_its_correlation_id(api: Api) -> None:
+def test_a_booking_requests_spans_share_a_trace_and_its_correlation_id(
+    api: Api, exporter: InMemorySpanExporter
+) -> None:
     market = _market(api)
-    exporter = span_exporter()
+    exporter.clear()
     r = market.book(headers={"X-Request-Id": "req-trace-1"})
     assert r.status_code == 201, r.text
     position = int(r.headers["X-Rentbook-Position"])
@@ -60,10 +70,12 @@ def test_a_booking_requests_spans_share_a_trace_and_its_correlation_id(api: Api)
     assert {s.name for s in page_spans()} >= {"projection bookings"}
 
 
-def test_a_payment_job_runs_in_the_paying_requests_trace(api: Api) -> None:
+def test_a_payment_job_runs_in_the_paying_requests_trace(
+    api: Api, exporter: InMemorySpanExporter
+) -> None:
     market = _market(api)
     booking = market.placed()
-    exporter = span_exporter()
+    exporter.clear()
     r = api.client.post(
         f"/api/v1/bookings/{booking['id']}/payment",
         headers={**market.renter.headers, "X-Request-Id": "req-pay-1"},
@@ -76,8 +88,7 @@ def test_a_payment_job_runs_in_the_paying_requests_trace(api: Api) -> None:
     assert all((s.attributes or {}).get(CORRELATION_ID) == "req-pay-1" for s in jobs)
 
 
-def test_a_callers_traceparent_is_continued(api: Api) -> None:
-    exporter = span_exporter()
+def test_a_callers_traceparent_is_continued(api: Api, exporter: InMemorySpanExporter) -> None:
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     api.client.get("/health", headers={"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"})
     (http,) = [s for s in exporter.get_finished_spans() if s.name == "GET /health"]
