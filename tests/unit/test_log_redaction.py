@@ -86,3 +86,22 @@ def test_context_ids_are_never_redacted_and_lines_are_json() -> None:
     (line,) = logs.lines()
     assert "4242424242424242" not in logs.text
     assert line["event"] == "hello {'card': '[redacted]'}"
+
+
+def test_a_jobs_lines_name_the_job_and_keep_the_requests_ids() -> None:
+    from application.context import Actor, command_context
+    from application.work_scope import work_scope
+    from infrastructure.job_telemetry import observe_job
+
+    def job(booking_id: str) -> str:
+        logging.getLogger("rentbook.jobs").info("charging %s", booking_id)
+        with command_context(Actor.system()):
+            logging.getLogger("rentbook.jobs").info("recorded")
+        return booking_id
+
+    with captured_logs() as logs, work_scope(request_id="req-9", correlation_id="corr-9"):
+        assert observe_job("charge", job)(booking_id="b-1") == "b-1"
+    first, second = logs.lines()
+    assert first["command"] == second["command"] == "job:charge"
+    assert first["correlation_id"] == "corr-9" and first["request_id"] == "req-9"
+    assert second["actor_role"] == "system" and second["correlation_id"] == "corr-9"
