@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 30
     seed_demo_data: bool = False
+    # API worker processes `rentbook serve` runs (unset: one per core); the workers it
+    # spawns see the number it chose.
+    api_workers: int | None = None
     # Observability: JSON logs except in development ("auto"); traces go to an OTLP/HTTP
     # collector only when an endpoint is set (here or OTEL_EXPORTER_OTLP_ENDPOINT).
     log_format: Literal["auto", "json", "console"] = "auto"

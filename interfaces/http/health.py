@@ -4,6 +4,7 @@ rest in `infrastructure/metrics.py`)."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 import weakref
 from typing import Any
@@ -33,9 +34,10 @@ LATENCY = Histogram(
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
+def health(container: ContainerDep) -> dict[str, Any]:
+    """Liveness: the process answers; which API worker process it is, and whether the
+    background workers (projections, scheduler, syncer, ledger) run in it."""
+    return {"status": "ok", "pid": os.getpid(), "background_workers": container.runs_workers}
 
 
 def _check(checks: dict[str, Any], name: str, probe: Any) -> bool:
