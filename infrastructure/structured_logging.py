@@ -122,6 +122,19 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time (a test runner swaps it and closes
+    the one it swapped in)."""
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
 def wants_json(settings: Settings) -> bool:
     if settings.log_format == "auto":
         return settings.environment != "development"
@@ -140,7 +153,7 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logg
         foreign_pre_chain=_shared_processors(),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(formatter)
     handler.addFilter(RedactArguments())
     setattr(handler, _HANDLER_MARK, True)

@@ -35,7 +35,11 @@ console = Console(stderr=True)
 @app.callback()
 def _observability() -> None:
     """Structured logs (and traces when an OTLP endpoint is set) for every command."""
-    configure_observability(get_settings())
+    try:
+        settings = get_settings()
+    except ValueError:  # the command reports bad settings itself, where it reads them
+        return
+    configure_observability(settings)
 
 
 def _container() -> Container:
