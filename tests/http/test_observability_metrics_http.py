@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from application.jobs import JobInfo
 from application.work_scope import work_scope
+from infrastructure.jobs_rq import RqJobQueue
 from tests.http.conftest import API, Api
 from tests.http.test_bookings_http import Market, open_listing
 
@@ -131,3 +132,17 @@ def test_payment_failures_are_counted_by_reason(api: Api) -> None:
     assert eventually(
         lambda: value(scrape(api), "rentbook_payment_failures_total", **labels) == before + 1
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_on_postgres_the_rq_queue_depth_and_view_lag_are_scraped(pg_api: Api) -> None:
+    pg_api.new_user()
+    samples = scrape(pg_api)
+    wiring = pg_api.container.payments_wiring
+    assert wiring is not None and isinstance(wiring.jobs, RqJobQueue)
+    assert value(samples, "rentbook_job_queue_depth") == wiring.jobs.depth()
+    views = {s["name"] for s in pg_api.container.runner.status()}
+    assert all(("rentbook_projection_lag_events", (("view", v),)) in samples for v in views)
+    labels = {"command": "register", "outcome": "ok"}
+    assert value(samples, "rentbook_commands_total", **labels) >= 1
