@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from uuid import UUID
 
+from application.work_scope import current_scope
+
 SYSTEM_ACTOR = UUID("00000000-0000-0000-0000-000000000000")
 
 
@@ -47,6 +49,16 @@ def current_context() -> CommandContext:
     return ctx
 
 
+def _scope_correlation() -> str:
+    scope = current_scope()
+    return scope.correlation_id if scope is not None else ""
+
+
+def active_context() -> CommandContext | None:
+    """The context of the command running now, if any (no fresh ids made up)."""
+    return _current.get()
+
+
 @contextmanager
 def command_context(
     actor: Actor | None = None,
@@ -61,7 +73,8 @@ def command_context(
     ctx = replace(
         base,
         request_id=rid,
-        correlation_id=correlation_id or base.correlation_id or rid,
+        # A job run for a request keeps that request's correlation id on its events.
+        correlation_id=correlation_id or base.correlation_id or _scope_correlation() or rid,
         causation_id=causation_id or base.causation_id,
     )
     if actor is not None:

@@ -46,7 +46,9 @@ def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, 
 
 
 def build_event_store(settings: Settings) -> EventStore:
-    return EventStore(env=event_store_env(settings))
+    from infrastructure.observed_store import ObservedEventStore  # traced and counted saves
+
+    return ObservedEventStore(env=event_store_env(settings))
 
 
 def views_url(settings: Settings) -> str:

@@ -18,7 +18,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from application.jobs import JobInfo, JobQueue, RetryPolicy, is_retryable
+from application.jobs import JobHandler, JobInfo, JobQueue, RetryPolicy, is_retryable
+from infrastructure.job_telemetry import observe_job
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,14 @@ class InProcessJobQueue(JobQueue):
             self._thread.start()
 
     # -- the port ------------------------------------------------------------------------
+
+    def register(self, name: str, handler: JobHandler) -> None:
+        super().register(name, observe_job(name, handler))
+
+    def depth(self) -> int:
+        """Jobs waiting: queued or scheduled for a retry (the /metrics gauge)."""
+        with self._cond:
+            return len(self._heap)
 
     def enqueue(self, name: str, kwargs: Mapping[str, Any], *, job_id: str) -> JobInfo:
         if name not in self.handlers:

@@ -23,6 +23,7 @@ from rq.registry import FailedJobRegistry
 from rq.timeouts import TimerDeathPenalty
 
 from application.jobs import JobHandler, JobInfo, JobQueue, RetryPolicy, is_retryable
+from infrastructure.job_telemetry import observe_job
 
 log = logging.getLogger(__name__)
 _HANDLERS: dict[str, JobHandler] = {}
@@ -58,8 +59,13 @@ class RqJobQueue(JobQueue):
         self._stop = threading.Event()
 
     def register(self, name: str, handler: JobHandler) -> None:
+        handler = observe_job(name, handler)
         super().register(name, handler)
         _HANDLERS[name] = handler
+
+    def depth(self) -> int:
+        """Jobs waiting in the queue (the /metrics gauge)."""
+        return int(self.queue.count)
 
     def _job_id(self, job_id: str) -> str:
         # rq ids allow [A-Za-z0-9_-]; our keys hold ':' and '#'

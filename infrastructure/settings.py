@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     # API worker processes `rentbook serve` runs (unset: one per core); the workers it
     # spawns see the number it chose.
     api_workers: int | None = None
+    # Observability: JSON logs except in development ("auto"); traces go to an OTLP/HTTP
+    # collector only when an endpoint is set (here or OTEL_EXPORTER_OTLP_ENDPOINT).
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    otlp_endpoint: str | None = None
+    # /health/ready: a projection further behind than either bound makes the API unready.
+    ready_max_lag_events: int = 10_000
+    ready_max_lag_seconds: float = 300.0
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

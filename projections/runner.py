@@ -26,6 +26,7 @@ from projections.base import Projection, new_metadata, write_transaction
 from projections.event_log import EventLog
 from projections.live_view import LiveView
 from projections.rebuild import rebuild_views
+from projections.tracing import page_span
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,10 @@ class ProjectionRunner:
         to_event = self.store.mapper.to_domain_event
         events = [(to_event(n), n.id) for n in notes]
         last_at = getattr(events[-1][0], "timestamp", None) if events else None
-        with write_transaction(self.engine) as conn:
+        with (
+            page_span(live.projection.name, [e for e, _ in events], start, new_position),
+            write_transaction(self.engine) as conn,
+        ):
             tracking.advance(
                 conn,
                 live.projection.name,

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from application.demo import seed_demo
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.observability import configure_observability
 from infrastructure.settings import get_settings
 from interfaces.cli.admin import admin
 from interfaces.cli.audit import audit
@@ -29,6 +30,16 @@ app.add_typer(events, name="events")
 app.add_typer(admin, name="admin")
 app.command()(serve)
 console = Console(stderr=True)
+
+
+@app.callback()
+def _observability() -> None:
+    """Structured logs (and traces when an OTLP endpoint is set) for every command."""
+    try:
+        settings = get_settings()
+    except ValueError:  # the command reports bad settings itself, where it reads them
+        return
+    configure_observability(settings)
 
 
 def _container() -> Container:

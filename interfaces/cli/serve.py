@@ -67,7 +67,9 @@ def serve(
         if plan.api_workers == 1:
             from interfaces.http.app import create_app
 
-            uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(container), host=host, port=port, log_level="info", log_config=None
+            )
         else:
             # The spawned workers read their settings from the environment.
             os.environ["RENTBOOK_API_WORKERS"] = str(plan.api_workers)
@@ -78,6 +80,7 @@ def serve(
                 port=port,
                 workers=plan.api_workers,
                 log_level="info",
+                log_config=None,  # uvicorn's lines go through our structured logging
                 # A spawned worker imports the whole app before it answers the parent's
                 # ping; on a loaded machine that takes longer than uvicorn's 5 s.
                 timeout_worker_healthcheck=HEALTHCHECK_SECONDS,

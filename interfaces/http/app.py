@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.observability import configure_observability
 from infrastructure.settings import Settings, get_settings
 from interfaces.http import (
     admin,
@@ -35,6 +36,7 @@ from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
 from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
+from interfaces.http.telemetry import RequestTelemetryMiddleware, observe_command
 
 API_PREFIX = "/api/v1"
 
@@ -56,6 +58,8 @@ def create_app(
         built = container or build_container(settings or get_settings())
         app.state.container = built
         idempotency.create_table(built.views)
+        if own:
+            configure_observability(built.settings)
         if own and built.settings.workers_in_process:
             built.start_workers()
         try:
@@ -72,6 +76,10 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(observe_command)],  # names each request's command; spans it
+        # Our own spans and Prometheus metrics (interfaces/http/telemetry.py) replace
+        # FastAPI's built-in OpenTelemetry: one server span per request, not two.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     if container is not None:  # usable before (or without) the lifespan running
         app.state.container = container
@@ -94,5 +102,6 @@ def create_app(
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestTelemetryMiddleware)  # logs' ids, the server span
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
     return app

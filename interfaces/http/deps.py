@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 
 from application.context import Actor, CommandContext, command_context
 from application.identity import Principal
+from application.work_scope import bind_actor
 from domain.errors import AuthenticationError, DomainError, PermissionDenied
 from domain.user import ADMIN
 from infrastructure.bootstrap import Container
@@ -102,13 +103,17 @@ def get_principal(request: Request, container: ContainerDep) -> Principal:
         raise AuthenticationError("not_authenticated", "a session token is required")
     if isinstance(result, Exception):
         raise result
+    bind_actor(str(result.user_id), "admin" if result.has_role(ADMIN) else "user")
     return result
 
 
 def get_optional_principal(request: Request, container: ContainerDep) -> Principal | None:
     """The principal when valid credentials came with the request; anonymous otherwise."""
     result = _resolve(request, container)
-    return result if isinstance(result, Principal) else None
+    if not isinstance(result, Principal):
+        return None
+    bind_actor(str(result.user_id), "admin" if result.has_role(ADMIN) else "user")
+    return result
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,175 @@
+"""Structured logs: structlog for our lines, stdlib `logging` routed through the same
+processors, so every line (ours and libraries') is one JSON object, or readable console
+output in development. Each line carries the request id, correlation id, actor and command
+of the work it belongs to, and secrets and card data are redacted before rendering."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import IO, Any
+
+import structlog
+from structlog.types import EventDict, Processor
+
+from application.context import SYSTEM_ACTOR, active_context
+from application.work_scope import current_scope
+from infrastructure.settings import Settings
+
+REDACTED = "[redacted]"
+# Keys whose values never reach a log, wherever they nest (password, new_password,
+# client_secret, stripe-signature, authorization, card_number, cvc, ...).
+_SECRET_KEY = re.compile(
+    r"pass(word|wd)?|token|secret|authori[sz]ation|cookie|card|cvc|cvv|signature|api_?key",
+    re.IGNORECASE,
+)
+# Secrets that can hide inside a formatted message.
+_SECRET_TEXT = (
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"\b(?:sk|rk|whsec)_[A-Za-z0-9_]+"),
+    re.compile(r"\b\w+_secret_[A-Za-z0-9]+"),
+    re.compile(r"\bt=\d+,v1=[0-9a-fA-F]+"),  # a Stripe-Signature header value
+)
+_DIGITS = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+_CONTEXT_KEYS = ("request_id", "correlation_id", "actor_id", "actor_role", "command")
+_HANDLER_MARK = "_rentbook_handler"
+# `extra=` fields our stdlib lines may carry (the access line); others are left out, since a
+# formatter earlier in the chain may have stored the unredacted message on the record.
+_EXTRA_FIELDS = ("method", "route", "status", "duration_ms", "job", "view")
+
+
+def _luhn_ok(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return REDACTED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
+
+
+def scrub_text(text: str) -> str:
+    for pattern in _SECRET_TEXT:
+        text = pattern.sub(REDACTED, text)
+    return _DIGITS.sub(_mask_card, text)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, Mapping):
+        return {k: REDACTED if _SECRET_KEY.search(str(k)) else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """Drops secret-named keys and masks secrets and card numbers inside texts."""
+    for key, value in list(event_dict.items()):
+        if key in _CONTEXT_KEYS:
+            continue
+        event_dict[key] = REDACTED if _SECRET_KEY.search(key) else _scrub(value)
+    return event_dict
+
+
+class RedactArguments(logging.Filter):
+    """Scrubs a stdlib record's %-arguments before they are formatted into the message, so
+    `log.info("got %s", {"password": ...})` never renders the password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, Mapping):
+            record.args = _scrub(record.args)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_scrub(a) for a in record.args)
+        return True
+
+
+def add_work_context(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """The ids of the request or job, and the actor; a command's own context wins."""
+    scope, ctx = current_scope(), active_context()
+    fields: MutableMapping[str, str] = {}
+    if scope is not None:
+        fields.update({k: getattr(scope, k) for k in _CONTEXT_KEYS if getattr(scope, k)})
+    if ctx is not None:
+        fields.update(request_id=ctx.request_id, correlation_id=ctx.correlation_id)
+        if ctx.actor_id != str(SYSTEM_ACTOR) or "actor_id" not in fields:
+            fields.update(actor_id=ctx.actor_id, actor_role=ctx.actor_role)
+    for key, value in fields.items():
+        if value:
+            event_dict.setdefault(key, value)
+    return event_dict
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(allow=_EXTRA_FIELDS),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_work_context,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.format_exc_info,
+        redact_secrets,
+    ]
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time (a test runner swaps it and closes
+    the one it swapped in)."""
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
+def wants_json(settings: Settings) -> bool:
+    if settings.log_format == "auto":
+        return settings.environment != "development"
+    return settings.log_format == "json"
+
+
+def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
+    """Routes the root logger through structlog (replacing a handler this function installed
+    before); returns the handler so a caller (a test) can remove it."""
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if wants_json(settings)
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.setFormatter(formatter)
+    handler.addFilter(RedactArguments())
+    setattr(handler, _HANDLER_MARK, True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    return handler
