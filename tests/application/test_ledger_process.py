@@ -15,7 +15,14 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.popo import POPOTrackingRecorder
 
 import application.ledger as ledger_module
-from application.ledger import ENTRY_TOPICS, LedgerProcess, canonical, hash_lines, verify
+from application.ledger import (
+    ENTRY_TOPICS,
+    LedgerProcess,
+    canonical,
+    hash_lines,
+    verify,
+    verify_process,
+)
 from application.store import EventStore
 from domain.ledger import JournalEntry, UnbalancedEntryError, derive, ledger_hash
 from domain.money import Money
@@ -239,6 +246,55 @@ def test_verify_reports_payment_events_the_ledger_has_not_recorded() -> None:
     assert result.entries == 0
     assert not result.derived_matches_recorded
     assert set(result.missing) <= expected_ids(events) and result.missing
+
+
+def test_a_ledger_merely_behind_the_log_is_no_mismatch() -> None:
+    store = memory_store()
+    record_flows(store, 10)
+    process = LedgerProcess(store)
+    process.catch_up()
+    caught_up = process.position()
+    events = record_flows(store, 10, seed=8)
+
+    behind = verify_process(process)
+    head = store.current_position()
+    process.catch_up()
+    after = verify_process(process)
+
+    assert behind.derived_matches_recorded and behind.balanced
+    assert behind.ledger_position == behind.position == caught_up
+    assert behind.lag == head - caught_up > 0
+    assert behind.log_position == head
+    assert not behind.missing
+    assert after.derived_matches_recorded and after.lag == 0
+    assert after.entries == after.derived_entries == behind.entries + len(expected_ids(events))
+
+
+def test_entries_due_but_absent_are_a_mismatch_even_with_a_position() -> None:
+    store = memory_store()
+    events = record_flows(store, 5)
+    tracking = POPOTrackingRecorder()
+    tracking.insert_tracking(Tracking("ledger", store.current_position()))  # lied about
+
+    result = verify_process(LedgerProcess(store, tracking))
+
+    assert result.lag == 0 and not result.derived_matches_recorded
+    assert set(result.missing) <= expected_ids(events) and result.missing
+
+
+def test_an_entry_recorded_ahead_of_the_tracked_position_is_still_compared() -> None:
+    store = memory_store()
+    record_flows(store, 5)
+    tracking = POPOTrackingRecorder()
+    LedgerProcess(store, tracking).catch_up()
+    ahead = LedgerProcess(store, POPOTrackingRecorder())  # its page committed, position lost
+
+    result = verify_process(ahead)
+
+    assert result.ledger_position == 0 and result.lag > 0
+    assert result.derived_matches_recorded and result.entries == result.derived_entries > 0
+    store.record(forged_entry())
+    assert not verify_process(ahead).derived_matches_recorded
 
 
 def quote(total: int) -> dict[str, Any]:
