@@ -70,7 +70,7 @@ class Env:
     def paid(self, at: datetime = NOW) -> UUID:
         booking_id = self.place(at=at)
         self.payments.start_payment(self.world.renter, booking_id, at)
-        self.gateway.settle(payment_id_for(booking_id), succeed=True)
+        self.gateway.settle_pending(payment_id_for(booking_id))  # the charge and the deposit
         return booking_id
 
     def status(self, booking_id: UUID) -> str:
@@ -146,7 +146,6 @@ def test_renter_cancellation_refunds_the_policy_amount_and_releases_the_deposit(
 ) -> None:
     env = make_env(tmp_path)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     env.world.bookings.cancel(env.world.renter, booking_id, "plans changed", NOW)
     booking = env.world.bookings.get(booking_id)
     payment = env.payments.payment(booking_id)
@@ -183,7 +182,6 @@ def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path) -> None:
 def test_a_partial_deposit_capture_releases_the_rest(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     env.payments.capture_deposit(
         booking_id, Money(5_000, "EUR"), "broken lamp", by=env.world.admin, at=NOW
     )
@@ -196,7 +194,6 @@ def test_a_partial_deposit_capture_releases_the_rest(tmp_path: Path) -> None:
 def test_releasing_the_deposit_cancels_the_hold(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     env.payments.release_deposit(booking_id, by=env.world.admin, at=NOW)
     hold = env.payments.payment(booking_id).deposit_hold
     assert (hold["status"], hold["released"], hold["captured"]) == ("released", 20_000, 0)
@@ -205,7 +202,6 @@ def test_releasing_the_deposit_cancels_the_hold(tmp_path: Path) -> None:
 def test_payout_waits_for_start_plus_24h_and_an_enabled_account(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     booking = env.world.bookings.get(booking_id)
     env.world.bookings.begin(booking_id, booking.start_at)
     payout_at = booking.start_at + timedelta(hours=24)
@@ -376,7 +372,7 @@ def test_cancellation_refund_chaos_ends_refunded(tmp_path: Path) -> None:
     env = make_env(tmp_path, deliver=False)
     booking_id = env.place()
     env.payments.start_payment(env.world.renter, booking_id, NOW)
-    env.gateway.settle(payment_id_for(booking_id), succeed=True)
+    env.gateway.settle_pending(payment_id_for(booking_id))
     env.gateway.deliver_pending()
     assert env.status(booking_id) == b.CONFIRMED
     env.world.bookings.cancel(env.world.renter, booking_id, "plans changed", NOW)
