@@ -82,8 +82,8 @@ class CrashingTracking(POPOTrackingRecorder):
         super().insert_tracking(tracking)
 
 
-def test_every_money_moving_payment_event_gets_exactly_one_entry() -> None:
-    store = memory_store()
+def test_every_money_moving_payment_event_gets_exactly_one_entry(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 200)
 
     LedgerProcess(store, batch_size=40).catch_up()
@@ -94,8 +94,8 @@ def test_every_money_moving_payment_event_gets_exactly_one_entry() -> None:
     assert result.entries == result.derived_entries == len(expected_ids(events))
 
 
-def test_a_page_is_one_save_of_several_entries() -> None:
-    store = memory_store()
+def test_a_page_is_one_save_of_several_entries(money_store: EventStore) -> None:
+    store = money_store
     record_flows(store, 50)
     saves: list[int] = []
     original = store.record
@@ -112,8 +112,9 @@ def test_a_page_is_one_save_of_several_entries() -> None:
 
 def test_a_crash_inside_a_page_before_it_commits_loses_nothing(
     monkeypatch: pytest.MonkeyPatch,
+    money_store: EventStore,
 ) -> None:
-    store = memory_store()
+    store = money_store
     events = record_flows(store, 120)
     tracking = POPOTrackingRecorder()
     calls = {"n": 0}
@@ -137,8 +138,10 @@ def test_a_crash_inside_a_page_before_it_commits_loses_nothing(
     assert_each_entry_recorded_once(store, events)
 
 
-def test_a_crash_after_a_page_committed_but_before_its_position_doubles_nothing() -> None:
-    store = memory_store()
+def test_a_crash_after_a_page_committed_but_before_its_position_doubles_nothing(
+    money_store: EventStore,
+) -> None:
+    store = money_store
     events = record_flows(store, 120)
     tracking = CrashingTracking(crash_on=3)
 
@@ -150,8 +153,8 @@ def test_a_crash_after_a_page_committed_but_before_its_position_doubles_nothing(
     assert verify(store).derived_matches_recorded
 
 
-def test_replaying_the_whole_log_from_zero_records_nothing_new() -> None:
-    store = memory_store()
+def test_replaying_the_whole_log_from_zero_records_nothing_new(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 80)
     LedgerProcess(store, batch_size=30).catch_up()
     head = store.current_position()
@@ -162,8 +165,8 @@ def test_replaying_the_whole_log_from_zero_records_nothing_new() -> None:
     assert_each_entry_recorded_once(store, events)
 
 
-def test_two_processes_racing_on_one_log_record_each_entry_once() -> None:
-    store = memory_store()
+def test_two_processes_racing_on_one_log_record_each_entry_once(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 200)
     shared: TrackingRecorder = POPOTrackingRecorder()
     processes = [LedgerProcess(store, shared, batch_size=25) for _ in range(2)]
@@ -177,8 +180,8 @@ def test_two_processes_racing_on_one_log_record_each_entry_once() -> None:
     assert_each_entry_recorded_once(store, events)
 
 
-def test_run_forever_follows_new_payment_events_until_stopped() -> None:
-    store = memory_store()
+def test_run_forever_follows_new_payment_events_until_stopped(money_store: EventStore) -> None:
+    store = money_store
     process = LedgerProcess(store)
     stop = threading.Event()
     worker = threading.Thread(target=process.run_forever, args=(stop, 0.05))
@@ -201,8 +204,8 @@ def test_run_forever_follows_new_payment_events_until_stopped() -> None:
     assert verify(store).derived_matches_recorded
 
 
-def test_an_unbalanced_entry_cannot_be_recorded() -> None:
-    store = memory_store()
+def test_an_unbalanced_entry_cannot_be_recorded(money_store: EventStore) -> None:
+    store = money_store
     lines = [
         {"account": "assets:processor_balance", "side": "debit", "amount": 100, "currency": "EUR"},
         {"account": "revenue:platform_fees", "side": "credit", "amount": 99, "currency": "EUR"},
@@ -221,8 +224,8 @@ def test_an_unbalanced_entry_cannot_be_recorded() -> None:
     assert store.current_position() == 0
 
 
-def test_verify_reports_an_entry_no_payment_event_made() -> None:
-    store = memory_store()
+def test_verify_reports_an_entry_no_payment_event_made(money_store: EventStore) -> None:
+    store = money_store
     record_flows(store, 30)
     LedgerProcess(store).catch_up()
     assert verify(store).derived_matches_recorded
@@ -237,8 +240,8 @@ def test_verify_reports_an_entry_no_payment_event_made() -> None:
     assert result.recorded_hash != result.derived_hash
 
 
-def test_verify_reports_payment_events_the_ledger_has_not_recorded() -> None:
-    store = memory_store()
+def test_verify_reports_payment_events_the_ledger_has_not_recorded(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 10)
 
     result = verify(store)
@@ -248,8 +251,8 @@ def test_verify_reports_payment_events_the_ledger_has_not_recorded() -> None:
     assert set(result.missing) <= expected_ids(events) and result.missing
 
 
-def test_a_ledger_merely_behind_the_log_is_no_mismatch() -> None:
-    store = memory_store()
+def test_a_ledger_merely_behind_the_log_is_no_mismatch(money_store: EventStore) -> None:
+    store = money_store
     record_flows(store, 10)
     process = LedgerProcess(store)
     process.catch_up()
@@ -270,8 +273,10 @@ def test_a_ledger_merely_behind_the_log_is_no_mismatch() -> None:
     assert after.entries == after.derived_entries == behind.entries + len(expected_ids(events))
 
 
-def test_entries_due_but_absent_are_a_mismatch_even_with_a_position() -> None:
-    store = memory_store()
+def test_entries_due_but_absent_are_a_mismatch_even_with_a_position(
+    money_store: EventStore,
+) -> None:
+    store = money_store
     events = record_flows(store, 5)
     tracking = POPOTrackingRecorder()
     tracking.insert_tracking(Tracking("ledger", store.current_position()))  # lied about
@@ -282,8 +287,10 @@ def test_entries_due_but_absent_are_a_mismatch_even_with_a_position() -> None:
     assert set(result.missing) <= expected_ids(events) and result.missing
 
 
-def test_an_entry_recorded_ahead_of_the_tracked_position_is_still_compared() -> None:
-    store = memory_store()
+def test_an_entry_recorded_ahead_of_the_tracked_position_is_still_compared(
+    money_store: EventStore,
+) -> None:
+    store = money_store
     record_flows(store, 5)
     tracking = POPOTrackingRecorder()
     LedgerProcess(store, tracking).catch_up()
@@ -329,8 +336,8 @@ def forged_entry(amount: int = 5_000) -> JournalEntry:
     )
 
 
-def test_verification_hashes_exactly_as_the_domain_ledger_hash() -> None:
-    store = memory_store()
+def test_verification_hashes_exactly_as_the_domain_ledger_hash(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 40)
     derived = [d for d in map(derive, events) if d is not None]
 

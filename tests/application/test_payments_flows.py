@@ -18,6 +18,7 @@ from application.context import Actor
 from application.jobs import InlineJobQueue, RetryPolicy
 from application.payment_gateway import payment_id_for
 from application.payments import Payments
+from application.store import EventStore
 from domain import booking as b
 from domain.money import Money
 from domain.payment_queries import PaymentQueries
@@ -26,6 +27,7 @@ from infrastructure.simulated_gateway import DEFAULT_WEBHOOK_SECRET, Faults, Sim
 from infrastructure.stripe_events import InvalidSignature
 from infrastructure.views_db import create_views_engine
 from tests.builders import NOW, World, make_world
+from tests.money_stores import is_postgres
 
 START = "2026-07-01"
 
@@ -80,6 +82,7 @@ class Env:
 def make_env(
     tmp_path: Path,
     *,
+    store: EventStore | None = None,
     deposit: int | None = 20_000,
     faults: Faults | None = None,
     auto_confirm: bool = False,
@@ -87,7 +90,7 @@ def make_env(
     drop_rate: float = 0.0,
     policy: str = "flexible",
 ) -> Env:
-    world = make_world()
+    world = make_world(store)
     engine = create_views_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
     clock = {"now": NOW}
     gateway = SimulatedGateway(
@@ -118,8 +121,10 @@ def make_env(
     return env
 
 
-def test_paying_captures_the_charge_authorises_the_deposit_and_confirms(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_paying_captures_the_charge_authorises_the_deposit_and_confirms(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.place()
     result = env.payments.start_payment(env.world.renter, booking_id, NOW)
     assert result["client_secret"] and result["status"] == "requires_confirmation"
@@ -132,8 +137,8 @@ def test_paying_captures_the_charge_authorises_the_deposit_and_confirms(tmp_path
     assert env.status(booking_id) == b.CONFIRMED
 
 
-def test_a_declined_charge_cancels_the_booking(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_a_declined_charge_cancels_the_booking(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.place()
     env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.gateway.settle(payment_id_for(booking_id), succeed=False, reason="insufficient_funds")
@@ -142,9 +147,9 @@ def test_a_declined_charge_cancels_the_booking(tmp_path: Path) -> None:
 
 
 def test_renter_cancellation_refunds_the_policy_amount_and_releases_the_deposit(
-    tmp_path: Path,
+    tmp_path: Path, money_store: EventStore
 ) -> None:
-    env = make_env(tmp_path)
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
     env.world.bookings.cancel(env.world.renter, booking_id, "plans changed", NOW)
     booking = env.world.bookings.get(booking_id)
@@ -157,8 +162,8 @@ def test_renter_cancellation_refunds_the_policy_amount_and_releases_the_deposit(
     assert booking.status == b.REFUNDED
 
 
-def test_owner_cancellation_refunds_everything(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deposit=None, policy="non_refundable")
+def test_owner_cancellation_refunds_everything(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store, deposit=None, policy="non_refundable")
     booking_id = env.paid()
     env.world.bookings.cancel(env.world.owner, booking_id, "burst pipe", NOW)
     payment = env.payments.payment(booking_id)
@@ -166,8 +171,8 @@ def test_owner_cancellation_refunds_everything(tmp_path: Path) -> None:
     assert env.status(booking_id) == b.REFUNDED
 
 
-def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deposit=None)
+def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store, deposit=None)
     booking_id = env.paid()
     captured = env.payments.payment(booking_id).charge["captured"]
     admin = env.world.admin
@@ -179,8 +184,10 @@ def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path) -> None:
         env.payments.refund(booking_id, Money(captured, "EUR"), "too much", by=admin, at=NOW)
 
 
-def test_a_partial_deposit_capture_releases_the_rest(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_a_partial_deposit_capture_releases_the_rest(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
     env.payments.capture_deposit(
         booking_id, Money(5_000, "EUR"), "broken lamp", by=env.world.admin, at=NOW
@@ -191,16 +198,18 @@ def test_a_partial_deposit_capture_releases_the_rest(tmp_path: Path) -> None:
         env.payments.release_deposit(booking_id, by=env.world.admin, at=NOW)
 
 
-def test_releasing_the_deposit_cancels_the_hold(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_releasing_the_deposit_cancels_the_hold(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
     env.payments.release_deposit(booking_id, by=env.world.admin, at=NOW)
     hold = env.payments.payment(booking_id).deposit_hold
     assert (hold["status"], hold["released"], hold["captured"]) == ("released", 20_000, 0)
 
 
-def test_payout_waits_for_start_plus_24h_and_an_enabled_account(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_payout_waits_for_start_plus_24h_and_an_enabled_account(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
     booking = env.world.bookings.get(booking_id)
     env.world.bookings.begin(booking_id, booking.start_at)
@@ -234,8 +243,10 @@ def test_payout_waits_for_start_plus_24h_and_an_enabled_account(tmp_path: Path) 
     assert env.status(booking_id) == b.SETTLED
 
 
-def test_a_bad_signature_is_refused_and_nothing_is_recorded(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deliver=False)
+def test_a_bad_signature_is_refused_and_nothing_is_recorded(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store, deliver=False)
     booking_id = env.place()
     env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.gateway.settle(payment_id_for(booking_id), succeed=True)
@@ -277,12 +288,14 @@ def _state(env: Env, booking_id: UUID) -> dict[str, Any]:
     }
 
 
-def _chaos_scenario(tmp_path: Path, name: str) -> tuple[Env, UUID, list[str]]:
+def _chaos_scenario(
+    tmp_path: Path, name: str, store: EventStore | None = None
+) -> tuple[Env, UUID, list[str]]:
     """Processor facts of one booking's life, queued undelivered: charge, deposit hold and
     partial capture, a refund made at the processor, a won chargeback, a transfer and its
     partial reversal."""
     (tmp_path / name).mkdir()
-    env = make_env(tmp_path / name, deliver=False)
+    env = make_env(tmp_path / name, store=store, deliver=False)
     owner_account = env.gateway.create_connected_account(
         __import__("application.payment_gateway", fromlist=["AccountRequest"]).AccountRequest(
             env.world.owner.id, "o@example.com", f"acct-{name}"
@@ -354,10 +367,12 @@ def _deliver(env: Env, payloads: list[str]) -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_webhook_chaos_converges_to_the_in_order_state(tmp_path: Path, seed: int) -> None:
-    ordered, ordered_booking, events = _chaos_scenario(tmp_path, f"a{seed}")
+def test_webhook_chaos_converges_to_the_in_order_state(
+    tmp_path: Path, seed: int, money_store: EventStore
+) -> None:
+    ordered, ordered_booking, events = _chaos_scenario(tmp_path, f"a{seed}", money_store)
     _deliver(ordered, events)
-    chaotic, chaotic_booking, same = _chaos_scenario(tmp_path, f"b{seed}")
+    chaotic, chaotic_booking, same = _chaos_scenario(tmp_path, f"b{seed}", money_store)
     assert len(same) == len(events) >= 10
     rng = random.Random(seed)
     deliveries = [e for e in same for _ in range(rng.randint(1, 5))]
@@ -368,8 +383,8 @@ def test_webhook_chaos_converges_to_the_in_order_state(tmp_path: Path, seed: int
     assert _state(chaotic, chaotic_booking) == expected
 
 
-def test_cancellation_refund_chaos_ends_refunded(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deliver=False)
+def test_cancellation_refund_chaos_ends_refunded(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store, deliver=False)
     booking_id = env.place()
     env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.gateway.settle_pending(payment_id_for(booking_id))
@@ -394,14 +409,18 @@ def test_cancellation_refund_chaos_ends_refunded(tmp_path: Path) -> None:
 # -- faults over many bookings ---------------------------------------------------------------
 
 
-def test_faults_over_1000_bookings_leave_no_double_charge_and_nothing_stuck(
-    tmp_path: Path,
+def test_faults_over_many_bookings_leave_no_double_charge_and_nothing_stuck(
+    tmp_path: Path, money_store: EventStore
 ) -> None:
     faults = Faults(seed=11, timeout_rate=0.2, error_rate=0.2, lost_reply_rate=0.2)
-    env = make_env(tmp_path, deposit=None, faults=faults, auto_confirm=True, drop_rate=0.1)
-    listing_id = env.world.active_listing(quantity=1000)
+    env = make_env(
+        tmp_path, store=money_store, deposit=None, faults=faults, auto_confirm=True, drop_rate=0.1
+    )
+    # Fewer on PostgreSQL: every save is a round trip there, and the suite has a budget.
+    count = 200 if is_postgres(money_store) else 1000
+    listing_id = env.world.active_listing(quantity=count)
     env.listing_id = listing_id
-    bookings = [env.place() for _ in range(1000)]
+    bookings = [env.place() for _ in range(count)]
     for booking_id in bookings:
         env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.payments.stuck_after = timedelta(minutes=5)
