@@ -32,6 +32,7 @@ from application.payment_gateway import (
     ChargeResult,
     DepositRequest,
     GatewayEvent,
+    GatewayRejected,
     ObjectKind,
     OnboardingLink,
     OnboardingLinkRequest,
@@ -174,7 +175,10 @@ class SimulatedGateway(SimulatedCardNetwork, PaymentGateway):
         if not event.charge_id:
             return event
         with self.engine.connect() as conn:
-            charge = self._get(conn, event.charge_id, "charge")
+            try:
+                charge = self._get(conn, event.charge_id, "charge")
+            except GatewayRejected:  # a hand-made event for a charge it never made
+                return event
         txn = charge.get("balance_transaction")
         if not isinstance(txn, dict) or "fee" not in txn:
             return event
