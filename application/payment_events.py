@@ -77,7 +77,7 @@ def apply_event(
         payment.record_deposit_captured(event.id, intent, captured, _fee(event, payment), at)
         if payment.deposit_capturable > 0:  # Stripe releases what a partial capture left
             payment.record_deposit_released(f"{event.id}:rest", at)
-        return []
+        return _after_deposit(payments, payment, at)
     if kind == "payment_intent.succeeded":
         if not payment.capture_charge(
             event.id, intent, _money(event, payment), _fee(event, payment), at
@@ -87,6 +87,7 @@ def apply_event(
     if kind == "payment_intent.amount_capturable_updated":
         if step == "deposit":
             payment.authorize_deposit(event.id, intent, _money(event, payment), at)
+            return _after_deposit(payments, payment, at)
         else:
             payment.authorize_charge(event.id, intent, _money(event, payment), at)
         return []
@@ -94,7 +95,9 @@ def apply_event(
         if step == "deposit":
             if kind == "payment_intent.canceled":
                 payment.record_deposit_released(event.id, at, expired=event.reason == "automatic")
-            return []  # a declined deposit card: the renter may try again until expiry
+            else:  # a declined deposit card: the renter may try again until expiry
+                payment.record_deposit_declined(event.id, intent, event.reason, at)
+            return []
         if not payment.fail_charge(event.id, event.reason or "payment failed", at):
             return []
         return _charge_failed(payments, payment, event.reason or "payment failed", at)
@@ -118,8 +121,28 @@ def apply_event(
     return []
 
 
-def _charge_captured(payments: PaymentAccess, payment: Payment, at: datetime) -> list[Any]:
+def deposit_secured(payment: Payment) -> bool:
+    """A booking with a deposit confirms only once the hold was on the renter's card (a
+    capture reported before the authorisation implies it)."""
+    return not payment.deposit or bool(payment.deposit_hold["seen"])
+
+
+def _after_deposit(payments: PaymentAccess, payment: Payment, at: datetime) -> list[Any]:
+    """The booking may have been waiting for its deposit with the charge captured."""
+    if payment.charge["status"] != "captured" or not deposit_secured(payment):
+        return []
     booking = payments.booking(payment.booking_id)
+    if booking.status != b.PENDING_PAYMENT:
+        return []
+    return _charge_captured(payments, payment, at, booking)
+
+
+def _charge_captured(
+    payments: PaymentAccess, payment: Payment, at: datetime, booking: Booking | None = None
+) -> list[Any]:
+    booking = booking or payments.booking(payment.booking_id)
+    if booking.status == b.PENDING_PAYMENT and not deposit_secured(payment):
+        return []  # confirmed when the hold arrives; refunded if the booking lapses first
     if booking.status == b.PENDING_PAYMENT:
         calendar = payments.bookings.calendar(booking.listing_id)
         try:

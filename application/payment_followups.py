@@ -26,6 +26,7 @@ from domain.payment import EXPIRED, HELD, RELEASED, REQUESTED, Payment
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system()
 CANCEL_REFUND = "refund-cancel"
+LAPSED_REFUND = "refund-lapsed"  # as `payment_events.LAPSED_REFUND`
 FINISHED = (b.CANCELLED, b.REFUNDED)
 
 
@@ -55,6 +56,11 @@ def follow_up(p: PaymentCommands, booking_id: UUID, at: datetime, *, suffix: str
                 refund_id=CANCEL_REFUND,
             )
             payment = p.payment(booking_id)
+    if booking.status in FINISHED and captured and booking.deadlines.get("expires_at"):
+        # Lapsed or cancelled before it was confirmed (a deposit that never came): the
+        # charge goes back whole.
+        position = max(position, _refund_unconfirmed(p, booking_id, payment, at))
+        payment = p.payment(booking_id)
     hold_open = payment.deposit and payment.deposit_hold["status"] not in (RELEASED, EXPIRED)
     order = p.deposit_order(booking_id)
     if hold_open and order is None and booking.status in (*FINISHED, b.COMPLETED, b.SETTLED):
@@ -71,6 +77,24 @@ def follow_up(p: PaymentCommands, booking_id: UUID, at: datetime, *, suffix: str
         position = max(position, p.store.record(booking))
     _requeue(p, payment, booking.status, order, suffix)  # no-ops for jobs already queued
     return position
+
+
+def _refund_unconfirmed(
+    p: PaymentCommands, booking_id: UUID, payment: Payment, at: datetime
+) -> int:
+    if LAPSED_REFUND in payment.refunds or CANCEL_REFUND in payment.refunds:
+        return 0
+    amount = payment.refundable
+    if amount <= 0:
+        return 0
+    return p.refund(
+        booking_id,
+        Money(amount, payment.currency),
+        "the booking lapsed before it was confirmed",
+        by=SYSTEM,
+        at=at,
+        refund_id=LAPSED_REFUND,
+    )
 
 
 def _requeue(p: PaymentAccess, payment: Payment, status: str, order: object, suffix: str) -> None:

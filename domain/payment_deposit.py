@@ -32,6 +32,23 @@ class PaymentDeposit(PaymentState):
         self.deposit_hold["intent_id"] = intent_id
         self.updated_at = at
 
+    def record_deposit_declined(
+        self, event_id: str, intent_id: str, reason: str, at: datetime
+    ) -> bool:
+        """The card for the hold was declined: nothing is held, the renter may confirm the
+        same hold with another card until the booking's hold on the units expires."""
+        hold = self.deposit_hold
+        if self.has_processed(event_id) or hold["seen"] or hold["status"] in (RELEASED, EXPIRED):
+            return False
+        self._deposit_declined(event_id, intent_id, reason or "card_declined", at)
+        return True
+
+    @event("DepositDeclined")
+    def _deposit_declined(self, event_id: str, intent_id: str, reason: str, at: datetime) -> None:
+        self.deposit_hold["declined"] = reason
+        self.deposit_hold["intent_id"] = self.deposit_hold["intent_id"] or intent_id
+        self._seen(event_id, "DepositDeclined", at)
+
     def authorize_deposit(self, event_id: str, intent_id: str, amount: Money, at: datetime) -> bool:
         if self.has_processed(event_id) or self.deposit_hold["seen"]:
             return False
@@ -58,6 +75,7 @@ class PaymentDeposit(PaymentState):
         currency: str,
     ) -> None:
         self.deposit_hold.update(seen=True, intent_id=intent_id, authorized=amount)
+        self.deposit_hold.pop("declined", None)  # a retry with another card went through
         if self.deposit_hold["status"] == "none":
             self.deposit_hold["status"] = HELD
         self._seen(event_id, "DepositAuthorized", at)

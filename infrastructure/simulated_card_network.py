@@ -6,9 +6,11 @@ failing, a chargeback opened and closed.
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from application.payment_gateway import ProcessorState
 from domain.errors import ConflictError, NotFoundError
@@ -18,6 +20,7 @@ from infrastructure.stripe_events import state_of
 from projections.base import write_transaction
 
 DISPUTE_FEE = 1500  # minor units, like Stripe's 15.00
+_PENDING = ("requires_confirmation", "requires_payment_method")  # waiting for a (new) card
 
 
 class SimulatedCardNetwork(SimulatedProcessor):
@@ -26,22 +29,43 @@ class SimulatedCardNetwork(SimulatedProcessor):
     ) -> ProcessorState:
         """Confirms (or declines) the payment's newest unconfirmed intent for `step`."""
         with self._lock, write_transaction(self.engine) as conn:
-            rows = conn.execute(
-                sa.select(objects.c.data)
-                .where(objects.c.payment_id == str(payment_id), objects.c.kind == "payment_intent")
-                .order_by(objects.c.seq.desc())
-            ).all()
-            intents = [json.loads(r.data) for r in rows]
+            intents = self._intents(conn, payment_id)
             intents = [i for i in intents if i["metadata"]["step"] == step]
             if not intents:
                 raise NotFoundError("payment_not_found", f"payment {payment_id} not found")
             intent = intents[0]
-            if intent["status"] not in ("requires_confirmation", "requires_payment_method"):
-                raise ConflictError("payment_settled", f"the charge is already {intent['status']}")
+            if intent["status"] not in _PENDING:
+                raise ConflictError("payment_settled", f"the {step} is already {intent['status']}")
             decline = "" if succeed else (reason or "card_declined")
             self._confirm(conn, intent, decline)
         self._after_work()
         return state_of("payment_intent", intent)
+
+    def settle_pending(self, payment_id: UUID) -> list[str]:
+        """The renter confirms every step still waiting for a card (charge and deposit), in
+        one go; returns the steps settled."""
+        with self._lock, write_transaction(self.engine) as conn:
+            intents = self._intents(conn, payment_id)
+            if not intents:
+                raise NotFoundError("payment_not_found", f"payment {payment_id} not found")
+            newest: dict[str, dict[str, Any]] = {}
+            for intent in intents:  # newest first
+                newest.setdefault(intent["metadata"]["step"], intent)
+            pending = [i for i in newest.values() if i["status"] in _PENDING]
+            if not pending:
+                raise ConflictError("payment_settled", "nothing of this payment is pending")
+            for intent in sorted(pending, key=lambda i: i["metadata"]["step"] != "charge"):
+                self._confirm(conn, intent, "")
+        self._after_work()
+        return [str(i["metadata"]["step"]) for i in pending]
+
+    def _intents(self, conn: Connection, payment_id: UUID) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            sa.select(objects.c.data)
+            .where(objects.c.payment_id == str(payment_id), objects.c.kind == "payment_intent")
+            .order_by(objects.c.seq.desc())
+        ).all()
+        return [json.loads(r.data) for r in rows]
 
     def complete_onboarding(self, account_id: str) -> None:
         with self._lock, write_transaction(self.engine) as conn:

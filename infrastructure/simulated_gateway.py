@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,6 +31,8 @@ from application.payment_gateway import (
     ChargeRequest,
     ChargeResult,
     DepositRequest,
+    GatewayEvent,
+    GatewayRejected,
     ObjectKind,
     OnboardingLink,
     OnboardingLinkRequest,
@@ -163,6 +166,23 @@ class SimulatedGateway(SimulatedCardNetwork, PaymentGateway):
 
         link = self._call(request.idempotency_key, params, work)
         return OnboardingLink(link["url"], datetime.fromtimestamp(link["expires_at"], UTC))
+
+    def complete(self, event: GatewayEvent) -> GatewayEvent:
+        """Like the Stripe adapter: a capture that carries no fee (one reconciliation
+        synthesised) gets it from the charge's balance transaction."""
+        if event.fee is not None or event.type != "payment_intent.succeeded":
+            return event
+        if not event.charge_id:
+            return event
+        with self.engine.connect() as conn:
+            try:
+                charge = self._get(conn, event.charge_id, "charge")
+            except GatewayRejected:  # a hand-made event for a charge it never made
+                return event
+        txn = charge.get("balance_transaction")
+        if not isinstance(txn, dict) or "fee" not in txn:
+            return event
+        return replace(event, fee=Money(int(txn["fee"]), str(txn["currency"]).upper()))
 
     def retrieve(self, kind: ObjectKind, object_id: str) -> ProcessorState:
         self._fault_before(f"retrieve:{object_id}")

@@ -60,6 +60,7 @@ PAYMENT_EVENTS = tuple(
         "DepositCaptured",
         "DepositReleased",
         "DepositExpired",
+        "DepositDeclined",
         "TransferScheduled",
         "TransferIdRecorded",
         "TransferSent",
@@ -258,8 +259,10 @@ def _payment_event(row: dict[str, Any], event: Any, refs: list[dict[str, Any]]) 
             row["refunded"] -= event.amount
         else:
             row["refunds_pending"] = max(0, row["refunds_pending"] - 1)
-    elif name == "DepositAuthorized" and row["deposit_status"] == "none":
+    elif name == "DepositAuthorized" and row["deposit_status"] in ("none", "declined"):
         row["deposit_status"] = "authorized"
+    elif name == "DepositDeclined" and row["deposit_status"] == "none":
+        row["deposit_status"] = "declined"  # the renter may retry with another card
     elif name == "DepositCaptured":
         row["deposit_captured"] += event.amount
     elif name in ("DepositReleased", "DepositExpired"):
@@ -285,7 +288,11 @@ def _payment_event(row: dict[str, Any], event: Any, refs: list[dict[str, Any]]) 
 
 def _flags(row: dict[str, Any]) -> None:
     status = row["booking_status"]
-    deposit_held = row["deposit"] > 0 and row["deposit_status"] in ("none", "authorized")
+    deposit_held = row["deposit"] > 0 and row["deposit_status"] in (
+        "none",
+        "authorized",
+        "declined",
+    )
     deposit_held = deposit_held and row["payment_id"] is not None
     row["urgent"] = bool(
         (status in (b.COMPLETED, b.CANCELLED) and deposit_held)
@@ -296,6 +303,11 @@ def _flags(row: dict[str, Any]) -> None:
             and row["refund_due"] > row["refund_requested"]
         )
         or (status == b.CANCELLED and row["charge_status"] in ("requested", "authorized"))
+        or (  # lapsed waiting for its deposit: the charge goes back
+            status == b.CANCELLED
+            and row["deposit_status"] == "declined"
+            and row["captured"] > row["refund_requested"]
+        )
     )
     row["in_flight"] = bool(
         (status in ACTIVE and row["charge_status"] in ("requested", "authorized"))

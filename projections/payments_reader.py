@@ -28,6 +28,13 @@ class PaymentsReader(PaymentQueries):
             ).scalar()
         return found
 
+    def of_booking(self, booking_id: UUID) -> dict[str, Any] | None:
+        """The booking's money as the payments view has it (None before it is paid)."""
+        p = self.tables["payments"]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(p).where(p.c.booking_id == booking_id)).mappings().first()
+        return dict(row) if row is not None else None
+
     def owner_for_account(self, account_id: str) -> UUID | None:
         accounts = self.tables["accounts"]
         with self.engine.connect() as conn:

@@ -77,3 +77,7 @@ def pg_settings(pg_url: str, redis_url: str, redis_prefix: str, tmp_path: Path) 
         postgres_pool_size=4,  # the shared server allows 100 connections in all
         postgres_max_overflow=8,
     )
+
+
+# The payments, ledger and disputes tests' store, SQLite and PostgreSQL (`tests/money_stores.py`).
+from tests.money_stores import money_store  # noqa: E402, F401

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from application.ledger import verify as verify_ledger
+from application.ledger import LedgerProcess, verify_process
 from application.store import EventStore
 from domain.event_meta import event_meta
 from infrastructure.bootstrap import build_container
@@ -141,12 +141,13 @@ def rebuild(name: str) -> None:
 
 @admin.command("ledger-verify")
 def ledger_verify() -> None:
-    """Regenerates the ledger from payment events and compares it with the recorded one;
-    exits 1 when it is unbalanced or differs."""
+    """Regenerates the ledger from payment events and compares it with the recorded one up
+    to the ledger's own position (a ledger merely behind reports its `lag`); exits 1 when
+    it is unbalanced or differs."""
     store = build_event_store(get_settings())
     try:
         with console.status("regenerating the ledger from payment events…"):
-            report = verify_ledger(store)
+            report = verify_process(LedgerProcess(store))
     finally:
         store.close()
     _echo(report.as_dict())

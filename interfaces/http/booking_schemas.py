@@ -90,8 +90,18 @@ class PaymentPublic(BaseModel):
     status: str
 
 
+PaymentStep = Literal["charge", "deposit"]
+
+
 class FailIn(Schema):
     reason: SafeStr = Field(default="card_declined", max_length=200)
+    step: PaymentStep = Field("charge", description="Which card step the network declines.")
+
+
+class SettleIn(Schema):
+    step: PaymentStep | None = Field(
+        None, description="Settle only this step; absent: every step still pending."
+    )
 
 
 RoleQuery = Literal["renter", "owner"]

@@ -10,15 +10,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
+from domain import booking as b
 from domain.errors import NotFoundError
+from domain.user import ADMIN
 from infrastructure.simulated_gateway import SimulatedGateway
 from infrastructure.stripe_events import InvalidSignature
-from interfaces.http.booking_schemas import FailIn, PaymentPublic
+from interfaces.http.booking_schemas import FailIn, PaymentPublic, SettleIn
 from interfaces.http.deps import CommandDep, ContainerDep, PrincipalDep, anonymous_context
 from interfaces.http.pagination import PageParamsDep, decode_cursor, encode_cursor
 from interfaces.http.positions import min_position, set_position
 from interfaces.http.problems import ProblemError
-from interfaces.http.schemas_common import Page
+from interfaces.http.schemas_common import Page, problem_responses
 from projections.payments_reader import PaymentsReader
 
 router = APIRouter(tags=["payments"])
@@ -57,6 +59,24 @@ class PayoutAccountPublic(BaseModel):
     payouts_enabled: bool
 
 
+class PaymentProblem(BaseModel):
+    code: str = Field(examples=["deposit_declined"])
+    detail: str
+
+
+class PaymentStatusPublic(BaseModel):
+    payment_id: UUID
+    booking_id: UUID
+    booking_status: str
+    status: str = Field(description="The charge: requested | authorized | captured | failed")
+    deposit_status: str = Field(
+        description="none | declined | authorized | released | expired ('none': no hold yet)"
+    )
+    problem: PaymentProblem | None = Field(
+        description="What stops the booking confirming, for the renter to act on."
+    )
+
+
 class WebhookAck(BaseModel):
     received: bool = True
 
@@ -74,6 +94,47 @@ def pay_booking(booking_id: UUID, command: CommandDep, response: Response) -> Pa
         payment_id=result["payment_id"],
         client_secret=result["client_secret"],
         status=result["status"],
+    )
+
+
+@router.get(
+    "/bookings/{booking_id}/payment",
+    response_model=PaymentStatusPublic,
+    dependencies=[Depends(min_position("payments"))],
+    responses=problem_responses(401, 404),
+)
+def booking_payment(
+    booking_id: UUID, principal: PrincipalDep, container: ContainerDep
+) -> PaymentStatusPublic:
+    """The booking's payment as the renter, the owner or an admin sees it. A booking with a
+    deposit confirms only once the hold is on the renter's card: when the card for the
+    hold was declined, `deposit_status` is `declined` and `problem` says so; the renter
+    confirms the hold with another card (the deposit's client secret) while the booking
+    is `pending_payment`; if it lapses first, the charge is refunded whole. 404 before the
+    booking is paid, and for anyone else."""
+    row = _reader(container).of_booking(booking_id)
+    allowed = row is not None and (
+        principal.user_id in (row["renter_id"], row["owner_id"]) or principal.has_role(ADMIN)
+    )
+    if row is None or row["payment_id"] is None or not allowed:
+        raise NotFoundError("payment_not_found", f"no payment for booking {booking_id}")
+    problem = None
+    waiting = row["booking_status"] == b.PENDING_PAYMENT
+    if waiting and row["deposit_status"] == "declined":
+        problem = PaymentProblem(
+            code="deposit_declined",
+            detail="the card for the deposit hold was declined: confirm the hold with "
+            "another card before the booking expires",
+        )
+    elif row["charge_status"] == "failed":
+        problem = PaymentProblem(code="payment_failed", detail="the card was declined")
+    return PaymentStatusPublic(
+        payment_id=row["payment_id"],
+        booking_id=booking_id,
+        booking_status=row["booking_status"],
+        status=row["charge_status"],
+        deposit_status=row["deposit_status"] if row["deposit"] else "none",
+        problem=problem,
     )
 
 
@@ -181,8 +242,9 @@ def _dev_gateway(command: CommandDep) -> SimulatedGateway:
     return gateway
 
 
-def _ensure_charge(command: CommandDep, payment_id: UUID) -> None:
-    """With rq the charge job may not have run yet: run it here (same idempotency key)."""
+def _ensure_intents(command: CommandDep, payment_id: UUID) -> None:
+    """With rq the charge and deposit jobs may not have run yet: run them here (same
+    idempotency keys)."""
     payments = command.container.payments
     try:
         payment = command.container.store.load(payment_id, "payment")
@@ -190,17 +252,30 @@ def _ensure_charge(command: CommandDep, payment_id: UUID) -> None:
         raise NotFoundError("payment_not_found", f"payment {payment_id} not found") from None
     if payment.charge["intent_id"] is None:
         payments.job_handlers.create_charge(str(payment.booking_id))
+    if payment.deposit and payment.deposit_hold["intent_id"] is None:
+        payments.job_handlers.authorize_deposit(str(payment.booking_id))
 
 
 @router.post("/dev/payments/{payment_id}/succeed", response_model=PaymentPublic)
 def simulate_success(
-    payment_id: UUID, command: CommandDep, request: Request, response: Response
+    payment_id: UUID,
+    command: CommandDep,
+    request: Request,
+    response: Response,
+    body: SettleIn | None = None,
 ) -> PaymentPublic:
-    """Simulated gateway only: the card network captures the charge."""
+    """Simulated gateway only: the renter's card goes through. Without a body (or without
+    `step`) every step still waiting for a card is settled, the charge and the deposit
+    hold; with `{"step": "charge"}` or `{"step": "deposit"}` only that one (a retry with
+    another card after a decline, too). 409 `payment_settled` when nothing is pending."""
     gateway = _dev_gateway(command)
+    step = body.step if body is not None else None
     with anonymous_context(request):  # the processor acts, not the caller
-        _ensure_charge(command, payment_id)
-        gateway.settle(payment_id, succeed=True)
+        _ensure_intents(command, payment_id)
+        if step is None:
+            gateway.settle_pending(payment_id)
+        else:
+            gateway.settle(payment_id, succeed=True, step=step)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="succeeded")
 
@@ -209,10 +284,11 @@ def simulate_success(
 def simulate_failure(
     payment_id: UUID, body: FailIn, command: CommandDep, request: Request, response: Response
 ) -> PaymentPublic:
-    """Simulated gateway only: the card network declines the charge."""
+    """Simulated gateway only: the card network declines the charge, or with
+    `{"step": "deposit"}` the deposit hold (the booking then waits for another card)."""
     gateway = _dev_gateway(command)
     with anonymous_context(request):  # the processor acts, not the caller
-        _ensure_charge(command, payment_id)
-        gateway.settle(payment_id, succeed=False, reason=body.reason)
+        _ensure_intents(command, payment_id)
+        gateway.settle(payment_id, succeed=False, reason=body.reason, step=body.step)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="failed")

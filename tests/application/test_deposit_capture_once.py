@@ -7,14 +7,12 @@ from pathlib import Path
 
 from application.payment_gateway import GatewayEvent
 from domain.money import Money
-from domain.payment import payment_id_for
 from tests.application.test_payments_flows import NOW, make_env
 
 
 def test_a_deposit_capture_reported_twice_is_counted_once(tmp_path: Path) -> None:
     env = make_env(tmp_path)
-    booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
+    booking_id = env.paid()  # the charge and the deposit hold
     env.payments.capture_deposit(
         booking_id, Money(8_000, "EUR"), "burn mark", by=env.world.admin, at=NOW
     )

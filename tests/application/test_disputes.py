@@ -13,6 +13,7 @@ import pytest
 
 from application.context import Actor
 from application.disputes import Disputes
+from application.store import EventStore
 from domain.booking import AWAITING_RETURN_INSPECTION, COMPLETED, DISPUTED, Booking
 from domain.dispute import AWAITING_INFORMATION, OPEN, RESOLVED, UNDER_REVIEW, WITHDRAWN, Dispute
 from domain.errors import InvalidTransition, NotFoundError, PermissionDenied, RuleViolation
@@ -138,8 +139,8 @@ def make_case(**kw: Any) -> Case:
 
 
 @pytest.fixture
-def case() -> Case:
-    return make_case()
+def case(money_store: EventStore) -> Case:
+    return make_case(w=make_world(money_store))
 
 
 def stranger() -> Actor:
@@ -190,8 +191,8 @@ def test_strangers_get_404_and_admins_who_are_not_parties_403(case: Case) -> Non
     assert case.booking().status == AWAITING_RETURN_INSPECTION
 
 
-def test_a_booking_that_has_not_ended_cannot_be_disputed() -> None:
-    w = make_world()
+def test_a_booking_that_has_not_ended_cannot_be_disputed(money_store: EventStore) -> None:
+    w = make_world(money_store)
     listing_id = w.active_listing()
     booking_id, _ = w.bookings.place(
         w.renter, listing_id, start="2026-07-01", end="2026-07-04", quantity=1, guests=2, at=NOW
@@ -358,8 +359,10 @@ def test_a_resolution_beyond_what_the_payment_allows_is_refused(
     assert case.dispute(dispute_id).status == OPEN
 
 
-def test_without_a_payment_nothing_can_be_refunded_or_captured() -> None:
-    case = make_case(paid=False)
+def test_without_a_payment_nothing_can_be_refunded_or_captured(
+    money_store: EventStore,
+) -> None:
+    case = make_case(w=make_world(money_store), paid=False)
     dispute_id = case.open(case.w.renter)
     with pytest.raises(RuleViolation):
         case.disputes.resolve(

@@ -15,7 +15,14 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.popo import POPOTrackingRecorder
 
 import application.ledger as ledger_module
-from application.ledger import ENTRY_TOPICS, LedgerProcess, canonical, hash_lines, verify
+from application.ledger import (
+    ENTRY_TOPICS,
+    LedgerProcess,
+    canonical,
+    hash_lines,
+    verify,
+    verify_process,
+)
 from application.store import EventStore
 from domain.ledger import JournalEntry, UnbalancedEntryError, derive, ledger_hash
 from domain.money import Money
@@ -75,8 +82,8 @@ class CrashingTracking(POPOTrackingRecorder):
         super().insert_tracking(tracking)
 
 
-def test_every_money_moving_payment_event_gets_exactly_one_entry() -> None:
-    store = memory_store()
+def test_every_money_moving_payment_event_gets_exactly_one_entry(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 200)
 
     LedgerProcess(store, batch_size=40).catch_up()
@@ -87,8 +94,8 @@ def test_every_money_moving_payment_event_gets_exactly_one_entry() -> None:
     assert result.entries == result.derived_entries == len(expected_ids(events))
 
 
-def test_a_page_is_one_save_of_several_entries() -> None:
-    store = memory_store()
+def test_a_page_is_one_save_of_several_entries(money_store: EventStore) -> None:
+    store = money_store
     record_flows(store, 50)
     saves: list[int] = []
     original = store.record
@@ -105,8 +112,9 @@ def test_a_page_is_one_save_of_several_entries() -> None:
 
 def test_a_crash_inside_a_page_before_it_commits_loses_nothing(
     monkeypatch: pytest.MonkeyPatch,
+    money_store: EventStore,
 ) -> None:
-    store = memory_store()
+    store = money_store
     events = record_flows(store, 120)
     tracking = POPOTrackingRecorder()
     calls = {"n": 0}
@@ -130,8 +138,10 @@ def test_a_crash_inside_a_page_before_it_commits_loses_nothing(
     assert_each_entry_recorded_once(store, events)
 
 
-def test_a_crash_after_a_page_committed_but_before_its_position_doubles_nothing() -> None:
-    store = memory_store()
+def test_a_crash_after_a_page_committed_but_before_its_position_doubles_nothing(
+    money_store: EventStore,
+) -> None:
+    store = money_store
     events = record_flows(store, 120)
     tracking = CrashingTracking(crash_on=3)
 
@@ -143,8 +153,8 @@ def test_a_crash_after_a_page_committed_but_before_its_position_doubles_nothing(
     assert verify(store).derived_matches_recorded
 
 
-def test_replaying_the_whole_log_from_zero_records_nothing_new() -> None:
-    store = memory_store()
+def test_replaying_the_whole_log_from_zero_records_nothing_new(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 80)
     LedgerProcess(store, batch_size=30).catch_up()
     head = store.current_position()
@@ -155,8 +165,8 @@ def test_replaying_the_whole_log_from_zero_records_nothing_new() -> None:
     assert_each_entry_recorded_once(store, events)
 
 
-def test_two_processes_racing_on_one_log_record_each_entry_once() -> None:
-    store = memory_store()
+def test_two_processes_racing_on_one_log_record_each_entry_once(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 200)
     shared: TrackingRecorder = POPOTrackingRecorder()
     processes = [LedgerProcess(store, shared, batch_size=25) for _ in range(2)]
@@ -170,8 +180,8 @@ def test_two_processes_racing_on_one_log_record_each_entry_once() -> None:
     assert_each_entry_recorded_once(store, events)
 
 
-def test_run_forever_follows_new_payment_events_until_stopped() -> None:
-    store = memory_store()
+def test_run_forever_follows_new_payment_events_until_stopped(money_store: EventStore) -> None:
+    store = money_store
     process = LedgerProcess(store)
     stop = threading.Event()
     worker = threading.Thread(target=process.run_forever, args=(stop, 0.05))
@@ -194,8 +204,8 @@ def test_run_forever_follows_new_payment_events_until_stopped() -> None:
     assert verify(store).derived_matches_recorded
 
 
-def test_an_unbalanced_entry_cannot_be_recorded() -> None:
-    store = memory_store()
+def test_an_unbalanced_entry_cannot_be_recorded(money_store: EventStore) -> None:
+    store = money_store
     lines = [
         {"account": "assets:processor_balance", "side": "debit", "amount": 100, "currency": "EUR"},
         {"account": "revenue:platform_fees", "side": "credit", "amount": 99, "currency": "EUR"},
@@ -214,8 +224,8 @@ def test_an_unbalanced_entry_cannot_be_recorded() -> None:
     assert store.current_position() == 0
 
 
-def test_verify_reports_an_entry_no_payment_event_made() -> None:
-    store = memory_store()
+def test_verify_reports_an_entry_no_payment_event_made(money_store: EventStore) -> None:
+    store = money_store
     record_flows(store, 30)
     LedgerProcess(store).catch_up()
     assert verify(store).derived_matches_recorded
@@ -230,8 +240,8 @@ def test_verify_reports_an_entry_no_payment_event_made() -> None:
     assert result.recorded_hash != result.derived_hash
 
 
-def test_verify_reports_payment_events_the_ledger_has_not_recorded() -> None:
-    store = memory_store()
+def test_verify_reports_payment_events_the_ledger_has_not_recorded(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 10)
 
     result = verify(store)
@@ -239,6 +249,59 @@ def test_verify_reports_payment_events_the_ledger_has_not_recorded() -> None:
     assert result.entries == 0
     assert not result.derived_matches_recorded
     assert set(result.missing) <= expected_ids(events) and result.missing
+
+
+def test_a_ledger_merely_behind_the_log_is_no_mismatch(money_store: EventStore) -> None:
+    store = money_store
+    record_flows(store, 10)
+    process = LedgerProcess(store)
+    process.catch_up()
+    caught_up = process.position()
+    events = record_flows(store, 10, seed=8)
+
+    behind = verify_process(process)
+    head = store.current_position()
+    process.catch_up()
+    after = verify_process(process)
+
+    assert behind.derived_matches_recorded and behind.balanced
+    assert behind.ledger_position == behind.position == caught_up
+    assert behind.lag == head - caught_up > 0
+    assert behind.log_position == head
+    assert not behind.missing
+    assert after.derived_matches_recorded and after.lag == 0
+    assert after.entries == after.derived_entries == behind.entries + len(expected_ids(events))
+
+
+def test_entries_due_but_absent_are_a_mismatch_even_with_a_position(
+    money_store: EventStore,
+) -> None:
+    store = money_store
+    events = record_flows(store, 5)
+    tracking = POPOTrackingRecorder()
+    tracking.insert_tracking(Tracking("ledger", store.current_position()))  # lied about
+
+    result = verify_process(LedgerProcess(store, tracking))
+
+    assert result.lag == 0 and not result.derived_matches_recorded
+    assert set(result.missing) <= expected_ids(events) and result.missing
+
+
+def test_an_entry_recorded_ahead_of_the_tracked_position_is_still_compared(
+    money_store: EventStore,
+) -> None:
+    store = money_store
+    record_flows(store, 5)
+    tracking = POPOTrackingRecorder()
+    LedgerProcess(store, tracking).catch_up()
+    ahead = LedgerProcess(store, POPOTrackingRecorder())  # its page committed, position lost
+
+    result = verify_process(ahead)
+
+    assert result.ledger_position == 0 and result.lag > 0
+    assert result.derived_matches_recorded and result.entries == result.derived_entries > 0
+    store.record(forged_entry())
+    assert not verify_process(ahead).derived_matches_recorded
 
 
 def quote(total: int) -> dict[str, Any]:
@@ -273,8 +336,8 @@ def forged_entry(amount: int = 5_000) -> JournalEntry:
     )
 
 
-def test_verification_hashes_exactly_as_the_domain_ledger_hash() -> None:
-    store = memory_store()
+def test_verification_hashes_exactly_as_the_domain_ledger_hash(money_store: EventStore) -> None:
+    store = money_store
     events = record_flows(store, 40)
     derived = [d for d in map(derive, events) if d is not None]
 

@@ -3,7 +3,6 @@ capture/release, payouts gated by the owner's account, signatures, chaos and fau
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from application.context import Actor
 from application.jobs import InlineJobQueue, RetryPolicy
 from application.payment_gateway import payment_id_for
 from application.payments import Payments
+from application.store import EventStore
 from domain import booking as b
 from domain.money import Money
 from domain.payment_queries import PaymentQueries
@@ -70,7 +70,7 @@ class Env:
     def paid(self, at: datetime = NOW) -> UUID:
         booking_id = self.place(at=at)
         self.payments.start_payment(self.world.renter, booking_id, at)
-        self.gateway.settle(payment_id_for(booking_id), succeed=True)
+        self.gateway.settle_pending(payment_id_for(booking_id))  # the charge and the deposit
         return booking_id
 
     def status(self, booking_id: UUID) -> str:
@@ -80,6 +80,7 @@ class Env:
 def make_env(
     tmp_path: Path,
     *,
+    store: EventStore | None = None,
     deposit: int | None = 20_000,
     faults: Faults | None = None,
     auto_confirm: bool = False,
@@ -87,7 +88,7 @@ def make_env(
     drop_rate: float = 0.0,
     policy: str = "flexible",
 ) -> Env:
-    world = make_world()
+    world = make_world(store)
     engine = create_views_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
     clock = {"now": NOW}
     gateway = SimulatedGateway(
@@ -118,8 +119,10 @@ def make_env(
     return env
 
 
-def test_paying_captures_the_charge_authorises_the_deposit_and_confirms(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_paying_captures_the_charge_authorises_the_deposit_and_confirms(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.place()
     result = env.payments.start_payment(env.world.renter, booking_id, NOW)
     assert result["client_secret"] and result["status"] == "requires_confirmation"
@@ -132,8 +135,8 @@ def test_paying_captures_the_charge_authorises_the_deposit_and_confirms(tmp_path
     assert env.status(booking_id) == b.CONFIRMED
 
 
-def test_a_declined_charge_cancels_the_booking(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_a_declined_charge_cancels_the_booking(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.place()
     env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.gateway.settle(payment_id_for(booking_id), succeed=False, reason="insufficient_funds")
@@ -142,11 +145,10 @@ def test_a_declined_charge_cancels_the_booking(tmp_path: Path) -> None:
 
 
 def test_renter_cancellation_refunds_the_policy_amount_and_releases_the_deposit(
-    tmp_path: Path,
+    tmp_path: Path, money_store: EventStore
 ) -> None:
-    env = make_env(tmp_path)
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     env.world.bookings.cancel(env.world.renter, booking_id, "plans changed", NOW)
     booking = env.world.bookings.get(booking_id)
     payment = env.payments.payment(booking_id)
@@ -158,8 +160,8 @@ def test_renter_cancellation_refunds_the_policy_amount_and_releases_the_deposit(
     assert booking.status == b.REFUNDED
 
 
-def test_owner_cancellation_refunds_everything(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deposit=None, policy="non_refundable")
+def test_owner_cancellation_refunds_everything(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store, deposit=None, policy="non_refundable")
     booking_id = env.paid()
     env.world.bookings.cancel(env.world.owner, booking_id, "burst pipe", NOW)
     payment = env.payments.payment(booking_id)
@@ -167,8 +169,8 @@ def test_owner_cancellation_refunds_everything(tmp_path: Path) -> None:
     assert env.status(booking_id) == b.REFUNDED
 
 
-def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deposit=None)
+def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store, deposit=None)
     booking_id = env.paid()
     captured = env.payments.payment(booking_id).charge["captured"]
     admin = env.world.admin
@@ -180,10 +182,11 @@ def test_refunds_are_bounded_by_what_was_captured(tmp_path: Path) -> None:
         env.payments.refund(booking_id, Money(captured, "EUR"), "too much", by=admin, at=NOW)
 
 
-def test_a_partial_deposit_capture_releases_the_rest(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_a_partial_deposit_capture_releases_the_rest(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     env.payments.capture_deposit(
         booking_id, Money(5_000, "EUR"), "broken lamp", by=env.world.admin, at=NOW
     )
@@ -193,19 +196,19 @@ def test_a_partial_deposit_capture_releases_the_rest(tmp_path: Path) -> None:
         env.payments.release_deposit(booking_id, by=env.world.admin, at=NOW)
 
 
-def test_releasing_the_deposit_cancels_the_hold(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_releasing_the_deposit_cancels_the_hold(tmp_path: Path, money_store: EventStore) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     env.payments.release_deposit(booking_id, by=env.world.admin, at=NOW)
     hold = env.payments.payment(booking_id).deposit_hold
     assert (hold["status"], hold["released"], hold["captured"]) == ("released", 20_000, 0)
 
 
-def test_payout_waits_for_start_plus_24h_and_an_enabled_account(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_payout_waits_for_start_plus_24h_and_an_enabled_account(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.paid()
-    env.gateway.settle(payment_id_for(booking_id), succeed=True, step="deposit")
     booking = env.world.bookings.get(booking_id)
     env.world.bookings.begin(booking_id, booking.start_at)
     payout_at = booking.start_at + timedelta(hours=24)
@@ -238,8 +241,10 @@ def test_payout_waits_for_start_plus_24h_and_an_enabled_account(tmp_path: Path) 
     assert env.status(booking_id) == b.SETTLED
 
 
-def test_a_bad_signature_is_refused_and_nothing_is_recorded(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deliver=False)
+def test_a_bad_signature_is_refused_and_nothing_is_recorded(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store, deliver=False)
     booking_id = env.place()
     env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.gateway.settle(payment_id_for(booking_id), succeed=True)
@@ -259,174 +264,3 @@ def test_a_bad_signature_is_refused_and_nothing_is_recorded(tmp_path: Path) -> N
             receiver(body.encode(), header)
     assert env.world.store.current_position() == before
     assert env.status(booking_id) == b.PENDING_PAYMENT
-
-
-# -- chaos: duplicated, shuffled deliveries ------------------------------------------------
-
-
-def _state(env: Env, booking_id: UUID) -> dict[str, Any]:
-    p = env.payments.payment(booking_id)
-    return {
-        "booking": env.status(booking_id),
-        "charge": {k: p.charge[k] for k in ("status", "captured", "fee", "owner_share")},
-        "deposit": {k: p.deposit_hold[k] for k in ("status", "authorized", "captured", "released")},
-        "refunds": sorted((r["amount"], r["status"]) for r in p.refunds.values()),
-        "owner_balance": p.owner_balance,
-        "transfers": sorted(
-            (t["amount"], t["reversed"], t["status"]) for t in p.transfers.values()
-        ),
-        "chargebacks": sorted(
-            (c["status"], c["withdrawn"], c["reinstated"]) for c in p.chargebacks.values()
-        ),
-    }
-
-
-def _chaos_scenario(tmp_path: Path, name: str) -> tuple[Env, UUID, list[str]]:
-    """Processor facts of one booking's life, queued undelivered: charge, deposit hold and
-    partial capture, a refund made at the processor, a won chargeback, a transfer and its
-    partial reversal."""
-    (tmp_path / name).mkdir()
-    env = make_env(tmp_path / name, deliver=False)
-    owner_account = env.gateway.create_connected_account(
-        __import__("application.payment_gateway", fromlist=["AccountRequest"]).AccountRequest(
-            env.world.owner.id, "o@example.com", f"acct-{name}"
-        )
-    )
-    env.gateway.complete_onboarding(owner_account.account_id)
-    booking_id = env.place()
-    pid = payment_id_for(booking_id)
-    env.payments.start_payment(env.world.renter, booking_id, NOW)
-    env.gateway.settle(pid, succeed=True)
-    env.gateway.settle(pid, succeed=True, step="deposit")
-    pay = env.payments.payment(booking_id)
-    gw = __import__("application.payment_gateway", fromlist=["x"])
-    key = gw.idempotency_key
-    env.gateway.capture_deposit(
-        gw.CaptureRequest(
-            pid,
-            booking_id,
-            pay.deposit_hold["intent_id"],
-            key(booking_id, "cd"),
-            Money(4_000, "EUR"),
-        )
-    )
-    env.gateway.refund(
-        gw.RefundRequest(
-            pid, booking_id, pay.charge["intent_id"], Money(2_500, "EUR"), key(booking_id, "dash")
-        )
-    )
-    dispute = env.gateway.open_dispute(pay.charge["intent_id"])
-    env.gateway.close_dispute(dispute, won=True)
-    charge = env.gateway.retrieve("payment_intent", pay.charge["intent_id"]).charge_id
-    transfer = env.gateway.transfer_to_owner(
-        gw.TransferRequest(
-            pid,
-            booking_id,
-            Money(10_000, "EUR"),
-            owner_account.account_id,
-            charge,
-            key(booking_id, "payout-1"),
-        )
-    )
-    env.gateway.reverse_transfer(
-        gw.TransferReversalRequest(
-            pid, booking_id, transfer.transfer_id, Money(3_000, "EUR"), key(booking_id, "rev-1")
-        )
-    )
-    env.queries.intents[pay.charge["intent_id"]] = pid
-    with env.gateway.engine.connect() as conn:
-        rows = (
-            conn.execute(
-                sa.text("select payload from simulated_events where state = 'pending' order by seq")
-            )
-            .scalars()
-            .all()
-        )
-    events = [r for r in rows if json.loads(r)["type"] != "account.updated"]
-    return env, booking_id, events
-
-
-def _deliver(env: Env, payloads: list[str]) -> None:
-    import stripe
-
-    receiver = WebhookReceiver(env.payments, DEFAULT_WEBHOOK_SECRET, lambda: NOW)
-    for body in payloads:
-        header = stripe.WebhookSignature.generate_signature_header(
-            body, DEFAULT_WEBHOOK_SECRET, int(datetime.now().timestamp())
-        )
-        receiver(body.encode(), header)
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_webhook_chaos_converges_to_the_in_order_state(tmp_path: Path, seed: int) -> None:
-    ordered, ordered_booking, events = _chaos_scenario(tmp_path, f"a{seed}")
-    _deliver(ordered, events)
-    chaotic, chaotic_booking, same = _chaos_scenario(tmp_path, f"b{seed}")
-    assert len(same) == len(events) >= 10
-    rng = random.Random(seed)
-    deliveries = [e for e in same for _ in range(rng.randint(1, 5))]
-    rng.shuffle(deliveries)
-    _deliver(chaotic, deliveries)
-    expected = _state(ordered, ordered_booking)
-    assert expected["booking"] == b.CONFIRMED and expected["chargebacks"][0][0] == "won"
-    assert _state(chaotic, chaotic_booking) == expected
-
-
-def test_cancellation_refund_chaos_ends_refunded(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deliver=False)
-    booking_id = env.place()
-    env.payments.start_payment(env.world.renter, booking_id, NOW)
-    env.gateway.settle(payment_id_for(booking_id), succeed=True)
-    env.gateway.deliver_pending()
-    assert env.status(booking_id) == b.CONFIRMED
-    env.world.bookings.cancel(env.world.renter, booking_id, "plans changed", NOW)
-    payloads = list(env.delivered)
-    with env.gateway.engine.connect() as conn:
-        payloads += [
-            r.encode()
-            for r in conn.execute(
-                sa.text("select payload from simulated_events where state = 'pending'")
-            ).scalars()
-        ]
-    rng = random.Random(3)
-    chaos = [p.decode() for p in payloads for _ in range(rng.randint(1, 5))]
-    rng.shuffle(chaos)
-    _deliver(env, chaos)
-    assert env.status(booking_id) == b.REFUNDED
-
-
-# -- faults over many bookings ---------------------------------------------------------------
-
-
-def test_faults_over_1000_bookings_leave_no_double_charge_and_nothing_stuck(
-    tmp_path: Path,
-) -> None:
-    faults = Faults(seed=11, timeout_rate=0.2, error_rate=0.2, lost_reply_rate=0.2)
-    env = make_env(tmp_path, deposit=None, faults=faults, auto_confirm=True, drop_rate=0.1)
-    listing_id = env.world.active_listing(quantity=1000)
-    env.listing_id = listing_id
-    bookings = [env.place() for _ in range(1000)]
-    for booking_id in bookings:
-        env.payments.start_payment(env.world.renter, booking_id, NOW)
-    env.payments.stuck_after = timedelta(minutes=5)
-    for minute in range(6, 14):  # reconciliation runs every minute, within the 15 min hold
-        env.payments.reconcile(NOW + timedelta(minutes=minute))
-        env.gateway.deliver_pending()  # the processor retries deliveries that failed
-    with env.gateway.engine.connect() as conn:
-        intents = [
-            json.loads(r)
-            for r in conn.execute(
-                sa.text("select data from simulated_objects where kind = 'payment_intent'")
-            ).scalars()
-        ]
-    per_booking: dict[str, int] = {}
-    for intent in intents:
-        per_booking[intent["metadata"]["booking_id"]] = (
-            per_booking.get(intent["metadata"]["booking_id"], 0) + 1
-        )
-    known = {str(x) for x in bookings}
-    assert set(per_booking) <= known  # no charge without a booking
-    assert max(per_booking.values()) == 1  # no double charge
-    stuck = [x for x in bookings if env.payments.payment(x).charge["status"] != "captured"]
-    assert stuck == []
-    assert all(env.status(x) == b.CONFIRMED for x in bookings)

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from application.ledger import LedgerProcess
 from infrastructure.bootstrap import build_container
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings, get_settings
 from interfaces.cli.main import app
+from tests.application.test_ledger_process import forged_entry
 from tests.builders import make_world
+from tests.http.test_admin_ledger_verify_http import paid_payment
 
 runner = CliRunner()
 
@@ -87,7 +90,29 @@ def test_ledger_verify_on_a_log_without_payments_is_balanced(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["balanced"] is True and report["derived_matches_recorded"] is True
-    assert report["position"] == head(settings)
+    assert report["log_position"] == head(settings)
+
+
+def test_ledger_verify_reports_lag_then_catches_a_forged_entry(settings: Settings) -> None:
+    store = build_event_store(settings)
+    try:
+        store.record(paid_payment())
+        behind = runner.invoke(app, ["admin", "ledger-verify"])
+        LedgerProcess(store).catch_up()
+        caught_up = runner.invoke(app, ["admin", "ledger-verify"])
+        store.record(forged_entry())
+        forged = runner.invoke(app, ["admin", "ledger-verify"])
+    finally:
+        store.close()
+
+    lagging = json.loads(behind.stdout)
+    assert behind.exit_code == 0, behind.output
+    assert lagging["derived_matches_recorded"] is True
+    assert lagging["lag"] > 0 and lagging["ledger_position"] == 0
+    assert caught_up.exit_code == 0 and json.loads(caught_up.stdout)["lag"] == 0
+    assert json.loads(caught_up.stdout)["entries"] == 1
+    assert forged.exit_code == 1
+    assert json.loads(forged.stdout)["derived_matches_recorded"] is False
 
 
 def test_state_at_an_instant_and_secrets_redacted(settings: Settings, listing_id: str) -> None:

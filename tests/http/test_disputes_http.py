@@ -4,6 +4,7 @@ back to completed), the admins' queue, and the refusals."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import pytest
 from httpx import Response
 
 from application.context import Actor, command_context
+from domain.errors import ConflictError
 from domain.money import Money
 from infrastructure.simulated_gateway import SimulatedGateway
 from tests.http.conftest import API, Api, Auth
@@ -96,10 +98,11 @@ def _status_becomes(m: Market, booking_id: str, status: str) -> dict[str, Any]:
 
 
 def _authorize_deposit(api: Api, payment_id: str) -> None:
-    """The card network confirms the deposit hold (the dev endpoint settles the charge)."""
+    """Waits for the deposit hold (the dev endpoint settled it with the charge); confirms it
+    at the card network when it is still pending."""
     gateway = api.container.gateway
     assert isinstance(gateway, SimulatedGateway)
-    with command_context(Actor.system()):
+    with command_context(Actor.system()), contextlib.suppress(ConflictError):
         gateway.settle(UUID(payment_id), succeed=True, step="deposit")
     for _ in range(100):
         payment = api.container.store.load(UUID(payment_id), "payment")

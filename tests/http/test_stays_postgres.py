@@ -11,8 +11,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from application.context import Actor, command_context
-from infrastructure.simulated_gateway import SimulatedGateway
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_bookings_http import Market, open_listing
 from tests.http.test_disputes_http import DEPOSIT, _status_becomes
@@ -39,16 +37,10 @@ def paid_stay_with_deposit(api: Api) -> Stay:
     owner, admin, renter = api.new_user(), api.admin(), api.new_user()
     listing_id = open_listing(api, owner, admin, deposit=DEPOSIT)
     m = Market(api, owner, admin, renter, listing_id)
-    booking = m.paid(30, 32)  # the charge through POST /dev/payments/{id}/succeed
+    # POST /dev/payments/{id}/succeed runs the charge and deposit jobs if rq has not yet
+    # (same idempotency keys) and settles both: the booking confirms with its hold.
+    booking = m.paid(30, 32)
     payment_id = booking["payment_id"]
-    # The deposit hold is an rq job; run it here too (same idempotency key, like the dev
-    # endpoint does for the charge) so a busy worker cannot hold the test up.
-    if payment_of(api, payment_id).deposit_hold["intent_id"] is None:
-        api.container.payments.job_handlers.authorize_deposit(booking["id"])
-    gateway = api.container.gateway
-    assert isinstance(gateway, SimulatedGateway)
-    with command_context(Actor.system()):
-        gateway.settle(UUID(payment_id), succeed=True, step="deposit")
     eventually(
         lambda: payment_of(api, payment_id).deposit_capturable == DEPOSIT["amount"], "deposit held"
     )

@@ -38,6 +38,7 @@ EVENT_NAMES = {
     "DepositCaptured",
     "DepositReleased",
     "DepositExpired",
+    "DepositDeclined",
     "TransferScheduled",
     "TransferIdRecorded",
     "TransferSent",
