@@ -4,10 +4,10 @@ simulated card network's dev endpoints (absent in production)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from domain.errors import NotFoundError
@@ -181,26 +181,43 @@ def _dev_gateway(command: CommandDep) -> SimulatedGateway:
     return gateway
 
 
-def _ensure_charge(command: CommandDep, payment_id: UUID) -> None:
-    """With rq the charge job may not have run yet: run it here (same idempotency key)."""
+def _ensure_charge(command: CommandDep, payment_id: UUID, step: str = "charge") -> None:
+    """With rq the charge (or deposit hold) job may not have run yet: run it here (same
+    idempotency key)."""
     payments = command.container.payments
     try:
         payment = command.container.store.load(payment_id, "payment")
     except NotFoundError:
         raise NotFoundError("payment_not_found", f"payment {payment_id} not found") from None
-    if payment.charge["intent_id"] is None:
+    if step == "deposit":
+        if not payment.deposit:
+            raise NotFoundError("payment_not_found", f"payment {payment_id} holds no deposit")
+        if payment.deposit_hold["intent_id"] is None:
+            payments.job_handlers.authorize_deposit(str(payment.booking_id))
+    elif payment.charge["intent_id"] is None:
         payments.job_handlers.create_charge(str(payment.booking_id))
+
+
+StepQuery = Annotated[
+    Literal["charge", "deposit"],
+    Query(description="What the card network confirms: the charge, or the deposit hold."),
+]
 
 
 @router.post("/dev/payments/{payment_id}/succeed", response_model=PaymentPublic)
 def simulate_success(
-    payment_id: UUID, command: CommandDep, request: Request, response: Response
+    payment_id: UUID,
+    command: CommandDep,
+    request: Request,
+    response: Response,
+    step: StepQuery = "charge",
 ) -> PaymentPublic:
-    """Simulated gateway only: the card network captures the charge."""
+    """Simulated gateway only: the card network captures the charge, or with
+    `?step=deposit` confirms the deposit hold (404 when the booking holds no deposit)."""
     gateway = _dev_gateway(command)
     with anonymous_context(request):  # the processor acts, not the caller
-        _ensure_charge(command, payment_id)
-        gateway.settle(payment_id, succeed=True)
+        _ensure_charge(command, payment_id, step)
+        gateway.settle(payment_id, succeed=True, step=step)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="succeeded")
 
