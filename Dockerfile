@@ -9,4 +9,4 @@ COPY infrastructure infrastructure
 RUN pip install --no-cache-dir .
 ENV RENTBOOK_ENVIRONMENT=production RENTBOOK_WORKERS_IN_PROCESS=false
 EXPOSE 8000
-CMD ["rentbook", "serve", "--host", "0.0.0.0", "--no-workers", "--no-seed"]
+CMD ["rentbook", "serve", "--host", "0.0.0.0", "--no-background", "--no-seed"]

@@ -44,29 +44,33 @@ class Stays:
         self.bookings = bookings
         self.media = media
 
-    def grace_hours(self, booking: Booking) -> int:
+    def grace_hours(self, booking: Booking, end: str) -> int:
+        """The listing's `check_in_grace_hours` or `check_out_grace_hours` (`end` is in or
+        out); older listings have both, by upcasting (domain/listing_upcasts.py)."""
         listing = self.store.load(booking.listing_id, "listing")
         assert isinstance(listing, Listing)
-        return int(listing.spec.get("check_in_grace_hours", stay.DEFAULT_GRACE_HOURS))
+        return int(listing.spec[f"check_{end}_grace_hours"])
 
     def check_in(
         self, actor: Actor, booking_id: UUID, items: list[Any] | None, at: datetime
     ) -> int:
         """The renter or the owner checks in, once, from the start minus the listing's grace
         hours until the end; the first check-in of a confirmed booking starts it."""
-        return self._record(actor, booking_id, items, at, Booking.check_in)
+        return self._record(actor, booking_id, items, at, "in")
 
     def check_out(
         self, actor: Actor, booking_id: UUID, items: list[Any] | None, at: datetime
     ) -> int:
         """The renter or the owner checks out, once, from the start until the end plus the
-        grace hours; the first check-out of a stay under way ends it and opens the return
-        inspection window (48 h) from now."""
-        return self._record(actor, booking_id, items, at, Booking.check_out)
+        listing's check-out grace hours; the first check-out of a stay under way ends it and
+        opens the return inspection window (48 h) from now."""
+        return self._record(actor, booking_id, items, at, "out")
 
     def _record(
-        self, actor: Actor, booking_id: UUID, items: list[Any] | None, at: datetime, act: Any
+        self, actor: Actor, booking_id: UUID, items: list[Any] | None, at: datetime, end: str
     ) -> int:
+        act = Booking.check_in if end == "in" else Booking.check_out
+
         def attempt() -> int:
             booking = self.bookings.get(booking_id)
             side = stay.side_of(
@@ -77,7 +81,7 @@ class Stays:
                 booking_id=booking_id,
             )
             report = stay.validate_report(items)
-            act(booking, actor.id, side, report, self.grace_hours(booking), at)
+            act(booking, actor.id, side, report, self.grace_hours(booking, end), at)
             check_media(self.media, actor.id, stay.report_photo_ids(report))
             return self.store.record(booking)
 

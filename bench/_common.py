@@ -242,11 +242,14 @@ def machine() -> dict[str, Any]:
 
 def verified_owner(store: Any, at: Any) -> Any:
     """An owner whose account exists with a verified email (only such owners submit
-    listings); recorded straight through the domain, with no password hashing to time."""
+    listings); recorded straight through the domain, with no password hashing to time.
+    The owner role is granted here, not by the first listing: threads creating several
+    first listings of one owner at once would conflict on the user."""
     from application.context import Actor
     from domain.user import User
 
     user = User.register(f"owner-{uuid.uuid4().hex[:12]}@bench.example", "Owner", None, "-", at)
     user.verify_email(None, at)
+    user.grant_role("owner", by=user.id, at=at)
     store.record(user)
     return Actor(user.id, "user")

@@ -1,6 +1,6 @@
 """The ASGI app the HTTP benchmark serves: `uvicorn --factory bench._http_app:app`.
 
-Built from RENTBOOK_* environment variables like production (`rentbook serve --no-workers`):
+Built from RENTBOOK_* environment variables like production (`rentbook serve --no-background`):
 PostgreSQL event store and views, Redis sessions, no in-process projection or scheduler
 threads (RENTBOOK_WORKERS_IN_PROCESS=false), and rate limits off so the benchmark measures
 booking placement rather than the limiter."""

@@ -7,7 +7,7 @@ database in the same run. Prints one JSON object.
       same number of threads as b, in its own events table in the same database
   b   `container.bookings.place(...)` across many listings from N threads
   c   `POST /api/v1/bookings` over HTTP: uvicorn serving `create_app` in a separate process
-      (`bench/_http_app.py`, like `rentbook serve --no-workers`), 64 concurrent asyncio httpx
+      (`bench/_http_app.py`, like `rentbook serve --no-background`), 64 concurrent asyncio httpx
       clients, each its own renter with a bearer token, across 1,000 listings
   d   50 renters racing for one unit through the application layer: exactly one winner a round
 
@@ -18,11 +18,8 @@ Run:  .venv/bin/python bench/booking_write.py            (defaults finish in ~1-
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -31,12 +28,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _booking_http import bench_http
+from _booking_setup import Nights, count_conflicts, create_listings
 from _common import (
-    ROOT,
     CpuMeter,
     latency_summary,
     machine,
@@ -44,158 +42,16 @@ from _common import (
     run_threads,
     summary,
     temporary_database,
-    verified_owner,
 )
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
+from _library_baseline import bench_library
+from _workers_compare import compare_workers
 
 from application.context import Actor, command_context
 from domain.errors import UnavailableError
 from infrastructure.bootstrap import Container, build_container
-from infrastructure.eventstore import event_store_env
 from infrastructure.settings import Settings
-from tests.builders import listing_spec
 
 CHEAP_ARGON2: dict[str, Any] = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
-PASSWORD = "bench-password-123"
-
-
-# -- (a) the library on its own ------------------------------------------------------------
-
-
-class Counter_(Aggregate):
-    """A long-lived aggregate changed by every operation (stands in for the calendar)."""
-
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.payload = payload
-        self.n = 0
-
-    @event("Bumped")
-    def bump(self, payload: dict[str, Any]) -> None:
-        self.n += 1
-        self.last = payload
-
-
-class Item(Aggregate):
-    """A new aggregate per operation (stands in for the booking)."""
-
-    def __init__(self, ref: UUID, payload: dict[str, Any]) -> None:
-        self.ref = ref
-        self.payload = payload
-
-
-class Baseline(Application[UUID]):
-    name = "BenchBaseline"  # its own table: benchbaseline_events
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Counter_: 50}
-
-
-def _payload(size: int) -> dict[str, Any]:
-    """A JSON-ish dict of roughly `size` bytes, shaped like our events (strings, ints)."""
-    fields = max(1, size // 40)
-    return {f"field_{i:02d}": f"value-{i:04d}-{'x' * 16}" for i in range(fields)}
-
-
-def bench_library(
-    settings: Settings, *, threads: int, ops: int, aggregates: int, payload_bytes: dict[str, int]
-) -> dict[str, Any]:
-    env = event_store_env(settings)
-    app = Baseline(env=env)
-    small, big = _payload(payload_bytes["calendar"]), _payload(payload_bytes["booking"])
-    counters = [Counter_(small) for _ in range(aggregates)]
-    others = [Counter_(small) for _ in range(aggregates)]
-    for chunk in range(0, aggregates, 200):
-        app.save(*counters[chunk : chunk + 200], *others[chunk : chunk + 200])
-    cids = [c.id for c in counters]
-    oids = [o.id for o in others]
-    conflicts = Counter[str]()
-
-    def single(i: int) -> None:  # load + one event + save
-        while True:
-            agg: Counter_ = app.repository.get(cids[i % aggregates])
-            agg.bump(small)
-            try:
-                app.save(agg)
-                return
-            except IntegrityError:
-                conflicts["single"] += 1
-
-    def shape(i: int) -> None:  # what a placement does to the store, without the domain
-        while True:
-            agg: Counter_ = app.repository.get(cids[i % aggregates])
-            app.repository.get(oids[i % aggregates])
-            item = Item(agg.id, big)
-            agg.bump(small)
-            try:
-                app.save(agg, item)
-                return
-            except IntegrityError:
-                conflicts["shape"] += 1
-
-    run_threads(threads, min(200, ops), single)  # warm-up: pool, caches, JIT of psycopg
-    single_run = run_threads(threads, ops, single)
-    shape_run = run_threads(threads, ops, shape)
-    app.close()
-    errs_single = sum(single_run["errors"].values())
-    errs_shape = sum(shape_run["errors"].values())
-    return {
-        "load_append_save": summary(
-            single_run["latencies"],
-            single_run["seconds"],
-            errs_single,
-            threads=threads,
-            conflicts_retried=conflicts["single"],
-            error_kinds=single_run["errors"],
-        ),
-        "placement_shape": summary(
-            shape_run["latencies"],
-            shape_run["seconds"],
-            errs_shape,
-            threads=threads,
-            conflicts_retried=conflicts["shape"],
-            what="get x2, one event on an existing aggregate + one new aggregate, one save",
-            error_kinds=shape_run["errors"],
-        ),
-    }
-
-
-# -- setup through the use cases -----------------------------------------------------------
-
-
-def create_listings(container: Container, count: int, threads: int) -> list[UUID]:
-    """Active listings (create, submit, approve), one night at a time, instant book."""
-    now = datetime.now(UTC)
-    admin = Actor(uuid.uuid4(), "admin")
-    owners = [verified_owner(container.store, now) for _ in range(max(1, count // 50))]
-    spec = listing_spec(booking_window_days=730, quantity=1, capacity=4)
-
-    def one(i: int) -> UUID:
-        owner = owners[i % len(owners)]
-        with command_context(owner):
-            listing_id, _ = container.listings.create(owner, dict(spec), now)
-            container.listings.submit(owner, listing_id, now)
-        with command_context(admin):
-            container.listings.approve(admin, listing_id, now)
-        return listing_id
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(one, range(count)))
-
-
-class Nights:
-    """Hands out (listing, night) pairs that never collide: the k-th booking goes to listing
-    k % L on night k // L after the start date, so every placement should succeed."""
-
-    def __init__(self, listings: list[UUID], first: date) -> None:
-        self.listings = listings
-        self.first = first
-        self._counter = itertools.count()
-
-    def next(self) -> tuple[UUID, str, str]:
-        k = next(self._counter)
-        listing = self.listings[k % len(self.listings)]
-        start = self.first + timedelta(days=k // len(self.listings))
-        return listing, start.isoformat(), (start + timedelta(days=1)).isoformat()
 
 
 # -- (b) the application layer -------------------------------------------------------------
@@ -206,7 +62,7 @@ def bench_application(
 ) -> dict[str, Any]:
     renters = [Actor(uuid.uuid4(), "user") for _ in range(threads * 4)]
     nights = Nights(listings, date.today() + timedelta(days=7))
-    conflicts = _count_conflicts(container)
+    conflicts = count_conflicts(container)
 
     def place(i: int) -> None:
         listing_id, start, end = nights.next()
@@ -239,190 +95,6 @@ def bench_application(
     )
 
 
-def _count_conflicts(container: Container) -> Counter[str]:
-    """Counts optimistic-concurrency losses (retried inside the use case) in this process."""
-    counts: Counter[str] = Counter()
-    store = container.store
-    original = type(store).record
-
-    def record(*aggregates: Any) -> int:
-        try:
-            return original(store, *aggregates)
-        except IntegrityError:
-            counts["n"] += 1
-            raise
-
-    store.record = record  # type: ignore[method-assign]
-    return counts
-
-
-# -- (c) over HTTP ---------------------------------------------------------------------------
-
-
-def make_renters(container: Container, count: int, threads: int) -> list[str]:
-    """Registers renters and logs them in through the use cases; returns bearer tokens."""
-    now = datetime.now(UTC)
-    run_id = uuid.uuid4().hex[:8]
-
-    def one(i: int) -> str:
-        email = f"renter-{run_id}-{i}@bench.example"
-        container.identity.register(email, PASSWORD, f"Renter {i}", at=now)
-        session, _, _ = container.identity.login(email, PASSWORD, at=now)
-        assert session.token is not None
-        return session.token
-
-    with ThreadPoolExecutor(min(threads, count)) as pool:
-        return list(pool.map(one, range(count)))
-
-
-def start_server(
-    settings: Settings, port: int, workers: int, pool_size: int
-) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "RENTBOOK_ENVIRONMENT": "test",
-            "RENTBOOK_DATABASE_URL": settings.database_url or "",
-            "RENTBOOK_REDIS_URL": settings.redis_url or "",
-            "RENTBOOK_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "RENTBOOK_DATA_DIR": str(settings.data_dir),
-            "RENTBOOK_WORKERS_IN_PROCESS": "false",
-            "RENTBOOK_POSTGRES_POOL_SIZE": str(pool_size),
-            "RENTBOOK_POSTGRES_MAX_OVERFLOW": str(pool_size),
-        }
-    )
-    cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "bench._http_app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("uvicorn did not become healthy in 60 s")
-
-
-async def _http_load(
-    base: str, tokens: list[str], nights: Nights, *, clients: int, total: int
-) -> dict[str, Any]:
-    import httpx
-
-    counter = itertools.count()
-    latencies: list[float] = []
-    statuses: Counter[str] = Counter()
-    samples: list[str] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-
-        async def worker(w: int) -> None:
-            headers = {"Authorization": f"Bearer {tokens[w % len(tokens)]}"}
-            while next(counter) < total:
-                listing_id, start, end = nights.next()
-                body = {
-                    "listing_id": str(listing_id),
-                    "start": start,
-                    "end": end,
-                    "quantity": 1,
-                    "guests": 2,
-                }
-                t0 = time.perf_counter()
-                try:
-                    r = await client.post("/api/v1/bookings", json=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    statuses[type(exc).__name__] += 1
-                    continue
-                elapsed = time.perf_counter() - t0
-                if r.status_code == 201:
-                    latencies.append(elapsed)
-                else:
-                    statuses[str(r.status_code)] += 1
-                    if len(samples) < 3:
-                        samples.append(r.text[:300])
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(clients)))
-        seconds = time.perf_counter() - t0
-    return {
-        "latencies": latencies,
-        "seconds": seconds,
-        "errors": dict(statuses),
-        "samples": samples,
-    }
-
-
-def bench_http(
-    container: Container,
-    settings: Settings,
-    listings: list[UUID],
-    *,
-    clients: int,
-    ops: int,
-    warmup: int,
-    workers: int,
-    port: int,
-    server_pool: int,
-    profile: str | None,
-) -> dict[str, Any]:
-    tokens = make_renters(container, clients, 16)
-    nights = Nights(listings, date.today() + timedelta(days=7))
-    proc = start_server(settings, port, workers, server_pool)
-    spy: subprocess.Popen[bytes] | None = None
-    try:
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(_http_load(base, tokens, nights, clients=clients, total=warmup))
-        if profile:
-            spy = subprocess.Popen(
-                [str(Path(sys.executable).with_name("py-spy")), "record", "-o", profile,
-                 "-f", _spy_format(profile),
-                 "--pid", str(proc.pid), "--subprocesses", "--rate", "200", "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            time.sleep(1.0)
-        cpu = CpuMeter(server_pid=proc.pid)
-        cpu.start()
-        run = asyncio.run(_http_load(base, tokens, nights, clients=clients, total=ops))
-        cpu_used = cpu.stop()
-    finally:
-        if spy is not None:
-            spy.send_signal(2)
-            try:
-                spy.wait(30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    result = summary(
-        run["latencies"],
-        run["seconds"],
-        sum(run["errors"].values()),
-        clients=clients,
-        listings=len(listings),
-        server=f"uvicorn in a separate process, {workers} worker(s), asyncio loop, "
-        "h11, create_app(settings) with PostgreSQL + Redis, no in-process workers",
-        error_kinds=run["errors"],
-        cpu=cpu_used,
-    )
-    if run["samples"]:
-        result["error_samples"] = run["samples"]
-    if profile:
-        result["profile"] = profile
-    return result
-
-
 # -- (d) the race --------------------------------------------------------------------------
 
 
@@ -430,7 +102,7 @@ def bench_race(container: Container, *, racers: int, rounds: int) -> dict[str, A
     now = datetime.now(UTC)
     listing_id = create_listings(container, 1, 1)[0]
     first = date.today() + timedelta(days=7)
-    conflicts = _count_conflicts(container)
+    conflicts = count_conflicts(container)
     attempt_latencies: list[float] = []
     winner_latencies: list[float] = []
     round_walls: list[float] = []
@@ -528,6 +200,11 @@ def main() -> None:
     ap.add_argument("--http-ops", type=int, default=2000)
     ap.add_argument("--http-workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--server-pool", type=int, default=20, help="server's PostgreSQL pool size")
+    ap.add_argument(
+        "--compare-workers",
+        default="1,2",
+        help="after c, c again per worker count in this comma list ('' to skip): `workers`",
+    )
     ap.add_argument("--port", type=int, default=0, help="0: a free port")
     ap.add_argument("--racers", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=20)
@@ -591,6 +268,25 @@ def main() -> None:
                     server_pool=args.server_pool,
                     profile=args.profile_http,
                 )
+            counts = [int(n) for n in args.compare_workers.split(",") if n.strip()]
+            if "c" not in skip and counts:
+                out["workers"] = compare_workers(
+                    lambda n, first: bench_http(
+                        container,
+                        settings,
+                        listings_c,
+                        clients=args.http_clients,
+                        ops=args.http_ops,
+                        warmup=args.warmup,
+                        workers=n,
+                        port=_free_port(),
+                        server_pool=args.server_pool,
+                        profile=None,
+                        first=first,
+                    ),
+                    counts,
+                    date.today() + timedelta(days=60),
+                )
             if "d" not in skip:
                 out["d_race"] = bench_race(container, racers=args.racers, rounds=args.rounds)
         finally:
@@ -639,14 +335,6 @@ def _targets(out: dict[str, Any]) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def _spy_format(path: str) -> str:
-    """py-spy output format from the file name: .json speedscope, .svg flamegraph, else raw
-    (collapsed stacks, one line per stack, for grep and sort)."""
-    if path.endswith(".json"):
-        return "speedscope"
-    return "flamegraph" if path.endswith(".svg") else "raw"
 
 
 def _free_port() -> int:

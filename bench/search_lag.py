@@ -2,7 +2,7 @@
 """Search index lag after a write. Prints one JSON object.
 
 With the projection runner and the index syncer running in this process (as `rentbook
-project` or `rentbook serve --workers` run them), each sample approves a new listing through
+project` or `rentbook serve --background` run them), each sample approves a new listing through
 the use case and times, from the moment the command returned, until
 - `view`: the search documents view has processed the approval's position, and
 - `index`: the syncer has recorded that the index applied it (what `X-Rentbook-Min-Position`

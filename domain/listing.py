@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import listing_upcasts
 from domain.errors import InvalidTransition, PermissionDenied, RuleViolation
 from domain.listing_spec import validate_spec
 from domain.pricing import PricingRules
@@ -24,7 +25,26 @@ FROZEN_AFTER_DRAFT = ("booking_unit",)
 
 
 class Listing(Aggregate):
-    @event("Created")
+    # v2: the spec's grace hours split into check-in and check-out (domain/listing_upcasts.py).
+    # The class names stay: they are the stored topics.
+    class_version = 2
+    upcast_v1_v2 = staticmethod(listing_upcasts.listing_v1_v2)  # snapshots
+
+    class Created(Aggregate.Created):
+        class_version = 2
+        upcast_v1_v2 = staticmethod(listing_upcasts.created_v1_v2)
+        owner_id: UUID
+        spec: dict[str, Any]
+        at: datetime
+
+    class Updated(Aggregate.Event):
+        class_version = 2
+        upcast_v1_v2 = staticmethod(listing_upcasts.updated_v1_v2)
+        changes: dict[str, Any]
+        by: UUID
+        at: datetime
+
+    @event(Created)
     def __init__(self, owner_id: UUID, spec: dict[str, Any], at: datetime) -> None:
         self.owner_id = owner_id
         self.spec = spec
@@ -96,7 +116,7 @@ class Listing(Aggregate):
             self._updated(changed, by, at)
         return changed
 
-    @event("Updated")
+    @event(Updated)
     def _updated(self, changes: dict[str, Any], by: UUID, at: datetime) -> None:
         self.spec = {**self.spec, **changes}
         self.updated_at = at

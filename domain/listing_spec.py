@@ -151,8 +151,13 @@ class ListingSpec(_Strict):
         default=DEFAULT_GRACE_HOURS,
         ge=0,
         le=MAX_GRACE_HOURS,
-        description="Check-in opens this many hours before the start; check-out closes this "
-        "many hours after the end",
+        description="Check-in opens this many hours before the start",
+    )
+    check_out_grace_hours: int = Field(
+        default=DEFAULT_GRACE_HOURS,
+        ge=0,
+        le=MAX_GRACE_HOURS,
+        description="Check-out closes this many hours after the end",
     )
 
     _texts = field_validator("title", "description")(_safe_text)

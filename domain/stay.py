@@ -2,8 +2,9 @@
 report holds. Pure functions the Booking aggregate and the dispute use cases call.
 
 - Each side (renter, owner) checks in at most once and checks out at most once.
-- Check-in is open from the booking's start minus the listing's grace hours until its end;
-  check-out from its start until its end plus the grace hours (half-open, like every period).
+- Check-in is open from the booking's start minus the listing's check-in grace hours until
+  its end; check-out from its start until its end plus its check-out grace hours (half-open,
+  like every period).
 - A condition report is a list of items `{name, status: ok|damaged|missing, note, photo_ids}`
   with unique names, so a damage claim can cite an item by its name.
 """

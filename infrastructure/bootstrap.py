@@ -109,6 +109,11 @@ class Container:
         hasher = self.identity.hasher
         return AccountTokens(self.store, hasher, self.sessions, self.mailer, signer)
 
+    @property
+    def runs_workers(self) -> bool:
+        """Whether this process runs background workers (scheduler, syncer, ledger...)."""
+        return bool(self._threads)
+
     def start_workers(self, *, scheduler_interval: float = 2.0) -> None:
         """In-process workers for the embedded default: projections and deadlines."""
         self.runner.start()

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 30
     seed_demo_data: bool = False
+    # API worker processes `rentbook serve` runs (unset: one per core); the workers it
+    # spawns see the number it chose.
+    api_workers: int | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

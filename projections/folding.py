@@ -7,7 +7,7 @@ versions already applied and `fold` returns None for them.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, select
@@ -28,6 +28,13 @@ def load_rows(
         for row in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
             found[row[key]] = dict(row)
     return found
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """`items` in lists of at most `size`, for IN (...) queries of bounded length."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class RowPerAggregate(Projection):

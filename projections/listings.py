@@ -160,7 +160,7 @@ class ListingsView(RowPerAggregate):
     row_events = EVENTS
     name = "listings"
     topics = tuple(get_topic(cls) for cls in EVENTS)
-    version = 1
+    version = 2  # 2: specs rebuilt through Listing's v1→v2 upcast (both grace hours)
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         listings = Table(

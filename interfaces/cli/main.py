@@ -7,19 +7,17 @@ import threading
 import time
 
 import typer
-import uvicorn
 from rich.console import Console
 
-from application.demo import DEMO_PASSWORD, seed_demo
-from infrastructure.audit_log import start_checkpoints
+from application.demo import seed_demo
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.demo_images import draw_demo_photo
-from infrastructure.event_log import open_event_log
 from infrastructure.settings import get_settings
 from interfaces.cli.admin import admin
 from interfaces.cli.audit import audit
 from interfaces.cli.db import db
 from interfaces.cli.events import events
+from interfaces.cli.serve import serve, start_seals
 
 app = typer.Typer(
     help="Rentbook: an event-sourced rental marketplace engine.", no_args_is_help=True
@@ -30,54 +28,12 @@ app.add_typer(db, name="db")
 app.add_typer(audit, name="audit")
 app.add_typer(events, name="events")
 app.add_typer(admin, name="admin")
+app.command()(serve)
 console = Console(stderr=True)
 
 
 def _container() -> Container:
     return build_container(get_settings())
-
-
-@app.command()
-def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    workers: bool = typer.Option(
-        None, "--workers/--no-workers", help="Run projections and the scheduler in-process."
-    ),
-    seed: bool = typer.Option(True, help="Seed demo data when the event store is empty."),
-    demo_listings: int = typer.Option(30, help="How many demo listings to seed."),
-) -> None:
-    """Runs the HTTP API (and, on the embedded default, its workers in-process)."""
-    settings = get_settings()
-    if workers is not None:
-        settings.workers_in_process = workers
-    container = build_container(settings)
-    if seed and container.store.current_position() == 0:
-        summary = seed_demo(
-            container.identity,
-            container.listings,
-            container.bookings,
-            count=demo_listings,
-            at=container.clock.now(),
-            places=container.places,
-            media=container.media,
-            draw=draw_demo_photo,
-        )
-        console.print(
-            f"Seeded {summary.listings} listings and {summary.bookings} bookings; "
-            f"admin {summary.admin_email} / {DEMO_PASSWORD}",
-            soft_wrap=True,
-        )
-    from interfaces.http.app import create_app
-
-    api = create_app(container)
-    if settings.workers_in_process:
-        container.start_workers()
-        _start_checkpoints(container)
-    try:
-        uvicorn.run(api, host=host, port=port, log_level="info")
-    finally:
-        container.close()
 
 
 @app.command()
@@ -88,7 +44,7 @@ def project() -> None:
     container.runner.start()
     container.start_search_sync()
     container.start_ledger()
-    _start_checkpoints(container)
+    start_seals(container)
     console.print("projections running; Ctrl-C to stop")
     _wait_forever(container)
 
@@ -174,15 +130,6 @@ def create_admin(
         console.print(f"{'created' if created else 'promoted'} admin {user_id}")
     finally:
         container.close()
-
-
-def _start_checkpoints(container: Container) -> None:
-    """Seals the log's new events into a global checkpoint now and then (a daemon thread:
-    an interrupted seal leaves nothing half-written, the insert is one statement)."""
-    settings = container.settings
-    start_checkpoints(
-        lambda: open_event_log(settings), threading.Event(), settings.audit_checkpoint_seconds
-    )
 
 
 def _wait_forever(container: Container) -> None:

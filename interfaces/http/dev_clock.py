@@ -90,6 +90,10 @@ def _dev_clock(container: Container) -> OffsetClock:
     simulated = isinstance(container.gateway, SimulatedGateway)
     if settings.environment == "production" or not simulated or clock is None:
         raise ProblemError(404, "not_found", "no such endpoint")
+    if (settings.api_workers or 1) > 1:  # each worker process has its own clock
+        raise ProblemError(
+            409, "clock_needs_one_worker", "the dev clock needs one API worker (--workers 1)"
+        )
     return clock
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
@@ -27,9 +28,10 @@ LAG_DEGRADED_SECONDS = 60.0
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
+def health(container: ContainerDep) -> dict[str, Any]:
+    """Liveness: the process answers; which API worker process it is, and whether the
+    background workers (projections, scheduler, syncer, ledger) run in it."""
+    return {"status": "ok", "pid": os.getpid(), "background_workers": container.runs_workers}
 
 
 def _check(checks: dict[str, Any], name: str, probe: Any) -> bool:

@@ -52,7 +52,7 @@ def check_out(
 ) -> BookingPublic:
     """The renter or the owner checks out, with an optional condition report (as for
     check-in). Once per side (409 `already_check_out`), from the start until the end plus the
-    listing's `check_in_grace_hours` (422 `check_out_not_open` / `check_out_closed`); the
+    listing's `check_out_grace_hours` (422 `check_out_not_open` / `check_out_closed`); the
     first check-out of a stay under way moves it to `awaiting_return_inspection` and opens
     the 48-hour inspection window (and the window for damage claims) from that instant."""
     with command.context():

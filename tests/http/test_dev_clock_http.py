@@ -155,4 +155,5 @@ def test_advancing_runs_the_payments_tick_at_the_new_now(
     user = api.new_user()
     r = api.client.post(CLOCK, json={"advance": "P1D"}, headers=user.headers)
     assert r.status_code == 200, r.text
-    assert ticks and ticks[0] == api.clock.now() + timedelta(days=1)
+    # The in-process payments thread may tick too (at either time): the request's tick is there.
+    assert api.clock.now() + timedelta(days=1) in ticks

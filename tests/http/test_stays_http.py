@@ -190,13 +190,13 @@ def test_bookings_nobody_checks_in_or_out_move_on_the_deadlines_as_before(
     assert body["status"] == "awaiting_return_inspection"
 
 
-def test_the_listings_grace_hours_bound_both_windows(stay: StayFactory) -> None:
-    s = stay(check_in_grace_hours=2)
+def test_the_listings_grace_hours_bound_each_window(stay: StayFactory) -> None:
+    s = stay(check_in_grace_hours=2, check_out_grace_hours=1)
     s.at(s.start_at - timedelta(hours=3))
     r = s.send("check-in", s.m.renter)
     assert r.status_code == 422 and code(r) == "check_in_not_open"
     assert "opens at" in r.json()["detail"]
-    s.at(s.end_at + timedelta(hours=2))
+    s.at(s.end_at + timedelta(minutes=90))  # inside the check-in grace, past the check-out's
     r = s.send("check-out", s.m.renter)
     assert r.status_code == 422 and code(r) == "check_out_closed"
     r = s.send("check-in", s.m.renter)
@@ -208,17 +208,18 @@ def test_the_grace_hours_are_a_listing_field_with_bounds(api: Api) -> None:
     listing_id = open_listing(api, owner, admin)
     r = api.client.get(f"{API}/listings/{listing_id}", headers=owner.headers)
     assert r.json()["listing"]["check_in_grace_hours"] == 24
-    for bad in (-1, 24 * 7 + 1, "soon"):
-        r = api.client.patch(
-            f"{API}/listings/{listing_id}",
-            json={"check_in_grace_hours": bad},
-            headers=owner.headers,
-        )
-        assert r.status_code == 422, r.text
+    assert r.json()["listing"]["check_out_grace_hours"] == 24
+    for field in ("check_in_grace_hours", "check_out_grace_hours"):
+        for bad in (-1, 24 * 7 + 1, "soon"):
+            r = api.client.patch(
+                f"{API}/listings/{listing_id}", json={field: bad}, headers=owner.headers
+            )
+            assert r.status_code == 422, r.text
     r = api.client.patch(
         f"{API}/listings/{listing_id}", json={"check_in_grace_hours": 6}, headers=owner.headers
     )
     assert r.status_code == 200 and r.json()["listing"]["check_in_grace_hours"] == 6
+    assert r.json()["listing"]["check_out_grace_hours"] == 24  # each end has its own
 
 
 # -- refusals record nothing ------------------------------------------------------------------
