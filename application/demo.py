@@ -22,9 +22,11 @@ from eventsourcing.domain import Aggregate
 
 from application.bookings import Bookings
 from application.context import Actor, command_context
+from application.demo_photos import Draw, OwnerPhotos, listing_photos, upload_demo_photos
 from application.demo_places import DemoCity, demo_cities, local_amount
 from application.identity import Identity
 from application.listings import Listings
+from application.media import MediaLibrary
 from application.places import Places
 from application.store import EventStore
 from domain.errors import DomainError
@@ -223,10 +225,13 @@ def seed_demo(
     at: datetime,
     places: Places | None = None,
     max_bookings: int | None = None,
+    media: MediaLibrary | None = None,
+    draw: Draw | None = None,
 ) -> DemoSummary:
     """Creates an admin, a few owners and a renter, `count` active listings spread over
     real cities (from `places`, else a built-in six) with prices in local currency, and
-    bookings on about a third of them (at most `max_bookings`, default 300 + count/50)."""
+    bookings on about a third of them (at most `max_bookings`, default 300 + count/50).
+    With `media` and `draw`, listings get photos uploaded by their owners."""
     admin_email = "admin@rentbook.example"
     admin_id, _, _ = identity.create_admin(admin_email, DEMO_PASSWORD, "Demo Admin", at=at)
     admin = Actor(admin_id, "admin")
@@ -243,10 +248,14 @@ def seed_demo(
     renter = Actor(renter_id, "user")
     cities = demo_cities(places, max(1, min(count, 2_000))) if places is not None else CITIES
     cities = cities or CITIES
+    photos: OwnerPhotos = {}
+    if media is not None and draw is not None and count:
+        categories = [t.category for t in TEMPLATES]
+        photos = upload_demo_photos(media, draw, owners, categories, at)
     created: list[UUID] = []
     for first in range(0, count, BATCH):
         indexes = range(first, min(count, first + BATCH))
-        created += _publish(listings, owners, admin, indexes, cities, at)
+        created += _publish(listings, owners, admin, indexes, cities, at, photos)
     limit = max_bookings if max_bookings is not None else 300 + count // 50
     made = _book(bookings, renter, created, cities, at, limit)
     return DemoSummary(admin_email, len(owners), count, made)
@@ -259,6 +268,7 @@ def _publish(
     indexes: range,
     cities: Sequence[DemoCity],
     at: datetime,
+    photos: OwnerPhotos,
 ) -> list[UUID]:
     """One batch: each owner creates and submits theirs, then the admin approves them all."""
     batch = _Batch(listings.store)
@@ -266,6 +276,7 @@ def _publish(
         cast(EventStore, batch),
         service_fee_bp=listings.service_fee_bp,
         commission_bp=listings.commission_bp,
+        media=listings.media,  # the photos were recorded in the real store
     )
     made: list[UUID] = []
     for n, owner in enumerate(owners):
@@ -274,7 +285,11 @@ def _publish(
             continue
         with command_context(owner):
             for i in mine:
-                listing_id, _ = batched.create(owner, _spec(i, cities[i % len(cities)]), at)
+                spec = _spec(i, cities[i % len(cities)])
+                category, variant = spec["category"], i // len(TEMPLATES)
+                if shots := listing_photos(photos, owner, category, variant):
+                    spec["photos"] = shots
+                listing_id, _ = batched.create(owner, spec, at)
                 batched.submit(owner, listing_id, at)
                 made.append(listing_id)
             batch.flush()

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from application.demo import seed_demo
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.demo_images import draw_demo_photo
 from infrastructure.observability import configure_observability
 from infrastructure.settings import get_settings
 from interfaces.cli.admin import admin
@@ -113,6 +114,8 @@ def demo_data(
             at=container.clock.now(),
             places=container.places,
             max_bookings=bookings,
+            media=container.media,
+            draw=draw_demo_photo,
         )
         console.print(f"{summary} in {time.perf_counter() - started:.1f} s")
     finally:

@@ -13,6 +13,7 @@ from rich.console import Console
 from application.demo import DEMO_PASSWORD, seed_demo
 from infrastructure.audit_log import start_checkpoints
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.demo_images import draw_demo_photo
 from infrastructure.event_log import open_event_log
 from infrastructure.settings import get_settings
 from interfaces.cli.serve_plan import plan_serve
@@ -97,6 +98,8 @@ def _seed(container: Container, listings: int) -> None:
         count=listings,
         at=container.clock.now(),
         places=container.places,
+        media=container.media,
+        draw=draw_demo_photo,
     )
     console.print(
         f"Seeded {summary.listings} listings and {summary.bookings} bookings; "

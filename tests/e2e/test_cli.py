@@ -54,9 +54,12 @@ def test_demo_data_creates_active_listings_of_every_category(data_dir: Path) -> 
 
         listings = container.runner.tables("listings")["listings"]
         with container.views.connect() as conn:
-            rows = conn.execute(sa.select(listings.c.category, listings.c.status)).all()
+            rows = conn.execute(
+                sa.select(listings.c.category, listings.c.status, listings.c.spec)
+            ).all()
         assert len(rows) == 10
         assert {r.status for r in rows} == {"active"}
+        assert all(len(r.spec["photos"]) == 2 for r in rows)  # uploaded by their owners
         assert {r.category for r in rows} == {
             "stay",
             "vehicle",
