@@ -21,10 +21,12 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER, SMALLINT, TEXT
+from sqlalchemy.exc import ProgrammingError
 
-from application.search import SearchIndex, SearchQuery, SearchResult
+from application.search import SearchIndex, SearchIndexError, SearchQuery, SearchResult
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
 from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
 from infrastructure.search_embedded_geo import EARTH_RADIUS_M, geo_of, has_point
@@ -283,6 +285,14 @@ class PostgresSearchIndex(SearchIndex):
         self._cache.clear()
 
     def search(self, query: SearchQuery) -> SearchResult:
+        try:
+            return self._search(query)
+        except ProgrammingError as exc:  # before the syncer created the index: retry later
+            if isinstance(exc.orig, psycopg.errors.UndefinedTable):
+                raise SearchIndexError("search index not set up yet") from exc
+            raise
+
+    def _search(self, query: SearchQuery) -> SearchResult:
         qwords, prefix = query_terms(query.q)
         matched = match_key(query, qwords, prefix)
         with self._engine.connect() as base:

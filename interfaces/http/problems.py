@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.payment_gateway import GatewayDeclined, GatewayError
+from application.search import SearchIndexError
 from domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -199,8 +200,21 @@ async def _gateway_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _search_index_error(request: Request, exc: Exception) -> Response:
+    """The search index could not answer (not set up yet, or Meilisearch down): retry."""
+    log.warning("search index error on %s: %s", request.url.path, exc)
+    return problem_response(
+        503,
+        "search_unavailable",
+        "the search index cannot answer right now; try again",
+        request=request,
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(SearchIndexError, _search_index_error)
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
