@@ -188,7 +188,9 @@ def _faults_over(tmp_path: Path, store: EventStore | None, count: int) -> None:
     for booking_id in bookings:
         env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.payments.stuck_after = timedelta(minutes=5)
-    for minute in range(6, 14):  # reconciliation runs every minute, within the 15 min hold
+    # Reconciliation runs every minute while the 15 min hold lasts (minutes 6..14): one
+    # booking was once still uncaptured after minute 13 in a full-suite run (not reproduced).
+    for minute in range(6, 15):
         env.payments.reconcile(NOW + timedelta(minutes=minute))
         env.gateway.deliver_pending()  # the processor retries deliveries that failed
     with env.gateway.engine.connect() as conn:
