@@ -59,10 +59,24 @@ class Env:
     delivered: list[bytes] = field(default_factory=list)
     listing_id: UUID | None = None
 
-    def place(self, *, start: str = START, end: str = "2026-07-04", at: datetime = NOW) -> UUID:
+    def place(
+        self,
+        *,
+        start: str = START,
+        end: str = "2026-07-04",
+        at: datetime = NOW,
+        booking_id: UUID | None = None,
+    ) -> UUID:
         assert self.listing_id is not None
         booking_id, _ = self.world.bookings.place(
-            self.world.renter, self.listing_id, start=start, end=end, quantity=1, guests=2, at=at
+            self.world.renter,
+            self.listing_id,
+            start=start,
+            end=end,
+            quantity=1,
+            guests=2,
+            at=at,
+            booking_id=booking_id,
         )
         self.queries.ids.append(booking_id)
         return booking_id
