@@ -45,8 +45,10 @@ def test_the_conversation_access_matrix_follows_the_dispute(api: Api) -> None:
     chat.wrote(m.renter, cid, "The key is under the mat.")
     inquiry = chat.inquired()["id"]
     stranger = api.new_user()
-    ok, hidden = [(200, None)] * 2, [(404, "conversation_not_found")] * 2
-    no_dispute = [(403, "no_open_dispute")] * 2
+    Seen = list[tuple[int, str | None]]
+    ok: Seen = [(200, None)] * 2
+    hidden: Seen = [(404, "conversation_not_found")] * 2
+    no_dispute: Seen = [(403, "no_open_dispute")] * 2
 
     def matrix(admin: list[tuple[int, str | None]]) -> None:
         for party in (m.renter, m.owner):

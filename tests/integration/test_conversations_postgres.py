@@ -77,7 +77,7 @@ def test_racing_first_messages_make_one_conversation_each(pg_url: str, tmp_path:
 
     fresh = build_event_store(settings)
     for conversation_id in (inquiry_id, cid):
-        events = [e for e in fresh.events.get(conversation_id) if hasattr(e, "seq")]
+        events: list[Any] = [e for e in fresh.events.get(conversation_id) if hasattr(e, "seq")]
         assert sorted(e.seq for e in events) == list(range(1, THREADS + 1))
         assert len({e.text for e in events}) == THREADS
 

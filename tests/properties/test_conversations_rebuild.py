@@ -146,7 +146,7 @@ def assert_unread_counts_match_the_aggregates(
                 assert (row["message_count"], row["unread_count"]) == (0, 0)
                 continue
             mark = conversation.read_up_to.get(user.id, 0)
-            events = list(story.world.store.events.get(conversation.id))
+            events: list[Any] = list(story.world.store.events.get(conversation.id))
             received = [
                 e for e in events if getattr(e, "recipient_id", None) == user.id and e.seq > mark
             ]

@@ -68,20 +68,21 @@ def test_a_party_posts_a_message_with_sender_recipient_text_photos_and_instant()
     photo = uuid4()
     message_id = conversation.post(OWNER_ID, "Yes, it is free.", [photo, photo], AT)
     (event,) = conversation.collect_events()
-    assert type(event).__name__ == "MessagePosted"
-    assert message_id == message_id_for(conversation.id, 1) == event.message_id
-    assert (event.sender_id, event.recipient_id, event.sender_role) == (
+    posted: Any = event
+    assert type(posted).__name__ == "MessagePosted"
+    assert message_id == message_id_for(conversation.id, 1) == posted.message_id
+    assert (posted.sender_id, posted.recipient_id, posted.sender_role) == (
         OWNER_ID,
         RENTER_ID,
         "owner",
     )
-    assert (event.text, event.photo_ids, event.posted_at, event.seq) == (
+    assert (posted.text, posted.photo_ids, posted.posted_at, posted.seq) == (
         "Yes, it is free.",
         [photo],
         AT,
         1,
     )
-    assert (event.listing_id, event.booking_id) == (LISTING_ID, None)
+    assert (posted.listing_id, posted.booking_id) == (LISTING_ID, None)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,8 @@ def test_read_marks_move_forward_only_by_message_id_or_position() -> None:
     conversation.collect_events()
     assert conversation.mark_read(OWNER_ID, 2, AT) == 2
     assert conversation.mark_read(OWNER_ID, first, AT) == 2  # earlier: nothing recorded
-    (event,) = conversation.collect_events()
+    (marked,) = conversation.collect_events()
+    event: Any = marked
     assert (event.reader_id, event.up_to) == (OWNER_ID, 2)
     for bad in (0, 3, uuid4()):
         with pytest.raises(RuleViolation):
