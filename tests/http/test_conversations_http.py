@@ -118,7 +118,13 @@ def test_bad_messages_are_422_and_record_nothing(api: Api) -> None:
     assert api.container.store.current_position() == before
 
 
-def test_messages_are_rate_limited_per_user(container: Container, clock: FakeClock) -> None:
+@pytest.mark.parametrize(
+    "backend", ["container", "pg_container"], ids=["in-process", "postgres+redis"]
+)
+def test_messages_are_rate_limited_per_user(
+    request: pytest.FixtureRequest, backend: str, clock: FakeClock
+) -> None:
+    container: Container = request.getfixturevalue(backend)
     limits = {"*": None, "messages": (3, 60)}
     with https_client(make_app(container, rate_limits=limits)) as client:
         api = Api(client, container, clock)
