@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from application.account_tokens import AccountTokens
 from application.bookings import Bookings
+from application.conversations import Conversations
 from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
@@ -97,6 +98,10 @@ class Container:
     @cached_property
     def reviews(self) -> Reviews:
         return Reviews(self.store, self.bookings)
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        return Conversations(self.store, self.bookings, self.media_catalog)
 
     @cached_property
     def profiles(self) -> Profiles:

@@ -4,6 +4,7 @@ rate and median response time are computed.
 
 A request counts once it is settled: answered (approved or declined) while still waiting,
 or expired unanswered. Requests the renter withdrew, and ones still waiting, do not count.
+Inquiries (messages about a listing before booking) count too: see profile_inquiries.py.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Uuid,
     func,
     select,
+    union_all,
 )
 
 from domain import booking as b
@@ -36,6 +38,12 @@ from domain.user import User as _User
 from projections.base import Projection, upsert
 from projections.folding import load_rows
 from projections.listings import parse_instant, utc
+from projections.profile_inquiries import (
+    INQUIRY_EVENTS,
+    define_inquiries,
+    fold_inquiry,
+    inquiry_counts,
+)
 
 # @event classes are made at runtime, where mypy cannot see them.
 User: Any = _User
@@ -62,8 +70,8 @@ PENDING = "pending"
 
 class ProfilesView(Projection):
     name = "profiles"
-    topics = tuple(get_topic(cls) for cls in (*USER_EVENTS, *BOOKING_EVENTS))
-    version = 1
+    topics = tuple(get_topic(cls) for cls in (*USER_EVENTS, *BOOKING_EVENTS, *INQUIRY_EVENTS))
+    version = 2  # 2: inquiries count for the response rate
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         profiles = Table(
@@ -90,16 +98,19 @@ class ProfilesView(Projection):
             Column("answer_seconds", Integer),
         )
         Index(None, requests.c.owner_id, requests.c.outcome, requests.c.answer_seconds)
-        return {"profiles": profiles, "requests": requests}
+        inquiries = define_inquiries(metadata, suffix)
+        return {"profiles": profiles, "requests": requests, "inquiries": inquiries}
 
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
         users: list[Any] = [e for e, _ in events if isinstance(e, USER_EVENTS)]
         bookings: list[Any] = [e for e, _ in events if isinstance(e, BOOKING_EVENTS)]
+        messages: list[Any] = [e for e, _ in events if isinstance(e, INQUIRY_EVENTS)]
         for table, key, fold, ours in (
             (tables["profiles"], "id", fold_profile, users),
             (tables["requests"], "booking_id", fold_request, bookings),
+            (tables["inquiries"], "conversation_id", fold_inquiry, messages),
         ):
             rows = load_rows(conn, table, {e.originator_id for e in ours}, key=key)
             changed: dict[UUID, dict[str, Any]] = {}
@@ -173,8 +184,11 @@ def fold_request(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | Non
 # -- queries -------------------------------------------------------------------------------
 
 
-def read_profile(conn: Connection, tables: Any, user_id: UUID) -> dict[str, Any] | None:
-    """The public profile of an active user, with the owner's response statistics."""
+def read_profile(
+    conn: Connection, tables: Any, user_id: UUID, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """The public profile of an active user, with the owner's response statistics
+    (inquiries left unanswered for longer than 24 h before `now` count as missed)."""
     profiles, requests = tables["profiles"], tables["requests"]
     row = conn.execute(select(profiles).where(profiles.c.id == user_id)).mappings().first()
     if row is None or row["status"] != "active":
@@ -187,22 +201,35 @@ def read_profile(conn: Connection, tables: Any, user_id: UUID) -> dict[str, Any]
         ).all()
     )
     answered, expired = counts.get("answered", 0), counts.get("expired", 0)
+    in_time, inquiries = inquiry_counts(conn, tables["inquiries"], user_id, now)
+    settled = answered + expired + inquiries
     return {
         **dict(row),
         "member_since": utc(row["member_since"]),
         "languages": [code for code in row["languages"].split(",") if code],
-        "response_rate": answered / (answered + expired) if answered + expired else None,
-        "median_response_seconds": _median_answer(conn, requests, user_id, answered),
+        "response_rate": (answered + in_time) / settled if settled else None,
+        "median_response_seconds": _median_answer(conn, tables, user_id),
     }
 
 
-def _median_answer(conn: Connection, requests: Table, owner_id: UUID, count: int) -> int | None:
+def _median_answer(conn: Connection, tables: Any, owner_id: UUID) -> int | None:
+    """The median delay of the owner's answers to booking requests and first replies to
+    inquiries (the mean of the middle two for an even count)."""
+    requests, inquiries = tables["requests"], tables["inquiries"]
+    answers = union_all(
+        select(requests.c.answer_seconds.label("seconds")).where(
+            requests.c.owner_id == owner_id, requests.c.outcome == "answered"
+        ),
+        select(inquiries.c.answer_seconds.label("seconds")).where(
+            inquiries.c.owner_id == owner_id, inquiries.c.answer_seconds.is_not(None)
+        ),
+    ).subquery()
+    count = int(conn.execute(select(func.count()).select_from(answers)).scalar_one())
     if not count:
         return None
     middle = (
-        select(requests.c.answer_seconds)
-        .where(requests.c.owner_id == owner_id, requests.c.outcome == "answered")
-        .order_by(requests.c.answer_seconds)
+        select(answers.c.seconds)
+        .order_by(answers.c.seconds)
         .offset((count - 1) // 2)
         .limit(2 - count % 2)
     )

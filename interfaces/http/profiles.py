@@ -48,13 +48,15 @@ class ProfilePublic(BaseModel):
     verified: list[str] = Field(description="Badges of what was verified: `email`.")
     response_rate: float | None = Field(
         description="Of the booking requests this user received as an owner and that were "
-        "settled, the share answered (approved or declined) before they expired; null when "
-        "there were none.",
+        "settled, and of the inquiries renters sent them, the share answered in time (a "
+        "request approved or declined before it expired, an inquiry's first reply within "
+        "24 h; an inquiry unanswered for 24 h counts as missed); null when there were none.",
         ge=0,
         le=1,
     )
     median_response_seconds: int | None = Field(
-        description="Median time to answer a booking request; null when none was answered."
+        description="Median time to answer a booking request or to first reply to an "
+        "inquiry; null when none was answered."
     )
     reviews: ReviewSummaryPublic = Field(
         description="Published, not hidden reviews this user received as renter or owner."
@@ -73,7 +75,7 @@ def public_profile(user_id: UUID, response: Response, container: ContainerDep) -
     booking requests. Never the email or phone. 404 for unknown and suspended users."""
     tables = container.runner.tables("profiles")
     with container.views.connect() as conn:
-        row = read_profile(conn, tables, user_id)
+        row = read_profile(conn, tables, user_id, container.clock.now())
         reviews = user_review_summary(conn, container.runner.tables("reviews"), user_id)
     if row is None:
         raise NotFoundError("user_not_found", f"user {user_id} not found")
