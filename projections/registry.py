@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.analytics import AnalyticsView
 from projections.audit import AuditView
 from projections.availability import AvailabilityView
 from projections.base import Projection
@@ -33,4 +34,5 @@ def all_projections() -> list[Projection]:
         ReviewsView(),
         ReviewDeadlinesView(),
         ProfilesView(),
+        AnalyticsView(),
     ]
