@@ -12,7 +12,7 @@ import csv
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -40,14 +40,9 @@ def decimal_amount(minor: int, currency: str) -> str:
     return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
 
 
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return rfc3339(value) or ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+def instant(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC; the csv module writes None as an empty field and str() the rest."""
+    return rfc3339(value)
 
 
 def csv_chunks(
@@ -60,7 +55,7 @@ def csv_chunks(
     writer = csv.writer(buffer)  # excel dialect: RFC 4180 quoting and CRLF
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
-        writer.writerow([cell(v) for v in to_cells(row)])
+        writer.writerow(to_cells(row))
         if count % CHUNK_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

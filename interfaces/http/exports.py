@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from interfaces.http.csv_stream import csv_chunks, csv_response, decimal_amount
+from interfaces.http.csv_stream import csv_chunks, csv_response, decimal_amount, instant
 from interfaces.http.deps import AdminDep, ContainerDep, PrincipalDep
 from interfaces.http.positions import min_position
 from interfaces.http.problems import ProblemError
@@ -68,8 +68,8 @@ def _booking_cells(r: dict[str, Any]) -> list[Any]:
         r["guests"],
         decimal_amount(r["total_amount"], r["currency"]),
         r["currency"],
-        r["created_at"],
-        r["updated_at"],
+        instant(r["created_at"]),
+        instant(r["updated_at"]),
     ]
 
 
@@ -141,8 +141,8 @@ def _payout_cells(r: dict[str, Any]) -> list[Any]:
         money("paid_out"),
         r["currency"],
         r["payout_status"],
-        r["payout_at"],
-        r["paid_out_at"],
+        instant(r["payout_at"]),
+        instant(r["paid_out_at"]),
         money("deposit"),
         money("deposit_captured"),
         r["deposit_status"],
@@ -195,7 +195,7 @@ def _ledger_cells(r: dict[str, Any]) -> list[Any]:
     return [
         r["id"],
         r["position"],
-        r["at"],
+        instant(r["at"]),
         r["booking_id"],
         r["source_id"],
         r["source_type"],
