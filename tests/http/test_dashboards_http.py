@@ -175,3 +175,41 @@ def test_five_years_by_month_is_allowed(api: Api) -> None:
     r = api.client.get(f"{API}/admin/analytics", params=params, headers=admin.headers)
     assert r.status_code == 200, r.text
     assert len(r.json()["buckets"]) == 59
+
+
+def test_hourly_occupancy_counts_open_slots_less_blocks(api: Api) -> None:
+    """A padel court open 08:00-20:00 (12 slots a day), two units: a paid booking of two
+    slots, a block of two hours. In January Lisbon keeps UTC."""
+    owner, admin, renter = api.new_user(), api.admin(), api.new_user()
+    hours = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    listing_id = open_listing(
+        api, owner, admin, category="court", opening_hours=hours, buffer_minutes=0, quantity=2
+    )
+    m = Market(api, owner, admin, renter, listing_id)
+    slots = {
+        "listing_id": listing_id,
+        "start": "2027-01-13T10:00:00Z",
+        "end": "2027-01-13T12:00:00Z",
+    }
+    r = api.client.post(f"{API}/bookings", json=slots, headers=renter.headers)
+    assert r.status_code == 201, r.text
+    paid = m.post(f"/dev/payments/{m.pay(r.json()['id'])}/succeed", renter)
+    assert paid.status_code == 200, paid.text
+    block = {"start": "2027-01-13T14:00:00Z", "end": "2027-01-13T16:00:00Z", "reason": "lessons"}
+    assert m.post(f"/listings/{listing_id}/blocks", owner, block).status_code == 201
+    r = api.client.get(
+        f"{API}/me/dashboard",
+        params={"from": "2027-01-13", "to": "2027-01-15"},
+        headers=owner.headers
+        | {"X-Rentbook-Min-Position": str(api.container.store.current_position())},
+    )
+    assert r.status_code == 200, r.text
+    (court,) = r.json()["listings"]
+    # 2 days x 12 open slots x 2 units, less the 2 blocked hours (both units).
+    assert court["occupancy"] == {
+        "per": "hour",
+        "units": 2,
+        "booked": 2,
+        "available": 2 * 12 * 2 - 2 * 2,
+        "rate": round(2 / 44, 4),
+    }
