@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.analytics import AnalyticsView
 from projections.audit import AuditView
 from projections.availability import AvailabilityView
 from projections.base import Projection
@@ -35,4 +36,5 @@ def all_projections() -> list[Projection]:
         ReviewDeadlinesView(),
         ProfilesView(),
         ConversationsView(),
+        AnalyticsView(),
     ]

@@ -18,8 +18,10 @@ from interfaces.http import (
     admin_ledger,
     bookings,
     conversations,
+    dashboards,
     dev_clock,
     disputes,
+    exports,
     health,
     idempotency,
     identity,
@@ -100,6 +102,8 @@ def create_app(
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(admin_audit.router, prefix=API_PREFIX)
     app.include_router(conversations.router, prefix=API_PREFIX)
+    app.include_router(dashboards.router, prefix=API_PREFIX)
+    app.include_router(exports.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
