@@ -10,8 +10,10 @@ Owner changes: every event that moves the booking's owner balance carries the ch
 falling one Dr OP; a rising receivable is Dr OR, a falling one Cr OR.
 
 Posting rules (Dr = debit, Cr = credit; "owner" = the owner change above):
-- ChargeCaptured (A, fee F, owner share O, platform share S):
-    Dr P A-F, Dr expenses:processor_fees F, Cr owner O, Cr revenue:platform_fees S
+- ChargeCaptured (A, fee F, owner share O, platform share S, platform-funded coupon D):
+    Dr P A-F, Dr expenses:processor_fees F, Cr owner O, Cr revenue:platform_fees S+D,
+    Dr expenses:promotions D (the platform earns its fees as without the coupon and pays
+    the coupon as an expense; an owner-funded coupon just lowers O)
 - RefundRequested (R = owner part O + platform part S):
     Dr owner O, Dr revenue:platform_fees_refunded S, Cr RP R
 - RefundSucceeded (R): Dr RP R, Cr P R
@@ -66,6 +68,7 @@ PLATFORM_FEES_REFUNDED = "revenue:platform_fees_refunded"
 PROCESSOR_FEES = "expenses:processor_fees"
 DISPUTE_FEES = "expenses:dispute_fees"
 DISPUTE_LOSSES = "expenses:dispute_losses"
+PROMOTIONS = "expenses:promotions"  # coupons the platform funds
 DEPOSIT_AUTHORIZATIONS = "memo:deposit_authorizations"
 
 Side = Literal["debit", "credit"]
@@ -138,8 +141,10 @@ class _Postings:
 
 
 def _charge_captured(e: Any, p: _Postings) -> None:
+    promotion = getattr(e, "promotion", 0)  # events before coupons have none
     p.add(PROCESSOR_BALANCE, "debit", e.amount - e.fee).add(PROCESSOR_FEES, "debit", e.fee)
-    p.owner(e).add(PLATFORM_FEES, "credit", e.platform_share)
+    p.owner(e).add(PLATFORM_FEES, "credit", e.platform_share + promotion)
+    p.add(PROMOTIONS, "debit", promotion)
 
 
 def _refund_requested(e: Any, p: _Postings) -> None:

@@ -3,7 +3,8 @@
 What the platform earns and what the owner is owed come from the booking's quote:
 owner share = `quote.owner_payout` (subtotal + cleaning - commission); platform share =
 total - owner_payout = service fee + commission + tax (the chart of accounts has no tax
-liability yet, so collected tax is platform revenue). A partial capture splits pro rata,
+liability yet, so collected tax is platform revenue), less the discount of a coupon the
+platform funds (`promotion`: the ledger books it as `expenses:promotions`). A partial capture splits pro rata,
 rounded half up, the owner's part first.
 
 `owner_balance` is what this booking owes its owner: captures and deposit captures raise it,
@@ -70,6 +71,11 @@ def payment_id_for(booking_id: UUID) -> UUID:
     return uuid5(PAYMENT_NS, str(booking_id))
 
 
+def platform_funded_discount(quote: dict[str, Any]) -> int:
+    """What the platform pays of the renter's price: its coupon's discount, if it funds one."""
+    return int(quote.get("coupon_discount", 0)) if quote.get("coupon_funded_by") == "platform" else 0
+
+
 class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargebacks, Aggregate):
     # The parts' @event methods go in this class body, where the library makes their event
     # classes: each stays Payment.<Name> in this module, the topic its stored events carry.
@@ -112,6 +118,7 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
             deposit=deposit.amount if deposit else None,
             by=by,
             at=at,
+            promotion=platform_funded_discount(quote),
         )
 
     @event("Created")
@@ -129,8 +136,10 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
         deposit: int | None,
         by: UUID,
         at: datetime,
+        promotion: int = 0,  # a platform-funded coupon's discount (events before it: 0)
     ) -> None:
         self.booking_id, self.owner_id, self.renter_id = booking_id, owner_id, renter_id
+        self.promotion = promotion
         self.currency = currency
         self.total, self.owner_payout = total, owner_payout
         self.fees = {"service_fee": service_fee, "commission": commission, "tax": tax}

@@ -86,6 +86,11 @@ class PaymentCharge(PaymentRefunds):
             fee=fee_minor,
             owner_share=owner,
             platform_share=gross - owner,
+            promotion=(
+                self.promotion
+                if gross == self.total
+                else round_half_up(gross * self.promotion, self.total)
+            ),
             at=at,
             **self._ids(),
             **self._owner_change(owner),
@@ -112,6 +117,7 @@ class PaymentCharge(PaymentRefunds):
         owner_payable: int,
         owner_receivable: int,
         at: datetime,
+        promotion: int = 0,
     ) -> None:
         self.charge.update(
             status="captured",
