@@ -47,9 +47,7 @@ class Coupon(Aggregate):
         return coupon_id_for(code)
 
     @event("Created")
-    def __init__(
-        self, code: str, terms: dict[str, Any], by: UUID, role: str, at: datetime
-    ) -> None:
+    def __init__(self, code: str, terms: dict[str, Any], by: UUID, role: str, at: datetime) -> None:
         self.code = normalize_code(code)
         self.terms = terms
         self.created_by = by

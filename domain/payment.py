@@ -4,8 +4,8 @@ What the platform earns and what the owner is owed come from the booking's quote
 owner share = `quote.owner_payout` (subtotal + cleaning - commission); platform share =
 total - owner_payout = service fee + commission + tax (the chart of accounts has no tax
 liability yet, so collected tax is platform revenue), less the discount of a coupon the
-platform funds (`promotion`: the ledger books it as `expenses:promotions`). A partial capture splits pro rata,
-rounded half up, the owner's part first.
+platform funds (`promotion`: the ledger books it as `expenses:promotions`). A partial
+capture splits pro rata, rounded half up, the owner's part first.
 
 `owner_balance` is what this booking owes its owner: captures and deposit captures raise it,
 refunds and transfers lower it, transfer reversals raise it. Every event that moves it carries
@@ -73,7 +73,9 @@ def payment_id_for(booking_id: UUID) -> UUID:
 
 def platform_funded_discount(quote: dict[str, Any]) -> int:
     """What the platform pays of the renter's price: its coupon's discount, if it funds one."""
-    return int(quote.get("coupon_discount", 0)) if quote.get("coupon_funded_by") == "platform" else 0
+    return (
+        int(quote.get("coupon_discount", 0)) if quote.get("coupon_funded_by") == "platform" else 0
+    )
 
 
 class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargebacks, Aggregate):

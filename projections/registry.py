@@ -6,6 +6,7 @@ from projections.audit import AuditView
 from projections.availability import AvailabilityView
 from projections.base import Projection
 from projections.bookings import BookingsView
+from projections.coupons import CouponsView
 from projections.deadlines import DeadlinesView
 from projections.disputes import DisputesView
 from projections.ledger import LedgerView
@@ -33,4 +34,5 @@ def all_projections() -> list[Projection]:
         ReviewsView(),
         ReviewDeadlinesView(),
         ProfilesView(),
+        CouponsView(),
     ]
