@@ -10,10 +10,12 @@ Owner changes: every event that moves the booking's owner balance carries the ch
 falling one Dr OP; a rising receivable is Dr OR, a falling one Cr OR.
 
 Posting rules (Dr = debit, Cr = credit; "owner" = the owner change above):
-- ChargeCaptured (A, fee F, owner share O, platform share S, platform-funded coupon D):
-    Dr P A-F, Dr expenses:processor_fees F, Cr owner O, Cr revenue:platform_fees S+D,
-    Dr expenses:promotions D (the platform earns its fees as without the coupon and pays
-    the coupon as an expense; an owner-funded coupon just lowers O)
+- ChargeCaptured (A, fee F, owner share O, platform share S):
+    Dr P A-F, Dr expenses:processor_fees F, Cr owner O, Cr revenue:platform_fees S
+- PromotionFunded (D, a platform-funded coupon's discount, recorded with the capture):
+    Dr expenses:promotions D, Cr revenue:platform_fees D (the platform earns its fees as
+    without the coupon and pays the coupon as an expense; an owner-funded coupon just
+    lowers the owner share O)
 - RefundRequested (R = owner part O + platform part S):
     Dr owner O, Dr revenue:platform_fees_refunded S, Cr RP R
 - RefundSucceeded (R): Dr RP R, Cr P R
@@ -141,10 +143,12 @@ class _Postings:
 
 
 def _charge_captured(e: Any, p: _Postings) -> None:
-    promotion = getattr(e, "promotion", 0)  # events before coupons have none
     p.add(PROCESSOR_BALANCE, "debit", e.amount - e.fee).add(PROCESSOR_FEES, "debit", e.fee)
-    p.owner(e).add(PLATFORM_FEES, "credit", e.platform_share + promotion)
-    p.add(PROMOTIONS, "debit", promotion)
+    p.owner(e).add(PLATFORM_FEES, "credit", e.platform_share)
+
+
+def _promotion_funded(e: Any, p: _Postings) -> None:
+    p.add(PROMOTIONS, "debit", e.amount).add(PLATFORM_FEES, "credit", e.amount)
 
 
 def _refund_requested(e: Any, p: _Postings) -> None:
@@ -199,6 +203,7 @@ def _chargeback_lost(e: Any, p: _Postings) -> None:
 
 RULES: dict[type[Any], Callable[[Any, _Postings], None]] = {
     Payment.ChargeCaptured: _charge_captured,  # type: ignore[attr-defined]
+    Payment.PromotionFunded: _promotion_funded,  # type: ignore[attr-defined]
     Payment.RefundRequested: _refund_requested,  # type: ignore[attr-defined]
     Payment.RefundSucceeded: _refund_succeeded,  # type: ignore[attr-defined]
     Payment.RefundFailed: _refund_failed,  # type: ignore[attr-defined]

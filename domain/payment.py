@@ -4,7 +4,8 @@ What the platform earns and what the owner is owed come from the booking's quote
 owner share = `quote.owner_payout` (subtotal + cleaning - commission); platform share =
 total - owner_payout = service fee + commission + tax (the chart of accounts has no tax
 liability yet, so collected tax is platform revenue), less the discount of a coupon the
-platform funds (`promotion`: the ledger books it as `expenses:promotions`). A partial
+platform funds (`promotion`, noted at opening; its `PromotionFunded` event at the capture
+is booked as `expenses:promotions`). A partial
 capture splits pro rata, rounded half up, the owner's part first.
 
 `owner_balance` is what this booking owes its owner: captures and deposit captures raise it,
@@ -107,7 +108,7 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
             raise RuleViolation("bad_deposit", "a deposit is a positive amount in the currency")
         if not 0 <= int(quote["owner_payout"]) <= int(quote["total"]):
             raise RuleViolation("bad_quote", "the owner payout must be between 0 and the total")
-        return cls(
+        payment = cls(
             booking_id=booking_id,
             owner_id=owner_id,
             renter_id=renter_id,
@@ -120,8 +121,11 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
             deposit=deposit.amount if deposit else None,
             by=by,
             at=at,
-            promotion=platform_funded_discount(quote),
         )
+        promotion = platform_funded_discount(quote)
+        if promotion:  # a separate event: payments without coupons store what they always did
+            payment._promotion_noted(promotion, at)
+        return payment
 
     @event("Created")
     def __init__(
@@ -138,10 +142,9 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
         deposit: int | None,
         by: UUID,
         at: datetime,
-        promotion: int = 0,  # a platform-funded coupon's discount (events before it: 0)
     ) -> None:
         self.booking_id, self.owner_id, self.renter_id = booking_id, owner_id, renter_id
-        self.promotion = promotion
+        self.promotion = 0  # a platform-funded coupon's discount (PromotionNoted)
         self.currency = currency
         self.total, self.owner_payout = total, owner_payout
         self.fees = {"service_fee": service_fee, "commission": commission, "tax": tax}
@@ -177,3 +180,7 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
         self.chargebacks: dict[str, dict[str, Any]] = {}
         self.processed: dict[str, str] = {}  # processor event id -> the first event it made
         self.created_at = self.updated_at = at
+
+    @event("PromotionNoted")
+    def _promotion_noted(self, amount: int, at: datetime) -> None:
+        self.promotion = amount

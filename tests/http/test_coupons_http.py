@@ -88,9 +88,9 @@ def test_each_refusal_has_its_own_code(api: Api) -> None:
         "coupon_currency_mismatch": create_coupon(
             api, admin, kind="fixed", amount={"amount": 500, "currency": "USD"}
         )["code"],
-        "coupon_not_applicable": create_coupon(
-            api, admin, scope="category", category="vehicle"
-        )["code"],
+        "coupon_not_applicable": create_coupon(api, admin, scope="category", category="vehicle")[
+            "code"
+        ],
     }
     for expected, coupon_code in cases.items():
         r = quote(m, coupon_code)
@@ -132,9 +132,11 @@ def test_a_booking_cancelled_before_its_start_gives_the_redemption_back(api: Api
 def test_an_unpaid_booking_that_expires_gives_the_redemption_back(api: Api) -> None:
     m = new_market(api)
     coupon = create_coupon(api, m.admin, max_redemptions=1)
-    m.placed(coupon_code=coupon["code"])
+    booking = m.placed(coupon_code=coupon["code"])
+    assert api.container.runner.wait_for(api.container.store.current_position(), None, 10)
     api.clock.advance(minutes=16)
-    api.container.scheduler.run_due(api.clock.now())
+    api.container.scheduler.run_due(api.clock.now())  # the deadlines view has the hold
+    assert m.get(booking["id"]).json()["status"] == "cancelled"
     processed(api)
     assert coupon_row(api, m.admin, coupon["code"])["redeemed"] == 0
 
