@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.utils import get_topic
 
 from application.context import Actor, command_context
-from application.coupons import Coupons
+from application.coupons import WELCOME_VALIDITY, Coupons
 from application.jobs import JobQueue
 from application.store import EventStore
 from domain.booking import Booking as _Booking
@@ -53,8 +54,10 @@ class CouponProcess:
         tracking: TrackingRecorder | None = None,
         *,
         batch_size: int = 200,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.now = now
         self.coupons = coupons
         self.jobs = jobs
         self.tracking = tracking if tracking is not None else store.factory.tracking_recorder()
@@ -95,6 +98,8 @@ class CouponProcess:
 
     def _handle(self, event: Any) -> None:
         if isinstance(event, User.Registered):
+            if event.at + WELCOME_VALIDITY <= self.now():
+                return  # its coupon would be expired already (a first run over an old log)
             user_id = str(event.originator_id)
             kwargs = {"user_id": user_id, "registered_at": event.at.isoformat()}
             self.jobs.enqueue(WELCOME_JOB, kwargs, job_id=f"welcome-coupon-{user_id}")

@@ -287,7 +287,7 @@ def build_container(
         media=MediaLibrary(store, FileMediaStore(settings.media_root), PillowImages()),
         media_catalog=media_catalog,
         coupons=coupons,
-        coupon_process=CouponProcess(store, coupons, payments_wiring.jobs),
+        coupon_process=CouponProcess(store, coupons, payments_wiring.jobs, now=clock.now),
         mailer=mailer or LoggingMailer(reveal=settings.environment != "production"),
         _stop=stop,
     )
