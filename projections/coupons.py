@@ -25,7 +25,7 @@ from sqlalchemy import (
 from domain import booking as b
 from domain.coupon import Coupon as _Coupon
 from projections.folding import RowPerAggregate
-from projections.listings import JSONType, parse_instant
+from projections.listings import JSONType, parse_instant, utc
 
 # @event classes are made at runtime, where mypy cannot see them.
 Coupon: Any = _Coupon
@@ -98,7 +98,10 @@ def list_coupons(
     query = select(t).order_by(t.c.created_at.desc(), t.c.id)
     if created_by is not None:
         query = query.where(t.c.created_by == created_by)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    for row in rows:  # SQLite gives naive instants back: they were UTC
+        row["created_at"], row["updated_at"] = utc(row["created_at"]), utc(row["updated_at"])
+    return rows
 
 
 def booking_history(views: Engine, bookings: Mapping[str, Table]) -> Any:
