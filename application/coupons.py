@@ -18,7 +18,7 @@ from application.context import Actor
 from application.retry import retry_on_conflict
 from application.store import EventStore
 from domain.booking import Booking
-from domain.coupon import Coupon, coupon_id_for, normalize_code
+from domain.coupon import Coupon, coupon_id_for
 from domain.coupon_terms import (
     CouponTerms,
     Purchase,
@@ -178,6 +178,3 @@ def summary(coupon: Coupon) -> dict[str, Any]:
         "released": sum(1 for r in coupon.redemptions.values() if r["released"]),
         "version": coupon.version,
     }
-
-
-__all__ = ["BookingHistory", "Coupons", "normalize_code", "summary", "welcome_code"]

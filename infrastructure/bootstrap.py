@@ -135,13 +135,7 @@ class Container:
             wiring = self.payments_wiring
             self._threads.append(wiring.start(self._stop, self.clock, scheduler_interval))
         self.start_ledger()
-        if self.coupon_process is not None:
-            thread = threading.Thread(
-                target=self.coupon_process.run_forever, args=(self._stop,), name="coupons"
-            )
-            thread.daemon = True
-            thread.start()
-            self._threads.append(thread)
+        self.start_coupon_process()
         # The city list takes a second or two to load: not on the first /places request.
         threading.Thread(target=self.places.load, name="places-load", daemon=True).start()
 
@@ -155,6 +149,18 @@ class Container:
             name="ledger",
             daemon=True,
         )
+        thread.start()
+        self._threads.append(thread)
+
+    def start_coupon_process(self) -> None:
+        """Issues welcome coupons (as jobs) and gives back redemptions of bookings that did
+        not go ahead (application/coupon_process.py)."""
+        if self.coupon_process is None:
+            return
+        thread = threading.Thread(
+            target=self.coupon_process.run_forever, args=(self._stop,), name="coupons"
+        )
+        thread.daemon = True
         thread.start()
         self._threads.append(thread)
 
