@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from application.context import Actor
+from application.coupons import Coupons
 from application.retry import retry_on_conflict
 from application.store import EventStore
 from domain.booking import (
@@ -34,8 +35,10 @@ class Bookings:
         commission_bp: int,
         hold_minutes: int = 15,
         request_hours: int = 24,
+        coupons: Coupons | None = None,
     ) -> None:
         self.store = store
+        self.coupons = coupons or Coupons(store)
         self.service_fee_bp = service_fee_bp
         self.commission_bp = commission_bp
         self.hold = timedelta(minutes=hold_minutes)
@@ -65,9 +68,11 @@ class Bookings:
         message: str = "",
         at: datetime,
         booking_id: UUID | None = None,
+        coupon_code: str | None = None,
     ) -> tuple[UUID, int]:
         """Holds the units and records the booking in one save; 409 `unavailable` when
-        another booking won the units first."""
+        another booking won the units first. A `coupon_code` discounts the quote and its
+        redemption is saved in that same save (422 `coupon_*` when it does not apply)."""
         booking_id = booking_id or uuid.uuid4()
 
         def attempt() -> int:
@@ -89,6 +94,12 @@ class Bookings:
                 service_fee_bp=self.service_fee_bp, commission_bp=self.commission_bp
             )
             q = quote(rules, period.start, period.end, quantity, guests)
+            coupon = None
+            if coupon_code:
+                q, coupon = self.coupons.price(
+                    coupon_code, listing, q, renter_id=renter.id, at=at, booking_id=booking_id
+                )
+                coupon.redeem(booking_id, renter.id, q.coupon_discount, period.start_at, at)
             instant = listing.spec["booking_mode"] == "instant"
             expires_at = at + (self.hold if instant else self.request_window)
             policy = listing.spec["cancellation_policy"]
@@ -117,7 +128,7 @@ class Bookings:
                 at=at,
             )
             calendar.place_hold(booking_id, period.keys, quantity, expires_at, at)
-            return self.store.record(calendar, booking)
+            return self.store.record(calendar, booking, coupon)
 
         return booking_id, retry_on_conflict(attempt)
 

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from application.context import Actor
+from application.coupons import Coupons
 from application.ports import MediaCatalog
 from application.retry import retry_on_conflict
 from application.store import EventStore
@@ -34,8 +35,10 @@ class Listings:
         service_fee_bp: int,
         commission_bp: int,
         media: MediaCatalog | None = None,
+        coupons: Coupons | None = None,
     ) -> None:
         self.store = store
+        self.coupons = coupons or Coupons(store)
         self.media = media  # without a catalog, no photo can be checked: every one is refused
         self.service_fee_bp = service_fee_bp
         self.commission_bp = commission_bp
@@ -223,8 +226,10 @@ class Listings:
         guests: int,
         at: datetime,
         viewer: Actor | None = None,
+        coupon_code: str | None = None,
     ) -> dict[str, Any]:
-        """The price and cancellation terms of a stay; 422 when it is not bookable."""
+        """The price and cancellation terms of a stay; 422 when it is not bookable, or
+        when the `coupon_code` does not apply (a signed-in viewer: personal limits count)."""
         listing = self.get(listing_id, viewer=viewer)
         calendar = self.calendar(listing_id)
         period = resolve_period(listing, start, end)
@@ -241,6 +246,9 @@ class Listings:
             service_fee_bp=self.service_fee_bp, commission_bp=self.commission_bp
         )
         q = quote(rules, period.start, period.end, quantity, guests)
+        if coupon_code:
+            renter_id = viewer.id if viewer else uuid.UUID(int=0)
+            q, _ = self.coupons.price(coupon_code, listing, q, renter_id=renter_id, at=at)
         policy = listing.spec["cancellation_policy"]
         schedule = refund_schedule(policy, start_at=period.start_at, booked_at=at)
         try:

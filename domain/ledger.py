@@ -12,6 +12,10 @@ falling one Dr OP; a rising receivable is Dr OR, a falling one Cr OR.
 Posting rules (Dr = debit, Cr = credit; "owner" = the owner change above):
 - ChargeCaptured (A, fee F, owner share O, platform share S):
     Dr P A-F, Dr expenses:processor_fees F, Cr owner O, Cr revenue:platform_fees S
+- PromotionFunded (D, a platform-funded coupon's discount, recorded with the capture):
+    Dr expenses:promotions D, Cr revenue:platform_fees D (the platform earns its fees as
+    without the coupon and pays the coupon as an expense; an owner-funded coupon just
+    lowers the owner share O)
 - RefundRequested (R = owner part O + platform part S):
     Dr owner O, Dr revenue:platform_fees_refunded S, Cr RP R
 - RefundSucceeded (R): Dr RP R, Cr P R
@@ -66,6 +70,7 @@ PLATFORM_FEES_REFUNDED = "revenue:platform_fees_refunded"
 PROCESSOR_FEES = "expenses:processor_fees"
 DISPUTE_FEES = "expenses:dispute_fees"
 DISPUTE_LOSSES = "expenses:dispute_losses"
+PROMOTIONS = "expenses:promotions"  # coupons the platform funds
 DEPOSIT_AUTHORIZATIONS = "memo:deposit_authorizations"
 
 Side = Literal["debit", "credit"]
@@ -142,6 +147,10 @@ def _charge_captured(e: Any, p: _Postings) -> None:
     p.owner(e).add(PLATFORM_FEES, "credit", e.platform_share)
 
 
+def _promotion_funded(e: Any, p: _Postings) -> None:
+    p.add(PROMOTIONS, "debit", e.amount).add(PLATFORM_FEES, "credit", e.amount)
+
+
 def _refund_requested(e: Any, p: _Postings) -> None:
     p.owner(e).add(PLATFORM_FEES_REFUNDED, "debit", e.platform_portion)
     p.add(REFUNDS_PAYABLE, "credit", e.amount)
@@ -194,6 +203,7 @@ def _chargeback_lost(e: Any, p: _Postings) -> None:
 
 RULES: dict[type[Any], Callable[[Any, _Postings], None]] = {
     Payment.ChargeCaptured: _charge_captured,  # type: ignore[attr-defined]
+    Payment.PromotionFunded: _promotion_funded,  # type: ignore[attr-defined]
     Payment.RefundRequested: _refund_requested,  # type: ignore[attr-defined]
     Payment.RefundSucceeded: _refund_succeeded,  # type: ignore[attr-defined]
     Payment.RefundFailed: _refund_failed,  # type: ignore[attr-defined]

@@ -3,8 +3,10 @@
 What the platform earns and what the owner is owed come from the booking's quote:
 owner share = `quote.owner_payout` (subtotal + cleaning - commission); platform share =
 total - owner_payout = service fee + commission + tax (the chart of accounts has no tax
-liability yet, so collected tax is platform revenue). A partial capture splits pro rata,
-rounded half up, the owner's part first.
+liability yet, so collected tax is platform revenue), less the discount of a coupon the
+platform funds (`promotion`, noted at opening; its `PromotionFunded` event at the capture
+is booked as `expenses:promotions`). A partial
+capture splits pro rata, rounded half up, the owner's part first.
 
 `owner_balance` is what this booking owes its owner: captures and deposit captures raise it,
 refunds and transfers lower it, transfer reversals raise it. Every event that moves it carries
@@ -70,6 +72,13 @@ def payment_id_for(booking_id: UUID) -> UUID:
     return uuid5(PAYMENT_NS, str(booking_id))
 
 
+def platform_funded_discount(quote: dict[str, Any]) -> int:
+    """What the platform pays of the renter's price: its coupon's discount, if it funds one."""
+    return (
+        int(quote.get("coupon_discount", 0)) if quote.get("coupon_funded_by") == "platform" else 0
+    )
+
+
 class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargebacks, Aggregate):
     # The parts' @event methods go in this class body, where the library makes their event
     # classes: each stays Payment.<Name> in this module, the topic its stored events carry.
@@ -99,7 +108,7 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
             raise RuleViolation("bad_deposit", "a deposit is a positive amount in the currency")
         if not 0 <= int(quote["owner_payout"]) <= int(quote["total"]):
             raise RuleViolation("bad_quote", "the owner payout must be between 0 and the total")
-        return cls(
+        payment = cls(
             booking_id=booking_id,
             owner_id=owner_id,
             renter_id=renter_id,
@@ -113,6 +122,10 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
             by=by,
             at=at,
         )
+        promotion = platform_funded_discount(quote)
+        if promotion:  # a separate event: payments without coupons store what they always did
+            payment._promotion_noted(promotion, at)
+        return payment
 
     @event("Created")
     def __init__(
@@ -131,6 +144,7 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
         at: datetime,
     ) -> None:
         self.booking_id, self.owner_id, self.renter_id = booking_id, owner_id, renter_id
+        self.promotion = 0  # a platform-funded coupon's discount (PromotionNoted)
         self.currency = currency
         self.total, self.owner_payout = total, owner_payout
         self.fees = {"service_fee": service_fee, "commission": commission, "tax": tax}
@@ -166,3 +180,7 @@ class Payment(PaymentCharge, PaymentDeposit, PaymentTransfers, PaymentChargeback
         self.chargebacks: dict[str, dict[str, Any]] = {}
         self.processed: dict[str, str] = {}  # processor event id -> the first event it made
         self.created_at = self.updated_at = at
+
+    @event("PromotionNoted")
+    def _promotion_noted(self, amount: int, at: datetime) -> None:
+        self.promotion = amount

@@ -90,6 +90,13 @@ class PaymentCharge(PaymentRefunds):
             **self._ids(),
             **self._owner_change(owner),
         )
+        promotion = (
+            self.promotion
+            if gross == self.total
+            else round_half_up(gross * self.promotion, self.total)
+        )
+        if promotion:  # the platform pays its coupon out of the fees it just earned
+            self._promotion_funded(amount=promotion, at=at, **self._ids())
         for processor_refund_id, parked in list(self.parked_refunds.items()):
             if parked["amount"] <= self.charge["captured"] - self.refunded:
                 self._apply_processor_refund(
@@ -123,6 +130,13 @@ class PaymentCharge(PaymentRefunds):
         )
         self._apply_owner(owner_payable, owner_receivable)
         self._seen(event_id, "ChargeCaptured", at)
+
+    @event("PromotionFunded")
+    def _promotion_funded(
+        self, amount: int, booking_id: UUID, owner_id: UUID, currency: str, at: datetime
+    ) -> None:
+        self.charge["promotion"] = amount
+        self.updated_at = at
 
     def fail_charge(self, event_id: str, reason: str, at: datetime) -> bool:
         """A decline or a cancelled intent; a later success (another card) still captures."""

@@ -58,6 +58,7 @@ class PaymentState:
     currency: str
     total: int
     owner_payout: int
+    promotion: int
     fees: dict[str, int]
     deposit: int | None
     charge: dict[str, Any]

@@ -116,7 +116,10 @@ def refund_amount(
     service_fee = quote.service_fee if tier.refund_bp == FULL else 0
     taxed = quote.subtotal + quote.cleaning_fee
     tax = round_half_up(quote.tax * (rental + quote.cleaning_fee), taxed) if taxed else 0
-    return Money(rental + quote.cleaning_fee + service_fee + tax, quote.currency)
+    refund = rental + quote.cleaning_fee + service_fee + tax
+    if quote.coupon_discount:  # the renter paid less: the same share of what was paid
+        refund = round_half_up(refund * quote.total, quote.total + quote.coupon_discount)
+    return Money(refund, quote.currency)
 
 
 def schedule_as_dicts(tiers: Iterable[RefundTier]) -> list[dict[str, Any]]:

@@ -241,6 +241,10 @@ class Quote:
     commission: int
     owner_payout: int
     line_items: tuple[LineItem, ...]
+    # A coupon's part (domain/coupon_terms.py); quotes stored before coupons lack these keys.
+    coupon_code: str = ""
+    coupon_discount: int = 0
+    coupon_funded_by: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -252,7 +256,11 @@ class Quote:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Quote:
-        fields = {name: d[name] for name in cls.__dataclass_fields__}
+        defaults = {"coupon_code": "", "coupon_discount": 0, "coupon_funded_by": ""}
+        fields = {name: d.get(name, defaults.get(name)) for name in cls.__dataclass_fields__}
+        missing = [name for name, value in fields.items() if value is None]
+        if missing:
+            raise KeyError(missing[0])
         fields["unit_prices"] = tuple((str(w), int(p)) for w, p in d["unit_prices"])
         fields["line_items"] = tuple(
             LineItem(str(li["code"]), str(li["label"]), int(li["amount"])) for li in d["line_items"]

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from application.account_tokens import AccountTokens
 from application.bookings import Bookings
 from application.conversations import Conversations
+from application.coupon_process import CouponProcess
+from application.coupons import Coupons
 from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
@@ -54,6 +56,7 @@ from infrastructure.search_wiring import build_search_index
 from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
 from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
+from projections.coupons import booking_history
 from projections.deadlines import ViewDeadlineSource
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
@@ -84,6 +87,8 @@ class Container:
     media: MediaLibrary | None = None
     mailer: Mailer = field(default_factory=LoggingMailer)
     media_catalog: MediaCatalog | None = None  # listing, avatar, report and claim photos
+    coupons: Coupons | None = None
+    coupon_process: CouponProcess | None = None  # welcome coupons, redemptions given back
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -135,6 +140,7 @@ class Container:
             wiring = self.payments_wiring
             self._threads.append(wiring.start(self._stop, self.clock, scheduler_interval))
         self.start_ledger()
+        self.start_coupon_process()
         # The city list takes a second or two to load: not on the first /places request.
         threading.Thread(target=self.places.load, name="places-load", daemon=True).start()
 
@@ -148,6 +154,18 @@ class Container:
             name="ledger",
             daemon=True,
         )
+        thread.start()
+        self._threads.append(thread)
+
+    def start_coupon_process(self) -> None:
+        """Issues welcome coupons (as jobs) and gives back redemptions of bookings that did
+        not go ahead (application/coupon_process.py)."""
+        if self.coupon_process is None:
+            return
+        thread = threading.Thread(
+            target=self.coupon_process.run_forever, args=(self._stop,), name="coupons"
+        )
+        thread.daemon = True
         thread.start()
         self._threads.append(thread)
 
@@ -237,10 +255,12 @@ def build_container(
         "commission_bp": settings.owner_commission_bp,
     }
     media_catalog = EventStoreMediaCatalog(store)
-    listings = Listings(store, **fees, media=media_catalog)
+    coupons = Coupons(store, has_booked=booking_history(views, runner.tables("bookings")))
+    listings = Listings(store, **fees, media=media_catalog, coupons=coupons)
     bookings = Bookings(
         store,
         **fees,
+        coupons=coupons,
         hold_minutes=settings.payment_hold_minutes,
         request_hours=settings.request_expiry_hours,
     )
@@ -277,6 +297,8 @@ def build_container(
         ledger=LedgerProcess(store),
         media=MediaLibrary(store, FileMediaStore(settings.media_root), PillowImages()),
         media_catalog=media_catalog,
+        coupons=coupons,
+        coupon_process=CouponProcess(store, coupons, payments_wiring.jobs, now=clock.now),
         mailer=mailer or LoggingMailer(reveal=settings.environment != "production"),
         _stop=stop,
     )

@@ -8,6 +8,7 @@ from projections.availability import AvailabilityView
 from projections.base import Projection
 from projections.bookings import BookingsView
 from projections.conversations import ConversationsView
+from projections.coupons import CouponsView
 from projections.deadlines import DeadlinesView
 from projections.disputes import DisputesView
 from projections.ledger import LedgerView
@@ -37,4 +38,5 @@ def all_projections() -> list[Projection]:
         ProfilesView(),
         ConversationsView(),
         AnalyticsView(),
+        CouponsView(),
     ]

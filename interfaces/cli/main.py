@@ -49,12 +49,13 @@ def _container() -> Container:
 
 @app.command()
 def project() -> None:
-    """Runs the projection workers (catch up, then follow) and keeps the search index in
-    step, until interrupted."""
+    """Runs the projection workers (catch up, then follow), keeps the search index in step
+    and runs the ledger and coupon processes, until interrupted."""
     container = _container()
     container.runner.start()
     container.start_search_sync()
     container.start_ledger()
+    container.start_coupon_process()
     start_seals(container)
     console.print("projections running; Ctrl-C to stop")
     _wait_forever(container)

@@ -18,6 +18,7 @@ from interfaces.http import (
     admin_ledger,
     bookings,
     conversations,
+    coupons,
     dashboards,
     dev_clock,
     disputes,
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(conversations.router, prefix=API_PREFIX)
     app.include_router(dashboards.router, prefix=API_PREFIX)
     app.include_router(exports.router, prefix=API_PREFIX)
+    app.include_router(coupons.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)

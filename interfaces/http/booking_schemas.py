@@ -20,6 +20,9 @@ class BookingCreate(Schema):
     quantity: int = Field(default=1, ge=1, le=10_000)
     guests: int = Field(default=1, ge=1, le=10_000)
     message: SafeStr = Field(default="", max_length=2000)
+    coupon_code: SafeStr | None = Field(
+        default=None, max_length=40, description="A coupon: its discount is a quote line"
+    )
 
 
 class BookingPublic(BaseModel):

@@ -44,6 +44,7 @@ def place_booking(body: BookingCreate, command: CommandDep, response: Response) 
             guests=body.guests,
             message=body.message,
             at=command.now,
+            coupon_code=body.coupon_code,
         )
     response.headers["Location"] = f"/api/v1/bookings/{booking_id}"
     return _respond(command, response, booking_id, position)

@@ -108,6 +108,7 @@ class QuoteRequest(Schema):
     end: SafeStr
     quantity: int = Field(default=1, ge=1, le=10_000)
     guests: int = Field(default=1, ge=1, le=10_000)
+    coupon_code: SafeStr | None = Field(default=None, max_length=40, description="A coupon")
 
 
 class CalendarDay(BaseModel):

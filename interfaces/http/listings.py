@@ -258,4 +258,5 @@ def quote_listing(
         guests=body.guests,
         at=now,
         viewer=viewer,
+        coupon_code=body.coupon_code,
     )

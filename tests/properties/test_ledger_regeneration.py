@@ -33,6 +33,9 @@ def flow(rng: random.Random, n: int) -> list[Any]:
         "commission": 0,
         "tax": total - owner_payout,
     }
+    if rng.random() < 0.3:  # a coupon: the platform's is booked as expenses:promotions
+        funder = rng.choice(["platform", "owner"])
+        quote |= {"coupon_discount": rng.randint(1, 5_000), "coupon_funded_by": funder}
     money = lambda amount: Money(amount, currency)  # noqa: E731
     p = Payment.open(
         uuid4(), rng.choice(OWNERS), uuid4(), quote, money(deposit) if deposit else None, ADMIN, AT

@@ -49,6 +49,8 @@ EVENT_NAMES = {
     "ChargebackFundsReinstated",
     "ChargebackWon",
     "ChargebackLost",
+    "PromotionNoted",  # coupons: a platform-funded discount, noted and then funded
+    "PromotionFunded",
 }
 BOOKING = UUID("11111111-1111-1111-1111-111111111111")
 # Written by the code before the split (timestamps left out: they are added below).
