@@ -1,6 +1,7 @@
 """The SSE fan-out of one event loop (one API worker): the process's log tail hands it each
 page's deliveries once (`call_soon_threadsafe`), it encodes each delivery once and offers
-the bytes to the bounded queue of every connection on that channel. A queue that is full
+the bytes to the bounded queue of every connection on that channel, one item per page (a
+burst of events is one item, not many). A queue that is full
 means the client reads slower than events come: the connection is dropped (the client
 reconnects with `Last-Event-ID` and replays from the log), never buffered without bound.
 One ticker puts a heartbeat comment into every queue, instead of a timer per connection.
@@ -20,7 +21,8 @@ from projections.live_tailer import LiveTailer
 log = logging.getLogger(__name__)
 
 HEARTBEAT = b": heartbeat\n\n"
-Item = tuple[int, bytes] | bytes | None  # (position, event frame) | heartbeat | end
+# A page's frames for one channel, each with its position | a heartbeat | the end.
+Item = tuple[tuple[int, bytes], ...] | bytes | None
 
 
 def encode(position: int, kind: str, data: dict[str, Any]) -> bytes:
@@ -111,12 +113,16 @@ class LiveHub:
             self.tailer.detach(self._from_tail)
 
     def _publish(self, position: int, deliveries: list[Delivery]) -> None:
-        for delivery in deliveries:
-            subs = self._subs.get(delivery.channel)
-            if subs:
-                item = (delivery.position, encode(delivery.position, delivery.kind, delivery.data))
-                for sub in list(subs):
-                    sub.offer(item)
+        pages: dict[Channel, list[tuple[int, bytes]]] = {}
+        for d in deliveries:
+            if d.channel in self._subs:
+                pages.setdefault(d.channel, []).append(
+                    (d.position, encode(d.position, d.kind, d.data))
+                )
+        for channel, frames in pages.items():
+            item = tuple(frames)
+            for sub in list(self._subs.get(channel, ())):
+                sub.offer(item)
         self.position = max(self.position, position)
 
     async def _tick(self) -> None:

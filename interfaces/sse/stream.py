@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -88,7 +89,7 @@ class EventStream(StreamingResponse):
             if self.after < position:
                 await self._replay(send, hub, self.after, position)
             floor = max(self.after, position)
-        ready = {"position": floor, "resumed_from": self.after}
+        ready = {"position": floor, "resumed_from": self.after, "worker_pid": os.getpid()}
         await _body(send, f"retry: {RETRY_MS}\n".encode() + encode(floor, "ready", ready))
         while self.live:
             item = await sub.queue.get()
@@ -96,8 +97,11 @@ class EventStream(StreamingResponse):
                 return
             if isinstance(item, bytes):
                 await _body(send, item)
-            elif item[0] > floor:  # a reconnect ahead of this worker's tail skips what it has
-                await _body(send, item[1])
+                continue
+            # A reconnect ahead of this worker's tail skips what it already has.
+            data = b"".join(frame for position, frame in item if position > floor)
+            if data:
+                await _body(send, data)
 
     async def _replay(self, send: Send, hub: LiveHub, after: int, upto: int) -> None:
         if upto - after > MAX_REPLAY_SPAN:
