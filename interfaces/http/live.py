@@ -16,12 +16,25 @@ from projections.live_routes import AVAILABILITY, BOOKING, USER
 router = APIRouter(tags=["live updates"])
 MAX_POSITION = 2**63 - 1
 
+EVENT_SCHEMA = {  # one event of the stream
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "the event-log position"},
+        "event": {
+            "type": "string",
+            "description": "ready | booking | payment | listing | availability | reset",
+        },
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer", "description": "milliseconds before a reconnect"},
+    },
+    "required": ["event", "data"],
+}
 STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "`text/event-stream`: each event's `id` is its event-log position; "
         "a first `ready` event (its `id` the position the stream is complete up to), then "
         "live events, and a `: heartbeat` comment line every 15 s.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
     }
 }
 LastEventHeader = Header(
@@ -50,6 +63,7 @@ def resume_position(header: str | None, query: str | None) -> int | None:
 @router.get(
     "/bookings/{booking_id}/events",
     response_class=EventStream,
+    status_code=200,
     responses=STREAM_DOC,
     operation_id="booking_events_stream",
 )
@@ -70,7 +84,11 @@ def booking_events(
 
 
 @router.get(
-    "/me/stream", response_class=EventStream, responses=STREAM_DOC, operation_id="my_stream"
+    "/me/stream",
+    response_class=EventStream,
+    status_code=200,
+    responses=STREAM_DOC,
+    operation_id="my_stream",
 )
 def my_stream(
     principal: PrincipalDep,
@@ -88,6 +106,7 @@ def my_stream(
 @router.get(
     "/listings/{listing_id}/availability/stream",
     response_class=EventStream,
+    status_code=200,
     responses=STREAM_DOC,
     operation_id="listing_availability_stream",
 )

@@ -152,4 +152,3 @@ def _close_hub(app: Any) -> None:
     if hub is not None:
         with suppress(RuntimeError):
             hub.loop.call_soon_threadsafe(hub.close)
-
