@@ -134,6 +134,7 @@ async def run(
 
     loop = asyncio.get_running_loop()
     starts: list[float] = []
+    saved: list[float] = []  # how long each write itself took (load, decide, commit)
     first = date.today() + timedelta(days=30)
 
     def write(n: int) -> None:
@@ -144,6 +145,7 @@ async def run(
             container.listings.add_block(
                 owner, listing_id, str(day), str(day + timedelta(days=1)), "", now
             )
+            saved.append(time.perf_counter() - starts[-1])
 
     latencies: list[float] = []
     slowest: list[float] = []
@@ -152,6 +154,8 @@ async def run(
     for c in clients:
         c.arrivals.clear()
     starts.clear()
+    saved.clear()
+    fastest: list[float] = []
     for n in range(args.writes):
         await loop.run_in_executor(None, write, n)
         deadline = time.monotonic() + 10
@@ -160,6 +164,7 @@ async def run(
         got = [c.arrivals[n] - starts[n] for c in clients if len(c.arrivals) > n]
         latencies.extend(got)
         slowest.append(max(got) if got else 10.0)
+        fastest.append(min(got) if got else 10.0)
         await asyncio.sleep(args.pause)
     missing = sum(max(0, args.writes - len(c.arrivals)) for c in clients)
     final = rss_kib(server.pid)
@@ -176,6 +181,8 @@ async def run(
         "memory_per_connection_kib": round((after - before) / args.clients, 1),
         "fanout_latency": {**fanout, "deliveries": len(latencies), "missing": missing},
         "slowest_client_per_write": latency_summary(slowest),
+        "fastest_client_per_write": latency_summary(fastest),
+        "write_itself": latency_summary(saved),
         "targets": {"fanout_p95_under_50ms": fanout["p95_ms"] < 50},
         "machine": machine(),
         "p95_of_slowest_ms": round(percentile(sorted(x * 1000 for x in slowest), 95), 2),
