@@ -26,7 +26,7 @@ from projections.live_routes import Channel
 log = logging.getLogger(__name__)
 
 RETRY_MS = 2000  # how long EventSource waits before it reconnects
-MAX_REPLAY_SPAN = 1_000_000  # log positions a reconnect may ask to replay
+MAX_REPLAY_SPAN = 100_000  # log positions a reconnect may replay; further back: `reset`
 REPLAY_CHUNK = 64 * 1024
 FINAL_SEND_SECONDS = 1.0
 
@@ -37,9 +37,10 @@ async def _nothing() -> AsyncIterator[bytes]:
 
 
 def hub_for(app: Any) -> LiveHub:
-    """This app's hub, made on first use inside the serving event loop."""
+    """This app's hub, made on first use inside the serving event loop (a new loop, as a
+    test client makes, gets a new hub; a closed one stays closed: the server is stopping)."""
     hub: LiveHub | None = getattr(app.state, "live_hub", None)
-    if hub is None or hub.closed or hub.loop is not asyncio.get_running_loop():
+    if hub is None or hub.loop is not asyncio.get_running_loop():
         container = app.state.container
         settings = container.settings
         hub = LiveHub(
