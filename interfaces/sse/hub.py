@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from infrastructure.metrics import SSE_DROPPED
 from projections.live_routes import Channel, Delivery
 from projections.live_tailer import LiveTailer
 
@@ -84,14 +85,15 @@ class LiveHub:
         return sub, self.position
 
     def unsubscribe(self, sub: Subscription) -> None:
+        if sub.dropped:  # counted before it leaves, so `connections` never runs ahead
+            self.dropped += 1
+            SSE_DROPPED.inc()
+            log.info("dropped a slow SSE client on %s %s", *sub.channel)
         subs = self._subs.get(sub.channel)
         if subs is not None:
             subs.discard(sub)
             if not subs:
                 del self._subs[sub.channel]
-        if sub.dropped:
-            self.dropped += 1
-            log.info("dropped a slow SSE client on %s %s", *sub.channel)
 
     def close(self) -> None:
         """Ends every stream (server shutdown): each writes what it has and completes."""

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from infrastructure.metrics import SSE_CONNECTIONS
 from interfaces.sse.hub import LiveHub, Subscription, encode
 from projections.live_routes import Channel
 
@@ -68,6 +69,7 @@ class EventStream(StreamingResponse):
         writer = asyncio.ensure_future(self._write(send, hub, sub, position))
         watcher = asyncio.ensure_future(_until_disconnect(receive))
         sub.on_drop = writer.cancel  # a slow client's writer may be stuck in send
+        SSE_CONNECTIONS.inc()
         try:
             await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
             if watcher.done():  # the client went: nothing more to send
@@ -82,6 +84,7 @@ class EventStream(StreamingResponse):
             writer.cancel()
             watcher.cancel()
             hub.unsubscribe(sub)
+            SSE_CONNECTIONS.dec()
 
     async def _write(self, send: Send, hub: LiveHub, sub: Subscription, position: int) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from infrastructure.metrics import SSE_DROPPED
 from interfaces.sse.hub import LiveHub
 from projections.live_routes import AVAILABILITY, Delivery
 from tests.http.conftest import API, Api, Auth, make_app
@@ -180,6 +181,7 @@ def test_a_client_that_stops_reading_is_dropped_not_buffered(api: Api) -> None:
         _flood(hub, uuid.UUID(listing))  # big events, far more than the client reads
 
         assert hub.dropped == 1 and hub.connections == 0
+        assert SSE_DROPPED._value.get() >= 1
         client.settimeout(10)
         received = 0
         while chunk := client.recv(1 << 20):  # what was in flight, then the server's close
