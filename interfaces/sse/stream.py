@@ -103,7 +103,10 @@ class EventStream(StreamingResponse):
                 await _body(send, item)
                 continue
             # A reconnect ahead of this worker's tail skips what it already has.
-            data = b"".join(frame for position, frame in item if position > floor)
+            if len(item) == 1 and item[0][0] > floor:
+                data = item[0][1]
+            else:
+                data = b"".join(frame for position, frame in item if position > floor)
             if data:
                 await _body(send, data)
 
