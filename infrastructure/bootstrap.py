@@ -39,6 +39,7 @@ from infrastructure import search_wakeup
 from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.images import PillowImages
+from infrastructure.live_wiring import build_live
 from infrastructure.mail_logging import LoggingMailer
 from infrastructure.media_catalog import EventStoreMediaCatalog
 from infrastructure.media_files import FileMediaStore
@@ -58,6 +59,7 @@ from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
 from projections.coupons import booking_history
 from projections.deadlines import ViewDeadlineSource
+from projections.live_tailer import LiveTailer
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from projections.search_documents import ViewSearchDocuments
@@ -111,6 +113,11 @@ class Container:
     @cached_property
     def profiles(self) -> Profiles:
         return Profiles(self.store, self.media_catalog)
+
+    @cached_property
+    def live(self) -> LiveTailer:
+        """The log tail the SSE streams of this process share (started by the first)."""
+        return build_live(self.store)
 
     @cached_property
     def account_tokens(self) -> AccountTokens:
@@ -196,6 +203,8 @@ class Container:
         if self.search_syncer is not None:
             self.search_syncer.wake()
         self.runner.stop()
+        if "live" in self.__dict__:
+            self.live.stop()
         for thread in self._threads:
             thread.join(5)
         if self.payments_wiring is not None:

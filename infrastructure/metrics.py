@@ -39,9 +39,11 @@ PAYMENT_FAILURES = Counter(
     "Payment failures recorded (charges, refunds), by event and reason",
     ["event", "reason"],
 )
-# Registered now so dashboards and alerts can be built; stays 0 until the SSE endpoint
-# exists and increments/decrements it per open stream.
+# Per API worker process: each stream increments it while open (interfaces/sse/stream.py).
 SSE_CONNECTIONS = Gauge("rentbook_sse_connections", "Open server-sent-event streams")
+SSE_DROPPED = Counter(
+    "rentbook_sse_dropped_total", "SSE streams closed because the client read too slowly"
+)
 
 _REASON_WORD = re.compile(r"[^a-z0-9]+")
 

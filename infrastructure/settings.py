@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # /health/ready: a projection further behind than either bound makes the API unready.
     ready_max_lag_events: int = 10_000
     ready_max_lag_seconds: float = 300.0
+    # Live updates (SSE): a comment line this often keeps proxies from closing an idle
+    # stream; a client more than this many events behind is dropped (it reconnects with
+    # Last-Event-ID and resumes from the log).
+    sse_heartbeat_seconds: float = 15.0
+    sse_queue_size: int = 256
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -27,6 +27,7 @@ from interfaces.http import (
     idempotency,
     identity,
     listings,
+    live,
     media,
     payments,
     places,
@@ -41,6 +42,7 @@ from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
 from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
 from interfaces.http.telemetry import RequestTelemetryMiddleware, observe_command
+from interfaces.sse.stream import live_streams
 
 API_PREFIX = "/api/v1"
 
@@ -67,7 +69,8 @@ def create_app(
         if own and built.settings.workers_in_process:
             built.start_workers()
         try:
-            yield
+            with live_streams(app):  # open SSE streams end when the server stops
+                yield
         finally:
             if own:
                 built.close()
@@ -106,6 +109,7 @@ def create_app(
     app.include_router(dashboards.router, prefix=API_PREFIX)
     app.include_router(exports.router, prefix=API_PREFIX)
     app.include_router(coupons.router, prefix=API_PREFIX)
+    app.include_router(live.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
