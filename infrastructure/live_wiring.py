@@ -14,6 +14,7 @@ import threading
 
 from application.store import EventStore
 from projections.live_feeds import PartiesFeed, UserFeed, UserFeedRoute
+from projections.live_message_feed import MessagesFeed
 from projections.live_origins import Origins
 from projections.live_routes import AvailabilityRoute, BookingRoute, Route, Router
 from projections.live_tailer import LiveTailer
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def user_feeds(origins: Origins) -> list[UserFeed]:
     """What `GET /me/stream` tells a user. Notifications and messages plug in here."""
-    return [PartiesFeed(origins)]
+    return [PartiesFeed(origins), MessagesFeed()]
 
 
 def build_live(store: EventStore) -> LiveTailer:
