@@ -11,13 +11,16 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from domain.conversation import Conversation
+from domain.conversation import Conversation as _Conversation
 from projections.live_feeds import FeedItem
 from projections.live_routes import base_payload
 
 
+Conversation: Any = _Conversation  # @event classes are made at runtime
+
+
 class MessagesFeed:
-    topics = (get_topic(Conversation.MessagePosted),)
+    topics: tuple[str, ...] = (get_topic(Conversation.MessagePosted),)
 
     def items(self, event: Any, position: int) -> Iterable[FeedItem]:
         data = base_payload(event, position) | {
