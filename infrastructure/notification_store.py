@@ -83,9 +83,7 @@ class NotificationStore:
         """All or nothing: one refused change (422) changes nothing."""
         for kind, channel, enabled in changes:
             check_preference(kind, channel, enabled)
-        rows = [
-            {"user_id": user_id, "kind": k, "channel": c, "enabled": e} for k, c, e in changes
-        ]
+        rows = [{"user_id": user_id, "kind": k, "channel": c, "enabled": e} for k, c, e in changes]
         with write_transaction(self.engine) as conn:
             upsert(conn, preferences, rows)
 

@@ -141,7 +141,8 @@ def _dispute_to(event: Any, facts: Facts, kind: str, parties: list[str]) -> list
 
 
 def dispute_opened(event: Any, facts: Facts) -> list[Draft]:
-    return _dispute_to(event, facts, "dispute_opened", ["owner" if event.role == "renter" else "renter"])
+    other = "owner" if event.role == "renter" else "renter"  # the opener knows
+    return _dispute_to(event, facts, "dispute_opened", [other])
 
 
 def dispute_updated(event: Any, facts: Facts) -> list[Draft]:

@@ -37,8 +37,16 @@ from domain.user import User as _User
 from projections.base import Projection, upsert
 from projections.folding import load_rows
 from projections.listings import JSONType, parse_instant
-from projections.notification_rules import RULES, Booking, Dispute, Facts, Listing, Payment
-from projections.notification_rules import BookingReviews, Reminder
+from projections.notification_rules import (
+    RULES,
+    Booking,
+    BookingReviews,
+    Dispute,
+    Facts,
+    Listing,
+    Payment,
+    Reminder,
+)
 
 User: Any = _User
 
