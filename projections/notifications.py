@@ -100,7 +100,9 @@ class NotificationsView(Projection):
         if not ours:
             return
         facts = _load_facts(conn, tables, [e for e, _ in ours])
-        users = load_rows(conn, tables["users"], _user_ids([e for e, _ in ours]))
+        # Every possible recipient is loaded up front, so each outbox row takes the address
+        # and locale its user had at that event, whatever the page size.
+        users = load_rows(conn, tables["users"], _user_ids([e for e, _ in ours], facts))
         changed: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in FACT_TABLES}
         rows: list[dict[str, Any]] = []
         outbox: list[dict[str, Any]] = []
@@ -188,9 +190,12 @@ def _load_facts(conn: Connection, tables: dict[str, Table], events: list[Any]) -
     )
 
 
-def _user_ids(events: list[Any]) -> set[UUID]:
+def _user_ids(events: list[Any], facts: Facts) -> set[UUID]:
     """Everyone a page's events may notify (a superset), and users it registers or edits."""
     ids: set[UUID] = set()
+    for row in [*facts.bookings.values(), *facts.disputes.values()]:
+        ids.update((row["renter_id"], row["owner_id"]))
+    ids.update(row["owner_id"] for row in facts.listings.values())
     for e in events:
         for attr in ("originator_id", "owner_id", "renter_id", "by"):
             value = getattr(e, attr, None)

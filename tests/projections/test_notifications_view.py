@@ -87,6 +87,7 @@ def test_every_notification_has_one_outbox_row_with_address_and_locale(nw: Notif
     notes, outbox = nw.rows(), nw.rows("outbox")
 
     assert sorted(o["id"] for o in outbox) == sorted(outbox_id(n["id"]) for n in notes)
+    assert all(o["to_address"] for o in outbox)  # parties known only from earlier events too
     renter_mail = next(o for o in outbox if o["recipient_id"] == nw.renter.id)
     assert renter_mail["to_address"].endswith("@example.com")
     assert renter_mail["name"] == "Rita Renter" and renter_mail["locale"] == "en"
