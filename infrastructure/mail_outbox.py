@@ -100,15 +100,18 @@ class SqlOutboxStore(OutboxStore):
         with write_transaction(self.engine) as conn:
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             new = {"outbox_id": outbox_id, "state": SENDING, "attempts": 1, "updated_at": now}
-            stmt = insert(deliveries).values(**new).on_conflict_do_nothing()
-            if conn.execute(stmt).rowcount == 1:
+            # RETURNING says which write happened (rowcount is unreliable across drivers).
+            key = deliveries.c.outbox_id
+            stmt = insert(deliveries).values(**new).on_conflict_do_nothing().returning(key)
+            if conn.execute(stmt).first() is not None:
                 return CLAIMED
             moved = conn.execute(
                 update(deliveries)
-                .where(deliveries.c.outbox_id == outbox_id, deliveries.c.state == PENDING)
+                .where(key == outbox_id, deliveries.c.state == PENDING)
                 .values(state=SENDING, attempts=deliveries.c.attempts + 1, updated_at=now)
+                .returning(key)
             )
-            if moved.rowcount == 1:
+            if moved.first() is not None:
                 return CLAIMED
             stmt2 = select(deliveries.c.state).where(deliveries.c.outbox_id == outbox_id)
             return str(conn.execute(stmt2).scalar())
