@@ -79,9 +79,7 @@ class Mailing:
         view = nw.runner.tables("notifications")
         self.store = NotificationStore(nw.engine, view)
         self.outbox = (outbox_cls or SqlOutboxStore)(nw.engine, view, self.store)
-        self.mailer = NotificationMailer(
-            self.outbox, transport, JinjaMailRenderer(), sender=SENDER
-        )
+        self.mailer = NotificationMailer(self.outbox, transport, JinjaMailRenderer(), sender=SENDER)
         self.jobs = InlineJobQueue(RetryPolicy(max_retries=3, base_delay=0))
         self.mailer.register(self.jobs)
 
@@ -97,9 +95,7 @@ def smtp_transport(server: SmtpServer) -> SmtpTransport:
     return SmtpTransport("127.0.0.1", server.port, security="none")
 
 
-def test_a_confirmed_booking_mails_both_parties_a_receipt(
-    engine: Engine, smtp: SmtpServer
-) -> None:
+def test_a_confirmed_booking_mails_both_parties_a_receipt(engine: Engine, smtp: SmtpServer) -> None:
     m = Mailing(notify_world(engine), smtp_transport(smtp))
     booking_id = m.nw.instant()
     m.nw.confirm(booking_id)
