@@ -122,10 +122,14 @@ def payout_sent(event: Any, facts: Facts) -> list[Draft]:
 
 
 def review_published(event: Any, facts: Facts) -> list[Draft]:
-    row = facts.booking(event.booking_id)
-    extra = booking_data(row) if row is not None else {"booking_id": str(event.booking_id)}
+    listing = facts.listings.get(event.listing_id) or {}
+    extra = {"listing_id": str(event.listing_id), "listing_title": listing.get("title", "")}
     return [
-        Draft(r["reviewee_id"], "review_published", {**extra, "rating": r["rating"]})
+        Draft(
+            r["reviewee_id"],
+            "review_published",
+            {**extra, "review_id": str(r["review_id"]), "rating": r["rating"]},
+        )
         for r in event.ratings
     ]
 
@@ -146,13 +150,16 @@ def dispute_opened(event: Any, facts: Facts) -> list[Draft]:
 
 
 def dispute_updated(event: Any, facts: Facts) -> list[Draft]:
-    if isinstance(event, Dispute.InformationRequested):
-        parties = [event.to]
-    elif isinstance(event, Dispute.Responded):
-        parties = ["owner" if event.role == "renter" else "renter"]
-    else:
-        parties = ["renter", "owner"]
-    return _dispute_to(event, facts, "dispute_updated", parties)
+    return _dispute_to(event, facts, "dispute_updated", ["renter", "owner"])
+
+
+def dispute_information_requested(event: Any, facts: Facts) -> list[Draft]:
+    return _dispute_to(event, facts, "dispute_updated", [event.to])
+
+
+def dispute_responded(event: Any, facts: Facts) -> list[Draft]:
+    other = "owner" if event.role == "renter" else "renter"
+    return _dispute_to(event, facts, "dispute_updated", [other])
 
 
 def _listing_to(event: Any, facts: Facts, kind: str, **extra: Any) -> list[Draft]:
@@ -200,8 +207,8 @@ RULES: dict[type, Rule] = {
     BookingReviews.Published: review_published,
     Dispute.Opened: dispute_opened,
     Dispute.Assigned: dispute_updated,
-    Dispute.InformationRequested: dispute_updated,
-    Dispute.Responded: dispute_updated,
+    Dispute.InformationRequested: dispute_information_requested,
+    Dispute.Responded: dispute_responded,
     Dispute.Resolved: dispute_updated,
     Dispute.Withdrawn: dispute_updated,
     Listing.Approved: listing_approved,

@@ -174,8 +174,10 @@ def _load_facts(conn: Connection, tables: dict[str, Table], events: list[Any]) -
             booking_ids.add(e.originator_id)
             if isinstance(e, Booking.Placed):
                 listing_ids.add(e.listing_id)
-        elif isinstance(e, Payment.Event | BookingReviews.Event | Reminder.Event):
+        elif isinstance(e, Payment.Event | Reminder.Event):
             booking_ids.add(e.booking_id)
+        elif isinstance(e, BookingReviews.Published):
+            listing_ids.add(e.listing_id)
         elif isinstance(e, Dispute.Event):
             dispute_ids.add(e.originator_id)
         elif isinstance(e, Listing.Event):

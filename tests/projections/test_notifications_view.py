@@ -170,3 +170,26 @@ def test_two_schedulers_racing_issue_a_reminder_once(nw: NotifyWorld) -> None:
         assert first.handlers["hold_expiring"](due[0], at) > 0
         assert second.handlers["hold_expiring"](due[0], at) == 0
     assert nw.kinds(nw.renter.id) == ["hold_expiring"]
+
+
+def test_the_stay_end_asks_both_for_reviews_and_publication_notifies_each_reviewee(
+    nw: NotifyWorld,
+) -> None:
+    from application.reviews import Reviews
+    from tests.review_builders import returned_booking
+
+    booking_id, ended = returned_booking(nw.world, nw.world.active_listing())
+    s = scheduler(nw)
+    nw.runner.catch_up()
+    assert s.run_due(ended + timedelta(hours=1)) == 1
+    reviews = Reviews(nw.world.store, nw.world.bookings)
+    for who, rating, hours in ((nw.renter, 4, 2), (nw.owner, 5, 3)):
+        reviews.submit(
+            who, booking_id, rating=rating, comment="fine", category_ratings=None,
+            at=ended + timedelta(hours=hours),
+        )  # fmt: skip
+
+    assert nw.kinds(nw.renter.id) == ["booking_confirmed", "review_request", "review_published"]
+    assert nw.kinds(nw.owner.id)[-2:] == ["review_request", "review_published"]
+    published = {r["recipient_id"]: r["data"] for r in nw.rows() if r["kind"] == "review_published"}
+    assert published[nw.renter.id]["rating"] == 5 and published[nw.owner.id]["rating"] == 4
