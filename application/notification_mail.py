@@ -59,7 +59,9 @@ class OutboxStore(ABC):
 
     @abstractmethod
     def pending(self, limit: int) -> list[UUID]:
-        """Outbox ids with no delivery yet or released for a retry, oldest first."""
+        """Outbox ids never attempted, oldest first. A row released after a refused send
+        is its job's to retry (backoff), then an admin's (failed registry): never the
+        dispatcher's, so rows that keep failing cannot crowd out new ones."""
 
     @abstractmethod
     def get(self, outbox_id: UUID) -> OutboxMail | None: ...

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    or_,
     select,
     update,
 )
@@ -67,7 +66,7 @@ class SqlOutboxStore(OutboxStore):
         stmt = (
             select(o.c.id)
             .outerjoin(d, d.c.outbox_id == o.c.id)
-            .where(or_(d.c.outbox_id.is_(None), d.c.state == PENDING))
+            .where(d.c.outbox_id.is_(None))
             .order_by(o.c.position, o.c.id)
             .limit(limit)
         )

@@ -104,9 +104,9 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.inbox = Inbox()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpServer:
