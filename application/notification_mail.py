@@ -23,6 +23,7 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Any
 from uuid import UUID
 
@@ -169,6 +170,7 @@ class NotificationMailer:
         message["To"] = mail.to_address or ""
         message["Subject"] = rendered.subject
         message["Message-ID"] = self.message_id(mail.id)
+        message["Date"] = formatdate(localtime=False)
         message["X-Rentbook-Notification"] = mail.kind
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")

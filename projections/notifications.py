@@ -50,7 +50,13 @@ from projections.notification_rules import (
 
 User: Any = _User
 
-FACT_EVENTS = (Listing.Created, Listing.Updated, User.Registered, User.ProfileEdited)
+FACT_EVENTS = (
+    Listing.Created,
+    Listing.Updated,
+    User.Registered,
+    User.ProfileEdited,
+    User.ProfileUpdated,
+)
 EVENTS = tuple(RULES) + FACT_EVENTS
 TOPICS = tuple(dict.fromkeys(get_topic(cls) for cls in EVENTS))
 DEFAULT_LOCALE = "en"
@@ -260,6 +266,8 @@ def _learn(
     elif isinstance(event, User.ProfileEdited) and key in users:
         locale = event.languages[0] if event.languages else users[key]["locale"]
         users[key] = changed["users"][key] = {**users[key], "name": event.name, "locale": locale}
+    elif isinstance(event, User.ProfileUpdated) and key in users:  # before profiles had more
+        users[key] = changed["users"][key] = {**users[key], "name": event.name}
     elif isinstance(event, Reminder.Issued):
         changed["reminders"][key] = {"id": key, "booking_id": event.booking_id, "kind": event.kind}
 
