@@ -267,7 +267,9 @@ def build_container(
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)
     transport = build_transport(settings)
-    notifications = build_notifications(settings, views, runner, payments_wiring.jobs, transport)
+    notifications = build_notifications(
+        settings, views, runner, payments_wiring.jobs, transport, store.current_position()
+    )
     stop = threading.Event()  # the container's: ends the wake-up listeners too
     search_wakeup.wire(runner, search_syncer, views, stop)
     return Container(

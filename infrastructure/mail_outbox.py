@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Engine,
@@ -50,23 +51,44 @@ deliveries = Table(
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+# The log position email started at: a deployment that adds notifications to a store with
+# history projects every old event, and must not mail anyone about them.
+horizon = Table(
+    "email_horizon",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
 PENDING, SENT = "pending", "sent"
 
 
 class SqlOutboxStore(OutboxStore):
-    def __init__(self, engine: Engine, view: Any, notifications: NotificationStore) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        view: Any,
+        notifications: NotificationStore,
+        *,
+        start_position: int = 0,
+    ) -> None:
+        """`start_position`: the log position now; kept from the first start on (rows at
+        or below it are history and never mailed)."""
         self.engine = engine
         self.outbox = view["outbox"]
         self.notifications = notifications
         with write_transaction(engine) as conn:
             metadata.create_all(conn, checkfirst=True)
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            first = {"id": 1, "position": start_position}
+            conn.execute(insert(horizon).values(**first).on_conflict_do_nothing())
+            self.horizon = int(conn.execute(select(horizon.c.position)).scalar() or 0)
 
     def pending(self, limit: int) -> list[UUID]:
         o, d = self.outbox, deliveries
         stmt = (
             select(o.c.id)
             .outerjoin(d, d.c.outbox_id == o.c.id)
-            .where(d.c.outbox_id.is_(None))
+            .where(d.c.outbox_id.is_(None), o.c.position > self.horizon)
             .order_by(o.c.position, o.c.id)
             .limit(limit)
         )

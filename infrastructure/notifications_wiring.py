@@ -74,10 +74,11 @@ def build_notifications(
     runner: ProjectionRunner,
     jobs: JobQueue,
     transport: MailTransport,
+    start_position: int = 0,
 ) -> NotificationsWiring:
     view = runner.tables("notifications")
     store = NotificationStore(views, view)
-    outbox = SqlOutboxStore(views, view, store)
+    outbox = SqlOutboxStore(views, view, store, start_position=start_position)
     mailer = NotificationMailer(outbox, transport, JinjaMailRenderer(), sender=settings.mail_from)
     mailer.register(jobs)
     wiring = NotificationsWiring(store, outbox, mailer, jobs)

@@ -226,3 +226,23 @@ def test_the_file_transport_writes_eml_files_that_parse_back(tmp_path: Path) -> 
     (path,) = (tmp_path / "mail").glob("*.eml")
     parsed = email.message_from_bytes(path.read_bytes(), policy=default)
     assert parsed["To"] == "ana@example.com" and parsed["Subject"] == "Reset your password"
+
+
+def test_history_from_before_email_was_enabled_is_never_mailed(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    nw = notify_world(engine)
+    nw.confirm(nw.instant())  # three notifications recorded before the outbox existed
+    nw.runner.catch_up()
+    view = nw.runner.tables("notifications")
+    started = nw.world.store.current_position()
+    SqlOutboxStore(engine, view, NotificationStore(engine, view), start_position=started)
+    m = Mailing(nw, smtp_transport(smtp))  # a later start keeps the first start's horizon
+    assert m.outbox.horizon == started
+    assert m.dispatch() == 0
+    nw.world.bookings.cancel(nw.renter, nw.world.bookings.get(_booking(nw)).id, "x", NOW)
+    assert m.dispatch() == 1 and len(smtp.inbox.messages) == 1  # the owner hears of it
+
+
+def _booking(nw: NotifyWorld) -> UUID:
+    return next(UUID(r["data"]["booking_id"]) for r in nw.rows() if "booking_id" in r["data"])
