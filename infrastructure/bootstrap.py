@@ -28,6 +28,7 @@ from application.places import Places
 from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore
 from application.principal_cache import PrincipalCache, RevocationAwareSessions
 from application.profiles import Profiles
+from application.reminders import reminder_handlers
 from application.reviews import Reviews, deadline_handlers
 from application.scheduler import AllDeadlines, Scheduler
 from application.search import SearchIndex
@@ -41,8 +42,14 @@ from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.images import PillowImages
 from infrastructure.live_wiring import build_live
 from infrastructure.mail_logging import LoggingMailer
+from infrastructure.mail_smtp import TransportMailer
 from infrastructure.media_catalog import EventStoreMediaCatalog
 from infrastructure.media_files import FileMediaStore
+from infrastructure.notifications_wiring import (
+    NotificationsWiring,
+    build_notifications,
+    build_transport,
+)
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
 from infrastructure.places_offline import shared_places
@@ -61,6 +68,7 @@ from projections.coupons import booking_history
 from projections.deadlines import ViewDeadlineSource
 from projections.live_tailer import LiveTailer
 from projections.registry import all_projections
+from projections.reminder_deadlines import ViewReminderSource
 from projections.runner import ProjectionRunner
 from projections.search_documents import ViewSearchDocuments
 
@@ -91,6 +99,7 @@ class Container:
     media_catalog: MediaCatalog | None = None  # listing, avatar, report and claim photos
     coupons: Coupons | None = None
     coupon_process: CouponProcess | None = None  # welcome coupons, redemptions given back
+    notifications: NotificationsWiring | None = None  # in-app and email
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -148,8 +157,14 @@ class Container:
             self._threads.append(wiring.start(self._stop, self.clock, scheduler_interval))
         self.start_ledger()
         self.start_coupon_process()
+        self.start_notifications(scheduler_interval)
         # The city list takes a second or two to load: not on the first /places request.
         threading.Thread(target=self.places.load, name="places-load", daemon=True).start()
+
+    def start_notifications(self, interval: float = 5.0) -> None:
+        """Queues notification mail as the outbox fills (the jobs send it)."""
+        if self.notifications is not None:
+            self._threads.append(self.notifications.start(self._stop, interval))
 
     def start_ledger(self, interval: float = 0.5) -> None:
         """Records a journal entry for every payment event (the ledger process)."""
@@ -278,11 +293,17 @@ def build_container(
     deadlines = AllDeadlines(
         ViewDeadlineSource(views, runner.tables("deadlines")),
         ViewReviewDeadlineSource(views, runner.tables("review_deadlines")),
+        ViewReminderSource(views, runner.tables("deadlines"), runner.tables("notifications")),
     )
-    scheduler = Scheduler(bookings, deadlines, handlers=deadline_handlers(store, bookings))
+    handlers = {**deadline_handlers(store, bookings), **reminder_handlers(bookings)}
+    scheduler = Scheduler(bookings, deadlines, handlers=handlers)
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)
+    transport = build_transport(settings)
+    notifications = build_notifications(
+        settings, views, runner, payments_wiring.jobs, transport, store.current_position()
+    )
     stop = threading.Event()  # the container's: ends the wake-up listeners too
     search_wakeup.wire(runner, search_syncer, views, stop)
     return Container(
@@ -308,6 +329,7 @@ def build_container(
         media_catalog=media_catalog,
         coupons=coupons,
         coupon_process=CouponProcess(store, coupons, payments_wiring.jobs, now=clock.now),
-        mailer=mailer or LoggingMailer(reveal=settings.environment != "production"),
+        mailer=mailer or TransportMailer(transport, settings.mail_from),
+        notifications=notifications,
         _stop=stop,
     )

@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     # Last-Event-ID and resumes from the log).
     sse_heartbeat_seconds: float = 15.0
     sse_queue_size: int = 256
+    # Email: through SMTP when smtp_host is set, else to .eml files in mail_dir
+    # (default <data_dir>/mail). smtp_security: none | starttls | tls (implicit, port 465).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Rentbook <no-reply@rentbook.local>"
+    mail_dir: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -97,6 +106,10 @@ class Settings(BaseSettings):
     @property
     def media_root(self) -> Path:
         return self.media_dir or self.data_dir / "media"
+
+    @property
+    def mail_root(self) -> Path:
+        return self.mail_dir or self.data_dir / "mail"
 
 
 @lru_cache

@@ -15,7 +15,6 @@ from domain.conversation import Conversation as _Conversation
 from projections.live_feeds import FeedItem
 from projections.live_routes import base_payload
 
-
 Conversation: Any = _Conversation  # @event classes are made at runtime
 
 

@@ -14,6 +14,7 @@ from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.media import MediaView
+from projections.notifications import NotificationsView
 from projections.payments import PaymentsView
 from projections.profiles import ProfilesView
 from projections.review_deadlines import ReviewDeadlinesView
@@ -39,4 +40,5 @@ def all_projections() -> list[Projection]:
         ConversationsView(),
         AnalyticsView(),
         CouponsView(),
+        NotificationsView(),
     ]

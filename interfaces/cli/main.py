@@ -67,6 +67,7 @@ def scheduler(interval: float = typer.Option(2.0, help="Seconds between deadline
     container = _container()
     stop = threading.Event()
     console.print("scheduler running; Ctrl-C to stop")
+    container.start_notifications(interval)  # queues notification mail for the workers
     try:
         container.scheduler.run_forever(container.clock, stop, interval)
     except KeyboardInterrupt:
@@ -79,7 +80,7 @@ def scheduler(interval: float = typer.Option(2.0, help="Seconds between deadline
 def worker(
     burst: bool = typer.Option(False, help="Run the queued jobs, then exit."),
 ) -> None:
-    """Runs payment jobs (processor calls) from the rq queue on Redis."""
+    """Runs jobs (processor calls, notification mail) from the rq queue on Redis."""
     from infrastructure.jobs_rq import RqJobQueue
 
     container = _container()

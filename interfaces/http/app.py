@@ -29,6 +29,7 @@ from interfaces.http import (
     listings,
     live,
     media,
+    notifications,
     payments,
     places,
     profiles,
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(exports.router, prefix=API_PREFIX)
     app.include_router(coupons.router, prefix=API_PREFIX)
     app.include_router(live.router, prefix=API_PREFIX)
+    app.include_router(notifications.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)

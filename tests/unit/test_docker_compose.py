@@ -54,6 +54,13 @@ def test_the_compose_file_runs_the_api_projector_scheduler_and_migrations() -> N
     assert set(_compose_commands()) >= {"api", "projector", "scheduler", "migrate"}
 
 
+def test_the_compose_file_runs_an_rq_worker_and_a_mailpit_for_staging_mail() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert _compose_commands()["worker"] == ["rentbook", "worker"]
+    assert compose["services"]["mailpit"]["image"].startswith("axllent/mailpit")
+    assert compose["services"]["worker"]["environment"]["RENTBOOK_SMTP_HOST"].endswith("mailpit}")
+
+
 @pytest.mark.parametrize("service", sorted(_compose_commands()))
 def test_every_compose_command_exists(service: str) -> None:
     _parse(_compose_commands()[service])

@@ -1,0 +1,177 @@
+"""Notification email: the dispatcher that turns outbox rows into jobs, and the job that
+sends one row's mail exactly once.
+
+Exactly once per (event, recipient): the outbox row's id is derived from them (a rebuild
+writes the same ids), and its delivery state lives OUTSIDE the view, keyed by that id:
+
+    pending --claim--> sending --SMTP accepted--> sent
+                          |--SMTP refused / unreachable (exception)--> pending (retried)
+                          '--process killed between accept and mark--> stays sending
+
+`claim` is one conditional write, so two workers (a retry racing a slow first attempt, two
+dispatchers) cannot both send. A job that finds its row `sending` does NOT send again: it
+fails for good, into the failed-job registry, where an admin sees the Message-ID and can
+check the mail server's log. That window (SMTP accepted, state not yet written) is the
+honest limit: at most once there, exactly once everywhere else. The Message-ID is derived
+from the outbox id too, so even a resend an admin forces carries the same Message-ID and
+receiving servers that de-duplicate by it (Gmail does) drop the copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+from uuid import UUID
+
+from application.jobs import JobQueue
+
+log = logging.getLogger(__name__)
+
+SEND_JOB = "send_notification_email"
+CLAIMED, SENT, SENDING, SKIPPED, MISSING = "claimed", "sent", "sending", "skipped", "missing"
+
+
+@dataclass(frozen=True)
+class OutboxMail:
+    """One outbox row: who gets which notification's mail, with its data."""
+
+    id: UUID
+    recipient_id: UUID
+    kind: str
+    to_address: str | None
+    name: str | None
+    locale: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class OutboxStore(ABC):
+    """Outbox rows (the view) and their delivery state (outside it)."""
+
+    @abstractmethod
+    def pending(self, limit: int) -> list[UUID]:
+        """Outbox ids never attempted, oldest first. A row released after a refused send
+        is its job's to retry (backoff), then an admin's (failed registry): never the
+        dispatcher's, so rows that keep failing cannot crowd out new ones."""
+
+    @abstractmethod
+    def get(self, outbox_id: UUID) -> OutboxMail | None: ...
+
+    @abstractmethod
+    def claim(self, outbox_id: UUID) -> str:
+        """pending -> sending in one conditional write: CLAIMED, or the state that stopped
+        it (SENT, SENDING, SKIPPED)."""
+
+    @abstractmethod
+    def mark_sent(self, outbox_id: UUID, message_id: str) -> None: ...
+
+    @abstractmethod
+    def release(self, outbox_id: UUID, error: str) -> None:
+        """sending -> pending: the mail server never accepted it."""
+
+    @abstractmethod
+    def skip(self, outbox_id: UUID, reason: str) -> None: ...
+
+    @abstractmethod
+    def wants_email(self, user_id: UUID, kind: str) -> bool:
+        """The user's preference (transactional kinds are always wanted)."""
+
+
+class MailTransport(ABC):
+    """Hands a message to the mail system; raises when it was not accepted."""
+
+    @abstractmethod
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class MailRenderer(ABC):
+    @abstractmethod
+    def render(self, mail: OutboxMail) -> Rendered: ...
+
+
+class UncertainDelivery(Exception):
+    """A previous attempt may have been accepted by the mail server: never resent by a
+    retry. Lands in the failed-job registry for an admin."""
+
+    retryable = False
+
+
+class NotificationMailer:
+    def __init__(
+        self,
+        outbox: OutboxStore,
+        transport: MailTransport,
+        renderer: MailRenderer,
+        *,
+        sender: str,
+    ) -> None:
+        self.outbox = outbox
+        self.transport = transport
+        self.renderer = renderer
+        self.sender = sender
+
+    def register(self, jobs: JobQueue) -> None:
+        jobs.register(SEND_JOB, self.send)
+
+    def dispatch(self, jobs: JobQueue, limit: int = 200) -> int:
+        """Enqueues a job per pending outbox row; the job id is the row, so a row already
+        queued, running, retrying or failed is not queued twice."""
+        ids = self.outbox.pending(limit)
+        for outbox_id in ids:
+            jobs.enqueue(SEND_JOB, {"outbox_id": str(outbox_id)}, job_id=f"mail:{outbox_id}")
+        return len(ids)
+
+    def message_id(self, outbox_id: UUID) -> str:
+        domain = self.sender.rpartition("@")[2].strip("> ") or "rentbook.local"
+        return f"<{outbox_id}@{domain}>"
+
+    def send(self, outbox_id: str) -> dict[str, Any]:
+        """The job: sends one outbox row's mail unless it was sent, is being sent, or is
+        not wanted."""
+        key = UUID(outbox_id)
+        mail = self.outbox.get(key)
+        if mail is None:
+            return {"status": MISSING}
+        state = self.outbox.claim(key)
+        if state == SENDING:
+            raise UncertainDelivery(
+                f"mail {self.message_id(key)} was being sent when its worker stopped; "
+                "check the mail server's log before resending"
+            )
+        if state != CLAIMED:
+            return {"status": state}
+        if not mail.to_address or not self.outbox.wants_email(mail.recipient_id, mail.kind):
+            self.outbox.skip(key, "no address" if not mail.to_address else "turned off")
+            return {"status": SKIPPED}
+        message = self.build(mail)
+        try:
+            self.transport.send(message)
+        except Exception as error:
+            self.outbox.release(key, repr(error))  # not accepted: safe to try again
+            raise
+        # Accepted. Anything failing from here on leaves the row `sending`: never resent.
+        self.outbox.mark_sent(key, str(message["Message-ID"]))
+        return {"status": SENT, "message_id": str(message["Message-ID"])}
+
+    def build(self, mail: OutboxMail) -> EmailMessage:
+        rendered = self.renderer.render(mail)
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = mail.to_address or ""
+        message["Subject"] = rendered.subject
+        message["Message-ID"] = self.message_id(mail.id)
+        message["Date"] = formatdate(localtime=False)
+        message["X-Rentbook-Notification"] = mail.kind
+        message.set_content(rendered.text)
+        message.add_alternative(rendered.html, subtype="html")
+        return message

@@ -1,0 +1,79 @@
+"""What a notification is: its kinds, channels, which mail is transactional, and its id.
+
+Here, below both layers, because the notifications projection writes them and the
+application (preferences, the mail dispatcher) reads them, and neither may import the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.errors import RuleViolation
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "https://rentbook.dev/notifications")
+
+IN_APP, EMAIL = "in_app", "email"
+CHANNELS = (IN_APP, EMAIL)
+
+BOOKING_KINDS = (
+    "booking_requested",
+    "booking_approved",
+    "booking_declined",
+    "booking_confirmed",
+    "booking_cancelled",
+    "booking_expired",
+    "payment_failed",
+    "refund_sent",
+    "payout_sent",
+)
+OTHER_KINDS = (
+    "review_published",
+    "dispute_opened",
+    "dispute_updated",
+    "listing_approved",
+    "listing_rejected",
+)
+REMINDER_KINDS = ("checkin_tomorrow", "review_request", "hold_expiring", "request_awaiting_answer")
+SECURITY_KINDS = ("verify_email", "password_reset")  # sent at once by the Mailer, no outbox
+KINDS = BOOKING_KINDS + OTHER_KINDS + REMINDER_KINDS + SECURITY_KINDS
+
+# Receipts and security mail: their email cannot be turned off (in-app can).
+TRANSACTIONAL = frozenset({"booking_confirmed", "refund_sent", "payout_sent", *SECURITY_KINDS})
+
+
+def is_locked(kind: str, channel: str) -> bool:
+    """Whether a preference can never be switched off."""
+    return channel == EMAIL and kind in TRANSACTIONAL
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One notification a rule derives from one event, before it gets its id."""
+
+    recipient: UUID
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def notification_id(source: str, recipient: UUID, kind: str) -> UUID:
+    """Derived from (event, recipient, kind): a rebuild or a replay gives the same id.
+    `source` names the event by its aggregate and version (`{originator_id}:{version}`)."""
+    return uuid5(_NAMESPACE, f"{source}|{recipient}|{kind}")
+
+
+def outbox_id(notification: UUID, channel: str = EMAIL) -> UUID:
+    return uuid5(notification, channel)
+
+
+def check_preference(kind: str, channel: str, enabled: bool) -> None:
+    """Refuses unknown kinds and channels, and turning off transactional mail."""
+    if kind not in KINDS:
+        raise RuleViolation("unknown_notification_kind", f"no notification kind {kind!r}")
+    if channel not in CHANNELS:
+        raise RuleViolation("unknown_channel", f"channel must be one of {', '.join(CHANNELS)}")
+    if not enabled and is_locked(kind, channel):
+        raise RuleViolation(
+            "transactional_mail", f"{kind} email is transactional and cannot be turned off"
+        )

@@ -1,0 +1,158 @@
+"""The OutboxStore on the view database: outbox rows from the notifications view, their
+delivery state in `email_deliveries` (outside the view, so a rebuild never forgets a sent
+mail: the rebuilt row has the same id and finds its delivery).
+
+`claim` is the exactly-once gate: an INSERT of a new `sending` row (ON CONFLICT DO NOTHING)
+or an UPDATE `pending -> sending`; exactly one of racing claimers sees a row change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from application.notification_mail import (
+    CLAIMED,
+    SENDING,
+    SKIPPED,
+    OutboxMail,
+    OutboxStore,
+)
+from domain.notifications import EMAIL
+from infrastructure.notification_store import NotificationStore
+from projections.base import write_transaction
+
+metadata = MetaData()
+deliveries = Table(
+    "email_deliveries",
+    metadata,
+    Column("outbox_id", Uuid, primary_key=True),  # unique: one delivery per (event, recipient)
+    Column("state", String(10), nullable=False),  # pending | sending | sent | skipped
+    Column("attempts", Integer, nullable=False),
+    Column("message_id", String(200)),
+    Column("error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+# The log position email started at: a deployment that adds notifications to a store with
+# history projects every old event, and must not mail anyone about them.
+horizon = Table(
+    "email_horizon",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+PENDING, SENT = "pending", "sent"
+
+
+class SqlOutboxStore(OutboxStore):
+    def __init__(
+        self,
+        engine: Engine,
+        view: Any,
+        notifications: NotificationStore,
+        *,
+        start_position: int = 0,
+    ) -> None:
+        """`start_position`: the log position now; kept from the first start on (rows at
+        or below it are history and never mailed)."""
+        self.engine = engine
+        self.outbox = view["outbox"]
+        self.notifications = notifications
+        with write_transaction(engine) as conn:
+            metadata.create_all(conn, checkfirst=True)
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            first = {"id": 1, "position": start_position}
+            conn.execute(insert(horizon).values(**first).on_conflict_do_nothing())
+            self.horizon = int(conn.execute(select(horizon.c.position)).scalar() or 0)
+
+    def pending(self, limit: int) -> list[UUID]:
+        o, d = self.outbox, deliveries
+        stmt = (
+            select(o.c.id)
+            .outerjoin(d, d.c.outbox_id == o.c.id)
+            .where(d.c.outbox_id.is_(None), o.c.position > self.horizon)
+            .order_by(o.c.position, o.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def get(self, outbox_id: UUID) -> OutboxMail | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.outbox).where(self.outbox.c.id == outbox_id)).first()
+        if row is None:
+            return None
+        return OutboxMail(
+            id=row.id,
+            recipient_id=row.recipient_id,
+            kind=row.kind,
+            to_address=row.to_address,
+            name=row.name,
+            locale=row.locale,
+            data=dict(row.data),
+        )
+
+    def state(self, outbox_id: UUID) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            stmt = select(deliveries).where(deliveries.c.outbox_id == outbox_id)
+            row = conn.execute(stmt).mappings().first()
+        return dict(row) if row else None
+
+    def claim(self, outbox_id: UUID) -> str:
+        now = datetime.now(UTC)
+        with write_transaction(self.engine) as conn:
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            new = {"outbox_id": outbox_id, "state": SENDING, "attempts": 1, "updated_at": now}
+            # RETURNING says which write happened (rowcount is unreliable across drivers).
+            key = deliveries.c.outbox_id
+            stmt = insert(deliveries).values(**new).on_conflict_do_nothing().returning(key)
+            if conn.execute(stmt).first() is not None:
+                return CLAIMED
+            moved = conn.execute(
+                update(deliveries)
+                .where(key == outbox_id, deliveries.c.state == PENDING)
+                .values(state=SENDING, attempts=deliveries.c.attempts + 1, updated_at=now)
+                .returning(key)
+            )
+            if moved.first() is not None:
+                return CLAIMED
+            stmt2 = select(deliveries.c.state).where(deliveries.c.outbox_id == outbox_id)
+            return str(conn.execute(stmt2).scalar())
+
+    def _move(self, outbox_id: UUID, frm: str, **values: Any) -> None:
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.outbox_id == outbox_id, deliveries.c.state == frm)
+                .values(updated_at=datetime.now(UTC), **values)
+            )
+
+    def mark_sent(self, outbox_id: UUID, message_id: str) -> None:
+        self._move(outbox_id, SENDING, state=SENT, message_id=message_id, error=None)
+
+    def release(self, outbox_id: UUID, error: str) -> None:
+        self._move(outbox_id, SENDING, state=PENDING, error=error[:2000])
+
+    def skip(self, outbox_id: UUID, reason: str) -> None:
+        self._move(outbox_id, SENDING, state=SKIPPED, error=reason)
+
+    def wants_email(self, user_id: UUID, kind: str) -> bool:
+        return self.notifications.enabled(user_id, kind, EMAIL)

@@ -1,0 +1,317 @@
+"""The notifications view: one row per (event, recipient, kind), and one email outbox row
+per notification, both with ids derived from the event, so a rebuild writes the same rows.
+
+Rules (projections/notification_rules.py) say who hears of what. Besides its rows the view
+keeps the few facts rules need that later events do not carry: each booking's parties,
+listing and dates, each listing's owner and title, each user's address and locale, each
+dispute's parties. Preferences are NOT applied here (they change; a rebuild must not): every
+notification gets its outbox row, and the dispatcher skips mail a user turned off.
+Read marks, preferences and delivery state live in tables outside the view
+(infrastructure/notification_store.py), which a rebuild leaves alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from domain.notifications import Draft, notification_id, outbox_id
+from domain.user import User as _User
+from projections.base import Projection, upsert
+from projections.folding import load_rows
+from projections.listings import JSONType, parse_instant
+from projections.notification_rules import (
+    RULES,
+    Booking,
+    BookingReviews,
+    Dispute,
+    Facts,
+    Listing,
+    Payment,
+    Reminder,
+)
+
+User: Any = _User
+
+FACT_EVENTS = (
+    Listing.Created,
+    Listing.Updated,
+    User.Registered,
+    User.ProfileEdited,
+    User.ProfileUpdated,
+)
+EVENTS = tuple(RULES) + FACT_EVENTS
+TOPICS = tuple(dict.fromkeys(get_topic(cls) for cls in EVENTS))
+DEFAULT_LOCALE = "en"
+
+
+class NotificationsView(Projection):
+    name = "notifications"
+    topics = TOPICS
+    version = 1
+
+    def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
+        notifications = Table(
+            f"notifications{suffix}",
+            metadata,
+            Column("id", Uuid, primary_key=True),
+            Column("recipient_id", Uuid, nullable=False),
+            Column("kind", String(40), nullable=False),
+            Column("position", BigInteger, nullable=False),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+            Column("data", JSONType, nullable=False),
+        )
+        Index(None, notifications.c.recipient_id, notifications.c.position, notifications.c.id)
+        outbox = Table(
+            f"notification_outbox{suffix}",
+            metadata,
+            Column("id", Uuid, primary_key=True),
+            Column("notification_id", Uuid, nullable=False),
+            Column("recipient_id", Uuid, nullable=False),
+            Column("kind", String(40), nullable=False),
+            Column("to_address", String(320)),
+            Column("name", String(200)),
+            Column("locale", String(20), nullable=False),
+            Column("position", BigInteger, nullable=False, index=True),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+            Column("data", JSONType, nullable=False),
+        )
+        facts: dict[str, Table] = {
+            name: Table(f"notification_{name}{suffix}", metadata, *columns)
+            for name, columns in _fact_columns().items()
+        }
+        return {"notifications": notifications, "outbox": outbox, **facts}
+
+    def process_page(
+        self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
+    ) -> None:
+        ours: list[tuple[Any, int]] = [(e, p) for e, p in events if isinstance(e, EVENTS)]
+        if not ours:
+            return
+        facts = _load_facts(conn, tables, [e for e, _ in ours])
+        # Every possible recipient is loaded up front, so each outbox row takes the address
+        # and locale its user had at that event, whatever the page size.
+        users = load_rows(conn, tables["users"], _user_ids([e for e, _ in ours], facts))
+        changed: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in FACT_TABLES}
+        rows: list[dict[str, Any]] = []
+        outbox: list[dict[str, Any]] = []
+        for event, position in ours:
+            _learn(event, facts, users, changed)
+            rule = RULES.get(type(event))
+            for draft in rule(event, facts) if rule else []:
+                row = _row(event, position, draft)
+                rows.append(row)
+                outbox.append(_outbox_row(row, users.get(draft.recipient)))
+        for name, table_rows in changed.items():
+            upsert(conn, tables[name], table_rows.values())
+        # Inserted once, never updated: a replayed page writes nothing new.
+        _insert_new(conn, tables["notifications"], rows)
+        _insert_new(conn, tables["outbox"], outbox)
+
+
+FACT_TABLES = ("bookings", "listings", "users", "disputes", "reminders")
+
+
+def _fact_columns() -> dict[str, list[Column[Any]]]:
+    return {
+        "bookings": [
+            Column("id", Uuid, primary_key=True),
+            Column("listing_id", Uuid, nullable=False),
+            Column("renter_id", Uuid, nullable=False),
+            Column("owner_id", Uuid, nullable=False),
+            Column("listing_title", String(200), nullable=False),
+            Column("start", String(40), nullable=False),
+            Column("end", String(40), nullable=False),
+            Column("start_at", String(40), nullable=False),
+            Column("timezone", String(64), nullable=False),
+            Column("total", BigInteger, nullable=False),
+            Column("currency", String(3), nullable=False),
+        ],
+        "listings": [
+            Column("id", Uuid, primary_key=True),
+            Column("owner_id", Uuid, nullable=False),
+            Column("title", String(200), nullable=False),
+            Column("timezone", String(64), nullable=False),
+        ],
+        "users": [
+            Column("id", Uuid, primary_key=True),
+            Column("email", String(320), nullable=False),
+            Column("name", String(200), nullable=False),
+            Column("locale", String(20), nullable=False),
+        ],
+        "disputes": [
+            Column("id", Uuid, primary_key=True),
+            Column("booking_id", Uuid, nullable=False),
+            Column("renter_id", Uuid, nullable=False),
+            Column("owner_id", Uuid, nullable=False),
+        ],
+        # The reminders issued so far: the reminder deadlines skip them.
+        "reminders": [
+            Column("id", Uuid, primary_key=True),
+            Column("booking_id", Uuid, nullable=False),
+            Column("kind", String(40), nullable=False),
+        ],
+    }
+
+
+def _load_facts(conn: Connection, tables: dict[str, Table], events: list[Any]) -> Facts:
+    booking_ids: set[UUID] = set()
+    listing_ids: set[UUID] = set()
+    dispute_ids: set[UUID] = set()
+    for e in events:
+        if isinstance(e, Booking.Event):
+            booking_ids.add(e.originator_id)
+            if isinstance(e, Booking.Placed):
+                listing_ids.add(e.listing_id)
+        elif isinstance(e, Payment.Event | Reminder.Event):
+            booking_ids.add(e.booking_id)
+        elif isinstance(e, BookingReviews.Published):
+            listing_ids.add(e.listing_id)
+        elif isinstance(e, Dispute.Event):
+            dispute_ids.add(e.originator_id)
+        elif isinstance(e, Listing.Event):
+            listing_ids.add(e.originator_id)
+    disputes = load_rows(conn, tables["disputes"], dispute_ids)
+    booking_ids |= {d["booking_id"] for d in disputes.values()}
+    booking_ids |= {e.booking_id for e in events if isinstance(e, Dispute.Opened)}
+    return Facts(
+        bookings=load_rows(conn, tables["bookings"], booking_ids),
+        listings=load_rows(conn, tables["listings"], listing_ids),
+        disputes=disputes,
+    )
+
+
+def _user_ids(events: list[Any], facts: Facts) -> set[UUID]:
+    """Everyone a page's events may notify (a superset), and users it registers or edits."""
+    ids: set[UUID] = set()
+    for row in [*facts.bookings.values(), *facts.disputes.values()]:
+        ids.update((row["renter_id"], row["owner_id"]))
+    ids.update(row["owner_id"] for row in facts.listings.values())
+    for e in events:
+        for attr in ("originator_id", "owner_id", "renter_id", "by"):
+            value = getattr(e, attr, None)
+            if isinstance(value, UUID):
+                ids.add(value)
+        for r in getattr(e, "ratings", None) or []:
+            ids.add(r["reviewee_id"])
+    return ids
+
+
+def _learn(
+    event: Any,
+    facts: Facts,
+    users: dict[Any, dict[str, Any]],
+    changed: dict[str, dict[Any, dict[str, Any]]],
+) -> None:
+    """Records the facts an event brings, before its rule runs."""
+    key = event.originator_id
+    if isinstance(event, Booking.Placed):
+        listing = facts.listings.get(event.listing_id) or {}
+        row = {
+            "id": key,
+            "listing_id": event.listing_id,
+            "renter_id": event.renter_id,
+            "owner_id": event.owner_id,
+            "listing_title": listing.get("title", ""),
+            "start": str(event.start),
+            "end": str(event.end),
+            "start_at": _instant(event.start_at),
+            "timezone": event.timezone,
+            "total": int(event.quote["total"]),
+            "currency": str(event.quote["currency"]),
+        }
+        facts.bookings[key] = changed["bookings"][key] = row
+    elif isinstance(event, Listing.Created):
+        spec = event.spec
+        row = {
+            "id": key,
+            "owner_id": event.owner_id,
+            "title": str(spec.get("title", "")),
+            "timezone": str(spec.get("location", {}).get("timezone", "UTC")),
+        }
+        facts.listings[key] = changed["listings"][key] = row
+    elif isinstance(event, Listing.Updated) and key in facts.listings:
+        title = event.changes.get("title")
+        if isinstance(title, str):
+            row = {**facts.listings[key], "title": title}
+            facts.listings[key] = changed["listings"][key] = row
+    elif isinstance(event, Dispute.Opened):
+        row = {
+            "id": key,
+            "booking_id": event.booking_id,
+            "renter_id": event.renter_id,
+            "owner_id": event.owner_id,
+        }
+        facts.disputes[key] = changed["disputes"][key] = row
+    elif isinstance(event, User.Registered):
+        row = {"id": key, "email": event.email, "name": event.name, "locale": DEFAULT_LOCALE}
+        users[key] = changed["users"][key] = row
+    elif isinstance(event, User.ProfileEdited) and key in users:
+        locale = event.languages[0] if event.languages else users[key]["locale"]
+        users[key] = changed["users"][key] = {**users[key], "name": event.name, "locale": locale}
+    elif isinstance(event, User.ProfileUpdated) and key in users:  # before profiles had more
+        users[key] = changed["users"][key] = {**users[key], "name": event.name}
+    elif isinstance(event, Reminder.Issued):
+        changed["reminders"][key] = {"id": key, "booking_id": event.booking_id, "kind": event.kind}
+
+
+def _instant(value: Any) -> str:
+    at = parse_instant(value)
+    return at.isoformat() if at is not None else ""
+
+
+def _when(event: Any) -> datetime:
+    at = parse_instant(getattr(event, "at", None))
+    return at if at is not None else event.timestamp
+
+
+def _row(event: Any, position: int, draft: Draft) -> dict[str, Any]:
+    source = f"{event.originator_id}:{event.originator_version}"
+    return {
+        "id": notification_id(source, draft.recipient, draft.kind),
+        "recipient_id": draft.recipient,
+        "kind": draft.kind,
+        "position": position,
+        "created_at": _when(event),
+        "data": draft.data,
+    }
+
+
+def _outbox_row(row: dict[str, Any], user: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": outbox_id(row["id"]),
+        "notification_id": row["id"],
+        "recipient_id": row["recipient_id"],
+        "kind": row["kind"],
+        "to_address": user["email"] if user else None,
+        "name": user["name"] if user else None,
+        "locale": user["locale"] if user else DEFAULT_LOCALE,
+        "position": row["position"],
+        "created_at": row["created_at"],
+        "data": row["data"],
+    }
+
+
+def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    unique = list({r["id"]: r for r in rows}.values())
+    conn.execute(insert(table).on_conflict_do_nothing(index_elements=["id"]), unique)
