@@ -29,6 +29,7 @@ BOOKING_KINDS = (
     "payout_sent",
 )
 OTHER_KINDS = (
+    "new_message",
     "review_published",
     "dispute_opened",
     "dispute_updated",

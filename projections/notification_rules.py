@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain import booking as b
 from domain.booking import Booking as _Booking
+from domain.conversation import Conversation as _Conversation
 from domain.dispute import Dispute as _Dispute
 from domain.listing import Listing as _Listing
 from domain.notifications import Draft
@@ -29,6 +30,7 @@ Listing: Any = _Listing
 Payment: Any = _Payment
 Reminder: Any = _Reminder
 BookingReviews: Any = _BookingReviews
+Conversation: Any = _Conversation
 
 
 @dataclass
@@ -121,6 +123,21 @@ def payout_sent(event: Any, facts: Facts) -> list[Draft]:
     return _payment_to(event, facts, "payout_sent", "owner")
 
 
+def message_posted(event: Any, facts: Facts) -> list[Draft]:
+    """The recipient hears that a message arrived, not what it says: masking of contact
+    details is the conversations view's policy, applied when the message is read."""
+    listing = facts.listings.get(event.listing_id) or {}
+    data = {
+        "conversation_id": str(event.originator_id),
+        "message_id": str(event.message_id),
+        "listing_id": str(event.listing_id),
+        "listing_title": listing.get("title", ""),
+        "booking_id": str(event.booking_id) if event.booking_id else None,
+        "sender_role": event.sender_role,
+    }
+    return [Draft(event.recipient_id, "new_message", data)]
+
+
 def review_published(event: Any, facts: Facts) -> list[Draft]:
     listing = facts.listings.get(event.listing_id) or {}
     extra = {"listing_id": str(event.listing_id), "listing_title": listing.get("title", "")}
@@ -204,6 +221,7 @@ RULES: dict[type, Rule] = {
     Booking.PaymentFailed: payment_failed,
     Payment.RefundSucceeded: refund_sent,
     Payment.TransferSent: payout_sent,
+    Conversation.MessagePosted: message_posted,
     BookingReviews.Published: review_published,
     Dispute.Opened: dispute_opened,
     Dispute.Assigned: dispute_updated,

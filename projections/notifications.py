@@ -41,6 +41,7 @@ from projections.notification_rules import (
     RULES,
     Booking,
     BookingReviews,
+    Conversation,
     Dispute,
     Facts,
     Listing,
@@ -182,7 +183,7 @@ def _load_facts(conn: Connection, tables: dict[str, Table], events: list[Any]) -
                 listing_ids.add(e.listing_id)
         elif isinstance(e, Payment.Event | Reminder.Event):
             booking_ids.add(e.booking_id)
-        elif isinstance(e, BookingReviews.Published):
+        elif isinstance(e, BookingReviews.Published | Conversation.MessagePosted):
             listing_ids.add(e.listing_id)
         elif isinstance(e, Dispute.Event):
             dispute_ids.add(e.originator_id)
@@ -205,7 +206,7 @@ def _user_ids(events: list[Any], facts: Facts) -> set[UUID]:
         ids.update((row["renter_id"], row["owner_id"]))
     ids.update(row["owner_id"] for row in facts.listings.values())
     for e in events:
-        for attr in ("originator_id", "owner_id", "renter_id", "by"):
+        for attr in ("originator_id", "owner_id", "renter_id", "by", "recipient_id"):
             value = getattr(e, attr, None)
             if isinstance(value, UUID):
                 ids.add(value)

@@ -141,3 +141,29 @@ def test_the_embedded_default_writes_the_mail_to_a_file(api: Api) -> None:
     (mail,) = found
     assert mail["To"] == m.owner.email
     assert mail["Subject"].startswith("New booking request for ")
+
+
+def test_a_message_notifies_the_owner_in_app_and_by_mail_without_its_text(api: Api) -> None:
+    owner, admin, renter = api.new_user(), api.admin(), api.new_user()
+    listing = open_listing(api, owner, admin)
+    text = "Can I call you? +351 912 345 678"
+    r = api.client.post(
+        f"{API}/conversations", json={"listing_id": listing, "text": text}, headers=renter.headers
+    )
+    assert r.status_code == 201, r.text
+    [note] = [n for n in page(api, owner)["data"] if n["kind"] == "new_message"]
+    assert note["data"]["conversation_id"] == r.json()["id"]
+    assert "912" not in str(note)
+    assert [n for n in page(api, renter)["data"] if n["kind"] == "new_message"] == []
+    mail_dir = api.container.settings.mail_root
+    deadline = time.monotonic() + 15
+    found: list[Any] = []
+    while time.monotonic() < deadline and not found:
+        for path in mail_dir.glob("*.eml"):
+            parsed = email.message_from_bytes(path.read_bytes(), policy=default)
+            if parsed["X-Rentbook-Notification"] == "new_message":
+                found.append(parsed)
+        time.sleep(0.1)
+    (mail,) = found
+    assert mail["To"] == owner.email and mail["Subject"].startswith("New message about ")
+    assert "912" not in mail.get_body(("plain",)).get_content()

@@ -64,8 +64,27 @@ def test_every_rule_makes_a_known_kind() -> None:
     made = {
         "booking_requested", "booking_approved", "booking_declined", "booking_confirmed",
         "booking_cancelled", "booking_expired", "payment_failed", "refund_sent", "payout_sent",
-        "review_published", "dispute_opened", "dispute_updated", "listing_approved",
+        "new_message", "review_published", "dispute_opened", "dispute_updated", "listing_approved",
         "listing_rejected", *REMINDER_KINDS,
     }  # fmt: skip
     assert made | set(SECURITY_KINDS) == set(KINDS)
-    assert len(rules.RULES) == 19
+    assert len(rules.RULES) == 20
+
+
+def test_a_message_notifies_its_recipient_without_its_text() -> None:
+    conversation, message = uuid.uuid4(), uuid.uuid4()
+    posted = SimpleNamespace(
+        originator_id=conversation,
+        message_id=message,
+        listing_id=LISTING,
+        booking_id=None,
+        sender_id=RENTER,
+        sender_role="renter",
+        recipient_id=OWNER,
+        text="call me on +351 912 345 678",
+    )
+    (draft,) = rules.message_posted(posted, Facts(listings={LISTING: {"title": "Loft"}}))
+    assert (draft.recipient, draft.kind) == (OWNER, "new_message")
+    assert draft.data["conversation_id"] == str(conversation)
+    assert draft.data["listing_title"] == "Loft"
+    assert "912" not in str(draft.data)
