@@ -15,6 +15,7 @@ from application.account_tokens import AccountTokens
 from application.bookings import Bookings
 from application.disputes import Disputes
 from application.identity import Identity
+from application.link_tokens import LinkTokens
 from application.ledger import LedgerProcess
 from application.listings import Listings
 from application.mailer import Mailer
@@ -32,6 +33,7 @@ from application.search_sync import IndexSyncer
 from application.stays import Stays
 from application.store import EventStore
 from application.tokens import TokenSigner
+from application.wishlists import Wishlists
 from infrastructure import search_wakeup
 from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
@@ -101,6 +103,10 @@ class Container:
     @cached_property
     def profiles(self) -> Profiles:
         return Profiles(self.store, self.media_catalog)
+
+    @cached_property
+    def wishlists(self) -> Wishlists:
+        return Wishlists(self.store, self.listings, LinkTokens(self.settings.secret_key))
 
     @cached_property
     def account_tokens(self) -> AccountTokens:

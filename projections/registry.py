@@ -16,6 +16,7 @@ from projections.profiles import ProfilesView
 from projections.review_deadlines import ReviewDeadlinesView
 from projections.reviews import ReviewsView
 from projections.search_documents import SearchDocumentsView
+from projections.wishlists import WishlistsView
 
 
 def all_projections() -> list[Projection]:
@@ -33,4 +34,5 @@ def all_projections() -> list[Projection]:
         ReviewsView(),
         ReviewDeadlinesView(),
         ProfilesView(),
+        WishlistsView(),
     ]

@@ -31,6 +31,7 @@ from interfaces.http import (
     search,
     stays,
     verification,
+    wishlists,
 )
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(verification.router, prefix=API_PREFIX)
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(admin_audit.router, prefix=API_PREFIX)
+    app.include_router(wishlists.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
