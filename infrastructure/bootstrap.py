@@ -13,10 +13,12 @@ from sqlalchemy.engine import Engine
 
 from application.account_tokens import AccountTokens
 from application.bookings import Bookings
+from application.calendar_sync import CalendarSync
+from application.calendar_sync import deadline_handlers as feed_handlers
 from application.disputes import Disputes
 from application.identity import Identity
-from application.link_tokens import LinkTokens
 from application.ledger import LedgerProcess
+from application.link_tokens import LinkTokens
 from application.listings import Listings
 from application.mailer import Mailer
 from application.media import MediaLibrary
@@ -35,6 +37,7 @@ from application.store import EventStore
 from application.tokens import TokenSigner
 from application.wishlists import Wishlists
 from infrastructure import search_wakeup
+from infrastructure.calendar_sync_wiring import build_calendar_sync, calendar_feed_source
 from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.images import PillowImages
@@ -85,6 +88,7 @@ class Container:
     media: MediaLibrary | None = None
     mailer: Mailer = field(default_factory=LoggingMailer)
     media_catalog: MediaCatalog | None = None  # listing, avatar, report and claim photos
+    calendar_sync: CalendarSync | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -250,8 +254,11 @@ def build_container(
     deadlines = AllDeadlines(
         ViewDeadlineSource(views, runner.tables("deadlines")),
         ViewReviewDeadlineSource(views, runner.tables("review_deadlines")),
+        calendar_feed_source(views, runner),
     )
-    scheduler = Scheduler(bookings, deadlines, handlers=deadline_handlers(store, bookings))
+    calendar_sync = build_calendar_sync(settings, store, listings)
+    handlers = {**deadline_handlers(store, bookings), **feed_handlers(calendar_sync)}
+    scheduler = Scheduler(bookings, deadlines, handlers=handlers)
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
     search_syncer = IndexSyncer(search_source, search)
@@ -279,5 +286,6 @@ def build_container(
         media=MediaLibrary(store, FileMediaStore(settings.media_root), PillowImages()),
         media_catalog=media_catalog,
         mailer=mailer or LoggingMailer(reveal=settings.environment != "production"),
+        calendar_sync=calendar_sync,
         _stop=stop,
     )

@@ -6,6 +6,7 @@ from projections.audit import AuditView
 from projections.availability import AvailabilityView
 from projections.base import Projection
 from projections.bookings import BookingsView
+from projections.calendar_feeds import CalendarFeedsView
 from projections.deadlines import DeadlinesView
 from projections.disputes import DisputesView
 from projections.ledger import LedgerView
@@ -35,4 +36,5 @@ def all_projections() -> list[Projection]:
         ReviewDeadlinesView(),
         ProfilesView(),
         WishlistsView(),
+        CalendarFeedsView(),
     ]

@@ -17,6 +17,7 @@ from interfaces.http import (
     admin_jobs,
     admin_ledger,
     bookings,
+    calendar_sync,
     dev_clock,
     disputes,
     health,
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(admin_audit.router, prefix=API_PREFIX)
     app.include_router(wishlists.router, prefix=API_PREFIX)
+    app.include_router(calendar_sync.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)

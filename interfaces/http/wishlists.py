@@ -18,8 +18,8 @@ from interfaces.http.positions import min_position, set_position
 from interfaces.http.schemas_common import Ack, Page, problem_responses
 from interfaces.http.wishlist_schemas import (
     SharedWishlistPublic,
-    WishlistItemPublic,
     WishlistCreate,
+    WishlistItemPublic,
     WishlistPublic,
     WishlistUpdate,
 )
