@@ -50,6 +50,7 @@ def parse_feed(body: bytes, window: Window, tz: str) -> list[Occurrence]:
         raise FeedError(f"not an iCalendar feed: {e}"[:300]) from None
     if calendar.name != "VCALENDAR":
         raise FeedError("not an iCalendar feed: no VCALENDAR")
+    _distinguish_repeated_uids(calendar)
     zone = ZoneInfo(tz)
     lo, hi = window.first_day - timedelta(days=1), window.last_day + timedelta(days=1)
     try:
@@ -66,6 +67,22 @@ def parse_feed(body: bytes, window: Window, tz: str) -> list[Occurrence]:
     except Exception as e:
         raise FeedError(f"unreadable event in the feed: {e}"[:300]) from None
     return [found[k] for k in sorted(found)]
+
+
+def _distinguish_repeated_uids(calendar: Any) -> None:
+    """Some exporters give several separate events one UID; the expansion would keep only
+    one of them (a UID names one event and its moved instances), silently dropping busy
+    periods. Such repeats (not moved instances: no RECURRENCE-ID) get `#n` appended, in
+    the order of the feed, so each stays an event of its own."""
+    seen: dict[str, int] = {}
+    for component in calendar.walk("VEVENT"):
+        if "RECURRENCE-ID" in component or "UID" not in component:
+            continue
+        uid = str(component["UID"])
+        count = seen.get(uid, 0)
+        seen[uid] = count + 1
+        if count:
+            component["UID"] = icalendar.vText(f"{uid}#{count}")
 
 
 def _occurrence(component: Any, zone: ZoneInfo) -> Occurrence | None:

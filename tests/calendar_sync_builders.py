@@ -18,9 +18,10 @@ SYNC_AT = datetime(2030, 5, 1, 9, 0, tzinfo=UTC)
 class FakeFetcher(FeedFetcher):
     """Serves bytes (or an error) per URL, with an ETag, and 304 when it still matches."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, conditional: bool = True) -> None:
         self.feeds: dict[str, bytes | FeedError] = {}
         self.calls = 0
+        self.conditional = conditional  # False: every fetch reads the whole feed again
 
     def fetch(self, url: str, *, etag: str | None, last_modified: str | None) -> FetchResult:
         self.calls += 1
@@ -30,7 +31,7 @@ class FakeFetcher(FeedFetcher):
         if isinstance(found, FeedError):
             raise found
         tag = '"' + hashlib.sha256(found).hexdigest()[:16] + '"'
-        if etag == tag:
+        if self.conditional and etag == tag:
             return FetchResult(None, etag, last_modified)
         return FetchResult(found, tag, None)
 
@@ -42,8 +43,8 @@ class SyncWorld:
     sync: CalendarSync
 
 
-def sync_world() -> SyncWorld:
+def sync_world(*, conditional: bool = True) -> SyncWorld:
     world = make_world()
-    fetcher = FakeFetcher()
+    fetcher = FakeFetcher(conditional=conditional)
     sync = CalendarSync(world.store, world.listings, fetcher, LinkTokens("test-secret"))
     return SyncWorld(world, fetcher, sync)

@@ -48,7 +48,7 @@ class FeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers.items())))
                 feed = server.feeds.get(self.path)
                 if feed is None:

@@ -54,7 +54,10 @@ def test_an_airbnb_feed_becomes_blocks_and_follows_its_changes(s: SyncWorld) -> 
         "2030-06-12", "2030-06-14"
     )
     reasons = {b["reason"] for b in s.world.listings.calendar(listing).blocks.values()}
-    assert reasons == {"Imported from Airbnb: Airbnb (Not available)", "Imported from Airbnb: Reserved"}
+    assert reasons == {
+        "Imported from Airbnb: Airbnb (Not available)",
+        "Imported from Airbnb: Reserved",
+    }
 
 
 def test_an_unchanged_feed_and_a_304_change_nothing(s: SyncWorld) -> None:
