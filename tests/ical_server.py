@@ -8,6 +8,7 @@ tests/fixtures/ical/ or made up), answers conditional GETs with 304, and can be 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import threading
@@ -72,10 +73,9 @@ class FeedServer:
                 else:
                     self.send_header("Connection", "close")
                 self.end_headers()
-                try:
+                # The client may stop reading (the size limit).
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(feed.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client stopped reading (the size limit)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
