@@ -118,8 +118,8 @@ def test_a_google_feed_blocks_the_slots_of_an_hourly_listing(s: SyncWorld) -> No
     feed_id, _ = s.sync.add_feed(s.world.owner, listing, URL, "Club", SYNC_AT)
     s.sync.sync(feed_id, SYNC_AT)
 
-    def utc(*args: int) -> int:
-        return int(datetime(*args, tzinfo=UTC).timestamp())
+    def utc(year: int, month: int, day: int, hour: int) -> int:
+        return int(datetime(year, month, day, hour, tzinfo=UTC).timestamp())
 
     training = {utc(2030, 5, d, h) for d in (6, 27) for h in (16, 17)}  # 18-20 Berlin (CEST)
     moved = {utc(2030, 5, 21, 7)}  # the 20th's instance moved to the 21st, 09-10 Berlin
