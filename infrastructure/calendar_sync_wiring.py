@@ -25,6 +25,7 @@ def build_calendar_sync(settings: Settings, store: EventStore, listings: Listing
     fetcher = HttpFeedFetcher(
         timeout_seconds=settings.calendar_feed_timeout_seconds,
         max_bytes=settings.calendar_feed_max_bytes,
+        allow_private=_allow_private(settings),
     )
     return CalendarSync(
         store,
@@ -35,3 +36,9 @@ def build_calendar_sync(settings: Settings, store: EventStore, listings: Listing
         retry_interval=timedelta(minutes=settings.calendar_feed_retry_minutes),
         horizon_days=settings.calendar_feed_horizon_days,
     )
+
+
+def _allow_private(settings: Settings) -> bool:
+    if settings.calendar_feed_allow_private is not None:
+        return settings.calendar_feed_allow_private
+    return settings.environment != "production"

@@ -1,7 +1,14 @@
 """Fetches external iCal feeds over HTTP(S) with httpx: bounded time, bounded size, and a
-conditional GET (If-None-Match / If-Modified-Since) so an unchanged feed costs a 304."""
+conditional GET (If-None-Match / If-Modified-Since) so an unchanged feed costs a 304.
+
+The URL is the owner's: unless private addresses are allowed (development, tests), every
+request, redirects included, must go to a public address, so a feed URL cannot reach
+services inside the network (metadata endpoints, databases)."""
 
 from __future__ import annotations
+
+import ipaddress
+import socket
 
 import httpx
 
@@ -12,11 +19,17 @@ USER_AGENT = "Rentbook-CalendarSync/1 (+https://rentbook.dev)"
 
 class HttpFeedFetcher(FeedFetcher):
     def __init__(
-        self, *, timeout_seconds: float = 10.0, max_bytes: int = 2_000_000, max_redirects: int = 5
+        self,
+        *,
+        timeout_seconds: float = 10.0,
+        max_bytes: int = 2_000_000,
+        max_redirects: int = 5,
+        allow_private: bool = False,
     ) -> None:
         self.timeout = httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0))
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self.hooks = {} if allow_private else {"request": [_check_public]}
 
     def fetch(self, url: str, *, etag: str | None, last_modified: str | None) -> FetchResult:
         headers = {"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
@@ -30,6 +43,7 @@ class HttpFeedFetcher(FeedFetcher):
                     timeout=self.timeout,
                     follow_redirects=True,
                     max_redirects=self.max_redirects,
+                    event_hooks=self.hooks,
                 ) as client,
                 client.stream("GET", url, headers=headers) as response,
             ):
@@ -57,3 +71,15 @@ class HttpFeedFetcher(FeedFetcher):
                 raise FeedError(f"the feed is larger than {self.max_bytes} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _check_public(request: httpx.Request) -> None:
+    host = request.url.host
+    try:
+        infos = socket.getaddrinfo(host, request.url.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise FeedError(f"the feed's host {host!r} is unknown") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise FeedError(f"the feed's host {host!r} is not a public address")

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     calendar_feed_timeout_seconds: float = 10.0
     calendar_feed_max_bytes: int = 2_000_000
     calendar_feed_horizon_days: int = 730
+    # Whether feeds may live on loopback/private addresses (local test servers); unset: only
+    # outside production, so an owner's URL can never make production call inside its network.
+    calendar_feed_allow_private: bool | None = None
 
     workers_in_process: bool = True
     projection_batch_size: int = 500
