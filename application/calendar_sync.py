@@ -9,12 +9,13 @@ race with a booking retries against fresh state and reports the overlap as a con
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from application.context import Actor
 from application.ical_export import render_calendar
 from application.ical_feeds import FeedError, FeedFetcher, parse_feed
+from application.jobs import JobQueue
 from application.link_tokens import LinkTokens
 from application.listings import Listings
 from application.retry import retry_on_conflict
@@ -210,10 +211,31 @@ class CalendarSync:
         return retry_on_conflict(attempt)
 
 
-def deadline_handlers(sync: CalendarSync) -> dict[str, Callable[[Deadline, datetime], int]]:
-    """The scheduler's handler of due feeds (`booking_id` is the feed's id there)."""
+def deadline_handlers(
+    sync: CalendarSync, jobs: JobQueue | None = None, clock: Callable[[], datetime] | None = None
+) -> dict[str, Callable[[Deadline, datetime], int]]:
+    """The scheduler's handler of due feeds (`booking_id` is the feed's id there). With a
+    job queue, the fetch runs as a job (one per feed version, so a feed still due on the
+    next scheduler run is not queued twice): a slow feed never holds up the scheduler's
+    other deadlines. Without one, it runs in the scheduler's thread."""
+    if jobs is None:
 
-    def run(deadline: Deadline, at: datetime) -> int:
-        return sync.sync(deadline.booking_id, at, if_version=deadline.booking_version)
+        def run(deadline: Deadline, at: datetime) -> int:
+            return sync.sync(deadline.booking_id, at, if_version=deadline.booking_version)
 
-    return {SYNC_CALENDAR_FEED: run}
+        return {SYNC_CALENDAR_FEED: run}
+
+    now = clock or (lambda: datetime.now(UTC))
+
+    def sync_job(feed_id: str, version: int) -> int:
+        return sync.sync(UUID(feed_id), now(), if_version=version)
+
+    jobs.register(SYNC_CALENDAR_FEED, sync_job)
+
+    def enqueue(deadline: Deadline, at: datetime) -> int:
+        feed, version = deadline.booking_id, deadline.booking_version
+        kwargs = {"feed_id": str(feed), "version": version}
+        jobs.enqueue(SYNC_CALENDAR_FEED, kwargs, job_id=f"calendar-feed:{feed}:{version}")
+        return 0  # the job records, later
+
+    return {SYNC_CALENDAR_FEED: enqueue}

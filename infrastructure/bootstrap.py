@@ -257,7 +257,8 @@ def build_container(
         calendar_feed_source(views, runner),
     )
     calendar_sync = build_calendar_sync(settings, store, listings)
-    handlers = {**deadline_handlers(store, bookings), **feed_handlers(calendar_sync)}
+    feeds = feed_handlers(calendar_sync, payments_wiring.jobs, clock.now)
+    handlers = {**deadline_handlers(store, bookings), **feeds}
     scheduler = Scheduler(bookings, deadlines, handlers=handlers)
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))

@@ -9,9 +9,12 @@ from uuid import UUID
 
 import pytest
 
+from application.calendar_sync import SYNC_CALENDAR_FEED, deadline_handlers
 from application.ical_feeds import FeedError
+from application.jobs import InlineJobQueue
 from domain.calendar import ListingCalendar
 from domain.calendar_feed import ERROR, NOT_MODIFIED, OK
+from domain.deadlines import Deadline
 from domain.errors import NotFoundError, PermissionDenied
 from tests.calendar_sync_builders import SYNC_AT, SyncWorld, sync_world
 from tests.ical_server import fixture
@@ -166,3 +169,17 @@ def test_only_the_owner_manages_feeds(s: SyncWorld) -> None:
         s.sync.feed(s.world.renter, listing, feed_id)
     with pytest.raises(NotFoundError):
         s.sync.feed(s.world.owner, s.world.active_listing(), feed_id)  # another listing's
+
+
+def test_the_scheduler_queues_one_job_per_due_feed_version(s: SyncWorld) -> None:
+    listing = s.world.active_listing()
+    s.fetcher.feeds[URL] = fixture("airbnb.ics")
+    feed_id, _ = s.sync.add_feed(s.world.owner, listing, URL, "Airbnb", SYNC_AT)
+    jobs = InlineJobQueue()
+    handle = deadline_handlers(s.sync, jobs, lambda: SYNC_AT)[SYNC_CALENDAR_FEED]
+    due = Deadline(feed_id, SYNC_CALENDAR_FEED, SYNC_AT, 1)
+    handle(due, SYNC_AT)
+    handle(due, SYNC_AT)  # still due in a lagging view: the same job, not a second fetch
+    assert s.fetcher.calls == 1
+    assert s.sync.feed(s.world.owner, listing, feed_id).status == OK
+    assert jobs.get(f"calendar-feed:{feed_id}:1") is not None
