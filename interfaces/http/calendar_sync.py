@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from application.calendar_sync import CalendarSync
+from domain.errors import ConflictError
 from interfaces.http.calendar_sync_schemas import (
     CalendarExportPublic,
     CalendarFeedCreate,
@@ -20,8 +21,9 @@ from interfaces.http.positions import min_position, set_position
 from interfaces.http.schemas_common import Ack, problem_responses
 from projections.calendar_feeds import listing_feeds
 
-router = APIRouter(tags=["calendar sync"], responses=problem_responses(401, 403, 404, 422))
+router = APIRouter(tags=["calendar sync"], responses=problem_responses(401, 403, 404, 409, 422))
 ICS = "text/calendar; charset=utf-8"
+MAX_FEEDS = 10  # a soft limit read from the view: it bounds the fetching an owner can cause
 
 
 def get_calendar_sync(container: ContainerDep) -> CalendarSync:
@@ -89,7 +91,13 @@ def add_calendar_feed(
     """Imports an external iCal feed into the listing's calendar (owner): it is fetched
     at once by the scheduler and then every 30 minutes; its events become blocks, an
     event removed from the feed loses its block, and an event overlapping a Rentbook
-    booking is listed in `conflicts` (its free part still blocked)."""
+    booking is listed in `conflicts` (its free part still blocked). At most 10 feeds per
+    listing (409 `too_many_feeds`)."""
+    container = command.container
+    with container.views.connect() as conn:
+        live = listing_feeds(conn, container.runner.tables("calendar_feeds"), listing_id)
+    if len(live) >= MAX_FEEDS:
+        raise ConflictError("too_many_feeds", f"a listing imports at most {MAX_FEEDS} feeds")
     with command.context():
         feed_id, position = sync.add_feed(
             command.actor, listing_id, body.url, body.name, command.now

@@ -161,6 +161,21 @@ def test_bad_feeds_are_problems_or_errors_never_500(api: Api, server: FeedServer
     synced = ok(api.client.post(f"{feeds}/{feed['id']}/sync", headers=owner.headers))
     assert synced["status"] == "error" and "larger than" in synced["last_error"]
     assert api.client.get(f"{feeds}/{uuid.uuid4()}", headers=owner.headers).status_code == 404
+    for n in range(9):
+        body = {"url": f"https://calendar.invalid/{n}.ics", "name": f"Feed {n}"}
+        r = api.client.post(feeds, json=body, headers=owner.headers)
+        assert r.status_code == 201, r.text
+    listed = api.client.get(
+        feeds,
+        headers={
+            **owner.headers,
+            "X-Rentbook-Min-Position": str(api.container.store.current_position()),
+        },
+    )
+    assert len(ok(listed)["data"]) == 10
+    extra = {"url": "https://calendar.invalid/x.ics", "name": "One more"}
+    full = api.client.post(feeds, json=extra, headers=owner.headers)
+    assert full.status_code == 409 and full.json()["code"] == "too_many_feeds"
 
 
 def parse_feed(response: Response) -> icalendar.Calendar:
