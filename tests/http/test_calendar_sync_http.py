@@ -254,3 +254,33 @@ def test_an_hourly_listing_exports_timed_utc_events(api: Api) -> None:
     assert event.decoded("DTSTART") == datetime(2030, 5, 6, 16, tzinfo=UTC)
     assert event.decoded("DTEND") == datetime(2030, 5, 6, 18, tzinfo=UTC)
     assert b"DTSTART:20300506T160000Z" in api.client.get(link["path"]).content
+
+
+def test_google_and_booking_com_feeds_from_the_server(api: Api, server: FeedServer) -> None:
+    api.clock.set(SYNC_AT)
+    club, court = owned_listing(api, category="court")
+    rental, car = owned_listing(api, category="vehicle", booking_unit="day")
+    cases = [
+        (club, court, "/google.ics", fixture("google.ics"), 4, 4),
+        (rental, car, "/booking.ics", fixture("booking_com.ics"), 2, 2),
+    ]
+    for owner, listing, path, body, events, blocks in cases:
+        url = server.serve(path, body)
+        feeds = f"{API}/listings/{listing}/calendar-feeds"
+        headers = owner.headers
+        feed = ok(api.client.post(feeds, json={"url": url, "name": path}, headers=headers), 201)
+        synced = ok(api.client.post(f"{feeds}/{feed['id']}/sync", headers=headers))
+        assert synced["status"] == "ok", synced
+        assert (synced["event_count"], synced["block_count"]) == (events, blocks)
+    slots = api.client.get(
+        f"{API}/listings/{court}/calendar",
+        params={"from": "2030-05-06", "to": "2030-05-07"},
+        headers={"X-Rentbook-Min-Position": str(api.container.store.current_position())},
+    )
+    closed = {s["start"] for s in ok(slots) if s["available_units"] == 0 and s.get("blocked")}
+    assert {"2030-05-06T16:00:00Z", "2030-05-06T17:00:00Z"} <= closed
+    assert free_days(api, car, "2030-06-14", "2030-06-21") == [
+        "2030-06-14",
+        "2030-06-18",
+        "2030-06-19",
+    ]
