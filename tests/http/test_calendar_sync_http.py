@@ -48,14 +48,18 @@ def owned_listing(api: Api, **spec: Any) -> tuple[Auth, str]:
 
 
 def wait_feed(api: Api, owner: Auth, listing: str, done: Callable[[dict[str, Any]], bool]) -> Any:
-    """Polls the feeds view until the (only) feed satisfies `done`; the scheduler fetches."""
-    deadline = time.monotonic() + 20.0
+    """Polls the feeds view until the (only) feed satisfies `done`: the scheduler queues a
+    job that fetches (generous time: the test machine may be busy)."""
+    deadline = time.monotonic() + 60.0
     while True:
         r = api.client.get(f"{API}/listings/{listing}/calendar-feeds", headers=owner.headers)
         feeds = ok(r)["data"]
         if feeds and done(feeds[0]):
             return feeds[0]
-        assert time.monotonic() < deadline, f"feeds: {feeds}"
+        if time.monotonic() > deadline:
+            wiring = api.container.payments_wiring
+            jobs = wiring.jobs.failed() if wiring else []
+            raise AssertionError(f"feeds: {feeds}; failed jobs: {jobs}")
         time.sleep(0.1)
 
 
