@@ -24,6 +24,7 @@ from application.search_queries import (
 )
 from domain.errors import NotFoundError
 from interfaces.http.deps import ContainerDep, Now, OptionalPrincipalDep
+from interfaces.http.positions import min_position
 from interfaces.http.schemas_common import problem_responses
 from interfaces.http.search_positions import wait_for_search_index
 from interfaces.http.search_schemas import SearchKeyPublic, SearchResultsPublic
@@ -52,7 +53,8 @@ ListingSearchDep = Annotated[ListingSearch, Depends(get_listing_search)]
     "/search/listings",
     response_model=SearchResultsPublic,
     responses=problem_responses(422, 503),
-    dependencies=[Depends(wait_for_search_index)],
+    # The wishlists view too: `in_wishlist` reads it.
+    dependencies=[Depends(wait_for_search_index), Depends(min_position("wishlists"))],
 )
 def search_listings(
     search: ListingSearchDep,

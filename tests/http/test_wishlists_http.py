@@ -37,8 +37,11 @@ def read(api: Api, path: str, user: Auth | None = None, after: Response | None =
 
 
 def owner_listings(api: Api, count: int) -> list[str]:
+    """Active listings, in the listings view (wishlists show their summaries from it)."""
     owner = Actor(uuid.UUID(api.new_user().id), "user")
-    return [active_listing(api, owner, title=f"Flat number {i}") for i in range(count)]
+    listings = [active_listing(api, owner, title=f"Flat number {i}") for i in range(count)]
+    assert api.container.runner.wait_for(api.container.store.current_position(), ["listings"], 30)
+    return listings
 
 
 def test_a_wishlist_is_created_filled_and_listed_with_summaries(any_api: Api) -> None:
