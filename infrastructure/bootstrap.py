@@ -13,12 +13,15 @@ from sqlalchemy.engine import Engine
 
 from application.account_tokens import AccountTokens
 from application.bookings import Bookings
+from application.calendar_sync import CalendarSync
+from application.calendar_sync import deadline_handlers as feed_handlers
 from application.conversations import Conversations
 from application.coupon_process import CouponProcess
 from application.coupons import Coupons
 from application.disputes import Disputes
 from application.identity import Identity
 from application.ledger import LedgerProcess
+from application.link_tokens import LinkTokens
 from application.listings import Listings
 from application.mailer import Mailer
 from application.media import MediaLibrary
@@ -36,7 +39,9 @@ from application.search_sync import IndexSyncer
 from application.stays import Stays
 from application.store import EventStore
 from application.tokens import TokenSigner
+from application.wishlists import Wishlists
 from infrastructure import search_wakeup
+from infrastructure.calendar_sync_wiring import build_calendar_sync, calendar_feed_source
 from infrastructure.clock import OffsetClock, SystemClock
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.images import PillowImages
@@ -100,6 +105,7 @@ class Container:
     coupons: Coupons | None = None
     coupon_process: CouponProcess | None = None  # welcome coupons, redemptions given back
     notifications: NotificationsWiring | None = None  # in-app and email
+    calendar_sync: CalendarSync | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -127,6 +133,10 @@ class Container:
     def live(self) -> LiveTailer:
         """The log tail the SSE streams of this process share (started by the first)."""
         return build_live(self.store)
+
+    @cached_property
+    def wishlists(self) -> Wishlists:
+        return Wishlists(self.store, self.listings, LinkTokens(self.settings.secret_key))
 
     @cached_property
     def account_tokens(self) -> AccountTokens:
@@ -294,8 +304,11 @@ def build_container(
         ViewDeadlineSource(views, runner.tables("deadlines")),
         ViewReviewDeadlineSource(views, runner.tables("review_deadlines")),
         ViewReminderSource(views, runner.tables("deadlines"), runner.tables("notifications")),
+        calendar_feed_source(views, runner),
     )
-    handlers = {**deadline_handlers(store, bookings), **reminder_handlers(bookings)}
+    calendar_sync = build_calendar_sync(settings, store, listings)
+    feeds = feed_handlers(calendar_sync, payments_wiring.jobs, clock.now)
+    handlers = {**deadline_handlers(store, bookings), **reminder_handlers(bookings), **feeds}
     scheduler = Scheduler(bookings, deadlines, handlers=handlers)
     search = build_search_index(settings, views)
     search_source = ViewSearchDocuments(views, runner.tables("search_documents"))
@@ -331,5 +344,6 @@ def build_container(
         coupon_process=CouponProcess(store, coupons, payments_wiring.jobs, now=clock.now),
         mailer=mailer or TransportMailer(transport, settings.mail_from),
         notifications=notifications,
+        calendar_sync=calendar_sync,
         _stop=stop,
     )

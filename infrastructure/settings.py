@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     principal_cache_seconds: float = 5.0
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # Calendar sync (iCal import): how often a feed is fetched, how soon a failed one is
+    # retried, how long and how big a fetch may be, how far ahead its events become blocks.
+    calendar_feed_interval_minutes: int = 30
+    calendar_feed_retry_minutes: int = 10
+    calendar_feed_timeout_seconds: float = 10.0
+    calendar_feed_max_bytes: int = 2_000_000
+    calendar_feed_horizon_days: int = 730
+    # Whether feeds may live on loopback/private addresses (local test servers); unset: only
+    # outside production, so an owner's URL can never make production call inside its network.
+    calendar_feed_allow_private: bool | None = None
 
     workers_in_process: bool = True
     projection_batch_size: int = 500

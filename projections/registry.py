@@ -7,6 +7,7 @@ from projections.audit import AuditView
 from projections.availability import AvailabilityView
 from projections.base import Projection
 from projections.bookings import BookingsView
+from projections.calendar_feeds import CalendarFeedsView
 from projections.conversations import ConversationsView
 from projections.coupons import CouponsView
 from projections.deadlines import DeadlinesView
@@ -20,6 +21,7 @@ from projections.profiles import ProfilesView
 from projections.review_deadlines import ReviewDeadlinesView
 from projections.reviews import ReviewsView
 from projections.search_documents import SearchDocumentsView
+from projections.wishlists import WishlistsView
 
 
 def all_projections() -> list[Projection]:
@@ -41,4 +43,6 @@ def all_projections() -> list[Projection]:
         AnalyticsView(),
         CouponsView(),
         NotificationsView(),
+        WishlistsView(),
+        CalendarFeedsView(),
     ]

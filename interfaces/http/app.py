@@ -17,6 +17,7 @@ from interfaces.http import (
     admin_jobs,
     admin_ledger,
     bookings,
+    calendar_sync,
     conversations,
     coupons,
     dashboards,
@@ -37,6 +38,7 @@ from interfaces.http import (
     search,
     stays,
     verification,
+    wishlists,
 )
 from interfaces.http.health import MetricsMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
@@ -112,6 +114,8 @@ def create_app(
     app.include_router(coupons.router, prefix=API_PREFIX)
     app.include_router(live.router, prefix=API_PREFIX)
     app.include_router(notifications.router, prefix=API_PREFIX)
+    app.include_router(wishlists.router, prefix=API_PREFIX)
+    app.include_router(calendar_sync.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)

@@ -23,10 +23,12 @@ from application.search_queries import (
     TenantTokens,
 )
 from domain.errors import NotFoundError
-from interfaces.http.deps import ContainerDep, Now
+from interfaces.http.deps import ContainerDep, Now, OptionalPrincipalDep
+from interfaces.http.positions import min_position
 from interfaces.http.schemas_common import problem_responses
 from interfaces.http.search_positions import wait_for_search_index
 from interfaces.http.search_schemas import SearchKeyPublic, SearchResultsPublic
+from interfaces.http.wishlist_marks import mark_wishlisted
 from projections.search_availability import ViewAvailability
 
 router = APIRouter(tags=["search"])
@@ -51,11 +53,14 @@ ListingSearchDep = Annotated[ListingSearch, Depends(get_listing_search)]
     "/search/listings",
     response_model=SearchResultsPublic,
     responses=problem_responses(422, 503),
-    dependencies=[Depends(wait_for_search_index)],
+    # The wishlists view too: `in_wishlist` reads it.
+    dependencies=[Depends(wait_for_search_index), Depends(min_position("wishlists"))],
 )
 def search_listings(
     search: ListingSearchDep,
     now: Now,
+    container: ContainerDep,
+    principal: OptionalPrincipalDep,
     q: Annotated[str, Query(max_length=200, description="Words; typos tolerated")] = "",
     category: Category | None = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
@@ -106,7 +111,7 @@ def search_listings(
     `distance_km` when a point was given. `facets` count categories and amenities and give
     the price range over all matches. Page with `limit` and `offset`; follow `next_offset`
     rather than adding `limit`, as a dated page may skip unbookable candidates. At most the
-    first 1,000 matches can be paged through."""
+    first 1,000 matches can be paged through. Signed in, hits carry `in_wishlist`."""
     params = SearchParams(
         q=q,
         category=category,
@@ -134,7 +139,10 @@ def search_listings(
         raise RequestValidationError(
             [{"loc": loc, "msg": error.reason, "type": "value_error"}]
         ) from None
-    return SearchResultsPublic.of(page)
+    results = SearchResultsPublic.of(page)
+    if principal is not None:
+        mark_wishlisted(container, principal.user_id, results)
+    return results
 
 
 def _amenities(raw: list[str] | None) -> tuple[str, ...]:

@@ -41,6 +41,9 @@ class SearchHitPublic(BaseModel):
     distance_km: float | None = Field(
         default=None, description="From the lat/lng asked for, when one was given"
     )
+    in_wishlist: bool = Field(
+        default=False, description="In one of the signed-in user's wishlists (false when anonymous)"
+    )
 
     @classmethod
     def of(cls, fields: dict[str, Any]) -> SearchHitPublic:
