@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # /health/ready: a projection further behind than either bound makes the API unready.
     ready_max_lag_events: int = 10_000
     ready_max_lag_seconds: float = 300.0
+    # Web app map tiles ({z}/{x}/{y} URL template); empty: the map draws markers only.
+    web_map_tiles_url: str = ""
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

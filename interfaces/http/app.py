@@ -37,6 +37,7 @@ from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
 from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
 from interfaces.http.telemetry import RequestTelemetryMiddleware, observe_command
+from interfaces.web import install_web
 
 API_PREFIX = "/api/v1"
 
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(admin_audit.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
+    install_web(app)  # the browser pages at /, after every API route
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)

@@ -1,0 +1,59 @@
+"""Set-up through the served app's own API (what a journey does not test itself)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.browser.harness import DEMO_PASSWORD, RENTER
+from tests.e2e.served import Served
+
+
+def token(served: Served, email: str, password: str = DEMO_PASSWORD) -> str:
+    r = httpx.post(
+        f"{served.base_url}/api/v1/auth/login", json={"email": email, "password": password}
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
+
+def bearer(tok: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {tok}"}
+
+
+def instant_stay(served: Served) -> dict[str, Any]:
+    """An active, instant-book nightly listing of the demo data."""
+    r = httpx.get(
+        f"{served.base_url}/api/v1/search/listings",
+        params={"category": "stay", "instant_book": "true", "limit": 5},
+    )
+    assert r.status_code == 200, r.text
+    hits = [h for h in r.json()["data"] if h["booking_unit"] == "night"]
+    assert hits, "the demo data has no instant-book stay"
+    return dict(hits[0])
+
+
+def stay_dates(days_ahead: int, nights: int = 3) -> tuple[str, str]:
+    first = datetime.now(UTC).date() + timedelta(days=days_ahead)
+    return first.isoformat(), (first + timedelta(days=nights)).isoformat()
+
+
+def paid_booking(served: Served, listing_id: str, start: str, end: str) -> str:
+    """A confirmed booking of the demo renter, booked and paid through the API."""
+    api = f"{served.base_url}/api/v1"
+    auth = bearer(token(served, RENTER))
+    r = httpx.post(
+        f"{api}/bookings",
+        json={"listing_id": listing_id, "start": start, "end": end, "guests": 1},
+        headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    booking_id = str(r.json()["id"])
+    r = httpx.post(f"{api}/bookings/{booking_id}/payment", headers=auth)
+    assert r.status_code == 200, r.text
+    r = httpx.post(f"{api}/dev/payments/{r.json()['payment_id']}/succeed", headers=auth)
+    assert r.status_code == 200, r.text
+    return booking_id
