@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.web.conftest import (
+from tests.web.helpers import (
     API,
     Api,
     browser_login,
