@@ -81,7 +81,7 @@ def calendar_weeks(
         return []
     per_day: dict[str, dict[str, Any]] = {}
     for row in rows:
-        key = row["date"] or str(row["start"])[:10]
+        key = row.get("date") or _local_day(row["start"], spec["location"]["timezone"])
         entry = per_day.setdefault(key, {"date": key, "free": 0, "price": row["price"]})
         if row.get("open") is not False and not row["blocked"]:
             entry["free"] += row["available_units"]
@@ -138,3 +138,9 @@ def to_period_value(value: str, tz: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(tz))
     return moment.isoformat()
+
+
+def _local_day(start: Any, tz: str) -> str:
+    """The local date of an hourly slot's start instant."""
+    instant = datetime.fromisoformat(start) if isinstance(start, str) else start
+    return instant.astimezone(ZoneInfo(tz)).date().isoformat()

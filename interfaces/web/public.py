@@ -134,9 +134,11 @@ def home(request: Request, visitor: VisitorDep) -> HTMLResponse:
 
 
 @router.get("/places/suggest", response_class=HTMLResponse)
-def place_suggestions(request: Request, visitor: VisitorDep, place: str = "") -> HTMLResponse:
-    """City suggestions under the search box (the same dataset as `GET /places`)."""
-    text = place.strip()[:100]
+def place_suggestions(
+    request: Request, visitor: VisitorDep, place: str = "", city: str = ""
+) -> HTMLResponse:
+    """City suggestions under a city box (the same dataset as `GET /places`)."""
+    text = (place or city).strip()[:100]
     places = visitor.container.places.autocomplete(text, limit=6) if len(text) >= 2 else []
     return render(request, "_places.html", {"places": places})
 

@@ -60,6 +60,13 @@ class Visitor:
     def now(self) -> datetime:
         return self.container.clock.now()
 
+    def read_your_writes(self, position: int, *views: str, timeout: float = 5.0) -> None:
+        """Before redirecting after a command: wait (bounded) until the views the next page
+        reads include it, as the API's `X-Rentbook-Min-Position` does. Past the bound the
+        page shows the views as they are, a moment behind."""
+        if position:
+            self.container.runner.wait_for(position, list(views) or None, timeout)
+
     def require(self) -> Actor:
         """The acting user; AuthenticationError (a redirect to /login) when anonymous."""
         actor = self.actor

@@ -56,7 +56,7 @@ def book(request: Request, visitor: VisitorDep, form: FormDep) -> Response:
     if not error:
         try:
             with command_context(actor, request_id=visitor.request_id):
-                booking_id, _ = visitor.container.bookings.place(
+                booking_id, position = visitor.container.bookings.place(
                     actor,
                     listing_id,
                     start=to_period_value(start, tz),
@@ -66,6 +66,7 @@ def book(request: Request, visitor: VisitorDep, form: FormDep) -> Response:
                     message=form.get("message", "")[:2000],
                     at=visitor.now,
                 )
+            visitor.read_your_writes(position, "bookings")
             return RedirectResponse(f"/trips/{booking_id}", status_code=303)
         except DomainError as problem:
             error = problem.detail
@@ -203,7 +204,7 @@ def cancel(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDe
     reason = form.get("reason", "")[:2000] or "cancelled by the renter"
     try:
         with command_context(actor, request_id=visitor.request_id):
-            visitor.container.bookings.cancel(actor, booking_id, reason, visitor.now)
+            position = visitor.container.bookings.cancel(actor, booking_id, reason, visitor.now)
     except DomainError as error:
         role = booking.check_party(actor.id, actor.role)
         refund = visitor.container.bookings.refund_for(booking, role, visitor.now)
@@ -213,4 +214,5 @@ def cancel(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDe
             "reason": reason,
         }
         return render(request, "cancel.html", context, status_code=409)
+    visitor.read_your_writes(position, "bookings")
     return RedirectResponse(f"/trips/{booking_id}", status_code=303)

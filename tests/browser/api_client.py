@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,3 +58,32 @@ def paid_booking(served: Served, listing_id: str, start: str, end: str) -> str:
     r = httpx.post(f"{api}/dev/payments/{r.json()['payment_id']}/succeed", headers=auth)
     assert r.status_code == 200, r.text
     return booking_id
+
+
+def owner_listing(served: Served, email: str) -> dict[str, Any]:
+    """An active nightly or daily listing of the demo owner `email`."""
+    r = httpx.get(
+        f"{served.base_url}/api/v1/me/listings",
+        params={"limit": 100},
+        headers=bearer(token(served, email)),
+    )
+    assert r.status_code == 200, r.text
+    rows = [
+        row
+        for row in r.json()["data"]
+        if row["status"] == "active" and row["booking_unit"] in ("night", "day")
+    ]
+    assert rows, f"{email} has no active nightly or daily listing"
+    return dict(rows[0])
+
+
+def wait_until_searchable(served: Served, title: str, seconds: float = 20.0) -> None:
+    """Polls the search API (bounded) until the listing is found: the index follows the
+    events a moment later."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = httpx.get(f"{served.base_url}/api/v1/search/listings", params={"q": title})
+        if r.status_code == 200 and any(h["title"] == title for h in r.json()["data"]):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{title!r} never appeared in search")
