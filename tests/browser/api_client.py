@@ -87,3 +87,14 @@ def wait_until_searchable(served: Served, title: str, seconds: float = 20.0) -> 
             return
         time.sleep(0.2)
     raise AssertionError(f"{title!r} never appeared in search")
+
+
+def new_user(served: Served, password: str = "a long enough password") -> str:
+    """A fresh account (signed up through the API); returns its email."""
+    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+    r = httpx.post(
+        f"{served.base_url}/api/v1/auth/register",
+        json={"email": email, "password": password, "name": "Someone Else"},
+    )
+    assert r.status_code == 201, r.text
+    return email

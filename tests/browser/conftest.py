@@ -27,7 +27,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "RENTBOOK_LOG_FORMAT": "console",
         "RENTBOOK_ENVIRONMENT": "development",
     }
-    with serve(["--demo-listings", "8"], env, data / "serve.log") as server:
+    with serve(["--demo-listings", "6"], env, data / "serve.log") as server:
         yield server
 
 
