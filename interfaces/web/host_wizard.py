@@ -149,20 +149,30 @@ _TOP_FIELDS = {
 
 
 def field_errors(spec: dict[str, Any]) -> dict[str, str]:
-    """The domain's validation of the spec, as {form field: message}."""
+    """The domain's validation of the spec, as {form field: message}: the category's
+    attribute model first (its errors name the attribute), then the whole spec."""
+    found: dict[str, str] = {}
+    category = spec.get("category", "")
+    model = ATTRIBUTE_MODELS.get(category)
+    if model is not None:
+        try:
+            model.model_validate(spec.get("category_data", {}))
+        except ValidationError as error:
+            found |= _map(error, category, prefix=("category_data",))
     try:
         ListingSpec.model_validate(spec)
     except ValidationError as error:
-        return _map(error, spec.get("category", ""))
+        found = _map(error, category) | found
     except DomainError as error:  # the domain's own rules (category data, time zone)
-        return {"category" if error.code == "bad_category_data" else "form": error.detail}
-    return {}
+        if not found:
+            found["category" if error.code == "bad_category_data" else "form"] = error.detail
+    return found
 
 
-def _map(error: ValidationError, category: str) -> dict[str, str]:
+def _map(error: ValidationError, category: str, prefix: tuple[str, ...] = ()) -> dict[str, str]:
     found: dict[str, str] = {}
     for problem in error.errors():
-        loc = [str(p) for p in problem["loc"]]
+        loc = [*prefix, *(str(p) for p in problem["loc"])]
         message = str(problem["msg"]).removeprefix("Value error, ")
         head = loc[0] if loc else ""
         if head == "category_data":
