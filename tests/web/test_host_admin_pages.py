@@ -131,3 +131,37 @@ def _spec() -> dict[str, Any]:
     from tests.builders import listing_spec
 
     return listing_spec()
+
+
+def test_the_owner_approves_a_request_from_the_inbox(api: Api) -> None:
+    owner = api.new_user()
+    listing_id, position = publish_listing(api, owner, booking_mode="request")
+    wait_views(api, position)
+    renter = api.new_user()
+    start = api.clock.now().date() + timedelta(days=15)
+    r = api.client.post(
+        f"{API}/bookings",
+        json={
+            "listing_id": listing_id,
+            "start": start.isoformat(),
+            "end": (start + timedelta(days=2)).isoformat(),
+        },
+        headers=renter.headers,
+    )
+    assert r.status_code == 201 and r.json()["status"] == "pending_owner_approval", r.text
+    booking_id = r.json()["id"]
+    waited = api.client.get(  # the inbox reads the bookings view: wait for the request
+        f"{API}/me/bookings",
+        params={"role": "owner"},
+        headers={**owner.headers, "X-Rentbook-Min-Position": r.headers["X-Rentbook-Position"]},
+    )
+    assert waited.status_code == 200, waited.text
+    token = browser_login(api.client, owner.email)
+    inbox = api.client.get("/host")
+    assert f'action="/host/requests/{booking_id}"' in inbox.text
+    r = api.client.post(
+        f"/host/requests/{booking_id}", data={"csrf_token": token, "decision": "approve"}
+    )
+    assert r.status_code == 200 and f"/host/requests/{booking_id}" not in r.text
+    seen = api.client.get(f"{API}/bookings/{booking_id}", headers=renter.headers).json()
+    assert seen["status"] == "pending_payment"
