@@ -90,6 +90,8 @@ def _end_of_shown_unit(text: str, instant: datetime) -> datetime:
 def _shown(key: str, value: Any) -> str:
     if any(word in key.lower() for word in _SECRET_WORDS):
         return "(redacted)"
+    if value is None or value == "":
+        return "—"
     text = str(value)
     return text if len(text) <= 300 else text[:300] + "…"
 

@@ -7,6 +7,7 @@ trip that is not yours is 404, exactly as `GET /api/v1/bookings/{id}`."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -40,12 +41,17 @@ def listing_title(visitor: Visitor, listing_id: UUID) -> str:
 @router.post("/trips", response_class=HTMLResponse)
 def book(request: Request, visitor: VisitorDep, form: FormDep) -> Response:
     """Places the booking (the API's `POST /bookings`), then opens the trip to pay."""
-    actor = visitor.require()
     try:
         listing_id = UUID(form.get("listing_id", ""))
     except ValueError:
         raise NotFoundError("listing_not_found", "no such listing") from None
     start, end, guests = form.get("start", ""), form.get("end", ""), form.get("guests", "1")
+    actor = visitor.actor
+    if actor is None:  # back to these dates once signed in
+        back = f"/listings/{listing_id}?" + urlencode(
+            {"start": start, "end": end, "guests": guests}
+        )
+        return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
     listing = visitor.container.listings.get(listing_id, viewer=actor)
     tz = listing.spec["location"]["timezone"]
     error = ""

@@ -8,17 +8,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from playwright.sync_api import Page
 
 from tests.browser.harness import DEMO_PASSWORD, RENTER
 from tests.e2e.served import Served
 
+_TOKENS: dict[tuple[str, str], str] = {}
+
 
 def token(served: Served, email: str, password: str = DEMO_PASSWORD) -> str:
-    r = httpx.post(
-        f"{served.base_url}/api/v1/auth/login", json={"email": email, "password": password}
-    )
-    assert r.status_code == 200, r.text
-    return str(r.json()["token"])
+    """A session token of `email`, one login per user and server: the login rate limit
+    (10 a minute per client) would otherwise trip a fast run."""
+    key = (served.base_url, email)
+    if key not in _TOKENS:
+        r = httpx.post(
+            f"{served.base_url}/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        assert r.status_code == 200, r.text
+        _TOKENS[key] = str(r.json()["token"])
+    return _TOKENS[key]
 
 
 def bearer(tok: str) -> dict[str, str]:
@@ -98,3 +106,16 @@ def new_user(served: Served, password: str = "a long enough password") -> str:
     )
     assert r.status_code == 201, r.text
     return email
+
+
+def signed_in_as(page: Page, served: Served, email: str, password: str = DEMO_PASSWORD) -> None:
+    """The browser carries `email`'s session cookie (the API's login; the sign-in form
+    itself is exercised by the journeys that start signed out)."""
+    page.context.clear_cookies()
+    cookie = {
+        "name": "rentbook_session",
+        "value": token(served, email, password),
+        "url": served.base_url,
+        "httpOnly": True,
+    }
+    page.context.add_cookies([cookie])  # type: ignore[list-item]

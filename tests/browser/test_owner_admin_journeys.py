@@ -16,10 +16,11 @@ from tests.browser.api_client import (
     instant_stay,
     owner_listing,
     paid_booking,
+    signed_in_as,
     stay_dates,
     wait_until_searchable,
 )
-from tests.browser.harness import ADMIN, assert_accessible, mailed_token, sign_in, sign_out
+from tests.browser.harness import ADMIN, assert_accessible, mailed_token, sign_out
 from tests.e2e.served import Served
 
 OWNER = "owner0@rentbook.example"
@@ -68,7 +69,7 @@ def test_an_owner_signs_up_lists_with_two_photos_and_an_admin_approves_it_into_s
     expect(page.locator("#listing-status")).to_have_text("Pending review")
     sign_out(page)
 
-    sign_in(page, base, ADMIN)
+    signed_in_as(page, served, ADMIN)
     page.goto(f"{base}/admin")
     page.get_by_role("button", name=f"Approve {title}").click()
     expect(page.get_by_role("button", name=f"Approve {title}")).to_have_count(0)
@@ -89,7 +90,7 @@ def test_an_owner_blocks_dates_and_sets_a_price_and_the_listing_page_shows_both(
     today = datetime.now(UTC).date()
     blocked = today + timedelta(days=30)
     priced = today + timedelta(days=34)
-    sign_in(page, base, OWNER)
+    signed_in_as(page, served, OWNER)
 
     page.goto(f"{base}/host/listings/{listing['id']}/calendar")
     page.get_by_label("First day").fill(blocked.isoformat())
@@ -114,7 +115,7 @@ def test_an_admin_moves_a_bookings_audit_timeline_to_an_earlier_instant(
     stay = instant_stay(served)
     start, end = stay_dates(80)
     booking_id = paid_booking(served, str(stay["id"]), start, end)
-    sign_in(page, served.base_url, ADMIN)
+    signed_in_as(page, served, ADMIN)
 
     page.goto(f"{served.base_url}/admin")
     page.get_by_label("Booking id").fill(booking_id)

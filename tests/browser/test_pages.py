@@ -14,6 +14,7 @@ from tests.browser.api_client import (
     new_user,
     owner_listing,
     paid_booking,
+    signed_in_as,
     stay_dates,
 )
 from tests.browser.harness import ADMIN, RENTER, assert_accessible, sign_in
@@ -41,18 +42,14 @@ def test_every_page_of_every_role_answers_200_and_passes_axe(page: Page, served:
     for path in public:
         _check(page, base + path)
 
-    sign_in(page, base, RENTER)
+    signed_in_as(page, served, RENTER)
     for path in ("/trips", f"/trips/{booking_id}", f"/trips/{booking_id}/cancel"):
         _check(page, base + path)
-    page.get_by_role("button", name="Sign out").click()
-
-    sign_in(page, base, OWNER)
+    signed_in_as(page, served, OWNER)
     for path in ("/host", "/host/listings/new", f"/host/listings/{owned['id']}",
                  f"/host/listings/{owned['id']}/calendar"):  # fmt: skip
         _check(page, base + path)
-    page.get_by_role("button", name="Sign out").click()
-
-    sign_in(page, base, ADMIN)
+    signed_in_as(page, served, ADMIN)
     for path in ("/admin", f"/admin/bookings/{booking_id}"):
         _check(page, base + path)
 

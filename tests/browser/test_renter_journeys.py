@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.api_client import instant_stay, paid_booking, stay_dates
+from tests.browser.api_client import instant_stay, paid_booking, signed_in_as, stay_dates
 from tests.browser.harness import RENTER, assert_accessible, sign_in
 from tests.e2e.served import Served
 
@@ -64,7 +64,7 @@ def test_a_renter_cancels_and_the_refund_shown_first_is_the_refund_recorded(
     stay = instant_stay(served)
     start, end = stay_dates(60)
     booking_id = paid_booking(served, str(stay["id"]), start, end)
-    sign_in(page, served.base_url, RENTER)
+    signed_in_as(page, served, RENTER)
 
     page.goto(f"{served.base_url}/trips/{booking_id}")
     expect(page.locator("#trip-status")).to_have_attribute("data-status", "confirmed")

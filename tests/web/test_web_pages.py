@@ -102,3 +102,25 @@ def test_signed_in_pages_send_anonymous_visitors_to_sign_in(api: Api) -> None:
     r = api.client.get("/trips", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/login?next=%2Ftrips"
+
+
+def test_booking_while_signed_out_leads_to_sign_in_and_back_to_the_same_dates(
+    api: Api,
+) -> None:
+    owner = api.new_user()
+    listing_id, _ = publish_listing(api, owner)
+    token = csrf_of(api.client.get("/login").text)
+    r = api.client.post(
+        "/trips",
+        data={
+            "csrf_token": token,
+            "listing_id": listing_id,
+            "start": "2030-01-02",
+            "end": "2030-01-05",
+            "guests": "2",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login?next=%2Flistings%2F" + listing_id)
+    assert "start%3D2030-01-02" in r.headers["location"]
