@@ -3,7 +3,8 @@ unsafe request, forms that keep input, and the API's authorization (404 for othe
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.web.helpers import (
     API,
@@ -124,3 +125,24 @@ def test_booking_while_signed_out_leads_to_sign_in_and_back_to_the_same_dates(
     assert r.status_code == 303
     assert r.headers["location"].startswith("/login?next=%2Flistings%2F" + listing_id)
     assert "start%3D2030-01-02" in r.headers["location"]
+
+
+def test_an_hourly_listing_quotes_local_times_in_its_time_zone(api: Api) -> None:
+    owner = api.new_user()
+    listing_id, position = publish_listing(api, owner, category="court")
+    wait_views(api, position)
+    day = api.clock.now().date() + timedelta(days=9)
+    r = api.client.get(
+        f"/listings/{listing_id}",
+        params={"start": f"{day}T10:00", "end": f"{day}T12:00"},
+    )
+    assert r.status_code == 200, r.text
+    assert 'type="datetime-local"' in r.text
+    lisbon = ZoneInfo("Europe/Lisbon")
+    start = datetime.combine(day, time(10), lisbon).isoformat()
+    end = datetime.combine(day, time(12), lisbon).isoformat()
+    quote = api.client.post(f"{API}/listings/{listing_id}/quote", json={"start": start, "end": end})
+    assert quote.status_code == 200, quote.text
+    total = quote.json()["quote"]["total"]
+    assert 'id="quote-total"' in r.text, r.text[r.text.find('id="quote"') :][:400]
+    assert f"€{total // 100:,}.{total % 100:02d}" in r.text
