@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -29,6 +30,8 @@ SORTS = {
     "rating": "Rating",
     "newest": "Newest",
 }
+PAGE_SIZE = 24
+MAX_OFFSET = 1000  # the search pages through the first thousand matches
 _TEXT_KEYS = ("q", "place", "start", "end", "category", "sort", "bbox", "lat", "lng")
 _INT_KEYS = ("guests", "min_price", "max_price")
 
@@ -78,9 +81,14 @@ def _query(
         start=(values["start"] or None) if dated else None,
         end=(values["end"] or None) if dated else None,
         sort=values["sort"],
-        limit=24,
+        limit=PAGE_SIZE,
+        offset=_offset(raw.get("offset", "")),
     )
     return values, errors, params
+
+
+def _offset(text: str) -> int:
+    return min(int(text), MAX_OFFSET) if text.isdigit() and len(text) < 6 else 0
 
 
 def _float(text: str) -> float | None:
@@ -106,11 +114,11 @@ def home(request: Request, visitor: VisitorDep) -> HTMLResponse:
     values, errors, params = _query(request, visitor)
     hits: list[dict[str, Any]] = []
     facets: dict[str, dict[str, int]] = {}
-    total = 0
+    total, next_offset = 0, None
     if not errors:
         try:
             hits, page = _search(visitor, params)
-            facets, total = page.facets, page.total_estimate
+            facets, total, next_offset = page.facets, page.total_estimate, page.next_offset
         except InvalidSearch as error:
             errors[error.param if error.param in values else "q"] = error.reason
     markers = [
@@ -127,10 +135,17 @@ def home(request: Request, visitor: VisitorDep) -> HTMLResponse:
         "categories": CATEGORIES,
         "sorts": SORTS,
         "chosen_amenities": set(params.amenities),
+        "next_url": _with_offset(request, next_offset) if next_offset else "",
+        "first_url": _with_offset(request, 0) if params.offset else "",
         "map_tiles": visitor.container.settings.web_map_tiles_url,
     }
     partial = request.headers.get("hx-target") == "results"
     return render(request, "_results.html" if partial else "home.html", context)
+
+
+def _with_offset(request: Request, offset: int) -> str:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+    return "/?" + urlencode([*query, *([("offset", str(offset))] if offset else [])])
 
 
 @router.get("/places/suggest", response_class=HTMLResponse)

@@ -3,9 +3,14 @@ unsafe request, forms that keep input, and the API's authorization (404 for othe
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from interfaces.web import public
 from tests.web.helpers import (
     API,
     Api,
@@ -146,3 +151,20 @@ def test_an_hourly_listing_quotes_local_times_in_its_time_zone(api: Api) -> None
     total = quote.json()["quote"]["total"]
     assert 'id="quote-total"' in r.text, r.text[r.text.find('id="quote"') :][:400]
     assert f"€{total // 100:,}.{total % 100:02d}" in r.text
+
+
+def test_results_are_paged_with_the_query_kept(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(public, "PAGE_SIZE", 1)
+    owner = api.new_user()
+    publish_listing(api, owner, title="Harbour loft one")
+    _, position = publish_listing(api, owner, title="Harbour loft two")
+    wait_views(api, position)
+    first = api.client.get("/", params={"q": "harbour", "category": "stay"})
+    assert first.text.count('class="hit"') == 1
+    found = re.search(r'href="(/\?[^"]*offset=1[^"]*)">Next results', first.text)
+    assert found, "no link to the next results"
+    second = api.client.get(html.unescape(found.group(1)))
+    assert second.text.count('class="hit"') == 1
+    assert "category=stay" in found.group(1) and "First results" in second.text
+    titles = re.findall(r"Harbour loft (one|two)", first.text + second.text)
+    assert sorted(set(titles)) == ["one", "two"]
