@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "Rentbook <no-reply@rentbook.local>"
     mail_dir: Path | None = None
+    # Web app map tiles ({z}/{x}/{y} URL template); empty: the map draws markers only.
+    web_map_tiles_url: str = ""
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -46,6 +46,7 @@ from interfaces.http.problems import RequestContextMiddleware, install_problem_h
 from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
 from interfaces.http.telemetry import RequestTelemetryMiddleware, observe_command
 from interfaces.sse.stream import live_streams
+from interfaces.web import install_web
 
 API_PREFIX = "/api/v1"
 
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(wishlists.router, prefix=API_PREFIX)
     app.include_router(calendar_sync.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
+    install_web(app)  # the browser pages at /, after every API route
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)

@@ -1,0 +1,16 @@
+"""The web app: server-rendered pages for renters, owners and admins on the same use cases
+as the API, with htmx, Leaflet and hand-written CSS served from `static/` (no CDN)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from interfaces.web import account, admin, host, public, trips
+from interfaces.web.templating import HERE
+
+
+def install_web(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
+    for module in (public, account, trips, host, admin):
+        app.include_router(module.router)
