@@ -33,7 +33,9 @@ class AccountTokens:
         sessions: SessionStore,
         mailer: Mailer,
         signer: TokenSigner,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
+        self._public_url = public_url.rstrip("/")  # where the mails' links point (web app)
         self._store = store
         self._hasher = hasher
         self._sessions = sessions
@@ -56,8 +58,10 @@ class AccountTokens:
             Mail(
                 to=user.email,
                 subject="Confirm your email for Rentbook",
-                text="Confirm this address by sending the token below to "
-                f"POST /api/v1/auth/verify-email within 24 hours:\n\n{token}\n",
+                text="Confirm this address within 24 hours by opening\n\n"
+                f"{self._public_url}/verify-email?token={token}\n\n"
+                "or by sending the token below to POST /api/v1/auth/verify-email:\n\n"
+                f"{token}\n",
                 purpose=VERIFY_EMAIL,
                 token=token,
             )

@@ -143,7 +143,8 @@ class Container:
         """Email verification and password reset."""
         signer = TokenSigner(self.settings.secret_key)
         hasher = self.identity.hasher
-        return AccountTokens(self.store, hasher, self.sessions, self.mailer, signer)
+        public_url = self.settings.public_url
+        return AccountTokens(self.store, hasher, self.sessions, self.mailer, signer, public_url)
 
     @property
     def runs_workers(self) -> bool:

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     # PostgreSQL when set (postgresql://user:pass@host:port/db); else SQLite files in data_dir.
     database_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"  # the web app's address, for links in mail
     postgres_schema: str | None = None
     # The owner role that creates the event tables (`rentbook db migrate`); when set, the
     # application role above only inserts and selects events and never creates them.

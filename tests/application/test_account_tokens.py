@@ -63,6 +63,12 @@ def test_the_mailed_token_verifies_the_email_once(accounts: Accounts) -> None:
     accounts.refused(lambda: accounts.tokens.verify_email(token, at=NOW), "invalid_token")
 
 
+def test_the_verification_mail_links_to_the_web_page_with_its_token(accounts: Accounts) -> None:
+    accounts.sign_up("bea@example.com")
+    (mail,) = accounts.mailer.to("bea@example.com", VERIFY_EMAIL)
+    assert f"http://127.0.0.1:8000/verify-email?token={mail.token}\n" in mail.text
+
+
 def test_a_verification_token_expires_after_24_hours(accounts: Accounts) -> None:
     accounts.sign_up("ada@example.com")
     token = accounts.mailer.last_token("ada@example.com", VERIFY_EMAIL)
