@@ -20,6 +20,8 @@ from application.listings import Listings
 from application.mailer import Mailer
 from application.media import MediaLibrary
 from application.payment_gateway import PaymentGateway
+from application.order_payments import OrderPayments
+from application.orders import Orders
 from application.payments import Payments
 from application.places import Places
 from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore
@@ -97,6 +99,14 @@ class Container:
     @cached_property
     def reviews(self) -> Reviews:
         return Reviews(self.store, self.bookings)
+
+    @cached_property
+    def orders(self) -> Orders:
+        return Orders(self.store, self.bookings)
+
+    @cached_property
+    def order_payments(self) -> OrderPayments:
+        return OrderPayments(self.orders, self.payments)
 
     @cached_property
     def profiles(self) -> Profiles:

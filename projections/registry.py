@@ -11,6 +11,7 @@ from projections.disputes import DisputesView
 from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.media import MediaView
+from projections.orders import OrdersView
 from projections.payments import PaymentsView
 from projections.profiles import ProfilesView
 from projections.review_deadlines import ReviewDeadlinesView
@@ -33,4 +34,5 @@ def all_projections() -> list[Projection]:
         ReviewsView(),
         ReviewDeadlinesView(),
         ProfilesView(),
+        OrdersView(),
     ]
