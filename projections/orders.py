@@ -117,12 +117,11 @@ class OrdersView(Projection):
         if moved:
             ours = load_rows(conn, items, moved, key="booking_id")
             changed = [
-                {"booking_id": bid, "version": moved[bid][0], "status": moved[bid][1]}
+                {**row, "version": moved[bid][0], "status": moved[bid][1]}
                 for bid, row in ours.items()
                 if row["version"] < moved[bid][0]
             ]
             upsert(conn, items, changed, newer="version")
-            changed = [{**ours[r["booking_id"]], **r} for r in changed]
             for row in changed:
                 at = parse_instant(moved[row["booking_id"]][2])
                 touched[row["order_id"]] = max(at, touched.get(row["order_id"]) or at)
