@@ -154,7 +154,7 @@ class Orders:
         expires_at = at + (self.bookings.hold if instant_all else self.bookings.request_window)
         unavailable: list[dict[str, Any]] = []
         bookings: list[Booking] = []
-        for n, ((item, listing, period, item_guests, _), q) in enumerate(
+        for n, ((item, listing, period, item_guests, _), shared) in enumerate(
             zip(planned, quotes, strict=True)
         ):
             try:
@@ -183,7 +183,7 @@ class Orders:
                     quantity=item.quantity,
                     guests=item_guests,
                     message="",
-                    quote=q,
+                    quote=shared,
                     policy={"name": policy, "schedule": schedule_as_dicts(schedule)},
                     deposit=listing.spec["deposit"],
                     start_at=period.start_at,

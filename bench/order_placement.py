@@ -83,9 +83,7 @@ def bench_pair(
 
     out = {
         "single": _measure(container, single, threads=threads, ops=ops, warmup=warmup, items=1),
-        "order": _measure(
-            container, order, threads=threads, ops=ops, warmup=warmup, items=BASKET
-        ),
+        "order": _measure(container, order, threads=threads, ops=ops, warmup=warmup, items=BASKET),
     }
     s, o = out["single"], out["order"]
     out["ratios"] = {
@@ -117,7 +115,11 @@ def main() -> None:
     if args.quick:
         args.ops, args.listings, args.warmup = 150, 90, 20
     started = time.perf_counter()
-    out: dict[str, Any] = {"benchmark": "order_placement", "machine": machine(), "params": vars(args)}
+    out: dict[str, Any] = {
+        "benchmark": "order_placement",
+        "machine": machine(),
+        "params": vars(args),
+    }
     with temporary_database(keep=args.keep_db) as db_url:
         settings = Settings(
             environment="test",
@@ -134,7 +136,11 @@ def main() -> None:
             listings = create_listings(container, args.listings, args.threads)
             out["setup_seconds"] = round(time.perf_counter() - t0, 2)
             nights = Nights(listings, date.today() + timedelta(days=7))
-            out.update(bench_pair(container, nights, threads=args.threads, ops=args.ops, warmup=args.warmup))
+            out.update(
+                bench_pair(
+                    container, nights, threads=args.threads, ops=args.ops, warmup=args.warmup
+                )
+            )
         finally:
             container.close()
     out["total_seconds"] = round(time.perf_counter() - started, 1)

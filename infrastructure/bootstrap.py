@@ -19,9 +19,9 @@ from application.ledger import LedgerProcess
 from application.listings import Listings
 from application.mailer import Mailer
 from application.media import MediaLibrary
-from application.payment_gateway import PaymentGateway
 from application.order_payments import OrderPayments
 from application.orders import Orders
+from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
 from application.ports import Clock, LoginFailureTracker, MediaCatalog, RateLimiter, SessionStore

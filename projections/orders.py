@@ -77,7 +77,8 @@ class OrdersView(Projection):
         new_orders: list[dict[str, Any]] = []
         new_items: list[dict[str, Any]] = []
         moved: dict[UUID, tuple[int, str, Any]] = {}  # booking id -> (version, status, at)
-        for event, _ in events:
+        for ev, _ in events:
+            event: Any = ev
             if isinstance(event, Order.Placed):
                 at = parse_instant(event.at)
                 new_orders.append(
@@ -123,14 +124,13 @@ class OrdersView(Projection):
             ]
             upsert(conn, items, changed, newer="version")
             for row in changed:
-                at = parse_instant(moved[row["booking_id"]][2])
-                touched[row["order_id"]] = max(at, touched.get(row["order_id"]) or at)
+                when = parse_instant(moved[row["booking_id"]][2])
+                before = touched.get(row["order_id"])
+                touched[row["order_id"]] = max(when, before) if when and before else when
         _restatus(conn, orders, items, touched)
 
 
-def _restatus(
-    conn: Connection, orders: Table, items: Table, touched: dict[UUID, Any]
-) -> None:
+def _restatus(conn: Connection, orders: Table, items: Table, touched: dict[UUID, Any]) -> None:
     """The touched orders' status from their items' (and when it last changed)."""
     if not touched:
         return

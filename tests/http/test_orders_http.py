@@ -48,7 +48,11 @@ class Shop:
         }
 
     def basket(self) -> list[dict[str, Any]]:
-        return [self.item(self.a1, 30, 32), self.item(self.a2, 31, 34, 2), self.item(self.b1, 40, 41)]
+        return [
+            self.item(self.a1, 30, 32),
+            self.item(self.a2, 31, 34, 2),
+            self.item(self.b1, 40, 41),
+        ]
 
     def order(self, items: list[dict[str, Any]], auth: Auth | None = None, **kw: Any) -> Response:
         headers = (auth or self.renter).headers | kw.pop("headers", {})
