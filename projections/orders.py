@@ -73,11 +73,13 @@ class OrdersView(Projection):
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
         orders, items = tables["orders"], tables["order_items"]
-        touched: dict[UUID, Any] = {}  # order id -> when its last event here happened
+        # order id -> (log position, time) of its latest event here: the latest in the log
+        # sets `updated_at`, so any paging (incremental or rebuild) gives the same row.
+        touched: dict[UUID, tuple[int, Any]] = {}
         new_orders: list[dict[str, Any]] = []
         new_items: list[dict[str, Any]] = []
-        moved: dict[UUID, tuple[int, str, Any]] = {}  # booking id -> (version, status, at)
-        for ev, _ in events:
+        moved: dict[UUID, tuple[int, str, int, Any]] = {}  # booking -> version, status, pos, at
+        for ev, position in events:
             event: Any = ev
             if isinstance(event, Order.Placed):
                 at = parse_instant(event.at)
@@ -93,7 +95,7 @@ class OrdersView(Projection):
                         "updated_at": at,
                     }
                 )
-                touched[event.originator_id] = at
+                touched[event.originator_id] = (position, at)
             elif isinstance(event, Booking.Placed):
                 order_id = getattr(event, "order_id", None)
                 if order_id is not None:
@@ -105,10 +107,10 @@ class OrdersView(Projection):
                             "status": event.status,
                         }
                     )
-                    touched[order_id] = parse_instant(event.at)
+                    touched[order_id] = (position, parse_instant(event.at))
             elif type(event) in STATUS_AFTER:
                 status = STATUS_AFTER[type(event)]
-                moved[event.originator_id] = (event.originator_version, status, event.at)
+                moved[event.originator_id] = (event.originator_version, status, position, event.at)
         if new_orders:
             existing = load_rows(conn, orders, [r["id"] for r in new_orders])
             upsert(conn, orders, [r for r in new_orders if r["id"] not in existing])
@@ -124,13 +126,16 @@ class OrdersView(Projection):
             ]
             upsert(conn, items, changed, newer="version")
             for row in changed:
-                when = parse_instant(moved[row["booking_id"]][2])
-                before = touched.get(row["order_id"])
-                touched[row["order_id"]] = max(when, before) if when and before else when
+                _, _, position, at = moved[row["booking_id"]]
+                latest = touched.get(row["order_id"])
+                if latest is None or latest[0] < position:
+                    touched[row["order_id"]] = (position, parse_instant(at))
         _restatus(conn, orders, items, touched)
 
 
-def _restatus(conn: Connection, orders: Table, items: Table, touched: dict[UUID, Any]) -> None:
+def _restatus(
+    conn: Connection, orders: Table, items: Table, touched: dict[UUID, tuple[int, Any]]
+) -> None:
     """The touched orders' status from their items' (and when it last changed)."""
     if not touched:
         return
@@ -140,8 +145,8 @@ def _restatus(conn: Connection, orders: Table, items: Table, touched: dict[UUID,
         statuses[order_id].append(status)
     for order_id, found in statuses.items():
         values: dict[str, Any] = {"status": order_status(found) if found else "pending"}
-        if touched[order_id] is not None:
-            values["updated_at"] = touched[order_id]
+        if touched[order_id][1] is not None:
+            values["updated_at"] = touched[order_id][1]
         conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
 
 
