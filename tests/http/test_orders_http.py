@@ -220,7 +220,7 @@ def test_a_cancelled_paid_order_refunds_per_item_and_the_ledger_balances(any_api
     assert body["status"] == "refunded", [i["booking"]["status"] for i in body["items"]]
     headers = shop.admin.headers | settled(any_api)
     verify = any_api.client.get(f"{API}/admin/ledger/verify", headers=headers).json()
-    assert verify["balanced"] and verify["derived_matches_recorded"]
+    assert verify["balanced"] and verify["derived_matches_recorded"], verify
     for owner in (shop.owner_a, shop.owner_b):
         accounts = any_api.client.get(
             f"{API}/admin/ledger/accounts", params={"owner_id": owner.id}, headers=headers
