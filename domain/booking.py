@@ -80,8 +80,10 @@ class Booking(Aggregate):
         by: UUID,
         role: str,
         at: datetime,
+        order_id: UUID | None = None,  # the order holding this item (domain/order.py)
     ) -> None:
         self.listing_id = listing_id
+        self.order_id = order_id
         self.owner_id = owner_id
         self.renter_id = renter_id
         self.unit = unit

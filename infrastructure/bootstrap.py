@@ -25,6 +25,8 @@ from application.link_tokens import LinkTokens
 from application.listings import Listings
 from application.mailer import Mailer
 from application.media import MediaLibrary
+from application.order_payments import OrderPayments
+from application.orders import Orders
 from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.places import Places
@@ -124,6 +126,14 @@ class Container:
     @cached_property
     def conversations(self) -> Conversations:
         return Conversations(self.store, self.bookings, self.media_catalog)
+
+    @cached_property
+    def orders(self) -> Orders:
+        return Orders(self.store, self.bookings)
+
+    @cached_property
+    def order_payments(self) -> OrderPayments:
+        return OrderPayments(self.orders, self.payments)
 
     @cached_property
     def profiles(self) -> Profiles:

@@ -16,6 +16,7 @@ from projections.ledger import LedgerView
 from projections.listings import ListingsView
 from projections.media import MediaView
 from projections.notifications import NotificationsView
+from projections.orders import OrdersView
 from projections.payments import PaymentsView
 from projections.profiles import ProfilesView
 from projections.review_deadlines import ReviewDeadlinesView
@@ -45,4 +46,5 @@ def all_projections() -> list[Projection]:
         NotificationsView(),
         WishlistsView(),
         CalendarFeedsView(),
+        OrdersView(),
     ]

@@ -31,6 +31,7 @@ from interfaces.http import (
     live,
     media,
     notifications,
+    orders,
     payments,
     places,
     profiles,
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(media.router, prefix=API_PREFIX)
     app.include_router(reviews.router, prefix=API_PREFIX)
     app.include_router(stays.router, prefix=API_PREFIX)
+    app.include_router(orders.router, prefix=API_PREFIX)
     app.include_router(dev_clock.router, prefix=API_PREFIX)
     app.include_router(verification.router, prefix=API_PREFIX)
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
