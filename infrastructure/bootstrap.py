@@ -42,6 +42,7 @@ from infrastructure.media_catalog import EventStoreMediaCatalog
 from infrastructure.media_files import FileMediaStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
+from infrastructure.personal_keys import SqlKeyRing
 from infrastructure.places_offline import shared_places
 from infrastructure.ratelimit import (
     InMemoryLoginFailures,
@@ -215,8 +216,8 @@ def build_container(
     # One movable clock for every component (scheduler, sessions, rate limits, payments,
     # search horizon): /dev/clock moves it outside production.
     clock = clock if isinstance(clock, OffsetClock) else OffsetClock(clock or SystemClock())
-    store = build_event_store(settings)
     views = create_views_engine(views_url(settings))
+    store = build_event_store(settings, SqlKeyRing(views))
     runner = ProjectionRunner(
         store, views, all_projections(), batch_size=settings.projection_batch_size
     )
