@@ -33,9 +33,7 @@ PERSONAL_EVENTS: dict[str, PersonalFields] = {
     ),
     # The email index's key is its own (`key_id`), destroyed with the user's: an erased
     # index no longer tells which user the address belonged to.
-    "domain.user:EmailIndex.Claimed": PersonalFields(
-        "key_id", {"email": ERASED, "user_id": None}
-    ),
+    "domain.user:EmailIndex.Claimed": PersonalFields("key_id", {"email": ERASED, "user_id": None}),
     "domain.user:EmailIndex.Reclaimed": PersonalFields(
         "key_id", {"email": ERASED, "user_id": None}
     ),
@@ -44,9 +42,7 @@ PERSONAL_EVENTS: dict[str, PersonalFields] = {
     "domain.review:BookingReviews.Replied": PersonalFields("by", {"text": ERASED}),
     "domain.dispute:Dispute.Opened": PersonalFields("by", {"description": ERASED}),
     "domain.dispute:Dispute.Responded": PersonalFields("by", {"message": ERASED}),
-    "domain.conversation:Conversation.MessagePosted": PersonalFields(
-        "sender_id", {"text": ERASED}
-    ),
+    "domain.conversation:Conversation.MessagePosted": PersonalFields("sender_id", {"text": ERASED}),
 }
 
 # Snapshots hold an aggregate's whole state: aggregate topic -> personal state fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import redis
@@ -15,6 +15,7 @@ from application.account_tokens import AccountTokens
 from application.bookings import Bookings
 from application.conversations import Conversations
 from application.disputes import Disputes
+from application.erasure import Erasure
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.listings import Listings
@@ -42,7 +43,7 @@ from infrastructure.media_catalog import EventStoreMediaCatalog
 from infrastructure.media_files import FileMediaStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
-from infrastructure.personal_keys import SqlKeyRing
+from infrastructure.personal_keys import SqlKeyRing, personal_views
 from infrastructure.places_offline import shared_places
 from infrastructure.ratelimit import (
     InMemoryLoginFailures,
@@ -103,6 +104,12 @@ class Container:
     @cached_property
     def conversations(self) -> Conversations:
         return Conversations(self.store, self.bookings, self.media_catalog)
+
+    @cached_property
+    def erasure(self) -> Erasure:
+        names = personal_views()  # rebuilt after an erasure: they hold personal data
+        rebuild = partial(self.runner.rebuild_all, names)
+        return Erasure(self.store, self.identity.hasher, self.sessions, rebuild)
 
     @cached_property
     def profiles(self) -> Profiles:

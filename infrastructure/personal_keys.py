@@ -30,7 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from application.personal_keys import KeyRing
+from domain.personal_data import PERSONAL_EVENTS
 from projections.base import write_transaction
+from projections.registry import all_projections
 
 NONCE = 12
 CACHE_SECONDS = 30.0
@@ -140,3 +142,11 @@ class SqlKeyRing(KeyRing):
     def _row_exists(conn: Connection, subject: str) -> bool:
         query = select(personal_keys.c.subject).where(personal_keys.c.subject == subject)
         return conn.execute(query).first() is not None
+
+
+def personal_views() -> list[str]:
+    """The views fed by events with personal fields: an erasure rebuilds them so they
+    read those fields again, now as erased. (The audit view follows every event but keeps
+    only their metadata.)"""
+    topics = set(PERSONAL_EVENTS)
+    return [p.name for p in all_projections() if topics & set(p.topics)]

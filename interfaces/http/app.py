@@ -26,6 +26,7 @@ from interfaces.http import (
     listings,
     media,
     payments,
+    personal_data,
     places,
     profiles,
     reviews,
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(profiles.router, prefix=API_PREFIX)  # after identity's /users/me
     app.include_router(admin_audit.router, prefix=API_PREFIX)
     app.include_router(conversations.router, prefix=API_PREFIX)
+    app.include_router(personal_data.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
