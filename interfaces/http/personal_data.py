@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
+from infrastructure.bootstrap import Container
 from interfaces.http.deps import AdminDep, CommandDep, ContainerDep, PrincipalDep
 from interfaces.http.identity import UserPublic
 from interfaces.http.positions import min_position, set_position
@@ -63,17 +64,19 @@ def export_me(principal: PrincipalDep, container: ContainerDep) -> PersonalDataE
     phone), live sessions, and their rows in every view: public profile, listings,
     bookings (as renter and owner), payments, owner balances, reviews written and
     received, disputes, conversations and messages, uploaded media."""
-    user_id = principal.user_id
+    return export_user(container, principal.user_id)
+
+
+def export_user(container: Container, user_id: UUID) -> PersonalDataExport:
+    """What `GET /users/me/export` answers for `user_id`."""
     user = container.identity.get_user(user_id)
     sessions = container.identity.sessions(user_id, at=container.clock.now())
     sections: dict[str, list[dict[str, Any]]] = {}
     with container.views.connect() as conn:
         for name, (view, logical, columns) in SECTIONS.items():
             table = container.runner.tables(view)[logical]
-            query = select(table).where(
-                or_(*(table.c[c] == _key(table, c, user_id) for c in columns))
-            )
-            rows = conn.execute(query).mappings().all()
+            matches = (table.c[c] == _key(table, c, user_id) for c in columns)
+            rows = conn.execute(select(table).where(or_(*matches))).mappings().all()
             sections[name] = [jsonable_encoder(dict(row)) for row in rows]
     return PersonalDataExport(
         profile=UserPublic.of(user),
