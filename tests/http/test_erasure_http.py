@@ -5,8 +5,8 @@ intact; the hash chain still verifies; the address free to sign up again."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -87,7 +87,7 @@ def test_a_user_exports_then_erases_their_data_and_the_money_stays(
     assert not [s for s in SECRETS if s in everything]
     admin = m.admin.headers
     events = api.client.get(f"{API}/admin/streams/{m.renter.id}/events", headers=admin).json()
-    assert not [s for s in SECRETS + (email,) if s in str(events)]
+    assert not [s for s in (*SECRETS, email) if s in str(events)]
     state = api.client.get(f"{API}/admin/streams/{m.renter.id}/state?version=2", headers=admin)
     assert state.status_code == 200 and NAME not in state.text and "[erased]" in state.text
     owners = export(api, m.owner)
