@@ -20,6 +20,10 @@ class KeyRing(ABC):
         """The plaintext; None when the subject's key was destroyed."""
 
     @abstractmethod
+    def is_destroyed(self, subject: UUID) -> bool:
+        """Whether the subject was erased (their key destroyed)."""
+
+    @abstractmethod
     def destroy(self, subject: UUID) -> bool:
         """Destroys the key (True when there was one to destroy)."""
 

@@ -55,7 +55,7 @@ class PersonalDataMapper(Mapper[UUID]):
             self._seal_fields(inner, fields, stream, stream)
             state["state"] = inner
         elif (policy := PERSONAL_EVENTS.get(topic)) is not None:
-            subject = state.get(policy.subject)
+            subject = policy.subject_of(state, stream)
             if not isinstance(subject, UUID):
                 return super().to_stored_event(domain_event)
             self._seal_fields(state, policy.fields, subject, stream)
@@ -90,6 +90,12 @@ class PersonalDataMapper(Mapper[UUID]):
             )
             raise MapperDeserialisationError(msg) from e
         stream = stored_event.originator_id
+        if (policy := PERSONAL_EVENTS.get(stored_event.topic)) is not None:
+            self._erase_plain(state, policy.fields, policy.subject_of(state, stream))
+        elif isinstance(snapshot := state.get("state"), dict):
+            fields = PERSONAL_SNAPSHOTS.get(state.get("topic", ""))
+            if fields is not None:
+                self._erase_plain(snapshot, fields, stream)
         self._open_fields(state, stream)
         if isinstance(state.get("state"), dict):  # a snapshot
             self._open_fields(state["state"], stream)
@@ -112,6 +118,17 @@ class PersonalDataMapper(Mapper[UUID]):
             if is_envelope(value):
                 state[field] = self._open(value[ENVELOPE], stream, field)
 
+    def _erase_plain(self, state: dict[str, Any], fields: dict[str, Any], subject: Any) -> None:
+        """Plaintext personal fields (events stored before encryption) of an erased
+        subject read as erased too; the stored bytes keep them."""
+        plain = [f for f in fields if f in state and not is_envelope(state[f])]
+        if not plain or subject is None:
+            return
+        subject_id = subject if isinstance(subject, UUID) else _uuid(subject)
+        if subject_id is not None and self.keyring.is_destroyed(subject_id):
+            for field in plain:
+                state[field] = fields[field]
+
     def _open(self, envelope: dict[str, Any], stream: Any, field: str) -> Any:
         if envelope.get("c") is None:
             return envelope.get("e")
@@ -120,6 +137,13 @@ class PersonalDataMapper(Mapper[UUID]):
         if plain is None:
             return envelope.get("e")
         return self.transcoder.decode(plain)
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _aad(stream: Any, field: str) -> bytes:

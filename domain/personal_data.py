@@ -18,6 +18,16 @@ ERASED = "[erased]"  # what an erased text field reads as
 class PersonalFields:
     subject: str  # the event field holding the subject's id
     fields: dict[str, Any]  # field -> the value it reads as after erasure
+    legacy_subject: str | None = None  # whose plaintext it is in events stored before
+
+    def subject_of(self, state: dict[str, Any], originator_id: Any) -> Any:
+        """The subject's id in an event's state (the stream's id for `originator_id`)."""
+        if self.subject == "originator_id":
+            return originator_id
+        found = state.get(self.subject)
+        if found is None and self.legacy_subject is not None:
+            return state.get(self.legacy_subject)
+        return found
 
 
 _USER_PROFILE = {"name": ERASED, "phone": None, "bio": ERASED}

@@ -55,6 +55,7 @@ class SqlKeyRing(KeyRing):
         self._ttl = cache_seconds
         self._cache: dict[str, tuple[bytes | None, float]] = {}
         self._lock = threading.Lock()
+        self._keyless: dict[str, tuple[None, float]] = {}  # subjects without a key, for a while
         self._tombstones: set[str] = set()  # destroyed keys never come back: cache forever
         metadata.create_all(engine, checkfirst=True)
 
@@ -70,6 +71,20 @@ class SqlKeyRing(KeyRing):
         if key is None:
             return None
         return AESGCM(key).decrypt(ciphertext[:NONCE], ciphertext[NONCE:], aad)
+
+    def is_destroyed(self, subject: UUID) -> bool:
+        name, now = str(subject), time.monotonic()
+        with self._lock:
+            if name in self._tombstones:
+                return True
+            cached = self._cache.get(name) or self._keyless.get(name)
+            if cached is not None and cached[1] > now:
+                return False
+        key = self._key(name, create=False)
+        with self._lock:
+            if key is None and name not in self._tombstones:  # no key yet: ask again later
+                self._keyless[name] = (None, now + self._ttl)
+            return name in self._tombstones
 
     def destroy(self, subject: UUID) -> bool:
         name = str(subject)

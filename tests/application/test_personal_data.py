@@ -76,7 +76,7 @@ def test_snapshots_are_sealed_too(tmp_path: Path, keyring: SqlKeyRing) -> None:
     assert store.repository.get(user_id).name == ERASED
 
 
-def test_events_stored_in_plaintext_by_older_code_read_as_they_were(
+def test_events_stored_in_plaintext_by_older_code_read_as_they_were_until_erased(
     tmp_path: Path, keyring: SqlKeyRing
 ) -> None:
     legacy = EventStore(sqlite_env(tmp_path))  # no key ring: how events were stored before
@@ -89,6 +89,11 @@ def test_events_stored_in_plaintext_by_older_code_read_as_they_were(
     store.record(user)
     assert b"Quin Marchbank" not in raw_states(store)
     assert store.repository.get(user_id).name == "Quin Marchbank"
+
+    keyring.destroy(user_id)  # erased: the old plaintext reads as erased too
+    first: User = store.repository.get(user_id, version=1)
+    assert (first.name, first.email, first.phone) == (ERASED, ERASED, None)
+    assert NAME.encode() in raw_states(store)  # though the stored bytes keep it
 
 
 def test_nothing_is_sealed_for_an_erased_subject(keyring: SqlKeyRing) -> None:
