@@ -57,7 +57,8 @@ def everything_after(container: Container, people: list[Person], victim: Person)
     parts.append(out.getvalue())
     notes = c.store.recorder.select_notifications(0, 1_000_000, inclusive_of_start=False)
     for note in notes:  # every state every stream went through
-        aggregate = c.store.repository.get(note.originator_id, version=note.originator_version)
+        stream = uuid.UUID(str(note.originator_id))
+        aggregate: object = c.store.repository.get(stream, version=note.originator_version)
         parts.append(repr(vars(aggregate)))
     return "\n".join(parts)
 
