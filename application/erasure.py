@@ -85,8 +85,11 @@ class Erasure:
         raise ConflictError("concurrent_update", "please retry")
 
     def _index_key(self, user: User) -> UUID | None:
-        """The key sealing the user's email index entry, found through their email."""
-        if user.email == ERASED:
+        """The key sealing the user's email index entry, found through their email (as it
+        was before the erasure, when a first attempt stopped before destroying the keys)."""
+        if user.status == ERASED_STATUS and user.version > 1:
+            user = self._store.load(user.id, "user", version=user.version - 1)
+        if user.email == ERASED:  # the keys are gone already
             return None
         for index_id in email_lookup.index_ids(self._store, user.email):
             if self._store.exists(index_id):

@@ -9,12 +9,15 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.erasure import Erasure
+from application.identity import Identity
 from application.store import EventStore
 from domain.personal_data import ERASED
 from domain.user import User
 from infrastructure.personal_keys import SqlKeyRing
+from infrastructure.sessions import InMemorySessionStore
 from infrastructure.views_db import create_views_engine
-from tests.builders import NOW
+from tests.builders import NOW, identity_of
 
 NAME, EMAIL, PHONE = "Quintessa Marchbank", "quintessa@example.com", "+44 20 7946 0000"
 
@@ -108,3 +111,34 @@ def test_nothing_is_sealed_for_an_erased_subject(keyring: SqlKeyRing) -> None:
     never = uuid4()
     keyring.destroy(never)  # erasing a subject with no key yet leaves a tombstone
     assert keyring.seal(never, b"aad", b"x") is None
+
+
+def test_an_erasure_that_stopped_before_destroying_the_keys_completes_when_repeated(
+    tmp_path: Path, keyring: SqlKeyRing
+) -> None:
+    store = EventStore(sqlite_env(tmp_path), keyring=keyring)
+    identity: Identity = identity_of(store)
+    user_id, _ = identity.register(EMAIL, "correct horse battery", NAME, PHONE, at=NOW)
+    user: User = store.repository.get(user_id)
+    user.erase(user_id, "user", NOW)  # recorded, then the process died
+    store.record(user)
+    assert store.repository.get(user_id, version=1).name == NAME  # keys still there
+
+    rebuilt: list[int] = []
+
+    def rebuild() -> int:
+        rebuilt.append(1)
+        return 0
+
+    erasure = Erasure(store, identity.hasher, InMemorySessionStore(), rebuild)
+    erasure.erase_by_admin(user_id, by_admin=admin_of(identity), at=NOW)
+    assert store.repository.get(user_id, version=1).name == ERASED and rebuilt == [1]
+    again, _ = identity.register(EMAIL, "correct horse battery", "New", at=NOW)
+    assert again != user_id
+
+
+def admin_of(identity: Identity) -> UUID:
+    admin_id, _, _ = identity.create_admin(
+        "root@example.com", "correct horse battery", "Root", at=NOW
+    )
+    return admin_id
