@@ -120,6 +120,8 @@ def test_an_admin_erases_a_user_and_only_an_admin_may(
     erased = events.json()["data"][-1]
     assert erased["type"].endswith("Erased") and admin.id in str(erased)
     assert NAME not in view_text(api.container.views)
+    public = api.client.get(f"{API}/users/{victim.id}", headers=caught_up(api, admin))
+    assert public.status_code == 404  # no public profile left
     assert api.client.delete(path, headers=admin.headers).status_code == 200  # idempotent
     missing = api.client.delete(f"{API}/admin/users/{uuid.uuid4()}", headers=admin.headers)
     assert missing.status_code == 404
