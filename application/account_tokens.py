@@ -11,13 +11,14 @@ import logging
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from application import email_lookup
 from application.mailer import Mail, Mailer
 from application.ports import PasswordHasher, SessionStore
 from application.retry import retry_on_conflict
 from application.store import EventStore
 from application.tokens import TokenSigner
 from domain.errors import NotFoundError, RuleViolation
-from domain.user import PASSWORD_RESET, VERIFY_EMAIL, EmailIndex, User, check_password_strength
+from domain.user import PASSWORD_RESET, VERIFY_EMAIL, User, check_password_strength
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +152,5 @@ class AccountTokens:
             raise RuleViolation("invalid_token", "the token's account does not exist") from None
 
     def _find_active(self, email: str) -> User | None:
-        try:
-            index: EmailIndex = self._store.load(EmailIndex.create_id(email), "email")
-            user = self._user(index.user_id)
-        except (NotFoundError, RuleViolation):  # unknown or not even an address
-            return None
-        return user if user.is_active else None
+        user = email_lookup.find_user(self._store, email)
+        return user if user is not None and user.is_active else None

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from application import email_lookup
 from application.context import SYSTEM_ACTOR
 from application.ports import LoginFailureTracker, PasswordHasher, Session, SessionStore
 from application.principal_cache import PrincipalCache
@@ -30,7 +31,6 @@ from domain.user import (
     EmailIndex,
     User,
     check_password_strength,
-    email_index_id,
     normalize_email,
 )
 
@@ -291,10 +291,10 @@ class Identity:
         self, email: str, password: str, name: str, phone: str | None, at: datetime
     ) -> tuple[User, EmailIndex]:
         check_password_strength(password)
-        if self._store.exists(email_index_id(email)):
+        if email_lookup.find_user(self._store, email) is not None:
             raise ConflictError("email_taken", "an account with this email exists")
         user = User.register(email, name, phone, self._hasher.hash(password), at)
-        return user, EmailIndex(email=user.email, user_id=user.id)
+        return user, email_lookup.claim(self._store, user)
 
     def _record_new(self, user: User, index: EmailIndex) -> int:
         try:
@@ -303,12 +303,7 @@ class Identity:
             raise ConflictError("email_taken", "an account with this email exists") from None
 
     def _find_by_email(self, normalized_email: str) -> User | None:
-        try:
-            index: EmailIndex = self._store.load(email_index_id(normalized_email), "email")
-            user: User = self._store.load(index.user_id, "user")
-        except (NotFoundError, RuleViolation):
-            return None
-        return user
+        return email_lookup.find_user(self._store, normalized_email)
 
     def _change(self, user_id: UUID, act: Callable[[User], None]) -> int:
         """Load → act → record, retried on a fresh load when the stream moved meanwhile."""

@@ -14,10 +14,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
 
 from application import saved_aggregates
 from application.context import current_context
+from application.personal_keys import KeyRing
+from application.personal_mapper import PersonalDataMapper
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
 from domain.event_meta import META_KEY
@@ -50,10 +52,16 @@ class EventStore(Application[UUID]):
         User: 50,
     }
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, keyring: KeyRing | None = None) -> None:
+        self.keyring = keyring  # personal fields are stored encrypted when there is one
         super().__init__(env)
         self._listeners: list[Callable[[int], None]] = []
         self._listeners_lock = threading.Lock()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        if self.keyring is None:
+            return super().construct_mapper()
+        return PersonalDataMapper(self.construct_transcoder(), self.keyring)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

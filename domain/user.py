@@ -7,6 +7,8 @@ duplicate stream and the whole save is refused by the event store.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import datetime
 from typing import Any
@@ -16,12 +18,13 @@ from email_validator import EmailNotValidError, validate_email
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, LockedError, RuleViolation
+from domain.personal_data import ERASED
 from domain.profile import clean_bio, clean_languages
 
 EMAIL_NS = uuid5(NAMESPACE_URL, "https://rentbook.dev/email")
 RENTER, OWNER, ADMIN = "renter", "owner", "admin"
 ROLES = frozenset({RENTER, OWNER, ADMIN})
-ACTIVE, SUSPENDED = "active", "suspended"
+ACTIVE, SUSPENDED, ERASED_STATUS = "active", "suspended", "erased"
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 would take more; nobody needs it and it costs CPU
 MAX_NAME_LENGTH = 100
@@ -41,6 +44,13 @@ def normalize_email(email: str) -> str:
 
 def email_index_id(email: str) -> UUID:
     return uuid5(EMAIL_NS, normalize_email(email))
+
+
+def keyed_email_index_id(email: str, secret: bytes) -> UUID:
+    """The index id of an email under a secret kept outside the log: unlike `uuid5`, it
+    cannot be recomputed from a guessed address without the secret."""
+    digest = hmac.new(secret, normalize_email(email).encode(), hashlib.sha256).digest()
+    return UUID(bytes=digest[:16])
 
 
 def check_password_strength(password: str) -> None:
@@ -133,6 +143,7 @@ class User(Aggregate):
         """None (UNCHANGED for the avatar) leaves a field as it is; a blank phone clears it,
         a None avatar removes it. Records `ProfileEdited` with the whole new profile, or
         nothing when nothing changes."""
+        self.check_not_erased()
         new: dict[str, Any] = {
             "name": self.name if name is None else clean_name(name),
             "phone": self.phone if phone is None else clean_phone(phone),
@@ -195,7 +206,7 @@ class User(Aggregate):
         self.roles = sorted(set(self.roles) - {role})
 
     def suspend(self, by: UUID, reason: str, at: datetime) -> None:
-        if self.status != SUSPENDED:
+        if self.status not in (SUSPENDED, ERASED_STATUS):
             self._suspended(by, reason, at)
 
     @event("Suspended")
@@ -203,6 +214,7 @@ class User(Aggregate):
         self.status = SUSPENDED
 
     def reinstate(self, by: UUID, at: datetime) -> None:
+        self.check_not_erased()
         if self.status != ACTIVE:
             self._reinstated(by, at)
 
@@ -219,6 +231,19 @@ class User(Aggregate):
     @event("LockedOut")
     def _locked_out(self, until: datetime, at: datetime) -> None:
         self.locked_until = until
+
+    def erase(self, by: UUID, role: str, at: datetime) -> None:
+        """The account's personal data is to be destroyed (its keys, by the caller); the
+        event itself holds none. Idempotent."""
+        if self.status != ERASED_STATUS:
+            self._erased(by, role, at)
+
+    @event("Erased")
+    def _erased(self, by: UUID, role: str, at: datetime) -> None:
+        self.status = ERASED_STATUS
+        self.email, self.name, self.phone, self.bio = ERASED, ERASED, None, ERASED
+        self.password_hash = ""
+        self.pending_tokens = {}
 
     # -- email verification and password reset (single-use tokens) ----------------------
 
@@ -269,6 +294,10 @@ class User(Aggregate):
         if purpose not in (VERIFY_EMAIL, PASSWORD_RESET):
             raise RuleViolation("unknown_token_purpose", f"unknown token purpose {purpose!r}")
 
+    def check_not_erased(self) -> None:
+        if self.status == ERASED_STATUS:
+            raise ConflictError("user_erased", "the account was erased")
+
     def check_email_unverified(self) -> None:
         if self.email_verified:
             raise ConflictError("email_already_verified", "the email is already verified")
@@ -280,13 +309,32 @@ class User(Aggregate):
 
 
 class EmailIndex(Aggregate):
-    """Claims one normalised email for one user; its id is derived from the email."""
+    """Claims one normalised email for one user. Its id is `keyed_email_index_id` (given as
+    `id`), or `email_index_id` for indexes made before personal data was encrypted. Its
+    email and user id are sealed with `key_id`'s key: once that key is destroyed,
+    `user_id` reads as None and the address may be claimed again."""
 
     @staticmethod
     def create_id(email: str, **_: Any) -> UUID:
         return email_index_id(email)
 
     @event("Claimed")
-    def __init__(self, email: str, user_id: UUID) -> None:
+    def __init__(
+        self,
+        email: str,
+        user_id: UUID | None,
+        key_id: UUID | None = None,  # absent from indexes made before encryption
+        id: UUID | None = None,
+    ) -> None:
         self.email = email
         self.user_id = user_id
+        self.key_id = key_id
+
+    def reclaim(self, email: str, user_id: UUID, key_id: UUID) -> None:
+        if self.user_id is not None:
+            raise ConflictError("email_taken", "an account with this email exists")
+        self._reclaimed(email, user_id, key_id)
+
+    @event("Reclaimed")
+    def _reclaimed(self, email: str, user_id: UUID, key_id: UUID) -> None:
+        self.email, self.user_id, self.key_id = email, user_id, key_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import redis
@@ -19,6 +19,7 @@ from application.conversations import Conversations
 from application.coupon_process import CouponProcess
 from application.coupons import Coupons
 from application.disputes import Disputes
+from application.erasure import Erasure
 from application.identity import Identity
 from application.ledger import LedgerProcess
 from application.link_tokens import LinkTokens
@@ -59,6 +60,7 @@ from infrastructure.notifications_wiring import (
 )
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
+from infrastructure.personal_keys import SqlKeyRing, personal_views
 from infrastructure.places_offline import shared_places
 from infrastructure.ratelimit import (
     InMemoryLoginFailures,
@@ -134,6 +136,12 @@ class Container:
     @cached_property
     def order_payments(self) -> OrderPayments:
         return OrderPayments(self.orders, self.payments)
+
+    @cached_property
+    def erasure(self) -> Erasure:
+        names = personal_views()  # rebuilt after an erasure: they hold personal data
+        rebuild = partial(self.runner.rebuild_all, names)
+        return Erasure(self.store, self.identity.hasher, self.sessions, rebuild)
 
     @cached_property
     def profiles(self) -> Profiles:
@@ -278,8 +286,8 @@ def build_container(
     # One movable clock for every component (scheduler, sessions, rate limits, payments,
     # search horizon): /dev/clock moves it outside production.
     clock = clock if isinstance(clock, OffsetClock) else OffsetClock(clock or SystemClock())
-    store = build_event_store(settings)
     views = create_views_engine(views_url(settings))
+    store = build_event_store(settings, SqlKeyRing(views))
     runner = ProjectionRunner(
         store, views, all_projections(), batch_size=settings.projection_batch_size
     )

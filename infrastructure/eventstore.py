@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlparse
 
+from application.personal_keys import KeyRing
 from application.store import EventStore
 from infrastructure.settings import Settings
 
@@ -45,10 +46,15 @@ def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, 
     }
 
 
-def build_event_store(settings: Settings) -> EventStore:
+def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> EventStore:
+    """With the key ring personal fields are sealed (one on the view database by default)."""
     from infrastructure.observed_store import ObservedEventStore  # traced and counted saves
+    from infrastructure.personal_keys import SqlKeyRing
+    from infrastructure.views_db import create_views_engine
 
-    return ObservedEventStore(env=event_store_env(settings))
+    if keyring is None:
+        keyring = SqlKeyRing(create_views_engine(views_url(settings), pool_size=2))
+    return ObservedEventStore(env=event_store_env(settings), keyring=keyring)
 
 
 def views_url(settings: Settings) -> str:

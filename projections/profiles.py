@@ -56,6 +56,7 @@ USER_EVENTS = (
     User.EmailVerified,
     User.Suspended,
     User.Reinstated,
+    User.Erased,
 )
 # How a waiting request ends: answered, expired, or withdrawn by the renter.
 REQUEST_OUTCOME = {
@@ -152,6 +153,8 @@ def fold_profile(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | Non
         row["status"] = "suspended"
     elif isinstance(event, User.Reinstated):
         row["status"] = "active"
+    elif isinstance(event, User.Erased):  # no public profile any more (404)
+        row["status"] = "erased"
     return row
 
 

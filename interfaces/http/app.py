@@ -33,6 +33,7 @@ from interfaces.http import (
     notifications,
     orders,
     payments,
+    personal_data,
     places,
     profiles,
     reviews,
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(notifications.router, prefix=API_PREFIX)
     app.include_router(wishlists.router, prefix=API_PREFIX)
     app.include_router(calendar_sync.router, prefix=API_PREFIX)
+    app.include_router(personal_data.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     install_web(app)  # the browser pages at /, after every API route
     app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved

@@ -1,0 +1,150 @@
+"""A mapper that stores personal fields encrypted with their subject's key.
+
+Writing: each field `domain/personal_data.py` lists is replaced, before the event is
+transcoded, by an envelope `{"_personal": {"s": subject, "c": ciphertext, "e": erased}}`
+(AES-GCM through the key ring; the additional data binds it to its stream and field).
+The stored bytes, and so the hash chain, are those of the envelope: destroying the key
+later never changes a stored byte, and `audit verify` stays green.
+
+Reading: envelopes are opened before upcasting, so upcasters always see plain values; a
+destroyed key gives the envelope's `erased` value ("[erased]" or null). Events stored in
+plaintext by older code have no envelope and pass through as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Hashable
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+    find_id_convertor,
+)
+from eventsourcing.utils import get_topic, resolve_topic
+
+from application.personal_keys import KeyRing
+from domain.personal_data import PERSONAL_EVENTS, PERSONAL_SNAPSHOTS, USER_ERASED_TOPIC
+
+ENVELOPE = "_personal"
+SNAPSHOT_TOPIC = "eventsourcing.domain:Snapshot"
+
+
+def is_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and ENVELOPE in value
+
+
+class PersonalDataMapper(Mapper[UUID]):
+    def __init__(self, transcoder: Transcoder, keyring: KeyRing) -> None:
+        super().__init__(transcoder)
+        self.keyring = keyring
+
+    # -- writing ------------------------------------------------------------------------
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        topic = get_topic(type(domain_event))
+        state = dict(vars(domain_event))
+        stream = state["originator_id"]
+        if topic == SNAPSHOT_TOPIC and state.get("topic") in PERSONAL_SNAPSHOTS:
+            fields = PERSONAL_SNAPSHOTS[state["topic"]]
+            inner = dict(state["state"])
+            self._seal_fields(inner, fields, stream, stream)
+            state["state"] = inner
+        elif (policy := PERSONAL_EVENTS.get(topic)) is not None:
+            subject = policy.subject_of(state, stream)
+            if not isinstance(subject, UUID):
+                return super().to_stored_event(domain_event)
+            self._seal_fields(state, policy.fields, subject, stream)
+        else:
+            return super().to_stored_event(domain_event)
+        clone = object.__new__(type(domain_event))
+        object.__setattr__(clone, "__dict__", state)
+        return super().to_stored_event(clone)
+
+    def _seal_fields(
+        self, state: dict[str, Any], fields: dict[str, Any], subject: UUID, stream: UUID
+    ) -> None:
+        for field, erased in fields.items():
+            if field not in state or is_envelope(state[field]):
+                continue
+            plain = self.transcoder.encode(state[field])
+            sealed = self.keyring.seal(subject, _aad(stream, field), plain)
+            cipher = base64.b64encode(sealed).decode() if sealed is not None else None
+            state[field] = {ENVELOPE: {"s": str(subject), "c": cipher, "e": erased}}
+
+    # -- reading ------------------------------------------------------------------------
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        try:
+            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+        except Exception as e:
+            msg = (
+                f"Failed to deserialise state of stored event with topic "
+                f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' "
+                f"and originator_version {stored_event.originator_version}: {e}"
+            )
+            raise MapperDeserialisationError(msg) from e
+        stream = stored_event.originator_id
+        if (policy := PERSONAL_EVENTS.get(stored_event.topic)) is not None:
+            self._erase_plain(state, policy.fields, policy.subject_of(state, stream))
+        elif isinstance(snapshot := state.get("state"), dict):
+            fields = PERSONAL_SNAPSHOTS.get(state.get("topic", ""))
+            if fields is not None:
+                self._erase_plain(snapshot, fields, stream)
+        self._open_fields(state, stream)
+        if isinstance(state.get("state"), dict):  # a snapshot
+            self._open_fields(state["state"], stream)
+        if stored_event.topic == USER_ERASED_TOPIC:
+            self.keyring.forget(cast(UUID, stream))
+        convert = find_id_convertor(cls, cast(Hashable, type(stream)))
+        state["originator_id"] = convert(stream)
+        state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
+        return domain_event
+
+    def _open_fields(self, state: dict[str, Any], stream: Any) -> None:
+        for field, value in state.items():
+            if is_envelope(value):
+                state[field] = self._open(value[ENVELOPE], stream, field)
+
+    def _erase_plain(self, state: dict[str, Any], fields: dict[str, Any], subject: Any) -> None:
+        """Plaintext personal fields (events stored before encryption) of an erased
+        subject read as erased too; the stored bytes keep them."""
+        plain = [f for f in fields if f in state and not is_envelope(state[f])]
+        if not plain or subject is None:
+            return
+        subject_id = subject if isinstance(subject, UUID) else _uuid(subject)
+        if subject_id is not None and self.keyring.is_destroyed(subject_id):
+            for field in plain:
+                state[field] = fields[field]
+
+    def _open(self, envelope: dict[str, Any], stream: Any, field: str) -> Any:
+        if envelope.get("c") is None:
+            return envelope.get("e")
+        sealed = base64.b64decode(envelope["c"])
+        plain = self.keyring.open(UUID(envelope["s"]), _aad(stream, field), sealed)
+        if plain is None:
+            return envelope.get("e")
+        return self.transcoder.decode(plain)
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _aad(stream: Any, field: str) -> bytes:
+    return f"{stream}/{field}".encode()
