@@ -15,6 +15,7 @@ from application.context import command_context
 from domain.dispute import OUTCOMES
 from domain.errors import DomainError
 from domain.money import Money
+from interfaces.web.host_coupons import number
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
@@ -42,11 +43,8 @@ def _minor(text: str, currency: str) -> int | None:
     """ "12.50" → 1250 (whole units for JPY); empty → 0; None when not an amount."""
     if not text:
         return 0
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if value < 0 or value > 10**9:
+    value = number(text)
+    if value is None or value < 0 or value > 10**9:
         return None
     return round(value * (1 if currency == "JPY" else 100))
 

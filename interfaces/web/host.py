@@ -259,7 +259,7 @@ def _amount(text: str, currency: str) -> int | None:
         value = float(text)
     except ValueError:
         return None
-    if value < 0:
+    if not 0 <= value <= 10**9:  # also refuses nan and inf, which round() cannot take
         return None
     return round(value * (1 if currency == "JPY" else 100))
 

@@ -5,6 +5,7 @@ with the admin's coupon page."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
@@ -34,12 +35,18 @@ def coupons_of(visitor: Visitor) -> Coupons:
     return coupons
 
 
-def _minor(text: str, currency: str) -> int | None:
+def number(text: str) -> float | None:
+    """A finite number, or None ("nan", "inf" and "1e400" are not amounts)."""
     try:
         value = float(text)
     except ValueError:
         return None
-    if value <= 0 or value > 10**9:
+    return value if math.isfinite(value) else None
+
+
+def _minor(text: str, currency: str) -> int | None:
+    value = number(text)
+    if value is None or value <= 0 or value > 10**9:
         return None
     return round(value * (1 if currency == "JPY" else 100))
 
@@ -67,10 +74,8 @@ def terms_from_form(
     percent_bp = amount = 0
     value = form.get("value", "")
     if kind == "percent":
-        try:
-            percent_bp = round(float(value) * 100)
-        except ValueError:
-            percent_bp = 0
+        percent = number(value)
+        percent_bp = round(percent * 100) if percent is not None and abs(percent) < 10**6 else 0
         if not 1 <= percent_bp <= 10_000:
             errors["value"] = "A percentage between 0.01 and 100."
     elif kind == "fixed":
