@@ -6,11 +6,27 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from interfaces.web import account, admin, host, public, trips
+from interfaces.web import (
+    account,
+    admin,
+    admin_disputes,
+    admin_ops,
+    admin_reports,
+    host,
+    host_calendar_sync,
+    host_coupons,
+    host_dashboard,
+    public,
+    trips,
+)
 from interfaces.web.templating import HERE
 
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
     for module in (public, account, trips, host, admin):
+        app.include_router(module.router)
+    for module in (host_dashboard, host_coupons, host_calendar_sync):
+        app.include_router(module.router)
+    for module in (admin_disputes, admin_ops, admin_reports):
         app.include_router(module.router)

@@ -96,10 +96,10 @@ def _shown(key: str, value: Any) -> str:
     return text if len(text) <= 300 else text[:300] + "…"
 
 
-def timeline(visitor: Visitor, booking_id: UUID) -> list[dict[str, Any]]:
-    events = list(visitor.container.store.events.get(booking_id))
+def timeline(visitor: Visitor, stream_id: UUID, kind: str = "booking") -> list[dict[str, Any]]:
+    events = list(visitor.container.store.events.get(stream_id))
     if not events:
-        raise NotFoundError("booking_not_found", f"booking {booking_id} not found")
+        raise NotFoundError(f"{kind}_not_found", f"{kind} {stream_id} not found")
     rows = []
     for event in events:
         meta = event_meta(event)
@@ -148,6 +148,7 @@ def booking_audit(
             error = problem.detail
     picked = next(e for e in events if e["version"] == chosen)
     context = {
+        "kind": "booking",
         "booking_id": booking_id,
         "events": events,
         "state": state,

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from application.context import command_context
 from application.listing_defaults import with_default_timezone
 from domain.errors import DomainError, NotFoundError
+from interfaces.web import host_calendar_sync
 from interfaces.web.host_wizard import (
     CATEGORY_FIELDS,
     CURRENCIES,
@@ -186,7 +187,7 @@ def _calendar(
         "currency": listing.currency,
         "errors": errors,
         "values": dict(getattr(request.state, "_web_values", {})),
-    }
+    } | host_calendar_sync.sync_context(visitor, listing_id)
     return render(request, "host_calendar.html", context, status_code=status)
 
 
@@ -241,12 +242,24 @@ def calendar_change(
     return RedirectResponse(f"/host/listings/{listing_id}/calendar", status_code=303)
 
 
+@router.post("/host/listings/{listing_id}/calendar-feeds", response_class=HTMLResponse)
+def add_feed(request: Request, listing_id: UUID, visitor: VisitorDep, form: FormDep) -> Response:
+    """Imports an external iCal feed (host_calendar_sync); errors keep the input."""
+    _owned(visitor, listing_id)
+    position, errors = host_calendar_sync.add_feed(visitor, listing_id, form)
+    if errors:
+        request.state._web_values = form
+        return _calendar(request, visitor, listing_id, errors, 422)
+    visitor.read_your_writes(position, "calendar_feeds")
+    return host_calendar_sync.back(listing_id)
+
+
 def _amount(text: str, currency: str) -> int | None:
     try:
         value = float(text)
     except ValueError:
         return None
-    if value < 0:
+    if not 0 <= value <= 10**9:  # also refuses nan and inf, which round() cannot take
         return None
     return round(value * (1 if currency == "JPY" else 100))
 

@@ -47,10 +47,14 @@ def test_every_page_of_every_role_answers_200_and_passes_axe(page: Page, served:
         _check(page, base + path)
     signed_in_as(page, served, OWNER)
     for path in ("/host", "/host/listings/new", f"/host/listings/{owned['id']}",
-                 f"/host/listings/{owned['id']}/calendar"):  # fmt: skip
+                 f"/host/listings/{owned['id']}/calendar", "/host/dashboard",
+                 "/host/coupons"):  # fmt: skip
         _check(page, base + path)
     signed_in_as(page, served, ADMIN)
-    for path in ("/admin", f"/admin/bookings/{booking_id}"):
+    for path in ("/admin", f"/admin/bookings/{booking_id}", "/admin/disputes",
+                 "/admin/users?q=owner", f"/admin/audit/{stay['id']}", "/admin/projections",
+                 "/admin/ledger?verify=1", "/admin/analytics?granularity=week",
+                 "/admin/coupons"):  # fmt: skip
         _check(page, base + path)
 
 

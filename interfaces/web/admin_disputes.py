@@ -1,0 +1,127 @@
+"""The admin's disputes (/admin/disputes): the queue (undecided first, oldest first, with SLA
+due times and overdue flags) and a dispute's page with its evidence, the parties' responses,
+what the booking's payment still allows, assign-to-me and the resolution form — the disputes
+use case the admin API uses."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from application.context import command_context
+from domain.dispute import OUTCOMES
+from domain.errors import DomainError
+from domain.money import Money
+from interfaces.web.host_coupons import number
+from interfaces.web.routing import PageRoute
+from interfaces.web.session import FormDep, Visitor, VisitorDep
+from interfaces.web.templating import render
+from projections.disputes import LIVE, STATUSES, list_disputes
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+QUEUE_SIZE = 100
+
+
+@router.get("/admin/disputes", response_class=HTMLResponse)
+def queue(request: Request, visitor: VisitorDep, status: str = LIVE) -> Response:
+    visitor.require_admin()
+    status = status if status in (LIVE, *STATUSES) else LIVE
+    container = visitor.container
+    with container.views.connect() as conn:
+        rows, _ = list_disputes(
+            conn, container.runner.tables("disputes"), now=visitor.now, status=status,
+            limit=QUEUE_SIZE,
+        )  # fmt: skip
+    context = {"rows": rows, "status": status, "statuses": (LIVE, *STATUSES)}
+    return render(request, "admin_disputes.html", context)
+
+
+def _minor(text: str, currency: str) -> int | None:
+    """ "12.50" → 1250 (whole units for JPY); empty → 0; None when not an amount."""
+    if not text:
+        return 0
+    value = number(text)
+    if value is None or value < 0 or value > 10**9:
+        return None
+    return round(value * (1 if currency == "JPY" else 100))
+
+
+def _dispute_page(
+    request: Request,
+    visitor: Visitor,
+    dispute_id: UUID,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> Response:
+    actor = visitor.require_admin()
+    container = visitor.container
+    dispute = container.disputes.get(actor, dispute_id)
+    booking: Any = container.store.load(dispute.booking_id, "booking")
+    refundable, deposit = container.disputes.limits(booking)
+    context = {
+        "d": dispute,
+        "refundable": refundable,
+        "deposit": deposit,
+        "outcomes": OUTCOMES,
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, "admin_dispute.html", context, status_code=422 if errors else 200)
+
+
+@router.get("/admin/disputes/{dispute_id}", response_class=HTMLResponse)
+def dispute_page(request: Request, dispute_id: UUID, visitor: VisitorDep) -> Response:
+    return _dispute_page(request, visitor, dispute_id, {"outcome": "split"}, {})
+
+
+@router.post("/admin/disputes/{dispute_id}/assign", response_class=HTMLResponse)
+def assign(dispute_id: UUID, visitor: VisitorDep, _form: FormDep) -> Response:
+    """Assigns the dispute to the signed-in admin (it goes under review)."""
+    actor = visitor.require_admin()
+    with command_context(actor, request_id=visitor.request_id):
+        position = visitor.container.disputes.assign(actor, dispute_id, None, visitor.now)
+    visitor.read_your_writes(position, "disputes")
+    return RedirectResponse(f"/admin/disputes/{dispute_id}", status_code=303)
+
+
+@router.post("/admin/disputes/{dispute_id}/resolve", response_class=HTMLResponse)
+def resolve(request: Request, dispute_id: UUID, visitor: VisitorDep, form: FormDep) -> Response:
+    """Decides within what the payment allows; the refund and deposit capture move through
+    the payment commands. A refused decision comes back with the input kept."""
+    actor = visitor.require_admin()
+    disputes = visitor.container.disputes
+    booking: Any = visitor.container.store.load(
+        disputes.get(actor, dispute_id).booking_id, "booking"
+    )
+    currency = str(booking.quote["currency"])
+    errors: dict[str, str] = {}
+    outcome = form.get("outcome", "")
+    if outcome not in OUTCOMES:
+        errors["outcome"] = "Pick an outcome."
+    refund = _minor(form.get("refund", ""), currency)
+    deposit = _minor(form.get("deposit", ""), currency)
+    if refund is None:
+        errors["refund"] = "Enter an amount, e.g. 40 or 40.50, or leave it empty."
+    if deposit is None:
+        errors["deposit"] = "Enter an amount, e.g. 40 or 40.50, or leave it empty."
+    note = form.get("note", "")[:4000]
+    if not note:
+        errors["note"] = "Say why: both parties read it."
+    if not errors:
+        try:
+            with command_context(actor, request_id=visitor.request_id):
+                position = disputes.resolve(
+                    actor, dispute_id, outcome=outcome,
+                    refund_to_renter=Money(refund, currency) if refund else None,
+                    deposit_to_owner=Money(deposit, currency) if deposit else None,
+                    note=note, at=visitor.now,
+                )  # fmt: skip
+        except DomainError as error:
+            errors["form"] = error.detail
+    if errors:
+        return _dispute_page(request, visitor, dispute_id, form, errors)
+    visitor.read_your_writes(position, "disputes")
+    return RedirectResponse("/admin/disputes", status_code=303)

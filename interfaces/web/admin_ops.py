@@ -1,0 +1,150 @@
+"""The admin's operations pages: user search, the audit timeline of any stream (a listing,
+a payment, a user… — bookings keep their own page), projections with their lag and a
+rebuild button, and the ledger's balances with its verification. Each reads what the admin
+API reads (identity, the event store, the runner, the ledger views)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from application.ledger import LedgerProcess, verify_process
+from domain.errors import DomainError, NotFoundError
+from domain.user import email_index_id
+from interfaces.web.admin import _end_of_shown_unit, _shown, _utc, timeline
+from interfaces.web.routing import PageRoute
+from interfaces.web.session import FormDep, Visitor, VisitorDep
+from interfaces.web.templating import render
+from projections import ledger as ledger_views
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+MAX_USERS = 50
+MAX_ACCOUNTS = 500
+
+
+def _user_ids(visitor: Visitor, q: str) -> list[UUID]:
+    """An exact id or email first, then names containing the text (the profiles view)."""
+    container, found = visitor.container, []
+    try:
+        found.append(UUID(q))
+    except ValueError:
+        if "@" in q:
+            try:
+                index: Any = container.store.load(email_index_id(q), "email")
+                found.append(index.user_id)
+            except DomainError:
+                pass
+    table = container.runner.tables("profiles")["profiles"]
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    query = (
+        select(table.c.id)
+        .where(table.c.name.ilike(pattern, escape="\\"))
+        .order_by(table.c.name, table.c.id)
+        .limit(MAX_USERS)
+    )
+    with container.views.connect() as conn:
+        found += [row.id for row in conn.execute(query) if row.id not in found]
+    return found[:MAX_USERS]
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users(request: Request, visitor: VisitorDep, q: str = "") -> Response:
+    """Users by id, email or name: their roles, status and verified email."""
+    visitor.require_admin()
+    q = q.strip()[:200]
+    found = []
+    for user_id in _user_ids(visitor, q) if q else []:
+        try:
+            found.append(visitor.container.identity.get_user(user_id))
+        except DomainError:
+            continue  # a stale view row or an id that is not a user
+    return render(request, "admin_users.html", {"q": q, "users": found})
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def open_stream(visitor: VisitorDep, id: str = "") -> Response:
+    """The "open an audit timeline" box: any stream id (booking, listing, payment…)."""
+    visitor.require_admin()
+    try:
+        return RedirectResponse(f"/admin/audit/{UUID(id.strip())}", status_code=303)
+    except ValueError:
+        raise NotFoundError("stream_not_found", "that is not an id") from None
+
+
+@router.get("/admin/audit/{aggregate_id}", response_class=HTMLResponse)
+def stream_audit(
+    request: Request, aggregate_id: UUID, visitor: VisitorDep, at: str = "", version: str = ""
+) -> Response:
+    """Any stream's events with who, when and why, and its state at an instant or version
+    (the generalisation of the booking page, with every public field of the aggregate)."""
+    visitor.require_admin()
+    events = timeline(visitor, aggregate_id, kind="stream")
+    kind = events[0]["type"].split(".")[0].lower()
+    error, chosen = "", events[-1]["version"]
+    if at:
+        try:
+            instant = _end_of_shown_unit(at, _utc(datetime.fromisoformat(at)))
+            before = [e for e in events if e["at"] <= instant]
+            chosen = before[-1]["version"] if before else 0
+            error = "" if before else f"The {kind} did not exist yet at that instant."
+        except ValueError:
+            error = "Enter a date and time."
+    elif version.isdigit():
+        chosen = min(max(int(version), 1), events[-1]["version"])
+    state: dict[str, str] = {}
+    if not error:
+        aggregate: Any = visitor.container.store.repository.get(aggregate_id, version=chosen)
+        state = {k: _shown(k, v) for k, v in vars(aggregate).items() if not k.startswith("_")}
+    picked = next((e for e in events if e["version"] == chosen), events[-1])
+    context = {
+        "kind": kind,
+        "booking_id": aggregate_id,
+        "events": events,
+        "state": state,
+        "chosen": chosen,
+        "picked_at": picked["at"],
+        "at_value": at or picked["at"].strftime("%Y-%m-%dT%H:%M:%S.%f")[:23],
+        "errors": {"at": error} if error else {},
+    }
+    return render(request, "admin_booking.html", context, status_code=422 if error else 200)
+
+
+@router.get("/admin/projections", response_class=HTMLResponse)
+def projections(request: Request, visitor: VisitorDep) -> Response:
+    """Each view's position, lag (events and seconds) and status."""
+    visitor.require_admin()
+    rows = sorted(visitor.container.runner.status(), key=lambda r: r["name"])
+    return render(request, "admin_projections.html", {"rows": rows})
+
+
+@router.post("/admin/projections/{name}/rebuild", response_class=HTMLResponse)
+def rebuild(name: str, visitor: VisitorDep, _form: FormDep) -> Response:
+    """Rebuilds the view into fresh tables while the live one serves, then swaps them in;
+    answers when done, as the admin API does."""
+    visitor.require_admin()
+    runner = visitor.container.runner
+    if name not in {s["name"] for s in runner.status()}:
+        raise NotFoundError("projection_not_found", f"no projection {name!r}")
+    runner.rebuild(name)
+    return RedirectResponse(f"/admin/projections?rebuilt={name}", status_code=303)
+
+
+@router.get("/admin/ledger", response_class=HTMLResponse)
+def ledger(request: Request, visitor: VisitorDep, verify: str = "") -> Response:
+    """Balances per account and currency; `verify=1` regenerates the ledger from the payment
+    events and compares it with the recorded entries (read-only, so a GET)."""
+    visitor.require_admin()
+    container = visitor.container
+    with container.views.connect() as conn:
+        accounts = ledger_views.account_balances(
+            conn, container.runner.tables("ledger"), limit=MAX_ACCOUNTS
+        )
+    result: dict[str, Any] | None = None
+    if verify:
+        result = verify_process(container.ledger or LedgerProcess(container.store)).as_dict()
+    return render(request, "admin_ledger.html", {"accounts": accounts, "result": result})
