@@ -1,9 +1,12 @@
-"""Helpers for the browser journeys: the served app's mail log, sign-in, and the axe-core
+"""Helpers for the browser journeys: the served app's mail files, sign-in, and the axe-core
 accessibility check (the vendored axe.min.js, injected into the page)."""
 
 from __future__ import annotations
 
 import re
+import time
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,24 @@ RENTER = "renter@rentbook.example"
 BLOCKING_IMPACTS = ("serious", "critical")
 
 
-def mailed_token(log: str, email: str) -> str:
-    """The newest verification token mailed to `email` (outside production the logging
-    mailer writes the whole mail, token included, to the server's log)."""
-    found = re.findall(rf"mail to {re.escape(email)}:.*?\n\n(\S+)\n", log, flags=re.S)
-    assert found, f"no mail to {email} in the server log"
-    return str(found[-1])
+def mailed_link(mail_dir: Path, email: str, timeout: float = 15.0) -> str:
+    """The path of the newest verification link mailed to `email`: without SMTP settings
+    the server writes each mail as an .eml file under `<data dir>/mail`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found: list[tuple[float, str]] = []
+        for path in mail_dir.glob("*.eml"):
+            mail = message_from_bytes(path.read_bytes(), policy=default)
+            if mail["To"] == email:
+                text = mail.get_body(("plain",)).get_content()
+                found += [(path.stat().st_mtime, m) for m in LINK.findall(text)]
+        if found:
+            return max(found)[1]
+        assert time.monotonic() < deadline, f"no verification mail to {email} in {mail_dir}"
+        time.sleep(0.1)
+
+
+LINK = re.compile(r"https?://[^/\s]+(/verify-email\?token=\S+)")
 
 
 def sign_in(page: Page, base: str, email: str, password: str = DEMO_PASSWORD) -> None:
