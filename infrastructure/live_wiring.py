@@ -15,6 +15,7 @@ import threading
 from application.store import EventStore
 from projections.live_feeds import PartiesFeed, UserFeed, UserFeedRoute
 from projections.live_message_feed import MessagesFeed
+from projections.live_notice_feed import NoticesFeed
 from projections.live_origins import Origins
 from projections.live_routes import AvailabilityRoute, BookingRoute, Route, Router
 from projections.live_tailer import LiveTailer
@@ -23,8 +24,9 @@ log = logging.getLogger(__name__)
 
 
 def user_feeds(origins: Origins) -> list[UserFeed]:
-    """What `GET /me/stream` tells a user. Notifications and messages plug in here."""
-    return [PartiesFeed(origins), MessagesFeed()]
+    """What `GET /me/stream` tells a user: bookings, payments, listings, messages, and the
+    other things notifications are made of (disputes, reviews, reminders)."""
+    return [PartiesFeed(origins), MessagesFeed(), NoticesFeed(origins)]
 
 
 def build_live(store: EventStore) -> LiveTailer:

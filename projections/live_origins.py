@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.booking import Booking as _Booking
 from domain.calendar import ListingCalendar as _ListingCalendar
+from domain.dispute import Dispute as _Dispute
 from domain.listing import Listing as _Listing
 from domain.payment import Payment as _Payment
 from projections.event_log import EventLog
@@ -19,6 +20,7 @@ from projections.event_log import EventLog
 # @event classes are made at runtime, where mypy cannot see them.
 Booking: Any = _Booking
 ListingCalendar: Any = _ListingCalendar
+Dispute: Any = _Dispute
 Listing: Any = _Listing
 Payment: Any = _Payment
 HOLD_SCAN_LIMIT = 500  # calendar events searched backwards for a released hold's keys
@@ -41,6 +43,8 @@ def origin_of(first: Any) -> Origin | None:
         return Origin(first.owner_id, first.renter_id, first.booking_id)
     if isinstance(first, Listing.Created):
         return Origin(owner_id=first.owner_id, listing_id=first.originator_id)
+    if isinstance(first, Dispute.Opened):
+        return Origin(first.owner_id, first.renter_id, first.booking_id)
     if isinstance(first, ListingCalendar.Opened):
         return Origin(listing_id=first.listing_id, unit=first.unit)
     return None
