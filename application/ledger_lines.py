@@ -90,6 +90,15 @@ class _StoredState:
         return value
 
 
+# `json.loads` of bytes sniffs the encoding and builds its arguments on every call; the
+# stored state is UTF-8 (the transcoder's), so decode it and call a decoder made once.
+_decode = json.JSONDecoder().decode
+
+
+def _state(raw: bytes) -> Any:
+    return _decode(raw.decode())
+
+
 # Topic -> event class, for the classes whose stored state is their state (no upcasts).
 _PLAIN = {get_topic(cls): cls for cls in RULES if getattr(cls, "class_version", 1) == 1}
 
@@ -105,7 +114,7 @@ class LedgerLines:
     def recorded(self, row: RawEvent) -> list[dict[str, Any]]:
         """A `JournalEntry.Recorded`'s postings, as recorded (dicts)."""
         if self.plain:
-            postings: list[dict[str, Any]] = json.loads(row[4])["postings"]
+            postings: list[dict[str, Any]] = _state(row[4])["postings"]
             return postings
         return list(getattr(self._event(row), "postings"))  # noqa: B009
 
@@ -113,7 +122,7 @@ class LedgerLines:
         """(entry id text, canonical lines) of the entry a payment event makes, or None."""
         cls = _PLAIN.get(row[3]) if self.plain else None
         if cls is not None:
-            state = json.loads(row[4])
+            state = _state(row[4])
             if "class_version" not in state:
                 try:
                     lines = canonical_postings(cls, _StoredState(state))
