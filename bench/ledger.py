@@ -161,6 +161,8 @@ def timed_verify(run: Callable[[], LedgerVerification], repeat: int = 3) -> dict
             "seconds": round(seconds, 3),
             "entries_per_s": rate(verified.entries, seconds),
             "entries_per_cpu_s": rate(verified.entries, used),
+            # PostgreSQL's figure is every backend's (other tenants' too): ours alone.
+            "entries_per_process_cpu_s": rate(verified.entries, cpu.get("this_process_cpu_s", 0)),
             "cpu": cpu,
             "report": verified.as_dict(),
         }
@@ -241,6 +243,9 @@ def main() -> None:
             result["targets"] = {
                 "verify_entries_per_s": result["verify"]["entries_per_s"] >= TARGET,
                 "verify_entries_per_cpu_s": result["verify"]["entries_per_cpu_s"] >= TARGET,
+                "verify_entries_per_process_cpu_s": (
+                    result["verify"]["entries_per_process_cpu_s"] >= TARGET
+                ),
             }
         finally:
             engine.dispose()
