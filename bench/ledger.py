@@ -7,10 +7,15 @@
    delivered twice), recorded 50 bookings per `store.record` into a fresh PostgreSQL store.
 2. `record`: `LedgerProcess.catch_up()` from zero: pages of `--batch` payment events, each
    page's journal entries in one transaction, then the tracking position.
-3. `verify`: `application.ledger.verify` (what GET /admin/ledger/verify does): reads every
-   payment event and every journal entry from the log, regenerates the ledger in memory,
-   checks balance and compares hashes. `regenerate_in_memory`: `derive` + `ledger_hash` alone
-   over events already in memory.
+3. `verify`: `application.ledger.verify` with the PostgreSQL reader (what GET
+   /admin/ledger/verify and `rentbook admin ledger-verify` do): reads every payment event and
+   every journal entry from the log, regenerates the ledger in memory, checks balance and
+   compares hashes. `verify_before`: the implementation before issue #9
+   (tests/ledger_reference.py); `verify_generic_reader`: the new path over the library's
+   `select_notifications` (SQLite, in memory). Each the best of 3 by wall time, with
+   `entries_per_cpu_s` (this process + PostgreSQL CPU), which a busy machine does not skew;
+   `verify_results_identical`: the three reports are equal. `regenerate_in_memory`:
+   `derive` + `ledger_hash` alone over events already in memory.
 4. `view`: the ledger view (entries, postings, balances) caught up from zero.
 
 Run:  .venv/bin/python bench/ledger.py                    (5,000 bookings: ~22k payment events)
@@ -25,6 +30,7 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,16 +38,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CpuMeter, machine, temporary_database
 
-from application.ledger import SOURCE_TOPICS, LedgerProcess, verify
+from application.ledger import SOURCE_TOPICS, LedgerProcess, LedgerVerification, verify
 from application.store import EventStore
 from domain.ledger import derive, ledger_hash
 from domain.money import Money
 from domain.payment import Payment
 from infrastructure.eventstore import build_event_store, views_url
+from infrastructure.ledger_rows import event_rows
 from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
 from projections.ledger import LedgerView
 from projections.runner import ProjectionRunner
+from tests.ledger_reference import reference_verify
 
 
 def payment_flow(rng: random.Random, n: int, owners: list[uuid.UUID]) -> Payment:
@@ -128,6 +136,39 @@ def rate(count: int, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else 0.0
 
 
+TARGET = 50_000  # entries/s, issue #9
+
+
+def timed_verify(run: Callable[[], LedgerVerification], repeat: int = 3) -> dict[str, Any]:
+    """The best of `repeat` runs by wall time (the machine is shared), with its CPU: this
+    process and PostgreSQL, so `entries_per_cpu_s` holds even when other work slows the wall."""
+    best: dict[str, Any] = {}
+    for _ in range(repeat):
+        meter = CpuMeter()
+        meter.start()
+        t0 = time.perf_counter()
+        verified = run()
+        seconds = time.perf_counter() - t0
+        cpu = meter.stop()
+        if best and seconds >= best["seconds"]:
+            continue
+        used = cpu.get("this_process_cpu_s", 0.0) + cpu.get("postgres_cpu_s", 0.0)
+        best = {
+            "entries": verified.entries,
+            "derived_entries": verified.derived_entries,
+            "balanced": verified.balanced,
+            "derived_matches_recorded": verified.derived_matches_recorded,
+            "seconds": round(seconds, 3),
+            "entries_per_s": rate(verified.entries, seconds),
+            "entries_per_cpu_s": rate(verified.entries, used),
+            # PostgreSQL's figure is every backend's (other tenants' too): ours alone.
+            "entries_per_process_cpu_s": rate(verified.entries, cpu.get("this_process_cpu_s", 0)),
+            "cpu": cpu,
+            "report": verified.as_dict(),
+        }
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=5000)
@@ -165,20 +206,17 @@ def main() -> None:
                 "cpu": meter.stop(),
             }
 
-            meter.start()
-            t0 = time.perf_counter()
-            verified = verify(store)
-            seconds = time.perf_counter() - t0
-            result["verify"] = {
-                "entries": verified.entries,
-                "derived_entries": verified.derived_entries,
-                "balanced": verified.balanced,
-                "derived_matches_recorded": verified.derived_matches_recorded,
-                "seconds": round(seconds, 3),
-                "entries_per_s": rate(verified.entries, seconds),
-                "events_read_per_s": rate(verified.entries + verified.derived_entries, seconds),
-                "cpu": meter.stop(),
-            }
+            # Before (issue #9's 13k/s: tests/ledger_reference.py) and after, same run.
+            result["verify_before"] = timed_verify(lambda: reference_verify(store))
+            result["verify_generic_reader"] = timed_verify(lambda: verify(store))
+            result["verify"] = timed_verify(lambda: verify(store, rows=event_rows(store)))
+            after, before = result["verify"], result["verify_before"]
+            reports = [r.pop("report") for r in (after, before, result["verify_generic_reader"])]
+            result["verify_results_identical"] = reports[0] == reports[1] == reports[2]
+            result["verify_speedup"] = round(after["entries_per_s"] / before["entries_per_s"], 2)
+            result["verify_cpu_speedup"] = round(
+                after["entries_per_cpu_s"] / max(before["entries_per_cpu_s"], 1.0), 2
+            )
 
             notes = store.recorder.select_notifications(0, 10**7, topics=SOURCE_TOPICS)
             loaded = [store.mapper.to_domain_event(n) for n in notes]
@@ -197,12 +235,18 @@ def main() -> None:
             runner.catch_up()
             seconds = time.perf_counter() - t0
             result["view"] = {
-                "entries": verified.entries,
+                "entries": result["verify"]["entries"],
                 "seconds": round(seconds, 3),
-                "entries_per_s": rate(verified.entries, seconds),
+                "entries_per_s": rate(result["verify"]["entries"], seconds),
             }
-            result["target_entries_per_s"] = 20_000
-            result["verify_meets_target"] = result["verify"]["entries_per_s"] >= 20_000
+            result["target_entries_per_s"] = TARGET
+            result["targets"] = {
+                "verify_entries_per_s": result["verify"]["entries_per_s"] >= TARGET,
+                "verify_entries_per_cpu_s": result["verify"]["entries_per_cpu_s"] >= TARGET,
+                "verify_entries_per_process_cpu_s": (
+                    result["verify"]["entries_per_process_cpu_s"] >= TARGET
+                ),
+            }
         finally:
             engine.dispose()
             store.close()

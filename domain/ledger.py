@@ -130,8 +130,11 @@ class _Postings:
         if amount < 0:
             side, amount = ("credit" if side == "debit" else "debit"), -amount
         if amount:
-            self.lines.append(Posting(account, side, Money(amount, self.currency)))
+            self._append(account, side, amount)
         return self
+
+    def _append(self, account: str, side: Side, amount: int) -> None:
+        self.lines.append(Posting(account, side, Money(amount, self.currency)))
 
     def owner(self, e: Any) -> _Postings:
         self.add(owner_payable(e.owner_id), "credit", e.owner_payable)
@@ -228,6 +231,29 @@ def postings_for(event: DomainEventProtocol[UUID]) -> list[Posting]:
     return collected.lines
 
 
+class _CanonicalLines(_Postings):
+    """The same rules, collected straight as `Posting.canonical()` text: verification
+    compares and hashes only that, and skips a Posting and a Money per line."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__(currency)
+        self.texts: list[str] = []
+
+    def _append(self, account: str, side: Side, amount: int) -> None:
+        self.texts.append(f"{account}|{side}|{amount}|{self.currency}")
+
+
+def canonical_postings(event_type: type[Any], event: Any) -> list[str]:
+    """`[p.canonical() for p in postings_for(e)]` for an event of `event_type`; `event`
+    needs only the attributes its rule reads, ids as anything that formats as `str(UUID)`."""
+    rule = RULES.get(event_type)
+    if rule is None:
+        return []
+    collected = _CanonicalLines(event.currency)
+    rule(event, collected)
+    return collected.texts
+
+
 def check_balanced(postings: Iterable[Posting]) -> None:
     totals: dict[str, int] = {}
     for posting in postings:
@@ -242,6 +268,18 @@ def check_balanced(postings: Iterable[Posting]) -> None:
 
 def entry_id_for(source_originator_id: UUID, source_version: int) -> UUID:
     return uuid5(LEDGER_NS, f"{source_originator_id}:{source_version}")
+
+
+_LEDGER_NS_BYTES = LEDGER_NS.bytes
+
+
+def entry_id_text(source_originator_id: str, source_version: int) -> str:
+    """`str(entry_id_for(...))` from the source id's text, without two UUID objects: uuid5
+    is sha1 of namespace + name, with the version nibble set to 5 and the variant to 10."""
+    name = f"{source_originator_id}:{source_version}".encode()
+    h = hashlib.sha1(_LEDGER_NS_BYTES + name, usedforsecurity=False).hexdigest()
+    variant = "89ab"[int(h[16], 16) & 3]
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 class JournalEntry(Aggregate):

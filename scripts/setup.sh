@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv and installs Rentbook (with dev tools when given "dev"). Idempotent.
+# Creates .venv and installs Rentbook (with dev tools when given "dev"; "bench" also installs
+# wrk, the HTTP load generator of bench/http_wrk.py — a bench tool, no test needs it).
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -7,6 +9,14 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.rentbook-installed-$1
+if [ "$1" = bench ]; then
+  if ! command -v wrk >/dev/null && command -v apt-get >/dev/null; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk \
+      || { $SUDO apt-get update -q && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+  fi
+  exec bash scripts/setup.sh dev  # the cd above: relative to the repository
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   if [ "$1" = dev ]; then

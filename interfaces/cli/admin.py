@@ -17,6 +17,7 @@ from application.store import EventStore
 from domain.event_meta import event_meta
 from infrastructure.bootstrap import build_container
 from infrastructure.eventstore import build_event_store
+from infrastructure.ledger_rows import event_rows
 from infrastructure.settings import get_settings
 from interfaces.http.admin import jsonable
 
@@ -147,7 +148,7 @@ def ledger_verify() -> None:
     store = build_event_store(get_settings())
     try:
         with console.status("regenerating the ledger from payment events…"):
-            report = verify_process(LedgerProcess(store))
+            report = verify_process(LedgerProcess(store), rows=event_rows(store))
     finally:
         store.close()
     _echo(report.as_dict())

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from application.ledger import LedgerProcess, verify_process
+from infrastructure.ledger_rows import event_rows
 from interfaces.http.deps import AdminDep, ContainerDep
 from interfaces.http.pagination import PageParamsDep, decode_cursor, page_of
 from interfaces.http.positions import min_position
@@ -137,5 +138,5 @@ def ledger_verify(_: AdminDep, container: ContainerDep) -> LedgerVerificationPub
     merely behind the log is not a mismatch: `lag` says by how many events. Entries due and
     absent show up in `missing`, entries no payment event makes in `unexpected`."""
     process = container.ledger or LedgerProcess(container.store)
-    result: dict[str, Any] = verify_process(process).as_dict()
+    result: dict[str, Any] = verify_process(process, rows=event_rows(process.store)).as_dict()
     return LedgerVerificationPublic(**result)

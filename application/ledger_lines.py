@@ -1,0 +1,149 @@
+"""The ledger as canonical posting lines, straight from stored events: what `verify` compares
+and hashes, without decoding events into domain objects.
+
+A py-spy profile of verify (issue #9, 13k entries/s) spent its time building what it then
+threw away: a domain event per payment event (the transcoder's per-object hook), `Posting`
+and `Money` per line, two `UUID` objects per entry id. Here a payment event's state is read
+with the C JSON decoder, the very posting rules of domain/ledger.py run over it
+(`canonical_postings`), and ids stay text. Events whose class has upcasts, or whose state
+holds a value this reader does not know, go through the mapper as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, Notification
+from eventsourcing.utils import get_topic
+
+from domain.ledger import RULES, canonical_postings, entry_id_text
+
+Lines = list[str]
+# (position, originator id as text, originator version, topic, state) of a stored event.
+RawEvent = tuple[int, str, int, str, bytes]
+# Stored events of `topics` with positions in (after, stop], in log order.
+EventRows = Callable[[Sequence[str], int, int], Iterable[RawEvent]]
+
+
+def notification_rows(recorder: Any, page: int = 5000) -> EventRows:
+    """`EventRows` over any application recorder (SQLite, in memory, PostgreSQL)."""
+
+    def rows(topics: Sequence[str], after: int, stop: int) -> Iterator[RawEvent]:
+        # Pages by id range, not by count: `id > start ... LIMIT n` makes PostgreSQL sort
+        # every remaining row of the topics for each page, a range only its own rows.
+        while after < stop:
+            end = min(after + page, stop)
+            for n in recorder.select_notifications(
+                after, page, stop=end, topics=topics, inclusive_of_start=False
+            ):
+                yield n.id, str(n.originator_id), n.originator_version, n.topic, n.state
+            after = end
+
+    return rows
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Verification makes ~10 lists and strings per entry and keeps them, none in a cycle:
+    the cyclic collector would rescan them all, generation after generation (~20% of the
+    time). Reference counting still frees everything; the collector is back afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _Unknown(Exception):
+    """A stored value only the mapper's transcoder decodes."""
+
+
+class _StoredState:
+    """A payment event's stored state, read as the posting rules read the event: numbers and
+    text as stored, ids as `str(UUID)` text (all the rules do with them is format them)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self._state[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        if type(value) is dict:
+            if value.get("_type_") != "uuid_hex":
+                raise _Unknown(name)
+            h = value["_data_"]
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        if type(value) is list:  # the transcoder may have encoded anything inside
+            raise _Unknown(name)
+        return value
+
+
+# `json.loads` of bytes sniffs the encoding and builds its arguments on every call; the
+# stored state is UTF-8 (the transcoder's), so decode it and call a decoder made once.
+_decode = json.JSONDecoder().decode
+
+
+def _state(raw: bytes) -> Any:
+    return _decode(raw.decode())
+
+
+# Topic -> event class, for the classes whose stored state is their state (no upcasts).
+_PLAIN = {get_topic(cls): cls for cls in RULES if getattr(cls, "class_version", 1) == 1}
+
+
+class LedgerLines:
+    """Canonical lines of recorded entries and of the entries payment events make."""
+
+    def __init__(self, mapper: Mapper[Any]) -> None:
+        self.mapper = mapper
+        # With a cipher or a compressor the bytes are not JSON: the mapper reads them.
+        self.plain = mapper.cipher is None and mapper.compressor is None
+
+    def recorded(self, row: RawEvent) -> list[dict[str, Any]]:
+        """A `JournalEntry.Recorded`'s postings, as recorded (dicts)."""
+        if self.plain:
+            postings: list[dict[str, Any]] = _state(row[4])["postings"]
+            return postings
+        return list(getattr(self._event(row), "postings"))  # noqa: B009
+
+    def derived(self, row: RawEvent) -> tuple[str, Lines] | None:
+        """(entry id text, canonical lines) of the entry a payment event makes, or None."""
+        cls = _PLAIN.get(row[3]) if self.plain else None
+        if cls is not None:
+            state = _state(row[4])
+            if "class_version" not in state:
+                try:
+                    lines = canonical_postings(cls, _StoredState(state))
+                except _Unknown:
+                    return self._through_mapper(row)
+                return (entry_id_text(row[1], row[2]), lines) if lines else None
+        return self._through_mapper(row)
+
+    def _through_mapper(self, row: RawEvent) -> tuple[str, Lines] | None:
+        event = self._event(row)
+        lines = canonical_postings(type(event), event)
+        return (entry_id_text(row[1], row[2]), lines) if lines else None
+
+    def _event(self, row: RawEvent) -> DomainEventProtocol[Any]:
+        position, originator_id, version, topic, state = row
+        note = Notification(
+            id=position,
+            originator_id=UUID(originator_id),
+            originator_version=version,
+            topic=topic,
+            state=state,
+        )
+        event: DomainEventProtocol[Any] = self.mapper.to_domain_event(note)
+        return event
