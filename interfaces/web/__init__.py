@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from interfaces.web import account, admin, host, messages, notifications, public, trips, wishlists
+from interfaces.web import account, admin, host, messages, notifications, public, stays, trips, wishlists
 from interfaces.web.templating import HERE
 
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (public, account, trips, host, admin, messages, notifications, wishlists):
+    for module in (public, account, trips, host, admin, messages, notifications, wishlists, stays):
         app.include_router(module.router)
