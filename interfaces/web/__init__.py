@@ -6,7 +6,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from interfaces.web import account, admin, host, messages, notifications, public, stays, trips, wishlists
+from interfaces.web import (
+    account,
+    admin,
+    host,
+    messages,
+    notifications,
+    public,
+    stays,
+    trips,
+    wishlists,
+)
 from interfaces.web.templating import HERE
 
 

@@ -14,8 +14,8 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from application.conversations import not_found
 from application.context import Actor, command_context
+from application.conversations import not_found
 from domain.conversation import booking_conversation_id
 from domain.errors import DomainError, NotFoundError
 from interfaces.web.routing import PageRoute

@@ -107,4 +107,6 @@ def save_preferences(request: Request, visitor: VisitorDep, form: FormDep) -> Re
     except DomainError as problem:
         error = problem.detail
     context = {"rows": _preference_rows(visitor, actor.id), "error": error, "saved": not error}
-    return render(request, "notification_preferences.html", context, status_code=422 if error else 200)
+    return render(
+        request, "notification_preferences.html", context, status_code=422 if error else 200
+    )

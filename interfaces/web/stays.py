@@ -119,7 +119,9 @@ def _record_stay(
                 note = form.get(f"note_{i}", "")[:2000]
                 items.append({"name": name, "status": status, "note": note, "photo_ids": photo_ids})
             if not error:
-                record = container.stays.check_in if step == "check-in" else container.stays.check_out
+                record = (
+                    container.stays.check_in if step == "check-in" else container.stays.check_out
+                )
                 position = record(actor, booking_id, items or None, visitor.now)
                 visitor.read_your_writes(position, "bookings")
                 return RedirectResponse(f"/trips/{booking_id}", status_code=303)

@@ -48,7 +48,9 @@ def saved_ids(visitor: Visitor, listing_ids: list[Any]) -> set[str]:
 def _rows(visitor: Visitor, actor: Actor) -> list[dict[str, Any]]:
     container = visitor.container
     with container.views.connect() as conn:
-        rows, _ = list_user_wishlists(conn, container.runner.tables("wishlists"), actor.id, 100, None)
+        rows, _ = list_user_wishlists(
+            conn, container.runner.tables("wishlists"), actor.id, 100, None
+        )
     return rows
 
 
@@ -67,7 +69,9 @@ def toggle_saved(
 ) -> Response:
     actor = visitor.require()
     wishlists = visitor.container.wishlists
-    holding = [r for r in _rows(visitor, actor) if any(lid == str(listing_id) for lid, _ in r["listings"])]
+    holding = [
+        r for r in _rows(visitor, actor) if any(lid == str(listing_id) for lid, _ in r["listings"])
+    ]
     position = 0
     with command_context(actor, request_id=visitor.request_id):
         if holding:
@@ -133,7 +137,9 @@ def shared(request: Request, token: str, visitor: VisitorDep) -> Response:
     ):
         raise NotFoundError("wishlist_not_found", "no wishlist is shared by that link")
     summaries = _summaries(visitor, [lid for lid, _ in row["listings"]])
-    items = [s for lid, _ in row["listings"] if (s := summaries.get(lid)) and s["status"] == "active"]
+    items = [
+        s for lid, _ in row["listings"] if (s := summaries.get(lid)) and s["status"] == "active"
+    ]
     return render(request, "wishlist_shared.html", {"name": row["name"], "items": items})
 
 

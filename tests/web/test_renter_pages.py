@@ -42,7 +42,9 @@ def test_contact_the_host_then_both_see_the_thread_masked_and_can_answer(api: Ap
     assert inbox.status_code == 200 and f'href="/messages/{cid}"' in inbox.text
     assert "1 new" in inbox.text
     r = api.client.post(
-        f"/messages/{cid}", data={"csrf_token": token, "text": "Welcome!"}, headers={"HX-Request": "true"}
+        f"/messages/{cid}",
+        data={"csrf_token": token, "text": "Welcome!"},
+        headers={"HX-Request": "true"},
     )
     assert r.status_code == 200 and "Welcome!" in r.text and 'id="conversation-body"' in r.text
     assert "1 new" not in api.client.get("/messages").text  # opening the thread read it
@@ -91,7 +93,7 @@ def test_a_trip_links_to_its_booking_conversation(api: Api) -> None:
 
 def test_the_bell_counts_unread_notifications_and_mark_read_clears_them(api: Api) -> None:
     owner = api.new_user()
-    listing_id, position = publish_listing(api, owner)  # listing_approved for the owner
+    _, position = publish_listing(api, owner)  # listing_approved for the owner
     wait_views(api, position)
     token = browser_login(api.client, owner.email)
     unread = api.client.get(f"{API}/me/notifications", headers=owner.headers).json()["unread_count"]
@@ -118,7 +120,9 @@ def test_preferences_keep_transactional_email_locked(api: Api) -> None:
     assert r.status_code == 200 and "Saved." in r.text
     prefs = api.client.get(f"{API}/me/notification-preferences", headers=user.headers).json()
     by = {(p["kind"], p["channel"]): p["enabled"] for p in prefs["preferences"]}
-    assert by[("booking_confirmed", "email")] is True and by[("booking_requested", "email")] is False
+    assert (
+        by[("booking_confirmed", "email")] is True and by[("booking_requested", "email")] is False
+    )
     assert api.client.post("/notifications/preferences", data={}).status_code == 403
 
 
