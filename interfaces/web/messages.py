@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from application.context import Actor, command_context
 from application.conversations import not_found
 from domain.conversation import booking_conversation_id
-from domain.errors import DomainError, NotFoundError
+from domain.errors import DomainError, NotFoundError, RuleViolation
+from interfaces.web.account import _allowed
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
@@ -31,7 +32,13 @@ from projections.conversations_queries import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
+
+class RateLimited(RuleViolation):
+    """Past the per-user message budget (the API answers 429; the page says so)."""
+
+
 MAX_TEXT = 4000
+MESSAGES_LIMIT = ("messages", 30, 60)  # the API's bucket: one budget per user for both
 THREAD_LIMIT = 200  # the newest messages a thread page shows
 
 
@@ -120,6 +127,8 @@ def send(request: Request, conversation_id: UUID, visitor: VisitorDep, form: For
         error = "Write a message first."
     elif len(text) > MAX_TEXT:
         error = f"Keep it under {MAX_TEXT} characters."
+    elif not _allowed(request, visitor, MESSAGES_LIMIT):
+        error = "That is a lot of messages at once: wait a moment, then send."
     else:
         try:
             with command_context(actor, request_id=visitor.request_id):
@@ -143,6 +152,8 @@ def contact_host(
     """Starts (or adds to) the inquiry about a listing, then opens its thread."""
     actor = visitor.require()
     text = form.get("text", "")[:MAX_TEXT] or "Hello! I have a question about your listing."
+    if not _allowed(request, visitor, MESSAGES_LIMIT):
+        raise RateLimited("rate_limited", "too many messages at once: wait a moment")
     with command_context(actor, request_id=visitor.request_id):
         conversation_id, _, _, position = visitor.container.conversations.inquire(
             actor, listing_id, text, None, visitor.now

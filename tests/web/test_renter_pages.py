@@ -167,3 +167,17 @@ def test_save_from_search_shows_on_wishlists_and_the_shared_link(api: Api) -> No
         headers={"HX-Request": "true"},
     )
     assert 'aria-pressed="false"' in r.text  # a second tap takes it out again
+
+
+def test_sending_shares_the_apis_per_user_message_budget(api: Api) -> None:
+    owner = api.new_user()
+    listing_id, position = publish_listing(api, owner)
+    wait_views(api, position)
+    renter = api.new_user()
+    api.app.state.rate_limits = {"messages": (2, 60)}
+    cid, token = _inquiry(api, listing_id, renter.email, "First")  # 1 of 2
+    ok = api.client.post(f"/messages/{cid}", data={"csrf_token": token, "text": "Second"})
+    assert ok.status_code == 200 and "Second" in ok.text
+    refused = api.client.post(f"/messages/{cid}", data={"csrf_token": token, "text": "Third"})
+    assert refused.status_code == 422 and "wait a moment" in refused.text
+    assert 'value="Third"' in refused.text or ">Third</textarea>" in refused.text  # kept
