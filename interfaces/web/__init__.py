@@ -16,15 +16,19 @@ from interfaces.web import (
     host_calendar_sync,
     host_coupons,
     host_dashboard,
+    messages,
+    notifications,
     public,
+    stays,
     trips,
+    wishlists,
 )
 from interfaces.web.templating import HERE
 
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (public, account, trips, host, admin):
+    for module in (public, account, trips, host, admin, messages, notifications, wishlists, stays):
         app.include_router(module.router)
     for module in (host_dashboard, host_coupons, host_calendar_sync):
         app.include_router(module.router)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from domain.errors import DomainError, NotFoundError
 from domain.media import media_url
 from interfaces.web.session import Visitor
+from interfaces.web.wishlists import saved_ids
 from projections.availability_calendar import calendar_range
 from projections.profiles import read_profile
 from projections.reviews import list_reviews, listing_rating, user_review_summary
@@ -55,6 +56,7 @@ def listing_page_context(
         "end": end,
         "guests": guests or "1",
         "date_input": "datetime-local" if spec["booking_unit"] == "hour" else "date",
+        "saved": saved_ids(visitor, [listing_id]),
     }
     context.update(quote_context(visitor, listing_id, start, end, guests))
     return context

@@ -18,6 +18,7 @@ from interfaces.web.listing_view import listing_page_context, quote_context
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import VisitorDep
 from interfaces.web.templating import render
+from interfaces.web.wishlists import saved_ids
 from projections.search_availability import ViewAvailability
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -138,6 +139,7 @@ def home(request: Request, visitor: VisitorDep) -> HTMLResponse:
         "next_url": _with_offset(request, next_offset) if next_offset else "",
         "first_url": _with_offset(request, 0) if params.offset else "",
         "map_tiles": visitor.container.settings.web_map_tiles_url,
+        "saved": saved_ids(visitor, [h["id"] for h in hits]),
     }
     partial = request.headers.get("hx-target") == "results"
     return render(request, "_results.html" if partial else "home.html", context)

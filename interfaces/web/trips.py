@@ -128,9 +128,13 @@ def trip(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
 
 
 @router.get("/trips/{booking_id}/status", response_class=HTMLResponse)
-def trip_status(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
-    """The live status fragment the trip page polls (SSE can replace the include later)."""
+def trip_status(
+    request: Request, booking_id: UUID, visitor: VisitorDep, after: int = 0
+) -> Response:
+    """The live status fragment, re-read on each event of the booking's SSE stream: `after`
+    is the event's position, so the payment shown includes it."""
     _, booking = _trip(visitor, booking_id)
+    visitor.read_your_writes(max(after, 0), "payments", timeout=2.0)
     return render(request, "_live_status.html", trip_context(visitor, booking))
 
 

@@ -18,6 +18,7 @@ from tests.browser.api_client import (
     stay_dates,
 )
 from tests.browser.harness import ADMIN, RENTER, assert_accessible, sign_in
+from tests.browser.renter_data import inquiry, shared_wishlist
 from tests.e2e.served import Served
 
 OWNER = "owner0@rentbook.example"
@@ -44,6 +45,14 @@ def test_every_page_of_every_role_answers_200_and_passes_axe(page: Page, served:
 
     signed_in_as(page, served, RENTER)
     for path in ("/trips", f"/trips/{booking_id}", f"/trips/{booking_id}/cancel"):
+        _check(page, base + path)
+    conversation = inquiry(served, str(owned["id"]))
+    wishlist = shared_wishlist(served, str(stay["id"]))
+    for path in ("/messages", f"/messages/{conversation}", "/notifications",
+                 "/notifications/preferences", "/wishlists", f"/wishlists/{wishlist['id']}",
+                 str(wishlist["share_path"]).removeprefix("/api/v1"),
+                 *(f"/trips/{booking_id}/{step}" for step in
+                   ("messages", "check-in", "check-out", "review", "dispute"))):  # fmt: skip
         _check(page, base + path)
     signed_in_as(page, served, OWNER)
     for path in ("/host", "/host/listings/new", f"/host/listings/{owned['id']}",

@@ -22,7 +22,8 @@ def test_a_renter_searches_the_map_books_pays_and_sees_the_trip_confirm_live(
     # Search by city (picked from the suggestions), then move the map: it searches the box.
     page.goto(f"{base}/")
     page.get_by_label("Where").fill(stay["city"][:5])
-    page.get_by_role("button", name=re.compile(re.escape(stay["city"]))).first.click()
+    suggestions = page.locator("#place-suggestions")  # not the results' Save buttons
+    suggestions.get_by_role("button", name=re.compile(re.escape(stay["city"]))).first.click()
     expect(page).to_have_url(re.compile(r"lat="))
     page.get_by_role("button", name="Zoom out").click()
     expect(page).to_have_url(re.compile(r"bbox="))
@@ -44,17 +45,32 @@ def test_a_renter_searches_the_map_books_pays_and_sees_the_trip_confirm_live(
     page.get_by_role("button", name="Book and pay").click()
     expect(page).to_have_url(re.compile(r"/trips/[0-9a-f-]{36}$"))
     expect(page.locator("#trip-status")).to_have_attribute("data-status", "pending_payment")
+    trip_url = page.url
+
+    # A second tab keeps the trip open while the renter pays in the first: it must turn
+    # confirmed by itself, over the booking's SSE stream (no reload, no polling).
+    watcher = page.context.new_page()
+    requests: list[str] = []
+    navigations: list[str] = []
+    watcher.on("request", lambda request: requests.append(request.url))
+    watcher.goto(trip_url)
+    watcher.on("framenavigated", lambda frame: navigations.append(frame.url))
+    expect(watcher.locator("#live-status")).to_have_attribute("data-following", "sse")
+    expect(watcher.locator("#trip-status")).to_have_attribute("data-status", "pending_payment")
+
     page.get_by_role("button", name=f"Pay {total}").click()
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_role("button", name="Pay now").click()
-
-    # The trip page turns confirmed by itself: no navigation after it loaded.
     expect(page).to_have_url(re.compile(r"/trips/[0-9a-f-]{36}$"))
-    trip_url = page.url
-    navigations: list[str] = []
-    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    expect(watcher.locator("#trip-status")).to_have_attribute("data-status", "confirmed")
+    assert navigations == [] and watcher.url == trip_url
+    booking_id = trip_url.rsplit("/", 1)[1]
+    assert f"{base}/api/v1/bookings/{booking_id}/events" in requests
+    refreshes = [u for u in requests if "/status?" in u]
+    assert refreshes and all("after=0" not in u for u in refreshes), refreshes  # no polling
+    watcher.close()
     expect(page.locator("#trip-status")).to_have_attribute("data-status", "confirmed")
-    assert navigations == [] and page.url == trip_url
     assert_accessible(page)
 
 
