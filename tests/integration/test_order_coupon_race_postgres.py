@@ -7,8 +7,8 @@ listings, so the only stream the orders share is the coupon's."""
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,9 @@ def test_more_racing_orders_than_a_limit_n_coupon_allows_redeem_exactly_n(
                 assert not fresh.exists(uuid.uuid5(order_ids[i], f"item:{n}"))
             for listing_id in baskets[i]:
                 calendar = world.bookings.calendar(listing_id)
-                assert not calendar.allocations, calendar.allocations  # a refused order holds nothing
+                assert not calendar.allocations, (
+                    calendar.allocations
+                )  # a refused order holds nothing
     finally:
         fresh.close()
         store.close()
