@@ -3,7 +3,9 @@
 - A user signed up → a `issue_welcome_coupon` job (job id per user, so queued once; the
   coupon's id comes from the user's, so a retried or repeated job issues it once).
 - A booking was declined, expired, failed payment, or was cancelled before its start → its
-  coupon redemption is given back (idempotent: a redemption is released once).
+  coupon redemption is given back (idempotent: a redemption is released once). An order's
+  item gives back the order's one redemption only when the whole order ended before it
+  began (application/order_coupons.py).
 
 Like the ledger process, the position is a `Tracking` record written after a page is
 handled; a crash in between replays the page, which changes nothing the second time.
@@ -24,6 +26,7 @@ from eventsourcing.utils import get_topic
 from application.context import Actor, command_context
 from application.coupons import WELCOME_VALIDITY, Coupons
 from application.jobs import JobQueue
+from application.order_coupons import release_for_order
 from application.store import EventStore
 from domain.booking import Booking as _Booking
 from domain.user import User as _User
@@ -108,6 +111,10 @@ class CouponProcess:
         if reason is None:
             return
         booking = self.store.load(event.originator_id, "booking")
+        if booking.order_id is not None:  # an order's one redemption: when it all ended
+            with command_context(Actor.system()):
+                release_for_order(self.coupons, booking.order_id, reason, event.at)
+            return
         if isinstance(event, Booking.Cancelled) and event.at >= booking.start_at:
             return  # cancelled once under way: the coupon was used
         with command_context(Actor.system()):

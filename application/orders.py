@@ -17,6 +17,7 @@ from uuid import UUID
 
 from application.bookings import Bookings
 from application.context import Actor
+from application.order_coupons import price_basket
 from application.retry import retry_on_conflict
 from application.store import EventStore
 from domain.booking import ACTIVE_STATUSES, Booking
@@ -39,6 +40,7 @@ from domain.order import (
     order_status,
     share_service_fee,
 )
+from domain.order_coupon import with_coupon
 from domain.policies import refund_schedule, schedule_as_dicts
 from domain.pricing import quote
 
@@ -98,16 +100,18 @@ class Orders:
         guests: int = 1,
         at: datetime,
         order_id: UUID | None = None,
+        coupon_code: str | None = None,
     ) -> tuple[UUID, int]:
         """Holds every item and records the order in one save, or nothing at all: 409
         `unavailable` naming every item whose units are taken, 422 naming the first item
-        that breaks a booking rule."""
+        that breaks a booking rule. A `coupon_code` is redeemed once for the order, in that
+        same save (application/order_coupons.py; 422 `coupon_*` when it does not apply)."""
         if not 1 <= len(items) <= MAX_ITEMS:
             raise RuleViolation("bad_items", f"an order has 1 to {MAX_ITEMS} items")
         order_id = order_id or uuid.uuid4()
         booking_ids = [uuid.uuid5(order_id, f"item:{n}") for n in range(len(items))]
         return order_id, retry_on_conflict(
-            lambda: self._attempt(renter, items, guests, at, order_id, booking_ids)
+            lambda: self._attempt(renter, items, guests, at, order_id, booking_ids, coupon_code)
         )
 
     def _attempt(
@@ -118,6 +122,7 @@ class Orders:
         at: datetime,
         order_id: UUID,
         booking_ids: list[UUID],
+        coupon_code: str | None = None,
     ) -> int:
         listings: dict[UUID, Listing] = {}
         calendars: dict[UUID, ListingCalendar] = {}
@@ -148,6 +153,19 @@ class Orders:
                 raise OrderItemError(n, item.listing_id, error.code, error.detail) from None
             planned.append((item, listing, period, item_guests, q.as_dict()))
         quotes = share_service_fee([p[4] for p in planned], self.bookings.service_fee_bp)
+        coupon, discount = None, 0
+        if coupon_code:
+            quotes, coupon, discount = price_basket(
+                self.bookings.coupons,
+                coupon_code,
+                [p[1] for p in planned],
+                quotes,
+                renter_id=renter.id,
+                at=at,
+                order_id=order_id,
+            )
+            first_start = min(p[2].start_at for p in planned)
+            coupon.redeem(order_id, renter.id, discount, first_start, at)
         # One expiry for the basket: a request-to-book item gives every item its window, so
         # instant items do not lapse while an owner decides.
         instant_all = all(p[1].spec["booking_mode"] == "instant" for p in planned)
@@ -196,6 +214,10 @@ class Orders:
             )
         if unavailable:
             raise OrderUnavailableError(unavailable)  # nothing was saved
+        basket_quote = order_quote(quotes)
+        if coupon is not None:  # the discount is a line of the order's quote
+            funder = coupon.conditions.funded_by
+            basket_quote = with_coupon(basket_quote, coupon.code, discount, funder)
         order = Order(
             id=order_id,
             renter_id=renter.id,
@@ -211,10 +233,10 @@ class Orders:
                 for booking in bookings
             ],
             guests=guests,
-            quote=order_quote(quotes),
+            quote=basket_quote,
             at=at,
         )
-        return self.store.record(*calendars.values(), *bookings, order)
+        return self.store.record(*calendars.values(), *bookings, order, coupon)
 
     def _listing(self, index: int, listing_id: UUID) -> Listing:
         try:

@@ -26,6 +26,11 @@ class OrderItemCreate(Schema):
 class OrderCreate(Schema):
     items: list[OrderItemCreate] = Field(min_length=1, max_length=MAX_ITEMS)
     guests: int = Field(default=1, ge=1, le=10_000)
+    coupon_code: SafeStr | None = Field(
+        default=None,
+        max_length=40,
+        description="Redeemed once for the order; its discount is split across the items in scope",
+    )
 
 
 class OrderItemPublic(BaseModel):

@@ -37,7 +37,9 @@ def place_order(body: OrderCreate, command: CommandDep, response: Response) -> O
     plus the order, in one atomic save: all or nothing. 409 `unavailable` lists every item
     whose units are taken (`items: [{index, listing_id, detail}]`) and nothing is held; 422
     names the first item (`item_index`) that breaks a booking rule. One service fee for the
-    whole basket. Send an `Idempotency-Key` so a retried request never orders twice."""
+    whole basket. A `coupon_code` is redeemed once for the order, its discount split over
+    the items in its scope (422 `coupon_*` when it does not apply).
+    Send an `Idempotency-Key` so a retried request never orders twice."""
     items = [
         OrderItem(i.listing_id, i.start, i.end, quantity=i.quantity, guests=i.guests)
         for i in body.items
@@ -45,7 +47,11 @@ def place_order(body: OrderCreate, command: CommandDep, response: Response) -> O
     try:
         with command.context():
             order_id, position = command.container.orders.place(
-                command.actor, items, guests=body.guests, at=command.now
+                command.actor,
+                items,
+                guests=body.guests,
+                at=command.now,
+                coupon_code=body.coupon_code,
             )
     except OrderUnavailableError as error:
         raise ProblemError(409, error.code, error.detail, items=error.items) from None
