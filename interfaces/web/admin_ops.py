@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from application.email_lookup import find_user
 from application.ledger import LedgerProcess, verify_process
 from domain.errors import DomainError, NotFoundError
-from domain.user import email_index_id
 from interfaces.web.admin import _end_of_shown_unit, _shown, _utc, timeline
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -33,12 +33,10 @@ def _user_ids(visitor: Visitor, q: str) -> list[UUID]:
     try:
         found.append(UUID(q))
     except ValueError:
-        if "@" in q:
-            try:
-                index: Any = container.store.load(email_index_id(q), "email")
-                found.append(index.user_id)
-            except DomainError:
-                pass
+        if "@" in q:  # through the (keyed) email index, as sign-in finds accounts
+            user = find_user(container.store, q)
+            if user is not None:
+                found.append(user.id)
     table = container.runner.tables("profiles")["profiles"]
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     query = (

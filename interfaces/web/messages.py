@@ -93,9 +93,10 @@ def _thread(visitor: Visitor, actor: Actor, row: dict[str, Any]) -> dict[str, An
 def _mark_read(visitor: Visitor, actor: Actor, row: dict[str, Any], up_to: int) -> None:
     try:
         with command_context(actor, request_id=visitor.request_id):
-            visitor.container.conversations.mark_read(
+            _, position = visitor.container.conversations.mark_read(
                 actor, row["id"], up_to, visitor.now, booking_id=row["booking_id"]
             )
+        visitor.read_your_writes(position, "conversations")  # the inbox's next read sees it
     except DomainError:  # an admin reading a dispute, or a message not in the stream yet
         pass
 
