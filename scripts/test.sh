@@ -9,4 +9,7 @@ bash scripts/services.sh
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports
-.venv/bin/pytest "$@"
+# Two xdist workers at most: the machine may have more cores, but PostgreSQL's 100
+# connections are shared (see tests/xdist_groups.py for what shares a worker).
+workers=$(( $(nproc) < 2 ? 1 : 2 ))
+.venv/bin/pytest -n "${RENTBOOK_TEST_WORKERS:-$workers}" --dist loadgroup "$@"

@@ -19,7 +19,9 @@ OUTPUT = Path(__file__).parent / "output"
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+# Package scope: both end after the last journey, not with the session. While Playwright's
+# sync API is open, asyncio.run() fails in this thread for every later test of the worker.
+@pytest.fixture(scope="package")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data = tmp_path_factory.mktemp("web-store")
     env = {
@@ -31,7 +33,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `bash scripts/setup.sh dev`"
     with sync_playwright() as playwright:

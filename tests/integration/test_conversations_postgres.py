@@ -24,6 +24,7 @@ from projections.runner import ProjectionRunner
 from tests.builders import NOW, make_world
 
 pytestmark = pytest.mark.postgres
+REPLAY_POOL = {"postgres_pool_size": 1, "postgres_max_overflow": 2}
 THREADS = 16
 
 
@@ -75,7 +76,9 @@ def test_racing_first_messages_make_one_conversation_each(pg_url: str, tmp_path:
     )
     assert not [o for o in writes if isinstance(o, Exception)], writes
 
-    fresh = build_event_store(settings)
+    # The replay reads from one thread: a small pool, so the shared server's connections
+    # go to the racers (psycopg opens the whole pool up front).
+    fresh = build_event_store(settings.model_copy(update=REPLAY_POOL))
     for conversation_id in (inquiry_id, cid):
         events: list[Any] = [e for e in fresh.events.get(conversation_id) if hasattr(e, "seq")]
         assert sorted(e.seq for e in events) == list(range(1, THREADS + 1))

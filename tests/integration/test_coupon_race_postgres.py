@@ -22,6 +22,7 @@ from infrastructure.settings import Settings
 from tests.builders import NOW, World, make_world
 
 pytestmark = pytest.mark.postgres
+REPLAY_POOL = {"postgres_pool_size": 1, "postgres_max_overflow": 2}
 LIMIT, EXTRA = 10, 8
 
 
@@ -87,7 +88,9 @@ def test_n_plus_k_racing_bookings_redeem_a_limit_n_coupon_exactly_n_times(pg_wor
     assert len(booked) == LIMIT, [o for o in outcomes if not isinstance(o, uuid.UUID)][:3]
     assert len(refused) == EXTRA and {e.code for e in refused} == {"coupon_exhausted"}
     # A fresh store, from the database alone, agrees: N redemptions, each a booking's.
-    fresh = build_event_store(settings)
+    # The replay reads from one thread: a small pool, so the shared server's connections
+    # go to the racers (psycopg opens the whole pool up front).
+    fresh = build_event_store(settings.model_copy(update=REPLAY_POOL))
     coupon = fresh.repository.get(coupon_id_for("RACE-N"))
     assert coupon.redeemed == LIMIT
     assert set(coupon.redemptions) == {str(b) for b in booked}
