@@ -28,6 +28,11 @@ def log_tables() -> tuple[str, str, str]:
     return f"{prefix}_events", f"{prefix}_snapshots", checkpoints_table(f"{prefix}_events")
 
 
+def tracking_table() -> str:
+    """Where processes that follow the log (the ledger) keep their position."""
+    return f"{EventStore.name.lower()}_tracking"
+
+
 def role_of(url: str) -> str:
     return unquote(urlparse(url).username or "postgres")
 
@@ -37,7 +42,9 @@ def migrate(settings: Settings) -> str | None:
     events stored before the chain existed), then grants the application role its
     append-only rights. Returns the role granted (None when one role
     does both, as in development)."""
-    EventStore(env=event_store_env(settings, as_owner=True)).close()
+    owned = EventStore(env=event_store_env(settings, as_owner=True))
+    owned.factory.tracking_recorder()  # the ledger process's position: created here too
+    owned.close()
     with open_event_log(settings, as_owner=True) as log:
         backfill_hashes(log)  # events stored before the hash chain existed
     owner, app = settings.migration_database_url, settings.database_url
@@ -67,6 +74,9 @@ def grant(settings: Settings) -> None:
         ).fetchone()
         assert sequence and sequence[0], "run `rentbook db migrate` first"
         conn.execute(SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(SQL(sequence[0]), app))
+        # The ledger process records its position here: writable, like the views.
+        tracking = SQL("{}.{}").format(schema, Identifier(tracking_table()))
+        conn.execute(SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(tracking, app))
         lock = SQL("{}.{}()").format(schema, Identifier(lock_function(events)))
         conn.execute(SQL("REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC").format(lock))
         conn.execute(SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(lock, app))
