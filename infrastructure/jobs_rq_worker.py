@@ -74,11 +74,14 @@ class JobLoop:
 
     def serve(self, stop: threading.Event, poll: float = 1.0) -> None:
         timeout = max(1, round(poll))  # rq's BLPOP/BLMOVE timeout is whole seconds
-        self.worker.register_birth()
+        born = False
         next_tick = 0.0
         try:
             while not stop.is_set():
                 try:
+                    if not born:  # here, so Redis being down at start is retried too
+                        self.worker.register_birth()
+                        born = True
                     if time.monotonic() >= next_tick:
                         self._tick()
                         next_tick = time.monotonic() + poll
