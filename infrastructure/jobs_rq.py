@@ -3,37 +3,38 @@ FailedJobRegistry as the dead-letter registry.
 
 Job ids are the work's idempotency keys. A `SET NX` claim on the id makes enqueueing
 idempotent even when two processes race (rq itself would overwrite a job with the same id).
-Every job runs `run_job(name, kwargs)`, which finds its handler in this process's registry:
-`rentbook worker` builds the container, whose queue registers the handlers.
+Every job runs `run_job(name, kwargs)`, which finds its handler in the handlers of the queue
+whose worker runs it (`jobs_rq_worker`): `rentbook worker` builds the container, whose queue
+registers the handlers; several containers in one process each keep their own.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
 import redis
-from rq import Queue, Retry, SimpleWorker, get_current_job
+from rq import Queue, Retry, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
-from rq.timeouts import TimerDeathPenalty
 
 from application.jobs import JobHandler, JobInfo, JobQueue, RetryPolicy, is_retryable
 from infrastructure.job_telemetry import observe_job
+from infrastructure.jobs_rq_worker import JobLoop, RentbookWorker, current_handlers
 
-log = logging.getLogger(__name__)
-_HANDLERS: dict[str, JobHandler] = {}
 CLAIM_TTL = 7 * 24 * 3600  # an id stays claimed at least as long as rq keeps failed jobs
 
 
 def run_job(name: str, kwargs: dict[str, Any]) -> Any:
     """What rq executes. Errors that retrying cannot fix go straight to the failed registry."""
+    handlers = current_handlers.get()
+    if handlers is None:
+        raise RuntimeError("run_job runs only in a Rentbook rq worker (RqJobQueue.worker())")
     try:
-        return _HANDLERS[name](**kwargs)
+        return handlers[name](**kwargs)
     except Exception as error:
         if not is_retryable(error):
             job = get_current_job()
@@ -61,7 +62,6 @@ class RqJobQueue(JobQueue):
     def register(self, name: str, handler: JobHandler) -> None:
         handler = observe_job(name, handler)
         super().register(name, handler)
-        _HANDLERS[name] = handler
 
     def depth(self) -> int:
         """Jobs waiting in the queue (the /metrics gauge)."""
@@ -141,40 +141,30 @@ class RqJobQueue(JobQueue):
 
     # -- workers -------------------------------------------------------------------------
 
-    def worker(self) -> SimpleWorker:
-        return _ThreadSafeWorker([self.queue], connection=self.client)
+    def worker(self) -> RentbookWorker:
+        return RentbookWorker([self.queue], connection=self.client, handlers=self.handlers)
 
     def work(self, *, burst: bool = True) -> bool:
-        """Runs jobs in this process (tests, `rentbook worker --burst`)."""
-        return bool(self.worker().work(burst=burst, with_scheduler=not burst))
+        """Runs jobs in this thread: with `burst` what is queued now, then returns (tests,
+        `rentbook worker --burst`); else rq's own loop with its scheduler (`rentbook worker`)."""
+        if burst:
+            return JobLoop(self.worker(), self.queue).drain()
+        return bool(self.worker().work(burst=False, with_scheduler=True))
 
-    def start_thread(self, interval: float = 0.5) -> None:
-        """An in-process worker thread (API processes that run their own workers)."""
-
-        def loop() -> None:
-            worker = self.worker()
-            while not self._stop.is_set():
-                try:
-                    worker.work(burst=True, with_scheduler=True)
-                except Exception:
-                    log.exception("rq worker loop failed")
-                self._stop.wait(interval)
-
-        self._worker_thread = threading.Thread(target=loop, name="rq-worker", daemon=True)
+    def start_thread(self, poll: float = 1.0) -> None:
+        """An in-process worker thread (API processes that run their own workers); a queued
+        job starts as soon as it is pushed, `close` returns within about `poll` seconds."""
+        if self._worker_thread is not None:
+            return
+        self._stop.clear()
+        loop = JobLoop(self.worker(), self.queue)
+        self._worker_thread = threading.Thread(
+            target=loop.serve, args=(self._stop, poll), name="rq-worker", daemon=True
+        )
         self._worker_thread.start()
 
     def close(self) -> None:
         self._stop.set()
         if self._worker_thread is not None:
             self._worker_thread.join(5)
-
-
-class _ThreadSafeWorker(SimpleWorker):
-    """A SimpleWorker that can run outside the main thread (no signal handlers there)."""
-
-    # rq 3's default job timeout uses SIGALRM, which only the main thread may set.
-    death_penalty_class = TimerDeathPenalty
-
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            super()._install_signal_handlers()
+            self._worker_thread = None
