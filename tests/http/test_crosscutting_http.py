@@ -340,7 +340,9 @@ def test_min_position_waits_for_the_views_then_answers(api: Api) -> None:
     )
     assert r.status_code == 200
     streams = {row["stream_id"] for row in r.json()["data"]}
-    assert user["id"] in streams and r.json()["data"][-1]["position"] == int(position)
+    # The late registration is there (background work, e.g. the welcome coupon job, may
+    # record after it as the system actor too).
+    assert user["id"] in streams and int(position) in {row["position"] for row in r.json()["data"]}
 
 
 def test_min_position_answers_503_with_retry_after_when_views_lag(api: Api) -> None:
