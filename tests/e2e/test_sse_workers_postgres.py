@@ -31,19 +31,27 @@ def served(pg_settings: Settings, setup: Container, tmp_path: Path) -> Iterator[
         yield running
 
 
-def _stream_per_worker(url: str, attempts: int = 40) -> dict[int, SseStream]:
-    """Opens streams until both workers hold one; closes the extra ones."""
+def _stream_per_worker(url: str, attempts: int = 150) -> dict[int, SseStream]:
+    """Opens streams until both workers hold one; closes the extra ones. Which worker
+    accepts is the kernel's choice: extra streams stay open meanwhile (a busier worker is
+    slower to accept again) and a short pause lets the other worker's loop run."""
     streams: dict[int, SseStream] = {}
-    for _ in range(attempts):
-        stream = SseStream(url, timeout=30)
-        [ready] = stream.events(1)
-        pid = int(ready.data["worker_pid"])
-        if pid in streams:
+    extra: list[SseStream] = []
+    try:
+        for _ in range(attempts):
+            stream = SseStream(url, timeout=30)
+            [ready] = stream.events(1)
+            pid = int(ready.data["worker_pid"])
+            if pid in streams:
+                extra.append(stream)
+                time.sleep(0.02)
+            else:
+                streams[pid] = stream
+            if len(streams) == 2:
+                return streams
+    finally:
+        for stream in extra:
             stream.close()
-        else:
-            streams[pid] = stream
-        if len(streams) == 2:
-            return streams
     for stream in streams.values():
         stream.close()
     raise AssertionError("every stream landed on one worker")
