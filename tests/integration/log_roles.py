@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -26,8 +27,9 @@ def _url(role: str, dbname: str) -> str:
     return f"postgresql://{role}@{host}/{dbname}"
 
 
-@pytest.fixture(name="split_roles")
-def split_roles_fixture() -> Iterator[SplitRoles]:
+@contextmanager
+def split_roles_database() -> Iterator[SplitRoles]:
+    """Creates the owner and application roles and the owner's database; drops them after."""
     suffix = uuid.uuid4().hex[:10]
     owner, app, dbname = f"rb_owner_{suffix}", f"rb_app_{suffix}", f"rentbook_t_{suffix}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -41,3 +43,9 @@ def split_roles_fixture() -> Iterator[SplitRoles]:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             conn.execute(f'DROP ROLE IF EXISTS "{app}"')
             conn.execute(f'DROP ROLE IF EXISTS "{owner}"')
+
+
+@pytest.fixture(name="split_roles")
+def split_roles_fixture() -> Iterator[SplitRoles]:
+    with split_roles_database() as roles:
+        yield roles

@@ -9,7 +9,6 @@ operation still gets schema-valid and schema-violating requests with the same ch
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,11 +25,10 @@ from schemathesis import GenerationMode
 from infrastructure.bootstrap import build_container
 from infrastructure.db_roles import log_tables, migrate
 from infrastructure.settings import Settings
-from tests.conftest import PG_ADMIN_URL
 from tests.fakes import CapturingMailer, FakeClock
 from tests.http.conftest import CHEAP_ARGON2, Api, https_client, make_app
 from tests.http.test_openapi_fuzz import OPENAPI_PATH, OPERATIONS, Fuzz, _exercise
-from tests.integration.log_roles import SplitRoles, _url
+from tests.integration.log_roles import SplitRoles, split_roles_database
 
 pytestmark = pytest.mark.postgres
 EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
@@ -38,19 +36,8 @@ EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
 
 @pytest.fixture(scope="module")
 def roles() -> Iterator[SplitRoles]:
-    suffix = uuid.uuid4().hex[:10]
-    owner, app, dbname = f"rb_owner_{suffix}", f"rb_app_{suffix}", f"rentbook_t_{suffix}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{owner}" LOGIN')
-        conn.execute(f'CREATE ROLE "{app}" LOGIN')
-        conn.execute(f'CREATE DATABASE "{dbname}" OWNER "{owner}"')
-    try:
-        yield SplitRoles(_url(owner, dbname), _url(app, dbname), owner, app)
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            conn.execute(f'DROP ROLE IF EXISTS "{app}"')
-            conn.execute(f'DROP ROLE IF EXISTS "{owner}"')
+    with split_roles_database() as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
