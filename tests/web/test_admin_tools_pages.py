@@ -95,6 +95,8 @@ def test_users_are_found_and_any_stream_has_an_audit_timeline(api: Api) -> None:
     owner = api.new_user(name="Findable Person")
     listing_id, position = publish_listing(api, owner)
     wait_views(api, position)
+    wait = {"X-Rentbook-Min-Position": str(position)}  # the name search reads the profiles view
+    assert api.client.get(f"{API}/users/{owner.id}", headers=wait).status_code == 200
     admin = api.admin()
     browser_login(api.client, admin.email)
     r = api.client.get("/admin/users", params={"q": owner.email})
