@@ -4,6 +4,8 @@
   app   `container.bookings.place(...)` from `--threads` threads across `--listings`
         listings, each round once with grouping off and once on (the store's committer
         swapped in place): rate, latency, and on, how many placements shared a commit
+  race  `--racers` threads racing for one one-unit listing (booking_write.py's d), off
+        and on: rounds per second, attempt latency, exactly one winner a round
   http  `POST /api/v1/bookings` with wrk (bench/wrk/bookings.lua, as http_wrk.py), the
         server started with RENTBOOK_GROUP_COMMIT=0 then =1, `--rounds` times alternating,
         each on nights of its own: rate, p50/p95/p99, server and PostgreSQL CPU ms per
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _booking_http import make_renters, start_server
 from _booking_setup import Nights, create_listings
 from _common import CpuMeter, machine, redis_url, run_threads, summary, temporary_database
+from booking_write import bench_race
 from http_wrk import _drop_redis_keys, free_port, run_wrk, stop
 
 from application.context import Actor, command_context
@@ -80,6 +83,14 @@ def bench_app(
     return result
 
 
+def race(container: Container, args: argparse.Namespace, on: bool) -> dict[str, Any]:
+    store = container.store
+    store.committer = GroupCommitter(store.recorder.insert_events) if on else None
+    load = [round(x, 2) for x in os.getloadavg()]
+    result = bench_race(container, racers=args.racers, rounds=args.race_rounds)
+    return {"group_commit": on, "load_average_before": load, **result}
+
+
 def bench_http(
     settings: Settings, work: Path, listings: list[UUID], first: date, args: argparse.Namespace,
     on: bool,
@@ -116,11 +127,13 @@ def main() -> None:
     ap.add_argument("--ops", type=int, default=1500, help="placements per app run")
     ap.add_argument("--listings", type=int, default=500)
     ap.add_argument("--renters", type=int, default=64)
+    ap.add_argument("--racers", type=int, default=20)
+    ap.add_argument("--race-rounds", type=int, default=5, help="race rounds per run")
     ap.add_argument("--rounds", type=int, default=2, help="off/on pairs of each part")
     ap.add_argument("--duration", type=int, default=15, help="seconds of wrk per http run")
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--workers", type=int, default=1, help="API workers")
-    ap.add_argument("--skip", default="", help="comma list: app,http")
+    ap.add_argument("--skip", default="", help="comma list: app,race,http")
     ap.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -143,11 +156,14 @@ def main() -> None:
             first = date.today() + timedelta(days=7)
             app_runs: list[dict[str, Any]] = []
             http_runs: list[dict[str, Any]] = []
+            race_runs: list[dict[str, Any]] = []
             for _ in range(args.rounds):
                 for on in (False, True):
                     if "app" not in skip:
                         app_runs.append(bench_app(container, listings, first, args, on))
                         first += timedelta(days=args.ops // args.listings + 2)
+                    if "race" not in skip:
+                        race_runs.append(race(container, args, on))
                     if "http" not in skip:
                         wrk_args = argparse.Namespace(**{**vars(args), "threads": 2})
                         http_runs.append(bench_http(settings, work, listings, first, wrk_args, on))
@@ -156,10 +172,15 @@ def main() -> None:
             container.close()
             _drop_redis_keys(prefix)
     out["app"] = app_runs
+    out["race"] = race_runs
     out["http"] = http_runs
     out["ratios"] = {
         "app_rate_on_over_off": ratios(app_runs, "rate_per_s"),
         "app_p95_on_over_off": ratios(app_runs, "p95_ms"),
+        "race_rounds_per_s_on_over_off": ratios(race_runs, "rounds_per_s"),
+        "race_one_winner_every_round": all(
+            r["rounds_with_exactly_one_winner"] == r["rounds"] for r in race_runs
+        ),
         "http_rate_on_over_off": ratios(http_runs, "ok_per_s"),
         "http_p95_on_over_off": ratios(http_runs, "p95_ms"),
         "http_p99_on_over_off": ratios(http_runs, "p99_ms"),
