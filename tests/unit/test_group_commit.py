@@ -121,3 +121,41 @@ def test_group_commit_is_on_unless_turned_off(tmp_path: Path) -> None:
     finally:
         on.close()
         off.close()
+
+
+def test_with_a_window_a_fresh_leader_waits_for_peers_once_there_is_concurrency() -> None:
+    recorder = POPOApplicationRecorder()
+    opened, writes = threading.Event(), []
+
+    def write(events: Sequence[StoredEvent]) -> Sequence[int] | None:
+        writes.append(len(events))
+        assert opened.wait(10)
+        return recorder.insert_events(events)
+
+    committer = GroupCommitter(write, window=2.0)
+
+    def submit_all(count: int) -> list[threading.Thread]:
+        threads = []
+        for _ in range(count):
+            threads.append(
+                threading.Thread(target=committer.submit, args=([_event(uuid.uuid4(), 1)],))
+            )
+            threads[-1].start()
+            _wait_for(lambda n=len(threads): committer.queued + len(writes) >= n)
+        return threads
+
+    opened.set()
+    alone = submit_all(1)  # no concurrency seen yet: written at once
+    alone[0].join(10)
+    assert writes == [1]
+    opened.clear()
+    first = submit_all(3)  # one waits at the database, two queue behind it
+    opened.set()
+    for t in first:
+        t.join(10)
+    assert writes == [1, 1, 2]
+    # Concurrency seen: a fresh leader waits up to the window, and a peer joins its group.
+    later = submit_all(2)
+    for t in later:
+        t.join(10)
+    assert writes == [1, 1, 2, 2]
