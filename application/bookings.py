@@ -128,7 +128,8 @@ class Bookings:
                 at=at,
             )
             calendar.place_hold(booking_id, period.keys, quantity, expires_at, at)
-            return self.store.record(calendar, booking, coupon)
+            # Grouped: placements on other listings may share this transaction.
+            return self.store.record(calendar, booking, coupon, grouped=True)
 
         return booking_id, retry_on_conflict(attempt)
 

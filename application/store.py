@@ -12,12 +12,20 @@ from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Notification,
+    Recording,
+    Transcoding,
+)
 
 from application import saved_aggregates
 from application.context import current_context
+from application.group_commit import GroupCommitter
 from application.personal_keys import KeyRing
 from application.personal_mapper import PersonalDataMapper
 from domain.calendar import ListingCalendar
@@ -52,11 +60,24 @@ class EventStore(Application[UUID]):
         User: 50,
     }
 
-    def __init__(self, env: dict[str, str] | None = None, keyring: KeyRing | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        keyring: KeyRing | None = None,
+        *,
+        group_commit: bool = True,
+        group_window: float = 0.0,
+    ) -> None:
         self.keyring = keyring  # personal fields are stored encrypted when there is one
         super().__init__(env)
         self._listeners: list[Callable[[int], None]] = []
         self._listeners_lock = threading.Lock()
+        # `record(..., grouped=True)` saves share transactions through it; None: each alone.
+        self.committer = (
+            GroupCommitter(self.recorder.insert_events, window=group_window)
+            if group_commit
+            else None
+        )
 
     def construct_mapper(self) -> Mapper[UUID]:
         if self.keyring is None:
@@ -77,16 +98,21 @@ class EventStore(Application[UUID]):
             if callback in self._listeners:
                 self._listeners.remove(callback)
 
-    def record(self, *aggregates: Aggregate | None) -> int:
+    def record(self, *aggregates: Aggregate | None, grouped: bool = False) -> int:
         """Saves aggregates in one transaction, stamped with the command context;
-        returns the notification position of the last event (0 if nothing was new)."""
+        returns the notification position of the last event (0 if nothing was new).
+        `grouped`: the transaction may be shared with concurrent grouped saves (see
+        `application.group_commit`); the outcome is the same as saving alone."""
         meta = current_context().as_dict()
         for agg in aggregates:
             if agg is not None:
                 for event in agg.pending_events:
                     object.__setattr__(event, META_KEY, meta)
         try:
-            recordings = self.save(*aggregates)
+            if grouped and self.committer is not None:
+                recordings = self._save_grouped(self.committer, aggregates)
+            else:
+                recordings = self.save(*aggregates)
         except IntegrityError:
             saved_aggregates.forget_all()  # a retry must load what the winner saved
             raise
@@ -96,6 +122,35 @@ class EventStore(Application[UUID]):
             for callback in list(self._listeners):
                 callback(position)
         return position
+
+    def _save_grouped(
+        self, committer: GroupCommitter, aggregates: tuple[Aggregate | None, ...]
+    ) -> list[Recording[UUID]]:
+        """`Application.save`, with the insert handed to the committer: events are encoded
+        here, in the caller's thread, and snapshots taken here after the commit."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(*aggregates)
+        stored = [self.mapper.to_stored_event(e) for e in processing.events]
+        ids = committer.submit(stored) if stored else []
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        recordings = [
+            Recording(
+                event,
+                Notification(
+                    id=n_id,
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                ),
+            )
+            for event, s, n_id in zip(processing.events, stored, ids, strict=True)
+        ]
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     def load(self, aggregate_id: UUID, kind: str, *, version: int | None = None) -> Any:
         if version is None and (saved := saved_aggregates.recall(aggregate_id)) is not None:

@@ -61,9 +61,9 @@ def count_conflicts(container: Container) -> Counter[str]:
     store = container.store
     original = type(store).record
 
-    def record(*aggregates: Any) -> int:
+    def record(*aggregates: Any, **kwargs: Any) -> int:
         try:
-            return original(store, *aggregates)
+            return original(store, *aggregates, **kwargs)
         except IntegrityError:
             counts["n"] += 1
             raise

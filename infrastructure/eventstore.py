@@ -54,7 +54,12 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
 
     if keyring is None:
         keyring = SqlKeyRing(create_views_engine(views_url(settings), pool_size=2))
-    return ObservedEventStore(env=event_store_env(settings), keyring=keyring)
+    return ObservedEventStore(
+        env=event_store_env(settings),
+        keyring=keyring,
+        group_commit=settings.group_commit,
+        group_window=settings.group_commit_window_ms / 1000,
+    )
 
 
 def views_url(settings: Settings) -> str:

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     projection_batch_size: int = 500
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 30
+    # Concurrent booking placements share one transaction (RENTBOOK_GROUP_COMMIT=0: each
+    # alone); a fresh group waits this long for peers while there is concurrency.
+    group_commit: bool = True
+    group_commit_window_ms: float = 0.0
     seed_demo_data: bool = False
     # API worker processes `rentbook serve` runs (unset: one per core); the workers it
     # spawns see the number it chose.

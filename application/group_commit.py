@@ -1,0 +1,176 @@
+"""Group commit: concurrent saves share one transaction and one events-table lock.
+
+Each caller hands `submit` the stored events of its own save (already encoded in its own
+thread) and waits. The first caller to find nobody writing becomes the leader: it inserts
+everything queued (up to `max_batch` members) with one `write`, hands each member its own
+notification ids, and passes leadership to the first caller that queued meanwhile, so the
+next group is "whatever queued while the last commit ran".
+
+A group is all or nothing in the database, so a member that conflicts would fail the
+others: when the group's write raises a version conflict (or a bad row), the leader writes
+its members one by one instead and each gets its own outcome, exactly as if it had saved
+alone. Two members that change the same stream never share a group (the later one, and any
+member queued after it on its streams, waits for the next: each stream's saves commit in
+the order they queued, so the outcomes are those of saving one by one in that order), and
+a member whose stream this process has already committed past fails at once without a
+round trip: its save could only conflict.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
+
+Write = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
+
+# Streams whose last committed version this process remembers (oldest forgotten first).
+KNOWN_VERSIONS = 10_000
+
+
+class _Member:
+    __slots__ = ("done", "error", "events", "ids", "lead", "streams")
+
+    def __init__(self, events: Sequence[StoredEvent]) -> None:
+        self.events = events
+        self.streams: dict[Any, int] = {}  # stream -> first version this save writes
+        for e in events:
+            first = self.streams.get(e.originator_id)
+            if first is None or e.originator_version < first:
+                self.streams[e.originator_id] = e.originator_version
+        self.done = threading.Event()
+        self.lead = False
+        self.ids: list[int] = []
+        self.error: BaseException | None = None
+
+    def outcome(self) -> list[int]:
+        if self.error is not None:
+            raise self.error
+        return self.ids
+
+
+class GroupCommitter:
+    """Batches concurrent `write`s of stored events; see the module docstring."""
+
+    def __init__(self, write: Write, *, max_batch: int = 64, window: float = 0.0) -> None:
+        self._write = write
+        self.max_batch = max_batch
+        self.window = window  # a fresh leader waits this long for peers when there are any
+        self._lock = threading.Lock()
+        self._queue: list[_Member] = []
+        self._writing = False
+        self._last_group = 1
+        self._known: OrderedDict[Any, int] = OrderedDict()
+        self.groups = 0  # counters, for benchmarks and tests
+        self.members = 0
+        self.fallbacks = 0
+
+    @property
+    def queued(self) -> int:
+        """Members waiting for the next group."""
+        with self._lock:
+            return len(self._queue)
+
+    def submit(self, events: Sequence[StoredEvent]) -> list[int]:
+        """Writes `events` in one transaction (shared with other members); their
+        notification ids in order. Raises what the write raised for this member alone."""
+        member = _Member(events)
+        with self._lock:
+            stale = self._stale(member)
+            if stale is None:
+                self._queue.append(member)
+                fresh_leader = not self._writing
+                self._writing = True
+        if stale is not None:
+            raise IntegrityError(stale)
+        if not fresh_leader:
+            member.done.wait()
+            if not member.lead:
+                return member.outcome()
+        elif self.window and self._last_group > 1:
+            time.sleep(self.window)
+        self._lead()
+        return member.outcome()
+
+    def _stale(self, member: _Member) -> str | None:
+        for stream, first in member.streams.items():
+            known = self._known.get(stream)
+            if known is not None and known >= first:
+                return f"stream {stream} is already at version {known} (grouped save)"
+        return None
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch: list[_Member] = []
+            taken: set[Any] = set()
+            rest: list[_Member] = []
+            for m in self._queue:
+                if len(batch) < self.max_batch and taken.isdisjoint(m.streams):
+                    batch.append(m)
+                else:
+                    rest.append(m)
+                taken.update(m.streams)  # a stream's saves commit in the order they queued
+            self._queue = rest
+        try:
+            self._commit(batch)
+        finally:
+            with self._lock:
+                self._last_group = len(batch)
+                self.groups += 1
+                self.members += len(batch)
+                for m in batch:
+                    if m.error is None and not m.ids and m.events:
+                        m.error = RuntimeError("group commit ended without an outcome")
+                    if m.error is None:
+                        self._remember(m)
+                # Stale members still queued fail now rather than after a round trip.
+                for m in list(self._queue):
+                    if (stale := self._stale(m)) is not None:
+                        m.error = IntegrityError(stale)
+                        self._queue.remove(m)
+                        m.done.set()
+                if self._queue:
+                    self._queue[0].lead = True
+                    self._queue[0].done.set()
+                else:
+                    self._writing = False
+            for m in batch:
+                m.done.set()
+
+    def _commit(self, batch: list[_Member]) -> None:
+        if len(batch) == 1:
+            self._alone(batch[0])
+            return
+        try:
+            ids = self._write([e for m in batch for e in m.events]) or []
+        except (IntegrityError, DataError):
+            self.fallbacks += 1
+            for m in batch:
+                self._alone(m)
+            return
+        except BaseException as exc:  # the database itself failed: each would have failed
+            for m in batch:
+                m.error = exc
+            return
+        offset = 0
+        for m in batch:
+            m.ids = list(ids[offset : offset + len(m.events)])
+            offset += len(m.events)
+
+    def _alone(self, member: _Member) -> None:
+        try:
+            member.ids = list(self._write(member.events) or [])
+        except BaseException as exc:
+            member.error = exc
+
+    def _remember(self, member: _Member) -> None:
+        for e in member.events:
+            if self._known.get(e.originator_id, 0) < e.originator_version:
+                self._known[e.originator_id] = e.originator_version
+                self._known.move_to_end(e.originator_id)
+        while len(self._known) > KNOWN_VERSIONS:
+            self._known.popitem(last=False)
