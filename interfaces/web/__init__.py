@@ -21,6 +21,7 @@ from interfaces.web import (
     public,
     stays,
     trips,
+    trips_checkout,
     wishlists,
 )
 from interfaces.web.templating import HERE
@@ -34,3 +35,4 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     for module in (admin_disputes, admin_ops, admin_reports):
         app.include_router(module.router)
+    app.include_router(trips_checkout.router)
