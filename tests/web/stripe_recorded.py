@@ -58,6 +58,22 @@ class LocalStripe:
         self.intents[intent_id] = body
         return body
 
+    @staticmethod
+    def charge_of(intent: dict[str, Any]) -> str:
+        """The card charge of a succeeded intent (its `latest_charge`)."""
+        return "ch_" + str(intent["id"])[3:]
+
+    def charge(self, charge_id: str) -> dict[str, Any] | None:
+        """The recorded expanded charge, in the amount and currency of its intent."""
+        intent = self.intents.get("pi_" + charge_id[3:])
+        if intent is None:
+            return None
+        body = _recorded("charge_retrieve_expanded")
+        money = {"amount": intent["amount"], "currency": intent["currency"]}
+        fee = {"fee": intent["amount"] * 3 // 100, "net": intent["amount"] * 97 // 100}
+        body["balance_transaction"] |= money | fee
+        return body | money | {"id": charge_id, "payment_intent": intent["id"]}
+
     def retrieve(self, intent_id: str) -> dict[str, Any] | None:
         known = self.intents.get(intent_id)
         if known is None:
@@ -70,6 +86,7 @@ class LocalStripe:
             "currency": known["currency"],
             "metadata": known["metadata"],
             "status": self.status.get(intent_id, "requires_payment_method"),
+            "latest_charge": self.charge_of(known),
         }
 
 
@@ -92,7 +109,7 @@ def serve_local_stripe() -> Iterator[LocalStripe]:
                 else:
                     answer = stub.retrieve(path.rsplit("/", 1)[-1])
             elif self.command == "GET" and path.startswith("/v1/charges/"):
-                answer = _recorded("charge_retrieve_expanded")
+                answer = stub.charge(path.rsplit("/", 1)[-1])
             if answer is None:
                 status = 404
                 answer = {"error": {"type": "invalid_request_error", "code": "resource_missing"}}

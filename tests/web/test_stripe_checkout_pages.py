@@ -126,7 +126,7 @@ def test_the_checkout_carries_the_key_the_secret_of_this_bookings_intent_and_the
 
 def _signed_event(kind: str, intent: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     obj = intent | {"status": "succeeded", "amount_received": intent["amount"]}
-    obj["latest_charge"] = "ch_3QaBcD2eZvKYlo2C1chg01"
+    obj["latest_charge"] = LocalStripe.charge_of(intent)
     event = {
         "id": f"evt_{intent['id']}",
         "object": "event",
