@@ -16,6 +16,7 @@ from interfaces.web import (
     host_calendar_sync,
     host_coupons,
     host_dashboard,
+    host_edit,
     messages,
     notifications,
     public,
@@ -36,3 +37,4 @@ def install_web(app: FastAPI) -> None:
     for module in (admin_disputes, admin_ops, admin_reports):
         app.include_router(module.router)
     app.include_router(trips_checkout.router)
+    app.include_router(host_edit.router)
