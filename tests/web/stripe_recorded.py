@@ -29,6 +29,7 @@ class LocalStripe:
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)  # intent id -> status on retrieve
     retrieve_fails: bool = False
+    create_answer: tuple[int, str] | None = None  # e.g. (402, "error_card_declined")
     seen: list[tuple[str, str]] = field(default_factory=list)
 
     def intent_of(self, booking_id: str, step: str = "charge") -> dict[str, Any]:
@@ -100,7 +101,9 @@ def serve_local_stripe() -> Iterator[LocalStripe]:
             stub.seen.append((self.command, path))
             answer: dict[str, Any] | None = None
             status = 200
-            if self.command == "POST" and path == "/v1/payment_intents":
+            if self.command == "POST" and path == "/v1/payment_intents" and stub.create_answer:
+                status, answer = stub.create_answer[0], _recorded(stub.create_answer[1])
+            elif self.command == "POST" and path == "/v1/payment_intents":
                 form = dict(parse_qsl(body, keep_blank_values=True))
                 answer = stub.create(form, self.headers.get("Idempotency-Key", ""))
             elif self.command == "GET" and path.startswith("/v1/payment_intents/"):

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from tests.http.conftest import Auth
+from tests.image_files import jpeg
 from tests.web.helpers import API, Api, browser_login, csrf_of, publish_listing, wait_views
 
 
@@ -155,3 +156,32 @@ def test_a_draft_may_change_its_unit_and_others_cannot_edit(api: Api) -> None:
         data=data | {"csrf_token": csrf_of(api.client.get("/host").text)},
     )
     assert r.status_code == 404
+
+
+def test_photos_sent_with_an_edit_are_added_after_the_listings_own(api: Api) -> None:
+    owner = api.new_user()
+    listing_id, position = publish_listing(api, owner)
+    wait_views(api, position)
+    browser_login(api.client, owner.email)
+    page = api.client.get(f"/host/listings/{listing_id}/edit")
+    assert "Add photos (JPEG, PNG or WebP; 0 of 8 already)" in page.text
+    files = [("photos", (f"{i}.jpg", jpeg(320, 240), "image/jpeg")) for i in range(2)]
+    r = api.client.post(
+        f"/host/listings/{listing_id}/edit",
+        data=_form(page.text),
+        files=files,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    first = _listing(api, owner, listing_id)
+    assert len(first["listing"]["photos"]) == 2 and first["cover_photo_id"]
+    page = api.client.get(f"/host/listings/{listing_id}/edit")
+    r = api.client.post(
+        f"/host/listings/{listing_id}/edit",
+        data=_form(page.text),
+        files=[("photos", ("c.jpg", jpeg(200, 200), "image/jpeg"))],
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    photos = _listing(api, owner, listing_id)["listing"]["photos"]
+    assert photos[:2] == first["listing"]["photos"] and len(photos) == 3

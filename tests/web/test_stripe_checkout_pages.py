@@ -249,3 +249,21 @@ def api_simulated(tmp_path: Path) -> Iterator[Api]:
             yield Api(client, container, clock)
     finally:
         container.close()
+
+
+def test_a_declined_or_unanswered_intent_creation_is_said_on_the_checkout(
+    api: Api, local_stripe: LocalStripe
+) -> None:
+    listing_id, renter = _market(api)
+    declined, queued = _booking(api, renter, listing_id, 20), _booking(api, renter, listing_id, 40)
+    browser_login(api.client, renter.email)
+    local_stripe.create_answer = (402, "error_card_declined")
+    page = api.client.get(f"/trips/{declined}/checkout")
+    assert page.status_code == 200 and "The processor declined this payment." in page.text
+    assert "js.stripe.com" not in page.text
+    # Stripe down: the charge job is retried in the background; the page waits and refreshes.
+    local_stripe.create_answer = (500, "error_api")
+    page = api.client.get(f"/trips/{queued}/checkout")
+    assert page.status_code == 200 and 'id="checkout-preparing"' in page.text
+    assert '<meta http-equiv="refresh" content="2">' in page.text
+    assert "data-client-secret" not in page.text
