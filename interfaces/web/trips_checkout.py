@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from application.context import command_context
-from application.payment_checkout import charge_at_processor
+from application.payment_checkout import checkout_at_processor
 from application.payment_gateway import GatewayError
 from domain import booking as b
 from interfaces.web.routing import PageRoute
@@ -83,14 +83,31 @@ def paid(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
     client secret and status to this address; none of them is read: the intent's status
     comes from Stripe through the server, the booking's from our own store."""
     actor, booking = _trip(visitor, booking_id)
-    context = trip_context(visitor, booking) | {"intent_status": None, "unreachable": False}
+    context = trip_context(visitor, booking) | {
+        "intent_status": None,
+        "deposit_status": None,
+        "unreachable": False,
+        "client_secret": None,
+    }
     try:
-        state = charge_at_processor(visitor.container.payments, actor, booking_id)
+        state = checkout_at_processor(visitor.container.payments, actor, booking_id)
     except GatewayError:
         context["unreachable"] = True
     else:
-        context["intent_status"] = state.status if state is not None else None
+        context["intent_status"] = state.charge.status if state.charge else None
+        context["deposit_status"] = state.deposit.status if state.deposit else None
+        context["client_secret"] = state.deposit_secret
     status = context["intent_status"]
     context["received"] = status in RECEIVED
     context["not_through"] = status in NOT_THROUGH
+    # Second step of a listing with a deposit: the hold is its own intent, confirmed here.
+    settings = visitor.container.settings
+    holding = context["received"] and context["client_secret"] and booking.deposit
+    if holding and booking.status == b.PENDING_PAYMENT and settings.stripe_publishable_key:
+        context["publishable_key"] = settings.stripe_publishable_key
+        context["return_url"] = return_url(visitor, booking_id)
+        response = render(request, "paid.html", context)
+        response.headers["Content-Security-Policy"] = STRIPE_CSP
+        return response
+    context["client_secret"] = None
     return render(request, "paid.html", context)

@@ -56,6 +56,8 @@ class LocalStripe:
             "currency": form["currency"],
             "metadata": metadata,
         }
+        if "payment_method" not in form:  # the renter confirms it in the browser
+            body["status"] = "requires_payment_method"
         self.intents[intent_id] = body
         return body
 
