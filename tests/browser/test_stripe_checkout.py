@@ -170,10 +170,13 @@ def test_a_renter_pays_with_the_payment_element_and_the_trip_confirms_when_the_w
     expect(page).to_have_url(re.compile(rf"/trips/{booking_id}/paid\?payment_intent="))
     assert calls[4] == ["confirmPayment", secret, f"{base}/trips/{booking_id}/paid"]
     expect(page.locator("#checkout-outcome")).to_have_attribute("data-intent-status", "succeeded")
-    expect(page.locator("#checkout-outcome")).to_contain_text("processing")
+    expect(page.locator("#processing")).to_be_visible()
+    expect(page.get_by_text("Paid — your booking is confirmed.")).to_be_hidden()
     expect(page.locator("#trip-status")).to_have_attribute("data-status", "pending_payment")
     expect(page.locator("#live-status")).to_have_attribute("data-following", "sse")
     assert_accessible_under_csp(page)
 
     _webhook(stripe_served, intent)
     expect(page.locator("#trip-status")).to_have_attribute("data-status", "confirmed")
+    expect(page.locator("#processing")).to_be_hidden()  # no reload: the live status decides
+    expect(page.get_by_text("Paid — your booking is confirmed.")).to_be_visible()
