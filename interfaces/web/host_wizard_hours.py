@@ -57,6 +57,8 @@ def hours_from_form(form: dict[str, str]) -> tuple[dict[str, list[list[str]]], d
             hours[day] = windows
     if not hours and not errors:
         errors["opening_hours"] = "Open on at least one day."
+    if len(hours) == len(WEEKDAYS) and all(w == [["00:00", "24:00"]] for w in hours.values()):
+        return {}, errors  # open around the clock: the spec's "no hours"
     return hours, errors
 
 

@@ -114,3 +114,18 @@ def test_a_nightly_listing_ignores_the_hours_fields(api: Api) -> None:
     listing_id = r.headers["location"].rsplit("/", 1)[-1]
     spec = api.client.get(f"{API}/listings/{listing_id}", headers=owner.headers).json()["listing"]
     assert spec["opening_hours"] == {}
+
+
+def test_open_around_the_clock_every_day_is_the_specs_no_hours(api: Api) -> None:
+    owner = api.new_user()
+    token = browser_login(api.client, owner.email)
+    every_day = {
+        f"oh_{d}": "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+    r = _post(api, token, **every_day, oh_sat_closed=None, oh_sun_closed=None)
+    assert r.status_code == 303, r.text
+    listing_id = r.headers["location"].rsplit("/", 1)[-1]
+    spec = api.client.get(f"{API}/listings/{listing_id}", headers=owner.headers).json()["listing"]
+    assert spec["opening_hours"] == {}
+    page = api.client.get(f"/host/listings/{listing_id}/edit")
+    assert 'name="oh_sun" value="00:00-24:00"' in page.text
