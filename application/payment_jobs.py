@@ -103,7 +103,12 @@ class PaymentJobs:
             return {"status": "declined", "reason": declined.code}
         self.p.remember_intent(result.intent_id, payment.id)
         self._record(bid, lambda pay: pay.record_deposit_intent(result.intent_id, self.p.now()))
-        return {"intent_id": result.intent_id, "status": result.status}
+        # The client secret confirms the hold in the browser (the web checkout's second step).
+        return {
+            "intent_id": result.intent_id,
+            "client_secret": result.client_secret,
+            "status": result.status,
+        }
 
     # -- refunds -----------------------------------------------------------------------------
 

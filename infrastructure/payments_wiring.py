@@ -86,7 +86,7 @@ def build_gateway(settings: Settings, views: Engine, clock: Clock) -> PaymentGat
         from infrastructure.stripe_gateway import StripeGateway
 
         assert settings.stripe_secret_key, "RENTBOOK_STRIPE_SECRET_KEY is required for Stripe"
-        return StripeGateway(settings.stripe_secret_key)
+        return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     return SimulatedGateway(
         views,
         webhook_secret=settings.stripe_webhook_secret or DEFAULT_WEBHOOK_SECRET,

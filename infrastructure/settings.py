@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     payment_gateway: Literal["simulated", "stripe"] = "simulated"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    # The web app's Payment Element (Stripe.js) needs the account's publishable key (pk_...).
+    stripe_publishable_key: str | None = None
+    # Another Stripe API address (stripe-mock, recorded responses in tests); unset: Stripe's.
+    stripe_api_base: str | None = None
     # Jobs: rq when Redis is configured ("auto"), else a worker thread in-process.
     jobs_backend: Literal["auto", "rq", "inprocess"] = "auto"
     job_max_retries: int = 5

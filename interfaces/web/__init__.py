@@ -16,11 +16,13 @@ from interfaces.web import (
     host_calendar_sync,
     host_coupons,
     host_dashboard,
+    host_edit,
     messages,
     notifications,
     public,
     stays,
     trips,
+    trips_checkout,
     wishlists,
 )
 from interfaces.web.templating import HERE
@@ -34,3 +36,5 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     for module in (admin_disputes, admin_ops, admin_reports):
         app.include_router(module.router)
+    app.include_router(trips_checkout.router)
+    app.include_router(host_edit.router)

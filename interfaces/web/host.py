@@ -26,6 +26,8 @@ from interfaces.web.host_wizard import (
     field_errors,
     spec_from_form,
 )
+from interfaces.web.host_wizard_hours import default_values as default_hours
+from interfaces.web.host_wizard_hours import weekdays
 from interfaces.web.listing_view import calendar_weeks
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -71,7 +73,14 @@ def host_home(request: Request, visitor: VisitorDep) -> Response:
     return render(request, "host.html", context)
 
 
-def _wizard(request: Request, values: dict[str, str], errors: dict[str, str], status: int) -> Any:
+def _wizard(
+    request: Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int,
+    edit: dict[str, Any] | None = None,
+) -> Any:
+    """The wizard page; `edit` (the listing and its version, host_edit) makes it the edit form."""
     context = {
         "values": values,
         "errors": errors,
@@ -79,6 +88,8 @@ def _wizard(request: Request, values: dict[str, str], errors: dict[str, str], st
         "currencies": CURRENCIES,
         "policies": POLICIES,
         "units": UNITS,
+        "weekdays": weekdays(),
+        "edit": edit,
     }
     return render(request, "host_wizard.html", context, status_code=status)
 
@@ -87,6 +98,7 @@ def _wizard(request: Request, values: dict[str, str], errors: dict[str, str], st
 def wizard_page(request: Request, visitor: VisitorDep) -> Response:
     visitor.require()
     defaults = {"category": "stay", "currency": "EUR", "booking_unit": "night", "capacity": "2"}
+    defaults |= default_hours()
     return _wizard(request, defaults | {"quantity": "1", "min_duration": "1"}, {}, 200)
 
 

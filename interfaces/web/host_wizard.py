@@ -14,6 +14,7 @@ from application.places import Places
 from domain.categories import ATTRIBUTE_MODELS, CATEGORIES
 from domain.errors import DomainError
 from domain.listing_spec import ListingSpec
+from interfaces.web.host_wizard_hours import field_of_message, hours_from_form
 
 CURRENCIES = ("EUR", "USD", "GBP", "BRL", "AUD", "JPY")
 POLICIES = ("flexible", "moderate", "strict", "non_refundable")
@@ -127,9 +128,8 @@ def spec_from_form(form: dict[str, str], places: Places) -> tuple[dict[str, Any]
             "currency": currency,
         }
     if unit == "hour":  # hourly listings open on weekdays' opening hours
-        opens, closes = form.get("opens", "08:00"), form.get("closes", "22:00")
-        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        spec["opening_hours"] = {d: [[opens, closes]] for d in days}
+        spec["opening_hours"], hour_errors = hours_from_form(form)
+        errors |= hour_errors
     return spec, errors
 
 
@@ -144,7 +144,7 @@ _TOP_FIELDS = {
     "booking_mode": "booking_mode",
     "min_duration": "min_duration",
     "cancellation_policy": "cancellation_policy",
-    "opening_hours": "opens",
+    "opening_hours": "opening_hours",
 }
 
 
@@ -163,8 +163,11 @@ def field_errors(spec: dict[str, Any]) -> dict[str, str]:
         ListingSpec.model_validate(spec)
     except ValidationError as error:
         found = _map(error, category) | found
-    except DomainError as error:  # the domain's own rules (category data, time zone)
-        if not found:
+    except DomainError as error:  # the domain's own rules (category data, time zone, hours)
+        if error.code == "bad_opening_hours":
+            name, message = field_of_message(error.detail)
+            found.setdefault(name, message)
+        elif not found:
             found["category" if error.code == "bad_category_data" else "form"] = error.detail
     return found
 

@@ -1,5 +1,6 @@
 """The renter's pages: book, pay (the simulated gateway's card step on the embedded
-default), trips, a trip with its live status, and cancelling with the refund shown first.
+default; Stripe's Payment Element in trips_checkout), trips, a trip with its live status,
+and cancelling with the refund shown first.
 
 Every page reads the booking through `bookings.get(viewer=...)`, the API's own check: a
 trip that is not yours is 404, exactly as `GET /api/v1/bookings/{id}`."""
@@ -152,12 +153,15 @@ def pay(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep) 
     actor, _ = _trip(visitor, booking_id)
     with command_context(actor, request_id=visitor.request_id):
         visitor.container.payments.start_payment(actor, booking_id, visitor.now)
-    return RedirectResponse(f"/trips/{booking_id}/card", status_code=303)
+    step = "card" if _simulated(visitor) is not None else "checkout"  # Stripe: trips_checkout
+    return RedirectResponse(f"/trips/{booking_id}/{step}", status_code=303)
 
 
 @router.get("/trips/{booking_id}/card", response_class=HTMLResponse)
 def card_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
     _, booking = _trip(visitor, booking_id)
+    if _simulated(visitor) is None:  # Stripe's Payment Element instead
+        return RedirectResponse(f"/trips/{booking_id}/checkout", status_code=303)
     context = trip_context(visitor, booking) | {"errors": {}, "values": {"card": ""}}
     return render(request, "card.html", context)
 

@@ -44,7 +44,8 @@ def test_every_page_of_every_role_answers_200_and_passes_axe(page: Page, served:
         _check(page, base + path)
 
     signed_in_as(page, served, RENTER)
-    for path in ("/trips", f"/trips/{booking_id}", f"/trips/{booking_id}/cancel"):
+    for path in ("/trips", f"/trips/{booking_id}", f"/trips/{booking_id}/cancel",
+                 f"/trips/{booking_id}/paid"):  # fmt: skip
         _check(page, base + path)
     conversation = inquiry(served, str(owned["id"]))
     wishlist = shared_wishlist(served, str(stay["id"]))
@@ -56,7 +57,8 @@ def test_every_page_of_every_role_answers_200_and_passes_axe(page: Page, served:
         _check(page, base + path)
     signed_in_as(page, served, OWNER)
     for path in ("/host", "/host/listings/new", f"/host/listings/{owned['id']}",
-                 f"/host/listings/{owned['id']}/calendar", "/host/dashboard",
+                 f"/host/listings/{owned['id']}/calendar", f"/host/listings/{owned['id']}/edit",
+                 "/host/dashboard",
                  "/host/coupons"):  # fmt: skip
         _check(page, base + path)
     signed_in_as(page, served, ADMIN)

@@ -1,4 +1,5 @@
-// The listing wizard: show only the chosen category's fields, and fill the place from a
+// The listing wizard: show only the chosen category's fields (and the opening hours only
+// for hourly listings), and fill the place from a
 // picked city suggestion. Without JavaScript every group shows and the server resolves the city.
 (function () {
   "use strict";
@@ -9,6 +10,11 @@
     });
   }
   if (category) { category.addEventListener("change", toggle); toggle(); }
+  // Opening hours are for hourly listings only.
+  var unit = document.getElementById("f-booking_unit");
+  var hours = document.getElementById("opening-hours");
+  function toggleHours() { hours.hidden = unit.value !== "hour"; }
+  if (unit && hours) { unit.addEventListener("change", toggleHours); toggleHours(); }
   document.addEventListener("click", function (e) {
     var pick = e.target.closest(".place-pick");
     if (!pick) { return; }
