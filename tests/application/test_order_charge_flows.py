@@ -95,6 +95,16 @@ def test_an_order_of_two_owners_is_one_charge_captured_in_shares(
     assert {shop.env.status(bid) for bid in booking_ids} == {b.CONFIRMED}
 
 
+def test_two_items_of_one_listing_confirm_from_one_capture(tmp_path: Path) -> None:
+    shop = Basket(tmp_path, deposit=None)
+    order_id, booking_ids = shop.paid(twice=True)  # they share listing A's calendar
+    assert {shop.env.status(bid) for bid in booking_ids} == {b.CONFIRMED}
+    charge = shop.env.payments.order_charge(order_charge_id_for(order_id))
+    assert [s["amount"] for s in charge.shares] == [
+        shop.env.world.bookings.get(bid).quote["total"] for bid in booking_ids
+    ]
+
+
 def test_a_declined_order_charge_fails_every_item_and_frees_every_unit(tmp_path: Path) -> None:
     shop = Basket(tmp_path, deposit=None)
     order_id, booking_ids = shop.place(twice=True)  # two items share listing A's calendar
