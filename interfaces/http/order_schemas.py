@@ -75,7 +75,9 @@ class OrderPublic(BaseModel):
 class OrderItemPaymentPublic(BaseModel):
     booking_id: UUID
     payment_id: UUID
-    client_secret: str | None
+    client_secret: str | None = Field(
+        None, description="Always null: the order's one charge carries the client secret"
+    )
     status: str
     amount: dict[str, Any]
 

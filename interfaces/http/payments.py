@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from domain import booking as b
 from domain.errors import ConflictError, NotFoundError
 from domain.order_charge import OrderCharge
+from domain.payment import Payment
 from domain.user import ADMIN
 from infrastructure.simulated_gateway import SimulatedGateway
 from infrastructure.stripe_events import InvalidSignature
@@ -251,7 +252,9 @@ def _ensure_intents(command: CommandDep, payment_id: UUID) -> list[UUID]:
     try:
         payment = command.container.store.load(payment_id, "payment")
     except NotFoundError:
-        raise NotFoundError("payment_not_found", f"payment {payment_id} not found") from None
+        payment = None
+    if not isinstance(payment, (Payment, OrderCharge)):
+        raise NotFoundError("payment_not_found", f"payment {payment_id} not found")
     if isinstance(payment, OrderCharge):
         if payment.intent_id is None:
             payments.job_handlers.create_order_charge(str(payment.order_id))
