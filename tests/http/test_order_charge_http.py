@@ -131,3 +131,19 @@ def test_cancelling_one_item_refunds_it_on_the_same_charge(any_api: Api) -> None
     assert {r["payment_intent"] for r in refunds} == {charge["id"]}
     assert sum(r["amount"] for r in refunds) <= charge["amount"]
     verify_ledger(any_api, shop)
+
+
+def test_a_declined_order_charge_cancels_every_item(api: Api) -> None:
+    shop = Shop(api)
+    order = shop.placed([shop.item(shop.a1, 30, 32), shop.item(shop.b1, 30, 31)])
+    payment = shop.post(f"/orders/{order['id']}/payment", shop.renter).json()
+    r = shop.post(
+        f"/dev/payments/{payment['charge_id']}/fail", shop.renter, {"reason": "do_not_honor"}
+    )
+    assert r.status_code == 200, r.text
+    body = shop.get(f"/orders/{order['id']}", shop.renter).json()
+    assert body["status"] == "cancelled"
+    assert {i["booking"]["status"] for i in body["items"]} == {"cancelled"}
+    assert shop.free_units(shop.a1, 30, 32) == [1, 1] and shop.free_units(shop.b1, 30, 31) == [1]
+    (charge,) = order_charges(api, order["id"])
+    assert charge["status"] == "requires_payment_method"  # declined, nothing captured
