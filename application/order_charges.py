@@ -25,11 +25,11 @@ from application.bookings import Bookings
 from application.payment_access import PaymentAccess
 from application.payment_events import (
     GatewayUnavailableForRefund,
-    _chargeback,
-    _mark_refunded_if_done,
+    after_capture,
+    after_failure,
+    apply_chargeback,
+    mark_refunded_if_done,
 )
-from application.payment_events import _charge_captured as confirm_item
-from application.payment_events import _charge_failed as fail_item
 from application.payment_gateway import GatewayError, GatewayEvent
 from application.retry import retry_on_conflict
 from domain.booking import Booking
@@ -150,7 +150,7 @@ def _fan_out(
         for payment, share in zip(payments, shares, strict=True):
             got, cost = Money(share["amount"], currency), Money(share["fee"], currency)
             if share["amount"] and payment.capture_charge(event.id, intent, got, cost, at):
-                others += confirm_item(p, payment, at)
+                others += after_capture(p, payment, at)
         return others
     if kind in FAILED_TYPES:
         reason = event.reason or "payment failed"
@@ -158,7 +158,7 @@ def _fan_out(
             return None
         for payment in payments:
             if payment.fail_charge(event.id, reason, at):
-                others += fail_item(p, payment, reason, at)
+                others += after_failure(p, payment, reason, at)
         return others
     if kind == "charge.refunded" and event.refund_id:
         return _unknown_refund(p, payments, event, to, at)
@@ -181,7 +181,7 @@ def _unknown_refund(
     for payment, part in zip(payments, parts, strict=True):
         money = Money(part, payment.currency)
         if part and payment.record_refund_succeeded(event.id, str(event.refund_id), money, at):
-            others += _mark_refunded_if_done(p, payment, at)
+            others += mark_refunded_if_done(p, payment, at)
     return others
 
 
@@ -197,5 +197,5 @@ def _split_chargeback(
     fees = allocate(event.fee.amount if event.fee else 0, parts)
     for payment, part, fee in zip(payments, parts, fees, strict=True):
         if part > 0:
-            share = Money(part, payment.currency)
-            _chargeback(payment, replace(event, amount=share, fee=Money(fee, share.currency)), at)
+            share, cost = Money(part, payment.currency), Money(fee, payment.currency)
+            apply_chargeback(payment, replace(event, amount=share, fee=cost), at)
