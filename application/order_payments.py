@@ -1,14 +1,25 @@
-"""Paying for an order, and the money follow-ups of cancelling one.
+"""Paying for an order with ONE processor charge, and the money follow-ups of cancelling one.
 
-One command pays the whole basket: every item's `Payment` is opened with its charge (and
-deposit hold) requested, and every item booking moves to payment-requested, in ONE save; then
-the processor calls are queued per item. Each item keeps its own `Payment` (id = uuid5 of its
-booking) because payouts, refunds, deposits and the ledger are per booking and per owner:
-an order of two owners' items posts to each owner's payable account from its own item's
-capture, and the ledger stays a pure function of payment events, balanced per entry.
+One command pays the whole basket: an `OrderCharge` (domain/order_charge.py) is recorded for
+the total of the live items with ONE idempotency key (`rentbook:{order}:charge`), every item's
+`Payment` is opened and joined to it, and every item booking moves to payment-requested, all
+in ONE save; then one job asks the processor for one charge (one PaymentIntent on Stripe) and
+records its intent on the order charge and on every item payment.
 
-What this is not: one processor charge for the basket. The gateway is asked for one charge
-per item (idempotency key per item booking), so a card may see several charges.
+The money still splits per item and per owner. The charge's success is fanned out, in one
+save, to each item `Payment` as a captured share (its quote total) with its share of the
+processor fee (largest remainder, summing exactly to the fee), so each owner's payout, each
+item's refunds and the ledger are the booking's own lifecycle: the ledger stays a pure
+function of payment events, balanced per entry. A failure fails every item and every booking
+follows the failed-payment path (application/order_charges.py).
+
+Deposits stay one manual-capture hold per item: each is captured for its own damage or
+released when its own inspection window closes, and a Stripe intent can be captured once
+only, so one hold for the basket could not serve two items' separate decisions.
+
+Cancelling an item (through its booking or the whole order) refunds per that item's policy as
+a partial refund on the ONE charge (`payment_intent` + `amount`); an item never refunds more
+than its captured share, and the shares sum to the charge, so partial refunds never exceed it.
 """
 
 from __future__ import annotations
@@ -23,8 +34,9 @@ from application.payment_gateway import idempotency_key
 from application.payments import Payments
 from application.retry import retry_on_conflict
 from domain import booking as b
-from domain.errors import InvalidTransition, PermissionDenied
+from domain.errors import ConflictError, InvalidTransition, NotFoundError, PermissionDenied
 from domain.money import Money
+from domain.order_charge import OrderCharge, order_charge_id_for
 from domain.payment import Payment
 
 
@@ -34,11 +46,13 @@ class OrderPayments:
         self.payments = payments
 
     def pay(self, actor: Actor, order_id: UUID, at: datetime) -> dict[str, Any]:
-        """Requests every live item's charge (and deposit) in one save, then queues them.
-        409 `order_not_payable` while an item still awaits its owner's approval."""
+        """Records the order's one charge (and each item's deposit hold) in one save, then
+        queues the charge and the holds. 409 `order_not_payable` while an item still awaits
+        its owner's approval."""
         store = self.orders.store
+        charge_id = order_charge_id_for(order_id)
 
-        def attempt() -> tuple[int, list[UUID]]:
+        def attempt() -> int:
             order = self.orders.get(order_id, viewer=actor)
             if actor.id != order.renter_id:
                 raise PermissionDenied("not_renter", "only the renter pays for an order")
@@ -49,7 +63,9 @@ class OrderPayments:
                 raise InvalidTransition(
                     "order_not_payable", f"every live item must await payment; not: {names}"
                 )
+            key = idempotency_key(order_id, "charge")
             changed: list[Any] = []
+            items: list[dict[str, Any]] = []
             for booking in bookings:
                 payment = self.payments.find_payment(booking.id)
                 if payment is None:
@@ -63,41 +79,73 @@ class OrderPayments:
                         by=actor.id,
                         at=at,
                     )
-                payment.request_charge(idempotency_key(booking.id, "charge"), actor.id, at)
-                total = Money(booking.quote["total"], booking.quote["currency"])
+                payment.join_order_charge(charge_id, order_id, at)
+                payment.request_charge(key, actor.id, at)
+                total = Money(payment.total, payment.currency)
                 booking.request_payment(payment.id, total.as_dict(), by=actor.id, at=at)
                 changed += [booking, payment]
-            return store.record(*changed), [bk.id for bk in bookings]
+                items.append(
+                    {
+                        "booking_id": str(booking.id),
+                        "payment_id": str(payment.id),
+                        "owner_id": str(booking.owner_id),
+                        "amount": payment.total,
+                    }
+                )
+            charge = self._charge(charge_id)
+            if charge is None:
+                currency = str(bookings[0].quote["currency"])
+                charge = OrderCharge(
+                    order_id=order_id,
+                    renter_id=order.renter_id,
+                    currency=currency,
+                    items=items,
+                    idempotency_key=key,
+                    by=actor.id,
+                    at=at,
+                )
+            elif charge.items != items:
+                raise ConflictError("order_charge_requested", "the order's charge has other items")
+            return store.record(charge, *changed)
 
-        position, booking_ids = retry_on_conflict(attempt)
+        position = retry_on_conflict(attempt)
+        charge = self.payments.order_charge(charge_id)
+        job = self.payments.enqueue_order_charge(order_id)
         items = []
-        for booking_id in booking_ids:
+        for booking_id in charge.booking_ids:
             payment = self.payments.payment(booking_id)
-            job = self.payments.enqueue("create_charge", booking_id, "charge")
             if payment.deposit:
                 self.payments.enqueue("authorize_deposit", booking_id, "deposit")
-            result = job.result if isinstance(job.result, dict) else {}
             items.append(
                 {
                     "booking_id": booking_id,
                     "payment_id": payment.id,
-                    "client_secret": result.get("client_secret"),
-                    "status": result.get("status") or payment.charge["status"],
+                    "client_secret": None,
+                    "status": payment.charge["status"],
                     "amount": {"amount": payment.total, "currency": payment.currency},
                 }
             )
-        total = sum(i["amount"]["amount"] for i in items)
-        currency = items[0]["amount"]["currency"]
+        result = job.result if isinstance(job.result, dict) else {}
         return {
             "order_id": order_id,
-            "total": {"amount": total, "currency": currency},
+            "charge_id": charge.id,
+            "client_secret": result.get("client_secret"),
+            "status": result.get("status") or charge.status,
+            "total": {"amount": charge.total, "currency": charge.currency},
             "payments": items,
             "position": position,
         }
 
+    def _charge(self, charge_id: UUID) -> OrderCharge | None:
+        try:
+            return self.payments.order_charge(charge_id)
+        except NotFoundError:
+            return None
+
     def cancel(self, actor: Actor, order_id: UUID, reason: str, at: datetime) -> int:
         """Cancels the order's live items in one save, then refunds each paid item per its
-        policy (the follow-up the booking cancellation runs too)."""
+        policy (the follow-up the booking cancellation runs too): a partial refund each, on
+        the order's one charge."""
         position, cancelled = self.orders.cancel(actor, order_id, reason, at)
         for booking_id in cancelled:
             self.payments.after_cancel(booking_id, at)

@@ -19,6 +19,7 @@ from application.payment_gateway import PaymentGateway, idempotency_key, payment
 from domain.booking import Booking
 from domain.deposit_order import DepositOrder, deposit_order_id_for
 from domain.errors import NotFoundError
+from domain.order_charge import OrderCharge
 from domain.owner_account import OwnerAccount, owner_account_id_for
 from domain.payment import Payment
 from domain.payment_queries import PaymentQueries
@@ -90,6 +91,15 @@ class PaymentAccess:
     def enqueue(self, name: str, booking_id: UUID, step: str, suffix: str = "", **kw: Any) -> Any:
         job_id = idempotency_key(booking_id, step) + (f"#{suffix}" if suffix else "")
         return self.jobs.enqueue(name, {"booking_id": str(booking_id), **kw}, job_id=job_id)
+
+    def enqueue_order_charge(self, order_id: UUID, suffix: str = "") -> Any:
+        """Queues the processor call of an order's one charge (application/payment_jobs.py)."""
+        job_id = idempotency_key(order_id, "charge") + (f"#{suffix}" if suffix else "")
+        return self.jobs.enqueue("create_order_charge", {"order_id": str(order_id)}, job_id=job_id)
+
+    def order_charge(self, order_charge_id: UUID) -> OrderCharge:
+        charge: OrderCharge = self.store.load(order_charge_id, "order_charge")
+        return charge
 
     def booking(self, booking_id: UUID) -> Booking:
         return self.bookings.get(booking_id)

@@ -261,3 +261,11 @@ def _chargeback(payment: Payment, event: GatewayEvent, at: datetime) -> None:
         payment.record_chargeback_funds_reinstated(event.id, dispute, amount, fee, at)
     elif event.type == "charge.dispute.closed" and event.status in ("won", "lost"):
         payment.close_chargeback(event.id, dispute, event.status, amount, fee, at)
+
+
+# What a charge's outcome does to its booking, for an order's one charge too
+# (application/order_charges.py applies them to every item of the basket).
+after_capture = _charge_captured
+after_failure = _charge_failed
+apply_chargeback = _chargeback
+mark_refunded_if_done = _mark_refunded_if_done

@@ -101,7 +101,10 @@ def _requeue(p: PaymentAccess, payment: Payment, status: str, order: object, suf
     """Jobs whose recorded intent has no processor id yet run again (same gateway key)."""
     bid = payment.booking_id
     if status == b.PENDING_PAYMENT and payment.charge["intent_id"] is None:
-        p.enqueue("create_charge", bid, "charge", suffix)
+        if payment.order_charge_id is not None:  # the order's one charge, not its own
+            p.enqueue_order_charge(UUID(payment.charge["order_id"]), suffix)
+        else:
+            p.enqueue("create_charge", bid, "charge", suffix)
     active = status in (b.PENDING_PAYMENT, b.CONFIRMED)
     if active and payment.deposit and payment.deposit_hold["intent_id"] is None:
         p.enqueue("authorize_deposit", bid, "deposit", suffix)

@@ -5,7 +5,8 @@ arrive asynchronously as `GatewayEvent`s (processor webhooks, or the simulated g
 signed webhooks), never as the return value of the call that asked for them.
 
 The money model is Stripe's "separate charges and transfers": the renter's charge and the
-deposit hold are PaymentIntents on the platform with `transfer_group` = booking id; the owner is
+deposit hold are PaymentIntents on the platform with `transfer_group` = booking id (an order's
+one charge: the order id, `order:<id>`); the owner is
 paid by a Transfer to their connected account with `source_transaction` = the charge.
 """
 
@@ -75,6 +76,10 @@ CaptureMethod = Literal["automatic", "manual"]
 
 @dataclass(frozen=True)
 class ChargeRequest:
+    """A booking's charge, or an order's ONE charge for its whole basket: then `order_id` is
+    set, `booking_id` is the order id too and `payment_id` the `OrderCharge` id
+    (domain/order_charge.py); the processor's events come back with them in metadata."""
+
     payment_id: UUID
     booking_id: UUID
     amount: Money
@@ -82,6 +87,7 @@ class ChargeRequest:
     description: str = ""
     capture_method: CaptureMethod = "automatic"
     payment_method: str | None = None  # given: confirm now (server side); else the client does
+    order_id: UUID | None = None
 
 
 @dataclass(frozen=True)

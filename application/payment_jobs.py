@@ -26,6 +26,7 @@ from application.payment_gateway import (
 )
 from application.retry import retry_on_conflict
 from domain.money import Money
+from domain.order_charge import order_charge_id_for
 from domain.payment import HELD, Payment
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class PaymentJobs:
     def register(self, jobs: JobQueue) -> None:
         for name in (
             "create_charge",
+            "create_order_charge",
             "authorize_deposit",
             "refund",
             "capture_deposit",
@@ -64,6 +66,8 @@ class PaymentJobs:
     def create_charge(self, booking_id: str) -> dict[str, Any]:
         bid = UUID(booking_id)
         payment = self.p.payment(bid)
+        if payment.order_charge_id is not None:  # paid by its order's one charge
+            return self.create_order_charge(payment.charge["order_id"])
         try:
             result = self.p.gateway.create_charge(
                 ChargeRequest(
@@ -79,6 +83,41 @@ class PaymentJobs:
             return {"status": "declined", "reason": declined.code}
         self.p.remember_intent(result.intent_id, payment.id)
         self._record(bid, lambda pay: pay.record_charge_intent(result.intent_id, self.p.now()))
+        return {
+            "intent_id": result.intent_id,
+            "client_secret": result.client_secret,
+            "status": result.status,
+        }
+
+    def create_order_charge(self, order_id: str) -> dict[str, Any]:
+        """The order's ONE charge for its whole basket (one key per order); the intent id is
+        recorded on the `OrderCharge` and on every item's `Payment` in one save, so an item's
+        refunds and payout find the charge they come out of."""
+        charge = self.p.order_charge(order_charge_id_for(UUID(order_id)))
+        try:
+            result = self.p.gateway.create_charge(
+                ChargeRequest(
+                    payment_id=charge.id,
+                    booking_id=charge.order_id,
+                    amount=Money(charge.total, charge.currency),
+                    idempotency_key=charge.idempotency_key,
+                    description=f"Order {charge.order_id}",
+                    order_id=charge.order_id,
+                )
+            )
+        except GatewayDeclined as declined:  # its webhook fails every item's payment
+            return {"status": "declined", "reason": declined.code}
+        self.p.remember_intent(result.intent_id, charge.id)
+
+        def attempt() -> int:
+            fresh = self.p.order_charge(charge.id)
+            payments = [self.p.store.load(pid, "payment") for pid in fresh.payment_ids]
+            now = self.p.now()
+            changed = [fresh] if fresh.record_intent(result.intent_id, now) else []
+            changed += [p for p in payments if p.record_charge_intent(result.intent_id, now)]
+            return self.p.store.record(*changed) if changed else 0
+
+        retry_on_conflict(attempt)
         return {
             "intent_id": result.intent_id,
             "client_secret": result.client_secret,

@@ -27,6 +27,7 @@ from uuid import UUID
 from application.bookings import Bookings
 from application.context import Actor
 from application.jobs import JobQueue
+from application.order_charges import OrderRoute, apply_order_event, route
 from application.payment_commands import PaymentCommands
 from application.payment_events import apply_event, refund_amount_hint
 from application.payment_followups import follow_up, missed_events
@@ -79,6 +80,13 @@ class Payments(PaymentCommands):
         complete = getattr(self.gateway, "complete", None)  # duck-typed fakes lack it
         if event.type == "payment_intent.succeeded" and event.fee is None and complete:
             event = complete(event)  # a read, outside any transaction
+        target = route(self, payment_id, event)  # an order's one charge, or one of its items
+        if isinstance(target, OrderRoute):
+            position, booking_ids = apply_order_event(self, target, event, at)
+            for item in booking_ids if position else []:
+                self.follow_up(item, at)
+            return position
+        payment_id = target
         hint = refund_amount_hint(self, payment_id, event)
 
         def attempt() -> tuple[int, UUID | None]:
@@ -87,8 +95,8 @@ class Payments(PaymentCommands):
             except NotFoundError:
                 log.warning("processor event %s for unknown payment %s", event.id, payment_id)
                 return 0, None
-            if payment.has_processed(event.id):
-                return 0, None
+            if not isinstance(payment, Payment) or payment.has_processed(event.id):
+                return 0, None  # (an order charge's events go through `apply_order_event`)
             others = apply_event(self, payment, event, at, hint)
             return self.store.record(payment, *others), payment.booking_id
 

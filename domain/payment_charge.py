@@ -35,6 +35,29 @@ class PaymentCharge(PaymentRefunds):
             self.charge["status"] = REQUESTED
         self.updated_at = at
 
+    def join_order_charge(self, order_charge_id: UUID, order_id: UUID, at: datetime) -> bool:
+        """This booking is paid by its order's one charge (domain/order_charge.py): the
+        processor's charge events come through the order, which hands this payment its share."""
+        known = self.charge.get("order_charge_id")
+        if known is not None:
+            if known != str(order_charge_id):
+                raise ConflictError("charge_already_requested", "paid by another order charge")
+            return False
+        if self.charge["idempotency_key"] is not None:
+            raise ConflictError("charge_already_requested", "the booking has its own charge")
+        self._order_charge_joined(order_charge_id, order_id, at)
+        return True
+
+    @event("OrderChargeJoined")
+    def _order_charge_joined(self, order_charge_id: UUID, order_id: UUID, at: datetime) -> None:
+        self.charge.update(order_charge_id=str(order_charge_id), order_id=str(order_id))
+        self.updated_at = at
+
+    @property
+    def order_charge_id(self) -> UUID | None:
+        known = self.charge.get("order_charge_id")
+        return UUID(known) if known else None
+
     def record_charge_intent(self, intent_id: str, at: datetime) -> bool:
         if self.charge["intent_id"] is not None:
             if self.charge["intent_id"] != intent_id:

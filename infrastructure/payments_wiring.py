@@ -78,7 +78,9 @@ def build_jobs(settings: Settings, client: redis.Redis | None) -> JobQueue:
         return RqJobQueue(client, prefix=settings.redis_key_prefix, policy=policy)
     # The charge runs inline so the payment request can answer with its client secret;
     # everything else (refunds, payouts...) goes to the worker thread.
-    return InProcessJobQueue(policy, inline={"create_charge", "authorize_deposit"})
+    return InProcessJobQueue(
+        policy, inline={"create_charge", "create_order_charge", "authorize_deposit"}
+    )
 
 
 def build_gateway(settings: Settings, views: Engine, clock: Clock) -> PaymentGateway:

@@ -86,6 +86,9 @@ class SimulatedGateway(SimulatedCardNetwork, PaymentGateway):
     def create_charge(self, request: ChargeRequest) -> ChargeResult:
         params = _intent_params(request.payment_id, request.booking_id, request.amount, "charge")
         params |= {"capture_method": request.capture_method, "pm": request.payment_method}
+        if request.order_id is not None:  # an order's one charge
+            params["transfer_group"] = f"order:{request.order_id}"
+            params["metadata"] = _order_metadata(request.payment_id, request.order_id)
         return _charge_result(self._call(request.idempotency_key, params, self._create_intent))
 
     def authorize_deposit(self, request: DepositRequest) -> ChargeResult:
@@ -197,6 +200,10 @@ def _intent_params(payment_id: UUID, booking_id: UUID, amount: Money, step: str)
         "transfer_group": str(booking_id),
         "metadata": {"payment_id": str(payment_id), "booking_id": str(booking_id), "step": step},
     }
+
+
+def _order_metadata(payment_id: UUID, order_id: UUID) -> dict[str, str]:
+    return {"payment_id": str(payment_id), "order_id": str(order_id), "step": "charge"}
 
 
 def _metadata(payment_id: UUID, booking_id: UUID, key: str) -> dict[str, str]:

@@ -79,6 +79,13 @@ class StripeGateway(PaymentGateway):
         )
         if request.description:
             params["description"] = request.description
+        if request.order_id is not None:  # an order's one charge for the whole basket
+            params["transfer_group"] = f"order:{request.order_id}"
+            params["metadata"] = {
+                "payment_id": str(request.payment_id),
+                "order_id": str(request.order_id),
+                "step": "charge",
+            }
         intent = _call(
             lambda: self.v1.payment_intents.create(
                 _params(params), _options(request.idempotency_key)

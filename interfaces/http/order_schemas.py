@@ -75,14 +75,23 @@ class OrderPublic(BaseModel):
 class OrderItemPaymentPublic(BaseModel):
     booking_id: UUID
     payment_id: UUID
-    client_secret: str | None
+    client_secret: str | None = Field(
+        None, description="Always null: the order's one charge carries the client secret"
+    )
     status: str
     amount: dict[str, Any]
 
 
 class OrderPaymentPublic(BaseModel):
     order_id: UUID
+    charge_id: UUID = Field(
+        description="The order's ONE processor charge for the total (confirm it with "
+        "`client_secret`; on the simulated gateway, `POST /dev/payments/{charge_id}/succeed`)"
+    )
+    client_secret: str | None
+    status: str
     total: dict[str, Any]
     payments: list[OrderItemPaymentPublic] = Field(
-        description="One processor charge per item, all requested by this one command"
+        description="Each item's own payment: its share of the one charge, its deposit hold, "
+        "its refunds and its owner's payout"
     )

@@ -65,9 +65,10 @@ def place_order(body: OrderCreate, command: CommandDep, response: Response) -> O
 
 @router.post("/orders/{order_id}/payment", response_model=OrderPaymentPublic)
 def pay_order(order_id: UUID, command: CommandDep, response: Response) -> OrderPaymentPublic:
-    """Pays the whole order with one command: every live item's charge (and deposit hold)
-    is requested in one save, then sent to the processor, one charge per item. 409
-    `order_not_payable` while an item still awaits its owner's approval."""
+    """Pays the whole order with one command and ONE processor charge for the total of its
+    live items (`charge_id`, `client_secret`); each item keeps its own payment (its share of
+    the charge, its deposit hold, refunds and payout). 409 `order_not_payable` while an item
+    still awaits its owner's approval."""
     with command.context():
         result: dict[str, Any] = command.container.order_payments.pay(
             command.actor, order_id, command.now

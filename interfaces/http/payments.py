@@ -4,14 +4,16 @@ simulated card network's dev endpoints (absent in production)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from domain import booking as b
-from domain.errors import NotFoundError
+from domain.errors import ConflictError, NotFoundError
+from domain.order_charge import OrderCharge
+from domain.payment import Payment
 from domain.user import ADMIN
 from infrastructure.simulated_gateway import SimulatedGateway
 from infrastructure.stripe_events import InvalidSignature
@@ -242,18 +244,49 @@ def _dev_gateway(command: CommandDep) -> SimulatedGateway:
     return gateway
 
 
-def _ensure_intents(command: CommandDep, payment_id: UUID) -> None:
+def _ensure_intents(command: CommandDep, payment_id: UUID) -> list[UUID]:
     """With rq the charge and deposit jobs may not have run yet: run them here (same
-    idempotency keys)."""
+    idempotency keys). Returns who holds the intents to settle: the payment; for an order,
+    its one charge first, then its items (their deposit holds)."""
     payments = command.container.payments
     try:
         payment = command.container.store.load(payment_id, "payment")
     except NotFoundError:
-        raise NotFoundError("payment_not_found", f"payment {payment_id} not found") from None
-    if payment.charge["intent_id"] is None:
-        payments.job_handlers.create_charge(str(payment.booking_id))
-    if payment.deposit and payment.deposit_hold["intent_id"] is None:
-        payments.job_handlers.authorize_deposit(str(payment.booking_id))
+        payment = None
+    if not isinstance(payment, (Payment, OrderCharge)):
+        raise NotFoundError("payment_not_found", f"payment {payment_id} not found")
+    if isinstance(payment, OrderCharge):
+        if payment.intent_id is None:
+            payments.job_handlers.create_order_charge(str(payment.order_id))
+        items = [payments.store.load(pid, "payment") for pid in payment.payment_ids]
+        holders = [payment.id, *payment.payment_ids]
+    else:
+        items = [payment]
+        order_charge = payment.order_charge_id
+        holders = [payment_id] if order_charge is None else [order_charge, payment_id]
+    for item in items:
+        if item.charge["intent_id"] is None:
+            payments.job_handlers.create_charge(str(item.booking_id))
+        if item.deposit and item.deposit_hold["intent_id"] is None:
+            payments.job_handlers.authorize_deposit(str(item.booking_id))
+    return holders
+
+
+def _settle(gateway: SimulatedGateway, holders: list[UUID], step: str | None, **kw: Any) -> None:
+    """Settles `step` (every pending step when None) of whichever holder has it; 409
+    `payment_settled` when none had anything pending."""
+    done, errors = 0, []
+    for holder in holders:
+        try:
+            if step is None:
+                gateway.settle_pending(holder)
+            else:
+                gateway.settle(holder, step=step, **kw)
+            done += 1
+        except (ConflictError, NotFoundError) as error:
+            errors.append(error)
+    if not done and errors:  # settled already (409) before "not found" (404)
+        raise next((e for e in errors if isinstance(e, ConflictError)), errors[0])
 
 
 @router.post("/dev/payments/{payment_id}/succeed", response_model=PaymentPublic)
@@ -267,15 +300,16 @@ def simulate_success(
     """Simulated gateway only: the renter's card goes through. Without a body (or without
     `step`) every step still waiting for a card is settled, the charge and the deposit
     hold; with `{"step": "charge"}` or `{"step": "deposit"}` only that one (a retry with
-    another card after a decline, too). 409 `payment_settled` when nothing is pending."""
+    another card after a decline, too). An order's `charge_id` settles its one charge and
+    every item's deposit hold. 409 `payment_settled` when nothing is pending."""
     gateway = _dev_gateway(command)
     step = body.step if body is not None else None
     with anonymous_context(request):  # the processor acts, not the caller
-        _ensure_intents(command, payment_id)
+        holders = _ensure_intents(command, payment_id)
         if step is None:
-            gateway.settle_pending(payment_id)
+            _settle(gateway, holders, None)
         else:
-            gateway.settle(payment_id, succeed=True, step=step)
+            _settle(gateway, holders, step, succeed=True)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="succeeded")
 
@@ -288,7 +322,7 @@ def simulate_failure(
     `{"step": "deposit"}` the deposit hold (the booking then waits for another card)."""
     gateway = _dev_gateway(command)
     with anonymous_context(request):  # the processor acts, not the caller
-        _ensure_intents(command, payment_id)
-        gateway.settle(payment_id, succeed=False, reason=body.reason, step=body.step)
+        holders = _ensure_intents(command, payment_id)
+        _settle(gateway, holders, body.step, succeed=False, reason=body.reason)
     set_position(response, command.container.store.current_position())
     return PaymentPublic(payment_id=payment_id, client_secret=None, status="failed")

@@ -23,6 +23,7 @@ from domain.payment import HELD, REQUESTED, Payment, payment_id_for
 EVENT_NAMES = {
     "Created",
     "ChargeRequested",
+    "OrderChargeJoined",
     "ChargeIntentRecorded",
     "ChargeAuthorized",
     "ChargeCaptured",
