@@ -20,6 +20,7 @@ from interfaces.web import (
     notifications,
     public,
     stays,
+    trip_disputes,
     trips,
     wishlists,
 )
@@ -34,3 +35,4 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     for module in (admin_disputes, admin_ops, admin_reports):
         app.include_router(module.router)
+    app.include_router(trip_disputes.router)

@@ -5,6 +5,7 @@ use case the admin API uses."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from application.context import command_context
-from domain.dispute import OUTCOMES
+from application.dispute_timeline import dispute_timeline
+from domain.dispute import MAX_TEXT, OUTCOMES, PARTIES
 from domain.errors import DomainError
 from domain.money import Money
 from interfaces.web.host_coupons import number
@@ -23,6 +25,7 @@ from projections.disputes import LIVE, STATUSES, list_disputes
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 QUEUE_SIZE = 100
+DUE_CHOICES = {"24": "in 24 hours", "48": "in 48 hours", "72": "in 3 days", "168": "in 7 days"}
 
 
 @router.get("/admin/disputes", response_class=HTMLResponse)
@@ -63,6 +66,9 @@ def _dispute_page(
     refundable, deposit = container.disputes.limits(booking)
     context = {
         "d": dispute,
+        "timeline": dispute_timeline(container.store, dispute),
+        "tz": str(booking.timezone),
+        "due_choices": DUE_CHOICES,
         "refundable": refundable,
         "deposit": deposit,
         "outcomes": OUTCOMES,
@@ -74,7 +80,7 @@ def _dispute_page(
 
 @router.get("/admin/disputes/{dispute_id}", response_class=HTMLResponse)
 def dispute_page(request: Request, dispute_id: UUID, visitor: VisitorDep) -> Response:
-    return _dispute_page(request, visitor, dispute_id, {"outcome": "split"}, {})
+    return _dispute_page(request, visitor, dispute_id, {"outcome": "split", "due_in": "48"}, {})
 
 
 @router.post("/admin/disputes/{dispute_id}/assign", response_class=HTMLResponse)
@@ -125,3 +131,34 @@ def resolve(request: Request, dispute_id: UUID, visitor: VisitorDep, form: FormD
         return _dispute_page(request, visitor, dispute_id, form, errors)
     visitor.read_your_writes(position, "disputes")
     return RedirectResponse("/admin/disputes", status_code=303)
+
+
+@router.post("/admin/disputes/{dispute_id}/request-information", response_class=HTMLResponse)
+def request_information(
+    request: Request, dispute_id: UUID, visitor: VisitorDep, form: FormDep
+) -> Response:
+    """Asks the renter or the owner a question, due after the hours picked (the API's
+    `POST /admin/disputes/{id}/request-information`); they answer on their booking page."""
+    actor = visitor.require_admin()
+    errors: dict[str, str] = {}
+    to, question, due_in = form.get("to", ""), form.get("question", ""), form.get("due_in", "")
+    if to not in PARTIES:
+        errors["to"] = "Pick the renter or the owner."
+    if not question:
+        errors["question"] = "Write the question."
+    elif len(question) > MAX_TEXT:
+        errors["question"] = f"At most {MAX_TEXT} characters."
+    if due_in not in DUE_CHOICES:
+        errors["due_in"] = "Pick when the answer is due."
+    if not errors:
+        try:
+            with command_context(actor, request_id=visitor.request_id):
+                position = visitor.container.disputes.request_information(
+                    actor, dispute_id, to=to, question=question,
+                    due_at=visitor.now + timedelta(hours=int(due_in)), at=visitor.now,
+                )  # fmt: skip
+            visitor.read_your_writes(position, "disputes")
+            return RedirectResponse(f"/admin/disputes/{dispute_id}", status_code=303)
+        except DomainError as error:
+            errors["ask"] = error.detail
+    return _dispute_page(request, visitor, dispute_id, {"outcome": "split"} | form, errors)

@@ -1,7 +1,7 @@
 """A trip's stay: check-in and check-out with a condition report (items with photos),
-the review after the stay (double-blind), and opening a dispute — the same use cases as
-`/api/v1/bookings/{id}/check-in`, `/reviews` and `/disputes`; their rules (windows,
-statuses, once per side) come back as the message next to the form."""
+and the review after the stay (double-blind) — the same use cases as
+`/api/v1/bookings/{id}/check-in` and `/reviews`; their rules (windows, statuses, once per
+side) come back as the message next to the form. Disputes are in trip_disputes."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 REPORT_ROWS = 3  # condition report lines offered by the form
 ITEM_STATUSES = ("ok", "damaged", "missing")
-DISPUTE_TYPES = ("damage", "not_as_described", "cancellation", "payment", "other")
 STEPS = {"check-in": "Check in", "check-out": "Check out"}
 
 
@@ -169,36 +168,3 @@ def submit_review(
             error = problem.detail
     context = _review_context(visitor, actor, booking) | {"values": form, "error": error}
     return render(request, "review.html", context, status_code=422)
-
-
-@router.get("/trips/{booking_id}/dispute", response_class=HTMLResponse)
-def dispute_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
-    _, booking = _booking(visitor, booking_id)
-    context = _base(visitor, booking) | {"values": {}, "types": DISPUTE_TYPES}
-    return render(request, "dispute.html", context)
-
-
-@router.post("/trips/{booking_id}/dispute", response_class=HTMLResponse)
-def open_dispute(
-    request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep
-) -> Response:
-    actor, booking = _booking(visitor, booking_id)
-    kind, description = form.get("type", ""), form.get("description", "")[:4000]
-    error = ""
-    if kind not in DISPUTE_TYPES:
-        error = "Pick what the dispute is about."
-    elif not description:
-        error = "Describe what went wrong."
-    else:
-        try:
-            with command_context(actor, request_id=visitor.request_id):
-                _, position = visitor.container.disputes.open(
-                    actor, booking_id, kind=kind, description=description,
-                    claimed_amount=None, evidence=[], at=visitor.now,
-                )  # fmt: skip
-            visitor.read_your_writes(position, "bookings")
-            return RedirectResponse(f"/trips/{booking_id}", status_code=303)
-        except DomainError as problem:
-            error = problem.detail
-    context = _base(visitor, booking) | {"values": form, "types": DISPUTE_TYPES, "error": error}
-    return render(request, "dispute.html", context, status_code=422)
