@@ -18,6 +18,7 @@ from interfaces.web import (
     host_dashboard,
     messages,
     notifications,
+    profiles,
     public,
     stays,
     trip_disputes,
@@ -36,3 +37,4 @@ def install_web(app: FastAPI) -> None:
     for module in (admin_disputes, admin_ops, admin_reports):
         app.include_router(module.router)
     app.include_router(trip_disputes.router)
+    app.include_router(profiles.router)

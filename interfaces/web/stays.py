@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from application.context import Actor, command_context
 from domain.booking import Booking
 from domain.errors import DomainError
+from domain.review import CATEGORIES
 from interfaces.web.host import MAX_PHOTO_BYTES
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -26,6 +27,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 REPORT_ROWS = 3  # condition report lines offered by the form
 ITEM_STATUSES = ("ok", "damaged", "missing")
 STEPS = {"check-in": "Check in", "check-out": "Check out"}
+STARS = ("1", "2", "3", "4", "5")
 
 
 async def get_item_photos(request: Request) -> dict[int, bytes]:
@@ -135,7 +137,8 @@ def _review_context(visitor: Visitor, actor: Actor, booking: Booking) -> dict[st
     window = visitor.container.reviews.for_booking(actor, booking.id)
     side = "renter" if booking.renter_id == actor.id else "owner"
     mine = [r for r in window["reviews"] if r["side"] == side]
-    return _base(visitor, booking) | {"window": window, "mine": mine, "values": {}}
+    context = {"window": window, "mine": mine, "values": {}, "errors": {}}
+    return _base(visitor, booking) | context | {"categories": CATEGORIES[side]}
 
 
 @router.get("/trips/{booking_id}/review", response_class=HTMLResponse)
@@ -148,23 +151,33 @@ def review_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Resp
 def submit_review(
     request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep
 ) -> Response:
+    """The overall rating, the comment and the categories the viewer's side rates (each
+    1-5, optional), as `POST /bookings/{id}/reviews` takes them."""
     actor, booking = _booking(visitor, booking_id)
+    side = "renter" if booking.renter_id == actor.id else "owner"
     rating, comment = form.get("rating", ""), form.get("comment", "")[:2000]
-    error = ""
-    if rating not in ("1", "2", "3", "4", "5"):
-        error = "Pick a rating from 1 to 5 stars."
-    elif not comment:
-        error = "Say a few words about the stay."
-    else:
+    errors: dict[str, str] = {}
+    if rating not in STARS:
+        errors["rating"] = "Pick a rating from 1 to 5 stars."
+    if not comment:
+        errors["comment"] = "Say a few words about the stay."
+    categories: dict[str, int] = {}
+    for name in CATEGORIES[side]:
+        value = form.get(f"category_{name}", "")
+        if value in STARS:
+            categories[name] = int(value)
+        elif value:
+            errors[f"category_{name}"] = "Pick from 1 to 5 stars, or leave it out."
+    if not errors:
         try:
             with command_context(actor, request_id=visitor.request_id):
                 _, position = visitor.container.reviews.submit(
                     actor, booking_id, rating=int(rating), comment=comment,
-                    category_ratings={}, at=visitor.now,
+                    category_ratings=categories, at=visitor.now,
                 )  # fmt: skip
             visitor.read_your_writes(position, "reviews")
             return RedirectResponse(f"/trips/{booking_id}/review", status_code=303)
         except DomainError as problem:
-            error = problem.detail
-    context = _review_context(visitor, actor, booking) | {"values": form, "error": error}
+            errors["form"] = problem.detail
+    context = _review_context(visitor, actor, booking) | {"values": form, "errors": errors}
     return render(request, "review.html", context, status_code=422)
