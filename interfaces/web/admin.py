@@ -14,10 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from application.context import command_context
 from domain.errors import DomainError, NotFoundError
 from domain.event_meta import event_meta
+from interfaces.web.paging import PAGE_SIZE, pager, read_cursor
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from projections.listing_queue import listings_in_status
+from projections.keyset import keyset_page
+from projections.listings import listing_public
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -29,13 +31,24 @@ STATE_FIELDS = (
 )  # fmt: skip
 
 
-@router.get("/admin", response_class=HTMLResponse)
-def admin_home(request: Request, visitor: VisitorDep) -> Response:
-    visitor.require_admin()
+def _review_queue(request: Request, visitor: Visitor, cursor: str = "") -> dict[str, Any]:
+    """Listings waiting for review, newest first (as `GET /admin/listings`), 50 a page."""
+    bounds = read_cursor(cursor)
     container = visitor.container
+    table = container.runner.tables("listings")["listings"]
     with container.views.connect() as conn:
-        queue, _ = listings_in_status(conn, container.runner.tables("listings"), "pending_review")
-    return render(request, "admin.html", {"queue": queue, "errors": {}, "values": {}})
+        page = keyset_page(
+            conn, table, [table.c.status == "pending_review"], (table.c.created_at, table.c.id),
+            descending=True, limit=PAGE_SIZE, after=bounds.after, before=bounds.before,
+        )  # fmt: skip
+    return {"queue": [listing_public(r) for r in page.rows], "pages": pager(request, page)}
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, visitor: VisitorDep, cursor: str = "") -> Response:
+    visitor.require_admin()
+    context = _review_queue(request, visitor, cursor) | {"errors": {}, "values": {}}
+    return render(request, "admin.html", context)
 
 
 @router.post("/admin/listings/{listing_id}", response_class=HTMLResponse)
@@ -45,13 +58,9 @@ def review(request: Request, listing_id: UUID, visitor: VisitorDep, form: FormDe
     listings = visitor.container.listings
     reason = form.get("reason", "")[:2000]
     if form.get("decision") == "reject" and not reason:
-        container = visitor.container
-        with container.views.connect() as conn:
-            queue, _ = listings_in_status(
-                conn, container.runner.tables("listings"), "pending_review"
-            )
         errors = {f"reason-{listing_id}": "Say why, so the owner can fix it."}
-        return render(request, "admin.html", {"queue": queue, "errors": errors}, status_code=422)
+        context = _review_queue(request, visitor) | {"errors": errors}
+        return render(request, "admin.html", context, status_code=422)
     with command_context(actor, request_id=visitor.request_id):
         if form.get("decision") == "approve":
             position = listings.approve(actor, listing_id, visitor.now)

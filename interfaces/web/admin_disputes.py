@@ -18,27 +18,59 @@ from domain.dispute import MAX_TEXT, OUTCOMES, PARTIES
 from domain.errors import DomainError
 from domain.money import Money
 from interfaces.web.host_coupons import number
+from interfaces.web.paging import PAGE_SIZE, pager, read_cursor
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from projections.disputes import LIVE, STATUSES, list_disputes
+from projections.disputes import LIVE, STATUSES, dispute_row_public, queue_filters
+from projections.keyset import keyset_page
+from projections.listings import utc
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-QUEUE_SIZE = 100
+ASSIGNED = {"": "Anyone or nobody", "me": "Me", "none": "Nobody"}
+OVERDUE = {"": "Any", "yes": "Overdue", "no": "Not overdue"}
 DUE_CHOICES = {"24": "in 24 hours", "48": "in 48 hours", "72": "in 3 days", "168": "in 7 days"}
 
 
 @router.get("/admin/disputes", response_class=HTMLResponse)
-def queue(request: Request, visitor: VisitorDep, status: str = LIVE) -> Response:
-    visitor.require_admin()
+def queue(
+    request: Request,
+    visitor: VisitorDep,
+    status: str = LIVE,
+    assigned: str = "",
+    overdue: str = "",
+    cursor: str = "",
+) -> Response:
+    """The queue oldest first, 50 a page, filtered by status, assignee (me, nobody) and
+    SLA (overdue or not) as `GET /admin/disputes` is."""
+    actor = visitor.require_admin()
     status = status if status in (LIVE, *STATUSES) else LIVE
+    assigned = assigned if assigned in ASSIGNED else ""
+    overdue = overdue if overdue in OVERDUE else ""
+    bounds = read_cursor(cursor)
     container = visitor.container
+    now = utc(visitor.now) or visitor.now
+    table = container.runner.tables("disputes")["disputes"]
+    where = queue_filters(
+        table, now=now, status=status,
+        assigned_to=actor.id if assigned == "me" else None, unassigned=assigned == "none",
+        overdue={"yes": True, "no": False}.get(overdue),
+    )  # fmt: skip
     with container.views.connect() as conn:
-        rows, _ = list_disputes(
-            conn, container.runner.tables("disputes"), now=visitor.now, status=status,
-            limit=QUEUE_SIZE,
+        page = keyset_page(
+            conn, table, where, (table.c.opened_at, table.c.id), limit=PAGE_SIZE,
+            after=bounds.after, before=bounds.before,
         )  # fmt: skip
-    context = {"rows": rows, "status": status, "statuses": (LIVE, *STATUSES)}
+    context = {
+        "rows": [dispute_row_public(r, now) for r in page.rows],
+        "pages": pager(request, page),
+        "status": status,
+        "statuses": (LIVE, *STATUSES),
+        "assigned": assigned,
+        "assigned_choices": ASSIGNED,
+        "overdue": overdue,
+        "overdue_choices": OVERDUE,
+    }
     return render(request, "admin_disputes.html", context)
 
 
