@@ -21,6 +21,8 @@ def _step(name: str, event: Any) -> dict[str, Any] | None:
             "text": event.description,
             "evidence": list(event.evidence),
             "claimed_amount": event.claimed_amount,
+            "photo_ids": list(getattr(event, "photo_ids", None) or []),
+            "cited_items": list(getattr(event, "cited_items", None) or []),
         }
     if name == "Responded":
         kind = "answer" if event.reason == ANSWERED else "response"

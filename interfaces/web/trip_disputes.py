@@ -52,7 +52,7 @@ def minor_units(text: str, currency: str) -> int | None:
     """ "150" or "150.50" → 15050 (whole units where the currency has no cents); None when
     it is not such an amount or beyond the API's bound."""
     decimals = 0 if currency in ZERO_DECIMALS else 2
-    pattern = r"\d{1,15}" + (r"(\.\d{1,2})?" if decimals else "")
+    pattern = r"[0-9]{1,15}" + (r"(\.[0-9]{1,2})?" if decimals else "")  # ASCII digits only
     if not re.fullmatch(pattern, text):
         return None
     value = int(Decimal(text) * 10**decimals)

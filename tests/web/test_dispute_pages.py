@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from interfaces.web.trip_disputes import minor_units
 from tests.http.test_disputes_http import Ended, EndedFactory, ended  # noqa: F401 - fixture
 from tests.image_files import jpeg
 from tests.web.helpers import API, browser_login, csrf_of
@@ -64,6 +65,7 @@ def test_the_dispute_form_checks_amounts_and_evidence_and_keeps_the_input(
     trip = client.get(f"/trips/{e.id}")
     assert f'data-dispute="{dispute["id"]}"' in trip.text and "€150.50" in trip.text
     assert 'data-kind="claim"' in trip.text
+    assert f'src="/api/v1/media/{dispute["photo_ids"][0]}/thumb"' in trip.text
     assert "/respond" not in trip.text  # the opener adds information only when asked
 
 
@@ -120,3 +122,36 @@ def test_an_information_request_is_answered_on_the_booking_page(
     assert kinds == ["claim", "information_request", "answer"], kinds
     assert "Yes, attached." in page.text and "https://x.io/l" in page.text
     assert csrf_of(page.text)
+
+
+def test_amounts_are_read_in_the_currencys_units_within_the_apis_bound() -> None:
+    assert minor_units("150.5", "EUR") == 15050 and minor_units("150", "EUR") == 15000
+    assert minor_units("1500", "JPY") == 1500 and minor_units("1500.5", "JPY") is None
+    assert minor_units("100000000000", "EUR") == 10**13  # the API's MoneyIn bound
+    for text in ("100000000000.01", "-1", "1,5", " 1", "1.", ".5", "١٢"):
+        assert minor_units(text, "EUR") is None, text
+
+
+def test_the_owner_claims_from_the_booking_page_and_the_renter_responds(
+    ended: EndedFactory,  # noqa: F811
+) -> None:
+    e = ended()
+    client = e.api.client
+    token = browser_login(client, e.m.owner.email)
+    r = client.post(
+        f"/trips/{e.id}/dispute",
+        data=_form(token, claimed_amount="200"),
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    dispute = _dispute(e)
+    assert dispute["opener_role"] == "owner"
+    assert dispute["claimed_amount"] == {"amount": 20000, "currency": "EUR"}
+
+    token = browser_login(client, e.m.renter.email)
+    respond = f"/trips/{e.id}/disputes/{dispute['id']}/respond"
+    trip = client.get(f"/trips/{e.id}")
+    assert f'action="{respond}"' in trip.text and "Your response to the claim" in trip.text
+    r = client.post(respond, data={"csrf_token": token, "message": "It was broken before."})
+    assert r.status_code == 200 and 'data-kind="response"' in r.text
+    assert "It was broken before." in r.text
