@@ -19,7 +19,7 @@ from domain.errors import DomainError
 from domain.money import Money
 from interfaces.web.host_coupons import number
 from interfaces.web.paging import PAGE_SIZE, pager, read_cursor
-from interfaces.web.routing import PageRoute
+from interfaces.web.routing import PageRoute, status_of
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
 from projections.disputes import LIVE, STATUSES, dispute_row_public, queue_filters
@@ -90,6 +90,7 @@ def _dispute_page(
     dispute_id: UUID,
     values: dict[str, str],
     errors: dict[str, str],
+    status: int = 422,
 ) -> Response:
     actor = visitor.require_admin()
     container = visitor.container
@@ -107,7 +108,7 @@ def _dispute_page(
         "values": values,
         "errors": errors,
     }
-    return render(request, "admin_dispute.html", context, status_code=422 if errors else 200)
+    return render(request, "admin_dispute.html", context, status_code=status if errors else 200)
 
 
 @router.get("/admin/disputes/{dispute_id}", response_class=HTMLResponse)
@@ -173,6 +174,7 @@ def request_information(
     `POST /admin/disputes/{id}/request-information`); they answer on their booking page."""
     actor = visitor.require_admin()
     errors: dict[str, str] = {}
+    status = 422
     to, question, due_in = form.get("to", ""), form.get("question", ""), form.get("due_in", "")
     if to not in PARTIES:
         errors["to"] = "Pick the renter or the owner."
@@ -193,4 +195,5 @@ def request_information(
             return RedirectResponse(f"/admin/disputes/{dispute_id}", status_code=303)
         except DomainError as error:
             errors["ask"] = error.detail
-    return _dispute_page(request, visitor, dispute_id, {"outcome": "split"} | form, errors)
+            status = status_of(error)
+    return _dispute_page(request, visitor, dispute_id, {"outcome": "split"} | form, errors, status)

@@ -121,7 +121,11 @@ def test_an_information_request_is_answered_on_the_booking_page(
     kinds = re.findall(r'data-kind="(\w+)"', page.text)
     assert kinds == ["claim", "information_request", "answer"], kinds
     assert "Yes, attached." in page.text and "https://x.io/l" in page.text
-    assert csrf_of(page.text)
+    r = e.m.post(f"/disputes/{dispute['id']}/withdraw", e.m.renter, {"reason": "Sorted out"})
+    assert r.status_code == 200, r.text
+    r = client.post(ask_url, data={"csrf_token": csrf_of(page.text), **question})
+    assert r.status_code == 409 and 'role="alert"' in r.text  # nothing to ask any more
+    assert 'data-kind="withdrawal"' in r.text
 
 
 def test_amounts_are_read_in_the_currencys_units_within_the_apis_bound() -> None:
