@@ -57,15 +57,7 @@ def _ids(page: KeysetPage) -> list[UUID]:
     return [r["id"] for r in page.rows]
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    minutes=st.lists(st.integers(0, 5), max_size=12),  # many ties on `at`
-    limit=st.integers(1, 5),
-    descending=st.booleans(),
-)
-def test_walking_forward_then_back_visits_every_row_once_in_order(
-    engine: Engine, minutes: list[int], limit: int, descending: bool
-) -> None:
+def _walk_both_ways(engine: Engine, minutes: list[int], limit: int, descending: bool) -> None:
     rows = _fill(engine, minutes)
     expected = [r["id"] for r in sorted(rows, key=lambda r: (r["at"], str(r["id"])))]
     if descending:
@@ -82,6 +74,29 @@ def test_walking_forward_then_back_visits_every_row_once_in_order(
         back = _page(engine, descending, limit, before=back.prev_key)
         assert _ids(back) == _ids(earlier)
     assert back.prev_key is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    minutes=st.lists(st.integers(0, 5), max_size=12),  # many ties on `at`
+    limit=st.integers(1, 5),
+    descending=st.booleans(),
+)
+def test_walking_forward_then_back_visits_every_row_once_in_order(
+    engine: Engine, minutes: list[int], limit: int, descending: bool
+) -> None:
+    _walk_both_ways(engine, minutes, limit, descending)
+
+
+@pytest.mark.postgres
+def test_pages_walk_both_ways_on_postgres(pg_url: str) -> None:
+    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        metadata.create_all(engine)
+        for descending in (False, True):
+            _walk_both_ways(engine, [3, 1, 1, 1, 2, 0, 3, 3], 3, descending)
+    finally:
+        engine.dispose()
 
 
 def test_a_page_does_not_shift_when_rows_are_added_before_it(engine: Engine) -> None:
