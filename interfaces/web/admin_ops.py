@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from application.email_lookup import find_user
 from application.ledger import LedgerProcess, verify_process
 from domain.errors import DomainError, NotFoundError
-from interfaces.web.admin import _end_of_shown_unit, _shown, _utc, timeline
+from interfaces.web.admin import _end_of_shown_unit, _shown, _utc, event_page, timeline
 from interfaces.web.paging import PAGE_SIZE, pager, read_cursor
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -79,7 +79,12 @@ def open_stream(visitor: VisitorDep, id: str = "") -> Response:
 
 @router.get("/admin/audit/{aggregate_id}", response_class=HTMLResponse)
 def stream_audit(
-    request: Request, aggregate_id: UUID, visitor: VisitorDep, at: str = "", version: str = ""
+    request: Request,
+    aggregate_id: UUID,
+    visitor: VisitorDep,
+    at: str = "",
+    version: str = "",
+    cursor: str = "",
 ) -> Response:
     """Any stream's events with who, when and why, and its state at an instant or version
     (the generalisation of the booking page, with every public field of the aggregate)."""
@@ -102,10 +107,12 @@ def stream_audit(
         aggregate: Any = visitor.container.store.repository.get(aggregate_id, version=chosen)
         state = {k: _shown(k, v) for k, v in vars(aggregate).items() if not k.startswith("_")}
     picked = next((e for e in events if e["version"] == chosen), events[-1])
+    shown, pages = event_page(request, events, picked["version"], cursor)
     context = {
         "kind": kind,
         "booking_id": aggregate_id,
-        "events": events,
+        "events": shown,
+        "pages": pages,
         "state": state,
         "chosen": chosen,
         "picked_at": picked["at"],

@@ -1,6 +1,7 @@
 """The admin lists page over HTTP: 50 coupons a page with "Next" and "Previous", and (with a
-smaller page to keep the set-up short) the disputes queue, the review queue, user search and
-ledger accounts, whose links keep the filters in the URL; a forged cursor is a 422 page."""
+smaller page to keep the set-up short) the disputes queue, the review queue, user search,
+ledger accounts and an audit timeline, whose links keep the filters in the URL; a forged
+cursor is a 422 page."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from interfaces.web import admin, admin_disputes, admin_ops
 from tests.builders import listing_spec
 from tests.http.test_disputes_http import EndedFactory, ended  # noqa: F401 - the fixture
-from tests.web.helpers import API, Api, browser_login
+from tests.web.helpers import API, Api, browser_login, publish_listing, wait_views
 
 
 def _link(page: str, rel: str) -> str | None:
@@ -125,3 +126,23 @@ def test_the_review_queue_and_user_search_page(api: Api, monkeypatch: pytest.Mon
     assert {owner.id, *names} <= {i for p in everyone for i in p}
     exact = api.client.get("/admin/users", params={"q": owner.email})
     assert re.findall(r'<tr data-id="([^"]+)"', exact.text) == [owner.id]
+
+
+def test_an_audit_timeline_pages_by_version(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin, "PAGE_SIZE", 2)
+    owner = api.new_user()
+    listing_id, position = publish_listing(api, owner)
+    wait_views(api, position)
+    admin_user = api.admin()
+    browser_login(api.client, admin_user.email)
+    versions = r'<li data-version="(\d+)"'
+    pages, links = _walk(api, f"/admin/audit/{listing_id}?version=1", versions)
+    flat = [int(v) for p in pages for v in p]
+    assert flat == list(range(1, len(flat) + 1)) and len(flat) >= 3
+    assert all(len(p) == 2 for p in pages[:-1]) and "version=1" in links[1]
+    back = _link(api.client.get(links[1]).text, "prev")
+    assert back is not None and re.findall(versions, api.client.get(back).text) == ["1", "2"]
+    latest = api.client.get(f"/admin/audit/{listing_id}").text  # the page of the last event
+    assert re.findall(versions, latest) == pages[-1] and _link(latest, "next") is None
+    forged = api.client.get(f"/admin/audit/{listing_id}", params={"cursor": "eyJhZnRlciI6WzFdfQ"})
+    assert forged.status_code == 422
