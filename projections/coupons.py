@@ -98,10 +98,13 @@ def list_coupons(
     query = select(t).order_by(t.c.created_at.desc(), t.c.id)
     if created_by is not None:
         query = query.where(t.c.created_by == created_by)
-    rows = [dict(r) for r in conn.execute(query).mappings()]
-    for row in rows:  # SQLite gives naive instants back: they were UTC
-        row["created_at"], row["updated_at"] = utc(row["created_at"]), utc(row["updated_at"])
-    return rows
+    return [coupon_row(r) for r in conn.execute(query).mappings()]
+
+
+def coupon_row(row: Any) -> dict[str, Any]:
+    found = dict(row)  # SQLite gives naive instants back: they were UTC
+    found["created_at"], found["updated_at"] = utc(row["created_at"]), utc(row["updated_at"])
+    return found
 
 
 def booking_history(views: Engine, bookings: Mapping[str, Table]) -> Any:

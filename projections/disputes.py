@@ -191,9 +191,8 @@ def dispute_row_public(row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def list_disputes(
-    conn: Connection,
-    tables: Any,
+def queue_filters(
+    table: Table,
     *,
     now: datetime,
     status: str | None = None,
@@ -201,15 +200,8 @@ def list_disputes(
     unassigned: bool = False,
     overdue: bool | None = None,
     booking_id: UUID | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The queue, oldest first (keyset-paginated by opened_at, id). `status` is one of
-    STATUSES or "live"; `overdue` True keeps disputes past an SLA due time at `now`,
-    False keeps the others."""
-    table = tables["disputes"]
-    limit = check_limit(limit)
-    now = utc(now) or now
+) -> list[Any]:
+    """The queue's conditions (see `list_disputes`); `now` in UTC."""
     where: list[Any] = []
     if status == LIVE:
         where.append(table.c.status.in_(sorted(d.LIVE)))
@@ -233,6 +225,32 @@ def list_disputes(
                 or_(table.c.resolution_due.is_(None), table.c.resolution_due > now),
             )
         )
+    return where
+
+
+def list_disputes(
+    conn: Connection,
+    tables: Any,
+    *,
+    now: datetime,
+    status: str | None = None,
+    assigned_to: UUID | None = None,
+    unassigned: bool = False,
+    overdue: bool | None = None,
+    booking_id: UUID | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The queue, oldest first (keyset-paginated by opened_at, id). `status` is one of
+    STATUSES or "live"; `overdue` True keeps disputes past an SLA due time at `now`,
+    False keeps the others."""
+    table = tables["disputes"]
+    limit = check_limit(limit)
+    now = utc(now) or now
+    where = queue_filters(
+        table, now=now, status=status, assigned_to=assigned_to, unassigned=unassigned,
+        overdue=overdue, booking_id=booking_id,
+    )  # fmt: skip
     if cursor:
         when, ident = decode_cursor(cursor, 2)
         try:

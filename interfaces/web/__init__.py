@@ -19,8 +19,10 @@ from interfaces.web import (
     host_edit,
     messages,
     notifications,
+    profiles,
     public,
     stays,
+    trip_disputes,
     trips,
     trips_checkout,
     wishlists,
@@ -38,3 +40,5 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(trips_checkout.router)
     app.include_router(host_edit.router)
+    app.include_router(trip_disputes.router)
+    app.include_router(profiles.router)

@@ -4,6 +4,7 @@ instant — read from the event store the way the admin API's history and time t
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -12,12 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from application.context import command_context
-from domain.errors import DomainError, NotFoundError
+from domain.errors import DomainError, NotFoundError, RuleViolation
 from domain.event_meta import event_meta
+from interfaces.web.paging import PAGE_SIZE, Pager, pager, read_cursor
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from projections.listing_queue import listings_in_status
+from projections.keyset import KeysetPage, keyset_page
+from projections.listings import listing_public
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -29,13 +32,24 @@ STATE_FIELDS = (
 )  # fmt: skip
 
 
-@router.get("/admin", response_class=HTMLResponse)
-def admin_home(request: Request, visitor: VisitorDep) -> Response:
-    visitor.require_admin()
+def _review_queue(request: Request, visitor: Visitor, cursor: str = "") -> dict[str, Any]:
+    """Listings waiting for review, newest first (as `GET /admin/listings`), 50 a page."""
+    bounds = read_cursor(cursor)
     container = visitor.container
+    table = container.runner.tables("listings")["listings"]
     with container.views.connect() as conn:
-        queue, _ = listings_in_status(conn, container.runner.tables("listings"), "pending_review")
-    return render(request, "admin.html", {"queue": queue, "errors": {}, "values": {}})
+        page = keyset_page(
+            conn, table, [table.c.status == "pending_review"], (table.c.created_at, table.c.id),
+            descending=True, limit=PAGE_SIZE, after=bounds.after, before=bounds.before,
+        )  # fmt: skip
+    return {"queue": [listing_public(r) for r in page.rows], "pages": pager(request, page)}
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, visitor: VisitorDep, cursor: str = "") -> Response:
+    visitor.require_admin()
+    context = _review_queue(request, visitor, cursor) | {"errors": {}, "values": {}}
+    return render(request, "admin.html", context)
 
 
 @router.post("/admin/listings/{listing_id}", response_class=HTMLResponse)
@@ -45,13 +59,9 @@ def review(request: Request, listing_id: UUID, visitor: VisitorDep, form: FormDe
     listings = visitor.container.listings
     reason = form.get("reason", "")[:2000]
     if form.get("decision") == "reject" and not reason:
-        container = visitor.container
-        with container.views.connect() as conn:
-            queue, _ = listings_in_status(
-                conn, container.runner.tables("listings"), "pending_review"
-            )
         errors = {f"reason-{listing_id}": "Say why, so the owner can fix it."}
-        return render(request, "admin.html", {"queue": queue, "errors": errors}, status_code=422)
+        context = _review_queue(request, visitor) | {"errors": errors}
+        return render(request, "admin.html", context, status_code=422)
     with command_context(actor, request_id=visitor.request_id):
         if form.get("decision") == "approve":
             position = listings.approve(actor, listing_id, visitor.now)
@@ -118,12 +128,45 @@ def timeline(visitor: Visitor, stream_id: UUID, kind: str = "booking") -> list[d
     return rows
 
 
+def event_page(
+    request: Request, events: list[dict[str, Any]], chosen: int, cursor: str
+) -> tuple[list[dict[str, Any]], Pager]:
+    """50 events of a timeline: after or before a version (the cursor), else the 50 that
+    hold the chosen version; with the links to the neighbouring pages."""
+    bounds = read_cursor(cursor)
+    versions = [e["version"] for e in events]
+    try:
+        if bounds.after is not None:
+            start = bisect_right(versions, int(*bounds.after))
+            end = start + PAGE_SIZE
+        elif bounds.before is not None:
+            end = bisect_left(versions, int(*bounds.before))
+            start = max(end - PAGE_SIZE, 0)
+        else:
+            start = versions.index(chosen)
+            start, end = start - start % PAGE_SIZE, start - start % PAGE_SIZE + PAGE_SIZE
+    except (TypeError, ValueError):
+        raise RuleViolation("bad_cursor", "that page link is not one this site made") from None
+    shown = events[start:end]
+    page = KeysetPage(
+        rows=shown,
+        next_key=[str(shown[-1]["version"])] if shown and end < len(events) else None,
+        prev_key=[str(shown[0]["version"])] if shown and start > 0 else None,
+    )
+    return shown, pager(request, page)
+
+
 @router.get("/admin/bookings/{booking_id}", response_class=HTMLResponse)
 def booking_audit(
-    request: Request, booking_id: UUID, visitor: VisitorDep, at: str = "", version: str = ""
+    request: Request,
+    booking_id: UUID,
+    visitor: VisitorDep,
+    at: str = "",
+    version: str = "",
+    cursor: str = "",
 ) -> Response:
-    """Every event of the booking with who, when and why; the state at `at` (UTC, from
-    the picker) or after `version`, else now."""
+    """Every event of the booking with who, when and why, 50 a page; the state at `at`
+    (UTC, from the picker) or after `version`, else now."""
     visitor.require_admin()
     events = timeline(visitor, booking_id)
     error, chosen = "", events[-1]["version"]
@@ -147,10 +190,12 @@ def booking_audit(
         except DomainError as problem:
             error = problem.detail
     picked = next(e for e in events if e["version"] == chosen)
+    shown, pages = event_page(request, events, chosen, cursor)
     context = {
         "kind": "booking",
         "booking_id": booking_id,
-        "events": events,
+        "events": shown,
+        "pages": pages,
         "state": state,
         "chosen": chosen,
         "picked_at": picked["at"],

@@ -5,63 +5,66 @@ API reads (identity, the event store, the runner, the ledger views)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from application.email_lookup import find_user
 from application.ledger import LedgerProcess, verify_process
 from domain.errors import DomainError, NotFoundError
-from interfaces.web.admin import _end_of_shown_unit, _shown, _utc, timeline
+from interfaces.web.admin import _end_of_shown_unit, _shown, _utc, event_page, timeline
+from interfaces.web.paging import PAGE_SIZE, pager, read_cursor
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from projections import ledger as ledger_views
+from projections.keyset import keyset_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-MAX_USERS = 50
-MAX_ACCOUNTS = 500
 
 
-def _user_ids(visitor: Visitor, q: str) -> list[UUID]:
-    """An exact id or email first, then names containing the text (the profiles view)."""
-    container, found = visitor.container, []
+def _exact_id(visitor: Visitor, q: str) -> UUID | None:
+    """The user an exact id or email names (an email through the keyed email index, as
+    sign-in finds accounts)."""
     try:
-        found.append(UUID(q))
+        return UUID(q)
     except ValueError:
-        if "@" in q:  # through the (keyed) email index, as sign-in finds accounts
-            user = find_user(container.store, q)
-            if user is not None:
-                found.append(user.id)
-    table = container.runner.tables("profiles")["profiles"]
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    query = (
-        select(table.c.id)
-        .where(table.c.name.ilike(pattern, escape="\\"))
-        .order_by(table.c.name, table.c.id)
-        .limit(MAX_USERS)
-    )
-    with container.views.connect() as conn:
-        found += [row.id for row in conn.execute(query) if row.id not in found]
-    return found[:MAX_USERS]
+        user = find_user(visitor.container.store, q) if "@" in q else None
+        return user.id if user is not None else None
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users(request: Request, visitor: VisitorDep, q: str = "") -> Response:
-    """Users by id, email or name: their roles, status and verified email."""
+def users(request: Request, visitor: VisitorDep, q: str = "", cursor: str = "") -> Response:
+    """Users by id, email or name (everyone without a query): an exact id or email first,
+    then names containing the text in name order, 50 a page; roles, status, verified email."""
     visitor.require_admin()
     q = q.strip()[:200]
+    bounds = read_cursor(cursor)
+    container = visitor.container
+    exact = _exact_id(visitor, q) if q and not cursor else None
+    table = container.runner.tables("profiles")["profiles"]
+    where = []
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(table.c.name.ilike(pattern, escape="\\"))
+    with container.views.connect() as conn:
+        page = keyset_page(
+            conn, table, where, (table.c.name, table.c.id), limit=PAGE_SIZE,
+            after=bounds.after, before=bounds.before,
+        )  # fmt: skip
+    ids = [exact] if exact is not None else []
+    ids += [row["id"] for row in page.rows if row["id"] != exact]
     found = []
-    for user_id in _user_ids(visitor, q) if q else []:
+    for user_id in ids:
         try:
-            found.append(visitor.container.identity.get_user(user_id))
+            found.append(container.identity.get_user(user_id))
         except DomainError:
             continue  # a stale view row or an id that is not a user
-    return render(request, "admin_users.html", {"q": q, "users": found})
+    context = {"q": q, "users": found, "pages": pager(request, page)}
+    return render(request, "admin_users.html", context)
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
@@ -76,7 +79,12 @@ def open_stream(visitor: VisitorDep, id: str = "") -> Response:
 
 @router.get("/admin/audit/{aggregate_id}", response_class=HTMLResponse)
 def stream_audit(
-    request: Request, aggregate_id: UUID, visitor: VisitorDep, at: str = "", version: str = ""
+    request: Request,
+    aggregate_id: UUID,
+    visitor: VisitorDep,
+    at: str = "",
+    version: str = "",
+    cursor: str = "",
 ) -> Response:
     """Any stream's events with who, when and why, and its state at an instant or version
     (the generalisation of the booking page, with every public field of the aggregate)."""
@@ -99,10 +107,12 @@ def stream_audit(
         aggregate: Any = visitor.container.store.repository.get(aggregate_id, version=chosen)
         state = {k: _shown(k, v) for k, v in vars(aggregate).items() if not k.startswith("_")}
     picked = next((e for e in events if e["version"] == chosen), events[-1])
+    shown, pages = event_page(request, events, picked["version"], cursor)
     context = {
         "kind": kind,
         "booking_id": aggregate_id,
-        "events": events,
+        "events": shown,
+        "pages": pages,
         "state": state,
         "chosen": chosen,
         "picked_at": picked["at"],
@@ -133,16 +143,41 @@ def rebuild(name: str, visitor: VisitorDep, _form: FormDep) -> Response:
 
 
 @router.get("/admin/ledger", response_class=HTMLResponse)
-def ledger(request: Request, visitor: VisitorDep, verify: str = "") -> Response:
-    """Balances per account and currency; `verify=1` regenerates the ledger from the payment
-    events and compares it with the recorded entries (read-only, so a GET)."""
+def ledger(
+    request: Request,
+    visitor: VisitorDep,
+    verify: str = "",
+    currency: str = "",
+    prefix: str = "",
+    cursor: str = "",
+) -> Response:
+    """Balances per account and currency in account order, 50 a page, filtered by currency
+    and account prefix as `GET /admin/ledger/accounts`; `verify=1` regenerates the ledger
+    from the payment events and compares it with the recorded entries (read-only: a GET)."""
     visitor.require_admin()
     container = visitor.container
+    errors: dict[str, str] = {}
+    currency, prefix = currency.strip().upper(), prefix.strip()[:200]
+    if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+        errors["currency"] = "A three-letter currency code, e.g. EUR."
+    bounds = read_cursor(cursor)
+    table = container.runner.tables("ledger")["balances"]
+    where = [] if errors or not currency else [table.c.currency == currency]
+    if prefix:
+        where.append(table.c.account.startswith(prefix, autoescape=True))
     with container.views.connect() as conn:
-        accounts = ledger_views.account_balances(
-            conn, container.runner.tables("ledger"), limit=MAX_ACCOUNTS
-        )
+        page = keyset_page(
+            conn, table, where, (table.c.account, table.c.currency), limit=PAGE_SIZE,
+            after=bounds.after, before=bounds.before,
+        )  # fmt: skip
     result: dict[str, Any] | None = None
     if verify:
         result = verify_process(container.ledger or LedgerProcess(container.store)).as_dict()
-    return render(request, "admin_ledger.html", {"accounts": accounts, "result": result})
+    context = {
+        "accounts": [dict(r) for r in page.rows],
+        "pages": pager(request, page),
+        "result": result,
+        "values": {"currency": currency, "prefix": prefix},
+        "errors": errors,
+    }
+    return render(request, "admin_ledger.html", context, status_code=422 if errors else 200)

@@ -20,11 +20,13 @@ from interfaces.web.host_coupons import (
     terms_from_form,
 )
 from interfaces.web.host_dashboard import day_range
+from interfaces.web.paging import PAGE_SIZE, pager, read_cursor
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from projections.coupons import list_coupons
+from projections.coupons import coupon_row
 from projections.dashboard_report import marketplace_analytics
+from projections.keyset import keyset_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 MAX_DAYS = {"day": 366, "week": 5 * 366, "month": 5 * 366}
@@ -64,14 +66,25 @@ def analytics(
 
 
 def _page(
-    request: Request, visitor: Visitor, values: dict[str, str], errors: dict[str, str]
+    request: Request,
+    visitor: Visitor,
+    values: dict[str, str],
+    errors: dict[str, str],
+    cursor: str = "",
 ) -> Response:
+    """Every coupon newest first, 50 a page, with the create form."""
     visitor.require_admin()
+    bounds = read_cursor(cursor)
     container = visitor.container
+    table = container.runner.tables("coupons")["coupons"]
     with container.views.connect() as conn:
-        coupons = list_coupons(conn, container.runner.tables("coupons"))
+        page = keyset_page(
+            conn, table, [], (table.c.created_at, table.c.id), descending=True,
+            limit=PAGE_SIZE, after=bounds.after, before=bounds.before,
+        )  # fmt: skip
     context = {
-        "coupons": coupons,
+        "coupons": [coupon_row(r) for r in page.rows],
+        "pages": pager(request, page),
         "listing_options": [("", "—")],
         "scopes": SCOPES,
         "currency_options": [(c, c) for c in CURRENCIES],
@@ -84,8 +97,8 @@ def _page(
 
 
 @router.get("/admin/coupons", response_class=HTMLResponse)
-def coupons_page(request: Request, visitor: VisitorDep) -> Response:
-    return _page(request, visitor, DEFAULTS | {"funded_by": "platform"}, {})
+def coupons_page(request: Request, visitor: VisitorDep, cursor: str = "") -> Response:
+    return _page(request, visitor, DEFAULTS | {"funded_by": "platform"}, {}, cursor)
 
 
 @router.post("/admin/coupons", response_class=HTMLResponse)

@@ -1,7 +1,7 @@
 """A trip's stay: check-in and check-out with a condition report (items with photos),
-the review after the stay (double-blind), and opening a dispute — the same use cases as
-`/api/v1/bookings/{id}/check-in`, `/reviews` and `/disputes`; their rules (windows,
-statuses, once per side) come back as the message next to the form."""
+and the review after the stay (double-blind) — the same use cases as
+`/api/v1/bookings/{id}/check-in` and `/reviews`; their rules (windows, statuses, once per
+side) come back as the message next to the form. Disputes are in trip_disputes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from application.context import Actor, command_context
 from domain.booking import Booking
 from domain.errors import DomainError
+from domain.review import CATEGORIES
 from interfaces.web.host import MAX_PHOTO_BYTES
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -25,8 +26,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 REPORT_ROWS = 3  # condition report lines offered by the form
 ITEM_STATUSES = ("ok", "damaged", "missing")
-DISPUTE_TYPES = ("damage", "not_as_described", "cancellation", "payment", "other")
 STEPS = {"check-in": "Check in", "check-out": "Check out"}
+STARS = ("1", "2", "3", "4", "5")
 
 
 async def get_item_photos(request: Request) -> dict[int, bytes]:
@@ -136,7 +137,8 @@ def _review_context(visitor: Visitor, actor: Actor, booking: Booking) -> dict[st
     window = visitor.container.reviews.for_booking(actor, booking.id)
     side = "renter" if booking.renter_id == actor.id else "owner"
     mine = [r for r in window["reviews"] if r["side"] == side]
-    return _base(visitor, booking) | {"window": window, "mine": mine, "values": {}}
+    context = {"window": window, "mine": mine, "values": {}, "errors": {}}
+    return _base(visitor, booking) | context | {"categories": CATEGORIES[side]}
 
 
 @router.get("/trips/{booking_id}/review", response_class=HTMLResponse)
@@ -149,56 +151,33 @@ def review_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Resp
 def submit_review(
     request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep
 ) -> Response:
+    """The overall rating, the comment and the categories the viewer's side rates (each
+    1-5, optional), as `POST /bookings/{id}/reviews` takes them."""
     actor, booking = _booking(visitor, booking_id)
+    side = "renter" if booking.renter_id == actor.id else "owner"
     rating, comment = form.get("rating", ""), form.get("comment", "")[:2000]
-    error = ""
-    if rating not in ("1", "2", "3", "4", "5"):
-        error = "Pick a rating from 1 to 5 stars."
-    elif not comment:
-        error = "Say a few words about the stay."
-    else:
+    errors: dict[str, str] = {}
+    if rating not in STARS:
+        errors["rating"] = "Pick a rating from 1 to 5 stars."
+    if not comment:
+        errors["comment"] = "Say a few words about the stay."
+    categories: dict[str, int] = {}
+    for name in CATEGORIES[side]:
+        value = form.get(f"category_{name}", "")
+        if value in STARS:
+            categories[name] = int(value)
+        elif value:
+            errors[f"category_{name}"] = "Pick from 1 to 5 stars, or leave it out."
+    if not errors:
         try:
             with command_context(actor, request_id=visitor.request_id):
                 _, position = visitor.container.reviews.submit(
                     actor, booking_id, rating=int(rating), comment=comment,
-                    category_ratings={}, at=visitor.now,
+                    category_ratings=categories, at=visitor.now,
                 )  # fmt: skip
             visitor.read_your_writes(position, "reviews")
             return RedirectResponse(f"/trips/{booking_id}/review", status_code=303)
         except DomainError as problem:
-            error = problem.detail
-    context = _review_context(visitor, actor, booking) | {"values": form, "error": error}
+            errors["form"] = problem.detail
+    context = _review_context(visitor, actor, booking) | {"values": form, "errors": errors}
     return render(request, "review.html", context, status_code=422)
-
-
-@router.get("/trips/{booking_id}/dispute", response_class=HTMLResponse)
-def dispute_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
-    _, booking = _booking(visitor, booking_id)
-    context = _base(visitor, booking) | {"values": {}, "types": DISPUTE_TYPES}
-    return render(request, "dispute.html", context)
-
-
-@router.post("/trips/{booking_id}/dispute", response_class=HTMLResponse)
-def open_dispute(
-    request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep
-) -> Response:
-    actor, booking = _booking(visitor, booking_id)
-    kind, description = form.get("type", ""), form.get("description", "")[:4000]
-    error = ""
-    if kind not in DISPUTE_TYPES:
-        error = "Pick what the dispute is about."
-    elif not description:
-        error = "Describe what went wrong."
-    else:
-        try:
-            with command_context(actor, request_id=visitor.request_id):
-                _, position = visitor.container.disputes.open(
-                    actor, booking_id, kind=kind, description=description,
-                    claimed_amount=None, evidence=[], at=visitor.now,
-                )  # fmt: skip
-            visitor.read_your_writes(position, "bookings")
-            return RedirectResponse(f"/trips/{booking_id}", status_code=303)
-        except DomainError as problem:
-            error = problem.detail
-    context = _base(visitor, booking) | {"values": form, "types": DISPUTE_TYPES, "error": error}
-    return render(request, "dispute.html", context, status_code=422)

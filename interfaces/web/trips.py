@@ -23,6 +23,7 @@ from interfaces.web.listing_view import listing_page_context, to_period_value
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
+from interfaces.web.trip_disputes import disputes_context
 from projections.bookings import list_bookings
 from projections.payments_reader import PaymentsReader
 
@@ -125,7 +126,8 @@ def trip_context(visitor: Visitor, booking: Booking) -> dict[str, Any]:
 @router.get("/trips/{booking_id}", response_class=HTMLResponse)
 def trip(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
     _, booking = _trip(visitor, booking_id)
-    return render(request, "trip.html", trip_context(visitor, booking))
+    context = trip_context(visitor, booking) | disputes_context(visitor, booking)
+    return render(request, "trip.html", context)
 
 
 @router.get("/trips/{booking_id}/status", response_class=HTMLResponse)
