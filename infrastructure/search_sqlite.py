@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from application.search import SearchIndex, SearchQuery, SearchResult
+from infrastructure import search_embedded_facets as facets
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
 from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
 from infrastructure.search_embedded_geo import geo_of, has_point, haversine_m
@@ -105,10 +106,11 @@ def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | No
 
 
 class SqliteSearchIndex(SearchIndex):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, maintained_facets: bool = True) -> None:
         self._engine = engine
         self._vocabulary = Vocabulary()
-        self._cache = CachedSearch()
+        # maintained_facets=False counts over the matches on every query (tests compare)
+        self._cache = CachedSearch(maintained=maintained_facets)
 
     def ensure_settings(self) -> None:
         with write_transaction(self._engine) as conn:
@@ -117,6 +119,9 @@ class SqliteSearchIndex(SearchIndex):
             columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(search_docs)")}
             if "fp" not in columns:  # the static fingerprint (see search_embedded)
                 conn.exec_driver_sql("ALTER TABLE search_docs ADD COLUMN fp TEXT")
+            for statement in facets.SCHEMA:
+                conn.exec_driver_sql(statement)
+            facets.backfill(conn)
             conn.execute(text(_BUMP), {"static": 1})
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
@@ -153,10 +158,14 @@ class SqliteSearchIndex(SearchIndex):
             if not fresh:
                 return
             fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
-            static = any(
-                d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]] for d in fresh
-            )
-            conn.execute(text(_BUMP), {"static": int(static)})
+            changed = [
+                d
+                for d in fresh
+                if d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]]
+            ]
+            conn.execute(text(_BUMP), {"static": int(bool(changed))})
+            replaced = [stored[d["id"]][0] for d in changed if d["id"] in stored]
+            facets.apply(conn, facets.stored_documents(conn, replaced), changed)
             top = conn.execute(text("SELECT COALESCE(MAX(rid), 0) FROM search_docs")).scalar()
             self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
             rids: dict[str, int] = {}
@@ -248,6 +257,7 @@ class SqliteSearchIndex(SearchIndex):
                     {"id": id_, "v": version},
                 ).first()
                 if row is not None:
+                    facets.apply(conn, facets.stored_documents(conn, [row.rid]), ())
                     self._remove_rows(conn, [row.rid])
                     conn.execute(text(_BUMP), {"static": 1})
                 conn.execute(
@@ -279,6 +289,7 @@ class SqliteSearchIndex(SearchIndex):
                 *_SIDE,
             ):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
+            facets.clear(conn)
             conn.execute(text(_BUMP), {"static": 1})
         self._vocabulary.reset()
         self._cache.clear()
@@ -300,7 +311,8 @@ class SqliteSearchIndex(SearchIndex):
                     sql, params = self._statement(conn, query, aggregates=with_aggregates)
                     return conn.execute(text(sql), params).all()
 
-                return self._cache.answer(conn, query, matched, run)
+                scope = facets.scope_of(query, qwords)
+                return self._cache.answer(conn, query, matched, run, scope)
 
     def _statement(
         self, conn: Connection, query: SearchQuery, *, aggregates: bool = True
