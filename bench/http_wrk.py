@@ -83,11 +83,15 @@ def run_wrk(
     full_env = {**os.environ, **env, "RENTBOOK_WRK_THREADS": str(args.threads)}
     load_before = [round(x, 2) for x in os.getloadavg()]
     meter = CpuMeter(server_pid=server_pid)
+    spy = _start_spy(args.profile, server_pid) if args.profile else None
     wrk_cpu0 = children_cpu_s()
     meter.start()
     proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, check=False)
     cpu = meter.stop()
-    wrk_cpu = children_cpu_s() - wrk_cpu0
+    wrk_cpu = children_cpu_s() - wrk_cpu0  # before py-spy is reaped: wrk's alone
+    if spy is not None:
+        spy.send_signal(2)
+        spy.wait(30)
     rss = tree_rss_mb(server_pid)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
     if proc.returncode != 0 or line is None:
@@ -118,6 +122,17 @@ def run_wrk(
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "wrk": {"threads": args.threads, "connections": args.connections, "script": script},
     }
+
+
+def _start_spy(profile: str, pid: int) -> subprocess.Popen[bytes]:
+    """py-spy, raw collapsed stacks (for spy_top.py), on the server while wrk runs."""
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "-o", profile, "-f", "raw",
+         "--pid", str(pid), "--subprocesses", "--rate", "200", "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1.0)
+    return spy
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -234,6 +249,7 @@ def main() -> None:
     ap.add_argument("--search-queries", type=int, default=2000, help="distinct query paths")
     ap.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument("--profile", default=None, help="py-spy raw profile of the server")
     args = ap.parse_args()
     if not shutil.which(args.wrk):
         sys.exit("wrk not found: apt-get install -y wrk (or scripts/setup.sh bench)")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import text as sql_text
 
 from application.search import SearchQuery, SearchResult
+from infrastructure import search_embedded_facets as facets
 from infrastructure.search_embedded import document_json
 from infrastructure.search_embedded_geo import has_point, radius_meters
 from infrastructure.search_embedded_sql import (
@@ -119,9 +120,12 @@ def page_key(generation: Generation, query: SearchQuery, matched: tuple[Any, ...
 class CachedSearch:
     """The caching both backends share around their one-statement search."""
 
-    def __init__(self, aggregates_size: int = 2048, pages_size: int = 512) -> None:
+    def __init__(
+        self, aggregates_size: int = 2048, pages_size: int = 512, *, maintained: bool = True
+    ) -> None:
         self.aggregates = AnswerCache(aggregates_size)
         self.pages = AnswerCache(pages_size)
+        self.maintained = maintained  # read the maintained facet counts where they apply
 
     def cached_aggregates(self, key: Any, query: SearchQuery) -> Aggregates | None:
         found: Aggregates | None = self.aggregates.get(key)
@@ -139,10 +143,13 @@ class CachedSearch:
         query: SearchQuery,
         matched: tuple[Any, ...],
         run: Callable[[bool], Sequence[Any]],
+        scope: str | None = None,
     ) -> SearchResult:
         """Answers from the cache where it can, else `run(with_aggregates)` executes the
-        backend's statement. Call inside one snapshot, so the generation read here and the
-        rows `run` returns agree."""
+        backend's statement. With a maintained `scope` (see `search_embedded_facets`), total,
+        facets and price range are read from its counts and `run` only fetches the page.
+        Call inside one snapshot, so the generation read here and the rows `run` returns
+        agree."""
         generation = read_generation(conn)
         akey = pkey = None
         aggregates = page = None
@@ -152,6 +159,12 @@ class CachedSearch:
             aggregates = self.cached_aggregates(akey, query)
             page = self.pages.get(pkey)
             if aggregates is not None and page is not None:
+                return assemble(page, aggregates, query)
+        if aggregates is None and scope is not None and self.maintained:
+            aggregates = facets.read(conn, scope)
+            if akey is not None:
+                self.aggregates.put(akey, aggregates)
+            if page is not None:
                 return assemble(page, aggregates, query)
         rows = run(aggregates is None)
         page = page_from_rows(rows)

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER, SMALLINT, TEX
 from sqlalchemy.exc import ProgrammingError
 
 from application.search import SearchIndex, SearchIndexError, SearchQuery, SearchResult
+from infrastructure import search_embedded_facets as facets
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
 from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
 from infrastructure.search_embedded_geo import EARTH_RADIUS_M, geo_of, has_point
@@ -102,16 +103,18 @@ _DOC_COLUMNS = (
 
 
 class PostgresSearchIndex(SearchIndex):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, maintained_facets: bool = True) -> None:
         self._engine = engine
         self._vocabulary = Vocabulary()
-        self._cache = CachedSearch()
+        # maintained_facets=False counts over the matches on every query (tests compare)
+        self._cache = CachedSearch(maintained=maintained_facets)
 
     def ensure_settings(self) -> None:
         with self._engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *facets.SCHEMA):
                 conn.exec_driver_sql(statement)
+            facets.backfill(conn)
             conn.execute(text(_BUMP), {"static": 1})
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
@@ -143,10 +146,14 @@ class PostgresSearchIndex(SearchIndex):
             if not fresh:
                 return
             fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
-            static = any(
-                d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]] for d in fresh
-            )
-            conn.execute(text(_BUMP), {"static": int(static)})
+            changed = [
+                d
+                for d in fresh
+                if d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]]
+            ]
+            conn.execute(text(_BUMP), {"static": int(bool(changed))})
+            replaced = [stored[d["id"]][0] for d in changed if d["id"] in stored]
+            facets.apply(conn, facets.stored_documents(conn, replaced), changed)
             self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
             new = [d for d in fresh if d["id"] not in stored]
             numbers = conn.execute(
@@ -245,6 +252,7 @@ class PostgresSearchIndex(SearchIndex):
                     {"id": id_, "v": version},
                 ).scalar()
                 if rid is not None:
+                    facets.apply(conn, facets.stored_documents(conn, [rid]), ())
                     self._remove_rows(conn, [rid])
                     conn.execute(text(_BUMP), {"static": 1})
                 conn.execute(
@@ -280,6 +288,7 @@ class PostgresSearchIndex(SearchIndex):
                 "search_tombstones",
             ):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
+            facets.clear(conn)
             conn.execute(text(_BUMP), {"static": 1})
         self._vocabulary.reset()
         self._cache.clear()
@@ -304,7 +313,8 @@ class PostgresSearchIndex(SearchIndex):
                     statement, params = self._statement(conn, query, aggregates=with_aggregates)
                     return conn.execute(statement, params).all()
 
-                return self._cache.answer(conn, query, matched, run)
+                scope = facets.scope_of(query, qwords)
+                return self._cache.answer(conn, query, matched, run, scope)
 
     def _statement(
         self, conn: Connection, query: SearchQuery, *, aggregates: bool = True

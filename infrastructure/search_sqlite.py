@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from application.search import SearchIndex, SearchQuery, SearchResult
+from infrastructure import search_embedded_facets as facets
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
 from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
 from infrastructure.search_embedded_geo import geo_of, has_point, haversine_m
@@ -78,7 +79,10 @@ _SCHEMA = (
             ("blocked_hours", "hour", "INTEGER", ""),
         )
     ),
-    "CREATE INDEX IF NOT EXISTS ix_search_amenities_doc ON search_amenities (doc, amenity)",
+    # (doc, amenity, label) covers the amenities facet walked from the matches
+    "DROP INDEX IF EXISTS ix_search_amenities_doc",
+    "CREATE INDEX IF NOT EXISTS ix_search_amenities_doc_label "
+    "ON search_amenities (doc, amenity, label)",
     "CREATE INDEX IF NOT EXISTS ix_search_blocked_nights_doc ON search_blocked_nights (doc)",
     "CREATE INDEX IF NOT EXISTS ix_search_blocked_hours_doc ON search_blocked_hours (doc)",
 )
@@ -105,10 +109,11 @@ def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | No
 
 
 class SqliteSearchIndex(SearchIndex):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, maintained_facets: bool = True) -> None:
         self._engine = engine
         self._vocabulary = Vocabulary()
-        self._cache = CachedSearch()
+        # maintained_facets=False counts over the matches on every query (tests compare)
+        self._cache = CachedSearch(maintained=maintained_facets)
 
     def ensure_settings(self) -> None:
         with write_transaction(self._engine) as conn:
@@ -117,6 +122,9 @@ class SqliteSearchIndex(SearchIndex):
             columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(search_docs)")}
             if "fp" not in columns:  # the static fingerprint (see search_embedded)
                 conn.exec_driver_sql("ALTER TABLE search_docs ADD COLUMN fp TEXT")
+            for statement in facets.SCHEMA:
+                conn.exec_driver_sql(statement)
+            facets.backfill(conn)
             conn.execute(text(_BUMP), {"static": 1})
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
@@ -153,10 +161,14 @@ class SqliteSearchIndex(SearchIndex):
             if not fresh:
                 return
             fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
-            static = any(
-                d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]] for d in fresh
-            )
-            conn.execute(text(_BUMP), {"static": int(static)})
+            changed = [
+                d
+                for d in fresh
+                if d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]]
+            ]
+            conn.execute(text(_BUMP), {"static": int(bool(changed))})
+            replaced = [stored[d["id"]][0] for d in changed if d["id"] in stored]
+            facets.apply(conn, facets.stored_documents(conn, replaced), changed)
             top = conn.execute(text("SELECT COALESCE(MAX(rid), 0) FROM search_docs")).scalar()
             self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
             rids: dict[str, int] = {}
@@ -248,6 +260,7 @@ class SqliteSearchIndex(SearchIndex):
                     {"id": id_, "v": version},
                 ).first()
                 if row is not None:
+                    facets.apply(conn, facets.stored_documents(conn, [row.rid]), ())
                     self._remove_rows(conn, [row.rid])
                     conn.execute(text(_BUMP), {"static": 1})
                 conn.execute(
@@ -279,6 +292,7 @@ class SqliteSearchIndex(SearchIndex):
                 *_SIDE,
             ):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
+            facets.clear(conn)
             conn.execute(text(_BUMP), {"static": 1})
         self._vocabulary.reset()
         self._cache.clear()
@@ -300,7 +314,8 @@ class SqliteSearchIndex(SearchIndex):
                     sql, params = self._statement(conn, query, aggregates=with_aggregates)
                     return conn.execute(text(sql), params).all()
 
-                return self._cache.answer(conn, query, matched, run)
+                scope = facets.scope_of(query, qwords)
+                return self._cache.answer(conn, query, matched, run, scope)
 
     def _statement(
         self, conn: Connection, query: SearchQuery, *, aggregates: bool = True
@@ -357,8 +372,11 @@ class SqliteSearchIndex(SearchIndex):
             n_words=len(qwords),
             qt=qt,
             postings="search_terms",
+            # CROSS JOIN keeps this order: SQLite otherwise scans every amenity row and
+            # probes the matches, which costs ~10x for the small match sets filters give.
             amenities_facet="SELECT a.amenity AS k, MIN(a.label) AS label, COUNT(*) AS n "
-            "FROM matches JOIN search_amenities a ON a.doc = matches.rid GROUP BY a.amenity",
+            "FROM matches CROSS JOIN search_amenities a ON a.doc = matches.rid "
+            "GROUP BY a.amenity",
             aggregates=aggregates,
         )
         return sql, params

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from application.search_queries import (
@@ -23,12 +23,14 @@ from application.search_queries import (
     TenantTokens,
 )
 from domain.errors import NotFoundError
-from interfaces.http.deps import ContainerDep, Now, OptionalPrincipalDep
+from infrastructure.bootstrap import Container
+from interfaces.http.deps import ContainerDep, Now, credentials, get_optional_principal
 from interfaces.http.positions import min_position
 from interfaces.http.schemas_common import problem_responses
+from interfaces.http.search_json import json_response, results_json
 from interfaces.http.search_positions import wait_for_search_index
 from interfaces.http.search_schemas import SearchKeyPublic, SearchResultsPublic
-from interfaces.http.wishlist_marks import mark_wishlisted
+from interfaces.http.wishlist_marks import wishlisted_hits
 from projections.search_availability import ViewAvailability
 
 router = APIRouter(tags=["search"])
@@ -38,7 +40,7 @@ Category = Literal["stay", "vehicle", "equipment", "space", "court", "other"]
 SortParam = Literal["relevance", "price_asc", "price_desc", "rating", "distance", "newest"]
 
 
-def get_listing_search(container: ContainerDep) -> ListingSearch:
+def get_listing_search(container: Container) -> ListingSearch:
     if container.search is None:
         raise NotFoundError("search_unavailable", "search is not configured")
     runner = container.runner
@@ -46,21 +48,13 @@ def get_listing_search(container: ContainerDep) -> ListingSearch:
     return ListingSearch(container.search, availability)
 
 
-ListingSearchDep = Annotated[ListingSearch, Depends(get_listing_search)]
-
-
 @router.get(
     "/search/listings",
     response_model=SearchResultsPublic,
     responses=problem_responses(422, 503),
-    # The wishlists view too: `in_wishlist` reads it.
-    dependencies=[Depends(wait_for_search_index), Depends(min_position("wishlists"))],
 )
 def search_listings(
-    search: ListingSearchDep,
-    now: Now,
-    container: ContainerDep,
-    principal: OptionalPrincipalDep,
+    request: Request,
     q: Annotated[str, Query(max_length=200, description="Words; typos tolerated")] = "",
     category: Category | None = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
@@ -95,7 +89,14 @@ def search_listings(
     sort: SortParam = "relevance",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
-) -> SearchResultsPublic:
+    x_rentbook_min_position: Annotated[
+        str | None,
+        Header(
+            description="Wait until the search index and the views this endpoint reads "
+            "(the wishlists view too: `in_wishlist` reads it) include this position."
+        ),
+    ] = None,
+) -> Response:
     """Finds active listings. Filters combine with AND: `category`; a circle (`lat`, `lng`,
     `radius_km`) and/or a box (`bbox`); base price between `min_price` and `max_price`
     (minor units; add `currency` to compare like with like); `guests` (spread over
@@ -112,6 +113,15 @@ def search_listings(
     the price range over all matches. Page with `limit` and `offset`; follow `next_offset`
     rather than adding `limit`, as a dated page may skip unbookable candidates. At most the
     first 1,000 matches can be paged through. Signed in, hits carry `in_wishlist`."""
+    # The lean path (issue #9): no dependencies (each sync one is a thread-pool hop), no
+    # waiting without the header, no session lookup without credentials, no pydantic model
+    # of the hits (see `search_json`).
+    container: Container = request.app.state.container
+    if x_rentbook_min_position is not None:
+        wait_for_search_index(request, container, x_rentbook_min_position)
+        _wait_for_wishlists(request, container, x_rentbook_min_position)
+    search = get_listing_search(container)
+    principal = get_optional_principal(request, container) if credentials(request) else None
     params = SearchParams(
         q=q,
         category=category,
@@ -133,16 +143,17 @@ def search_listings(
         offset=offset,
     )
     try:
-        page = search.search(params, at=now)
+        page = search.search(params, at=container.clock.now())
     except InvalidSearch as error:
         loc = ("query", error.param)
         raise RequestValidationError(
             [{"loc": loc, "msg": error.reason, "type": "value_error"}]
         ) from None
-    results = SearchResultsPublic.of(page)
-    if principal is not None:
-        mark_wishlisted(container, principal.user_id, results)
-    return results
+    marked = wishlisted_hits(container, principal.user_id, page) if principal else set()
+    return json_response(results_json(page, marked))
+
+
+_wait_for_wishlists = min_position("wishlists")
 
 
 def _amenities(raw: list[str] | None) -> tuple[str, ...]:

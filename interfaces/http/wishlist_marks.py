@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.search_queries import SearchPage
 from infrastructure.bootstrap import Container
-from interfaces.http.search_schemas import SearchResultsPublic
 from projections.wishlists import wishlisted
 
 
-def mark_wishlisted(container: Container, user_id: UUID, results: SearchResultsPublic) -> None:
-    """One indexed query, (user, listing) over the page's ids, whatever the page size."""
-    ids = {UUID(hit.id) for hit in results.data}
-    if not ids:
-        return
+def wishlisted_hits(container: Container, user_id: UUID, page: SearchPage) -> set[str]:
+    """The ids of the page's hits in the user's wishlists: one indexed query, (user,
+    listing) over the page's ids, whatever the page size."""
+    spelled = {UUID(str(hit.document["id"])): str(hit.document["id"]) for hit in page.hits}
+    if not spelled:
+        return set()
     with container.views.connect() as conn:
-        found = wishlisted(conn, container.runner.tables("wishlists"), user_id, ids)
-    for hit in results.data:
-        hit.in_wishlist = UUID(hit.id) in found
+        found = wishlisted(conn, container.runner.tables("wishlists"), user_id, set(spelled))
+    return {spelled[listing_id] for listing_id in found}
