@@ -23,7 +23,7 @@ from sqlalchemy import Engine, Table
 
 from projections import tracking
 from projections.base import Projection, new_metadata, write_transaction
-from projections.event_log import EventLog
+from projections.event_log import EventLog, decode_page
 from projections.live_view import LiveView
 from projections.rebuild import rebuild_views
 from projections.tracing import page_span
@@ -260,8 +260,7 @@ class ProjectionRunner:
     def _apply(
         self, live: LiveView, notes: Sequence[Notification], start: int, new_position: int
     ) -> None:
-        to_event = self.store.mapper.to_domain_event
-        events = [(to_event(n), n.id) for n in notes]
+        events = list(zip(decode_page(self.store, notes), (n.id for n in notes), strict=True))
         last_at = getattr(events[-1][0], "timestamp", None) if events else None
         with (
             page_span(live.projection.name, [e for e, _ in events], start, new_position),
