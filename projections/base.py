@@ -133,23 +133,31 @@ def upsert(
     Returns the number of distinct rows written.
     """
     key = tuple(key or (c.name for c in table.primary_key.columns))
-    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    single = key[0] if len(key) == 1 else None
+    # Callers' dicts are kept as they are until a second row of their key needs merging.
+    merged: dict[Any, Mapping[str, Any]] = {}
     for row in rows:
-        k = tuple(row[c] for c in key)
-        if k not in merged:
-            merged[k] = dict(row)
+        k = row[single] if single is not None else tuple(row[c] for c in key)
+        kept = merged.get(k)
+        if kept is None:
+            merged[k] = row
         elif keep_existing:
             continue
         elif add:
-            kept = merged[k]
-            kept.update({c: v for c, v in row.items() if c not in add})
+            both = {**kept, **{c: v for c, v in row.items() if c not in add}}
             for c in add:
-                kept[c] = kept.get(c, 0) + row.get(c, 0)
+                both[c] = kept.get(c, 0) + row.get(c, 0)
+            merged[k] = both
         else:
-            merged[k].update(row)
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            merged[k] = {**kept, **row}
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in merged.values():
-        groups.setdefault(tuple(row), []).append(row)
+        shape = tuple(row)
+        group = groups.get(shape)
+        if group is None:
+            groups[shape] = [row]
+        else:
+            group.append(row)
     pg = conn.dialect.name == "postgresql"
     for columns, group in groups.items():
         if pg:
