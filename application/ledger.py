@@ -20,6 +20,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -28,7 +29,13 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking, Tr
 from eventsourcing.utils import get_topic
 
 from application.context import Actor, command_context
-from application.ledger_lines import EventRows, LedgerLines, no_gc, notification_rows
+from application.ledger_lines import (
+    EventRows,
+    LedgerLines,
+    RecordedLedger,
+    no_gc,
+    notification_rows,
+)
 from application.store import EventStore
 from domain.ledger import RULES, JournalEntry, entry_for
 
@@ -236,10 +243,35 @@ def verify(
 def _compare(
     read: EventRows, head: int, cutoff: int, show: int, reader: LedgerLines
 ) -> LedgerVerification:
-    entry_topic = ENTRY_TOPICS[0]
     # Keyed by the entry id as text (str(UUID)): what the hash is made of.
     due: dict[str, list[str]] = {}
     ahead: dict[str, list[str]] = {}
+    recorded_ledger = getattr(read, "recorded_ledger", None)
+    if recorded_ledger is not None:
+        # The database reads the recorded entries (JSON operators) on its own core while
+        # this thread derives the entries from the payment events.
+        with ThreadPoolExecutor(1, thread_name_prefix="ledger-verify") as pool:
+            pending = pool.submit(recorded_ledger, head)
+            for row in read(SOURCE_TOPICS, 0, head):
+                if (entry := reader.derived(row)) is not None:
+                    (due if row[0] <= cutoff else ahead)[entry[0]] = entry[1]
+            ledger: RecordedLedger = pending.result()
+        recorded, debits, credits = ledger.lines, ledger.debits, ledger.credits
+        balanced = ledger.balanced
+    else:
+        recorded, debits, credits, balanced = _read_all(read, head, cutoff, reader, due, ahead)
+    return _report(due, ahead, recorded, debits, credits, balanced, head, cutoff, show)
+
+
+def _read_all(
+    read: EventRows,
+    head: int,
+    cutoff: int,
+    reader: LedgerLines,
+    due: dict[str, list[str]],
+    ahead: dict[str, list[str]],
+) -> tuple[dict[str, list[str]], dict[str, int], dict[str, int], bool]:
+    entry_topic = ENTRY_TOPICS[0]
     recorded: dict[str, list[str]] = {}
     debits: dict[str, int] = {}
     credits: dict[str, int] = {}
@@ -258,6 +290,20 @@ def _compare(
             balanced = balanced and bool(net) and not any(net.values())
         elif (entry := reader.derived(row)) is not None:
             (due if row[0] <= cutoff else ahead)[entry[0]] = entry[1]
+    return recorded, debits, credits, balanced
+
+
+def _report(
+    due: dict[str, list[str]],
+    ahead: dict[str, list[str]],
+    recorded: dict[str, list[str]],
+    debits: dict[str, int],
+    credits: dict[str, int],
+    balanced: bool,
+    head: int,
+    cutoff: int,
+    show: int,
+) -> LedgerVerification:
     balanced = balanced and debits == credits
     derived = due | {i: lines for i, lines in ahead.items() if i in recorded}
     derived_hash = hash_lines(derived)

@@ -15,6 +15,7 @@ import contextlib
 import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,19 @@ Lines = list[str]
 RawEvent = tuple[int, str, int, str, bytes]
 # Stored events of `topics` with positions in (after, stop], in log order.
 EventRows = Callable[[Sequence[str], int, int], Iterable[RawEvent]]
+
+
+@dataclass
+class RecordedLedger:
+    """The recorded journal entries up to a position, read by the database itself (an
+    `EventRows` may offer it as `recorded_ledger(stop)`): canonical lines by entry id text
+    in log order, whether every entry balances per currency with positive amounts, and the
+    totals per currency."""
+
+    lines: dict[str, Lines]
+    balanced: bool
+    debits: dict[str, int]
+    credits: dict[str, int]
 
 
 def notification_rows(recorder: Any, page: int = 5000) -> EventRows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from uuid import UUID
 
 
@@ -30,6 +31,10 @@ class KeyRing(ABC):
     @abstractmethod
     def forget(self, subject: UUID) -> None:
         """Drops any cached copy of the key (another process may have destroyed it)."""
+
+    def preload(self, subjects: Iterable[UUID]) -> None:  # noqa: B027 (optional)
+        """Fetches these subjects' keys in one go before a page of events is read;
+        a key ring without a cache to fill needs nothing."""
 
     @abstractmethod
     def lookup_secret(self) -> bytes:

@@ -14,7 +14,7 @@ plaintext by older code have no envelope and pass through as they are.
 from __future__ import annotations
 
 import base64
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -79,7 +79,22 @@ class PersonalDataMapper(Mapper[UUID]):
     # -- reading ------------------------------------------------------------------------
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        cls = resolve_topic(stored_event.topic)
+        return self._to_domain_event(stored_event, self._decode(stored_event))
+
+    def to_domain_events(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
+        """A page of events, with every key it needs fetched in one query first."""
+        states = [self._decode(s) for s in stored_events]
+        subjects: set[UUID] = set()
+        for stored, state in zip(stored_events, states, strict=True):
+            if (policy := PERSONAL_EVENTS.get(stored.topic)) is not None:
+                subject = policy.subject_of(state, stored.originator_id)
+                if isinstance(subject, UUID) or (subject := _uuid(subject)) is not None:
+                    subjects.add(subject)
+        if subjects:
+            self.keyring.preload(subjects)
+        return [self._to_domain_event(s, st) for s, st in zip(stored_events, states, strict=True)]
+
+    def _decode(self, stored_event: StoredEvent) -> dict[str, Any]:
         try:
             state: dict[str, Any] = self.transcoder.decode(stored_event.state)
         except Exception as e:
@@ -89,6 +104,10 @@ class PersonalDataMapper(Mapper[UUID]):
                 f"and originator_version {stored_event.originator_version}: {e}"
             )
             raise MapperDeserialisationError(msg) from e
+        return state
+
+    def _to_domain_event(self, stored_event: StoredEvent, state: dict[str, Any]) -> Any:
+        cls = resolve_topic(stored_event.topic)
         stream = stored_event.originator_id
         if (policy := PERSONAL_EVENTS.get(stored_event.topic)) is not None:
             self._erase_plain(state, policy.fields, policy.subject_of(state, stream))

@@ -21,6 +21,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier, Literal
 
+from infrastructure.notification_reading import LeanNotificationReads
+
 GENESIS = bytes(32)
 SQLITE_HASHES_TABLE = "event_hashes"
 SQLITE_EVENTS_TABLE = "stored_events"
@@ -50,7 +52,7 @@ def lock_function(events_table: str) -> str:
     return f"{events_table}_lock"
 
 
-class HashedPostgresRecorder(PostgresApplicationRecorder):
+class HashedPostgresRecorder(LeanNotificationReads, PostgresApplicationRecorder):
     """The library's recorder plus the hash column, its trigger, the checkpoint table and a
     lock function, all created with the tables (by the owner role when roles are split).
 

@@ -13,35 +13,104 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from application.ledger_lines import EventRows, RawEvent
+from application.ledger import ENTRY_TOPICS
+from application.ledger_lines import EventRows, RawEvent, RecordedLedger
 from application.store import EventStore
 
 PAGE = 5000  # positions per query: a range, so PostgreSQL sorts only its own rows
 
 
 def event_rows(store: EventStore) -> EventRows | None:
-    """A fast `EventRows` when the store is on PostgreSQL; None (the generic reader) if not."""
+    """A fast `EventRows` when the store is on PostgreSQL; None (the generic reader) if not.
+    With plain JSON states it also reads the recorded ledger in SQL (`recorded_ledger`)."""
     recorder = store.recorder
     if not isinstance(recorder, PostgresApplicationRecorder):
         return None
-    datastore = recorder.datastore
-    query = SQL(
-        "SELECT notification_id, originator_id::text, originator_version, topic, state "
-        "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
-        "AND topic = ANY(%s) ORDER BY notification_id"
-    ).format(schema=Identifier(datastore.schema), table=Identifier(recorder.events_table_name))
+    rows = PostgresEventRows(recorder)
+    # With a cipher or a compressor the stored bytes are not JSON for SQL to read: the
+    # rows alone (no `recorded_ledger`), decoded in Python.
+    plain = store.mapper.cipher is None and store.mapper.compressor is None
+    return rows if plain else rows.__call__
 
-    def rows(topics: Sequence[str], after: int, stop: int) -> Iterator[RawEvent]:
+
+class PostgresEventRows:
+    def __init__(self, recorder: PostgresApplicationRecorder) -> None:
+        self.datastore = recorder.datastore
+        names = {
+            "schema": Identifier(self.datastore.schema),
+            "table": Identifier(recorder.events_table_name),
+        }
+        self.query = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
+            "AND topic = ANY(%s) ORDER BY notification_id"
+        ).format(**names)
+        self.entries = SQL(_ENTRIES).format(**names)
+        self.totals = SQL(_TOTALS).format(**names)
+
+    def __call__(self, topics: Sequence[str], after: int, stop: int) -> Iterator[RawEvent]:
         while after < stop:
             end = min(after + PAGE, stop)
             # A connection per page: none is held while the caller works on the rows.
             with (
-                datastore.get_connection() as conn,
+                self.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row, binary=True) as cur,
             ):
-                cur.execute(query, (after, end, list(topics)))
+                cur.execute(self.query, (after, end, list(topics)))
                 page: list[RawEvent] = cur.fetchall()
             yield from page
             after = end
 
-    return rows
+    def recorded_ledger(self, stop: int) -> RecordedLedger:
+        """The journal entries up to `stop`, their postings read by PostgreSQL's JSON
+        operators: canonical lines per entry, balance and totals per currency."""
+        lines: dict[str, list[str]] = {}
+        balanced = True
+        debits: dict[str, int] = {}
+        credits: dict[str, int] = {}
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as cur,
+        ):
+            after = 0
+            while after < stop:
+                end = min(after + ENTRY_PAGE, stop)
+                cur.execute(self.entries, (ENTRY_TOPIC, after, end))
+                for entry_id, entry_lines, entry_balanced in cur:
+                    lines[entry_id] = entry_lines
+                    balanced = balanced and entry_balanced
+                after = end
+            cur.execute(self.totals, (ENTRY_TOPIC, stop))
+            for currency, is_debit, total in cur:
+                (debits if is_debit else credits)[currency] = int(total)
+        return RecordedLedger(lines, balanced, debits, credits)
+
+
+ENTRY_TOPIC = ENTRY_TOPICS[0]
+ENTRY_PAGE = 50_000  # positions per query
+_POSTINGS = (
+    "jsonb_array_elements(convert_from(e.state, 'UTF8')::jsonb -> 'postings') "
+    "WITH ORDINALITY AS x(p, n)"
+)
+_AMOUNT = "(x.p ->> 'amount')::bigint"
+# An entry's lines in their recorded order; balanced when it has postings, each positive,
+# and debits equal credits in every currency (anything not "debit" counts as credit).
+_ENTRIES = f"""
+SELECT e.originator_id::text,
+  ARRAY(SELECT concat_ws('|', x.p ->> 'account', x.p ->> 'side', {_AMOUNT}, x.p ->> 'currency')
+        FROM {_POSTINGS} ORDER BY x.n),
+  coalesce((SELECT bool_and(c.ok) FROM (
+      SELECT bool_and({_AMOUNT} > 0)
+             AND sum(CASE WHEN x.p ->> 'side' = 'debit' THEN {_AMOUNT} ELSE -{_AMOUNT} END) = 0
+             AS ok
+      FROM {_POSTINGS} GROUP BY x.p ->> 'currency') AS c), false)
+FROM {{schema}}.{{table}} AS e
+WHERE e.topic = %s AND e.notification_id > %s AND e.notification_id <= %s
+ORDER BY e.notification_id
+"""
+_TOTALS = f"""
+SELECT x.p ->> 'currency', x.p ->> 'side' = 'debit', sum({_AMOUNT})
+FROM {{schema}}.{{table}} AS e CROSS JOIN LATERAL {_POSTINGS}
+WHERE e.topic = %s AND e.notification_id <= %s
+GROUP BY 1, 2
+"""

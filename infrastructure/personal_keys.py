@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -32,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from application.personal_keys import KeyRing
 from domain.personal_data import PERSONAL_EVENTS
 from projections.base import write_transaction
+from projections.folding import chunks
 from projections.registry import all_projections
 
 NONCE = 12
@@ -110,6 +112,33 @@ class SqlKeyRing(KeyRing):
         with self._lock:
             self._cache.pop(str(subject), None)
 
+    def preload(self, subjects: Iterable[UUID]) -> None:
+        """One query for every subject of a page not cached yet (a rebuild reads thousands
+        of renters; one query each was a tenth of its time)."""
+        now = time.monotonic()
+        with self._lock:
+            wanted = {
+                name
+                for name in map(str, subjects)
+                if name not in self._tombstones
+                and not _fresh(self._cache.get(name), now)
+                and not _fresh(self._keyless.get(name), now)
+            }
+        found: dict[str, bytes | None] = {}
+        with self._engine.connect() as conn:
+            for chunk in chunks(sorted(wanted), 1000):
+                query = select(personal_keys.c.subject, personal_keys.c.key)
+                for row in conn.execute(query.where(personal_keys.c.subject.in_(chunk))):
+                    found[row.subject] = row.key
+        with self._lock:
+            for name in wanted:
+                if name not in found:
+                    self._keyless[name] = (None, now + self._ttl)
+                elif (key := found[name]) is None:
+                    self._tombstones.add(name)
+                else:
+                    self._cache[name] = (key, now + self._ttl)
+
     def lookup_secret(self) -> bytes:
         key = self._key(LOOKUP_SUBJECT, create=True)
         assert key is not None  # never destroyed
@@ -157,6 +186,10 @@ class SqlKeyRing(KeyRing):
     def _row_exists(conn: Connection, subject: str) -> bool:
         query = select(personal_keys.c.subject).where(personal_keys.c.subject == subject)
         return conn.execute(query).first() is not None
+
+
+def _fresh(cached: tuple[bytes | None, float] | None, now: float) -> bool:
+    return cached is not None and cached[1] > now
 
 
 def personal_views() -> list[str]:

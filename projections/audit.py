@@ -19,11 +19,9 @@ from sqlalchemy import (
     Table,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.event_meta import event_meta
-from projections.base import Projection
+from projections.base import Projection, upsert
 from projections.listings import check_limit, log_order_page, rfc3339, utc
 
 META = ("actor_id", "actor_role", "correlation_id", "causation_id", "request_id")
@@ -60,10 +58,8 @@ class AuditView(Projection):
         rows = [audit_row(event, position) for event, position in events]
         if not rows:
             return
-        table = tables["audit"]
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        # One executemany (psycopg pipelines it); a replayed position is a no-op.
-        conn.execute(insert(table).on_conflict_do_nothing(index_elements=["position"]), rows)
+        # One set-based insert; a replayed position is a no-op.
+        upsert(conn, tables["audit"], rows, keep_existing=True)
 
 
 def audit_row(event: Any, position: int) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Table, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.calendar import HOLD, RESERVATION, ListingCalendar, occupied_keys
 from projections.base import upsert
@@ -149,11 +147,7 @@ class CalendarPage:
         ]
         if not rows:
             return
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        for start in range(0, len(rows), 5000):
-            stmt = insert(keys).values(rows[start : start + 5000])
-            add = {c: keys.c[c] + stmt.excluded[c] for c in COUNTERS}
-            conn.execute(stmt.on_conflict_do_update(index_elements=["listing_id", "key"], set_=add))
+        upsert(conn, keys, rows, add=COUNTERS)
         listings = list({r["listing_id"] for r in rows})
         conn.execute(
             delete(keys).where(keys.c.listing_id.in_(listings), *(keys.c[c] == 0 for c in COUNTERS))

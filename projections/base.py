@@ -36,6 +36,8 @@ from sqlalchemy import Connection, Engine, MetaData, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from projections.bulk import pg_upsert
+
 WRITE_OPTION = "rentbook_write"  # execution option: SQLite begins with BEGIN IMMEDIATE
 
 # Every generated name includes the (suffixed) table name, so fresh tables never collide.
@@ -117,33 +119,61 @@ def upsert(
     *,
     key: Sequence[str] | None = None,
     newer: str | None = None,
+    add: Sequence[str] = (),
+    keep_existing: bool = False,
 ) -> int:
     """Inserts rows or updates them by `key` (default: the primary key) in bulk.
 
     Rows for the same key are merged first, later values winning (a page may touch one
     aggregate several times; PostgreSQL refuses to update a row twice in one statement).
     With `newer="version"` an existing row changes only if the incoming version is higher,
-    which makes replays no-ops. Returns the number of distinct rows written.
+    which makes replays no-ops. `add` columns are counters: merged rows and existing rows
+    sum them. `keep_existing` never updates (rows written once, e.g. a log). On PostgreSQL
+    each shape of row is one `INSERT ... SELECT FROM unnest(arrays)` (`projections/bulk.py`).
+    Returns the number of distinct rows written.
     """
     key = tuple(key or (c.name for c in table.primary_key.columns))
-    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    single = key[0] if len(key) == 1 else None
+    # Callers' dicts are kept as they are until a second row of their key needs merging.
+    merged: dict[Any, Mapping[str, Any]] = {}
     for row in rows:
-        k = tuple(row[c] for c in key)
-        if k in merged:
-            merged[k].update(row)
+        k = row[single] if single is not None else tuple(row[c] for c in key)
+        kept = merged.get(k)
+        if kept is None:
+            merged[k] = row
+        elif keep_existing:
+            continue
+        elif add:
+            both = {**kept, **{c: v for c, v in row.items() if c not in add}}
+            for c in add:
+                both[c] = kept.get(c, 0) + row.get(c, 0)
+            merged[k] = both
         else:
-            merged[k] = dict(row)
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            merged[k] = {**kept, **row}
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in merged.values():
-        groups.setdefault(tuple(row), []).append(row)
+        shape = tuple(row)
+        group = groups.get(shape)
+        if group is None:
+            groups[shape] = [row]
+        else:
+            group.append(row)
+    pg = conn.dialect.name == "postgresql"
     for columns, group in groups.items():
+        if pg:
+            pg_upsert(
+                conn, table, columns, group, key=key, newer=newer, add=add,
+                keep_existing=keep_existing,
+            )  # fmt: skip
+            continue
         # One cached statement per shape, run as executemany: compiling a fresh multi-row
         # VALUES statement per chunk cost more than the database's own work.
-        conn.execute(_upsert_statement(conn.dialect.name, table, columns, key, newer), group)
+        stmt = _upsert_statement(conn.dialect.name, table, columns, key, newer, add, keep_existing)
+        conn.execute(stmt, group)
     return len(merged)
 
 
-_statements: dict[tuple[str, int, tuple[str, ...], tuple[str, ...], str | None], Any] = {}
+_statements: dict[tuple[Any, ...], Any] = {}
 
 
 def _upsert_statement(
@@ -152,15 +182,21 @@ def _upsert_statement(
     columns: tuple[str, ...],
     key: tuple[str, ...],
     newer: str | None,
+    add: Sequence[str],
+    keep_existing: bool,
 ) -> Any:
-    cache_key = (dialect, id(table), columns, key, newer)
+    cache_key = (dialect, id(table), columns, key, newer, tuple(add), keep_existing)
     cached = _statements.get(cache_key)
     if cached is not None and cached[0] is table:
         return cached[1]
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table)
-    updates = {c: stmt.excluded[c] for c in columns if c not in key}
-    if not updates:
+    updates = {
+        c: table.c[c] + stmt.excluded[c] if c in add else stmt.excluded[c]
+        for c in columns
+        if c not in key
+    }
+    if keep_existing or not updates:
         result = stmt.on_conflict_do_nothing(index_elements=list(key))
     else:
         where = table.c[newer] < stmt.excluded[newer] if newer else None

@@ -28,8 +28,6 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.booking import Booking as _Booking
 from domain.conversation import BOOKING, INQUIRY, booking_conversation_id
@@ -126,10 +124,7 @@ class ConversationsView(Projection):
             if isinstance(event, Conversation.MessagePosted):
                 messages.append(message_row(event, position))
         upsert(conn, tables["conversations"], [rows[c] for c in changed], newer="position")
-        if messages:
-            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            stmt = insert(tables["messages"]).on_conflict_do_nothing(index_elements=["position"])
-            conn.execute(stmt, messages)
+        upsert(conn, tables["messages"], messages, keep_existing=True)
         # Read marks only move forward: a higher position carries a higher mark.
         upsert(conn, tables["reads"], reads.values(), newer="position")
 

@@ -6,11 +6,11 @@ the application's `EventStore` is one (structurally), and so is any stand-in a t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
 
 
 class EventLog(Protocol):
@@ -29,3 +29,12 @@ class EventLog(Protocol):
         ...
 
     def remove_listener(self, callback: Callable[[int], None]) -> None: ...
+
+
+def decode_page(log: EventLog, stored: Sequence[StoredEvent]) -> list[object]:
+    """A page of domain events, through the mapper's page decoder when it has one (it
+    fetches every key the page needs in one query rather than one per subject)."""
+    many = getattr(log.mapper, "to_domain_events", None)
+    if many is not None:
+        return list(many(stored))
+    return [log.mapper.to_domain_event(s) for s in stored]

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, Table, select
 
 from projections.base import Projection, upsert
+from projections.bulk import pg_select_in
 
 CHUNK = 5000  # ids per IN (...) query
 
@@ -25,7 +26,11 @@ def load_rows(
     found: dict[Any, dict[str, Any]] = {}
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
-        for row in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
+        if conn.dialect.name == "postgresql":  # one array parameter: one cached statement
+            rows = pg_select_in(conn, table, key, chunk)
+        else:
+            rows = conn.execute(select(table).where(table.c[key].in_(chunk))).mappings()
+        for row in rows:
             found[row[key]] = dict(row)
     return found
 

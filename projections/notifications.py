@@ -29,8 +29,6 @@ from sqlalchemy import (
     Table,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.notifications import Draft, notification_id, outbox_id
 from domain.user import User as _User
@@ -313,6 +311,5 @@ def _outbox_row(row: dict[str, Any], user: dict[str, Any] | None) -> dict[str, A
 def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     unique = list({r["id"]: r for r in rows}.values())
-    conn.execute(insert(table).on_conflict_do_nothing(index_elements=["id"]), unique)
+    upsert(conn, table, unique, keep_existing=True)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, MetaData, Table, inspect, text
 
 from projections import tracking
 from projections.base import new_metadata, write_transaction
-from projections.event_log import EventLog
+from projections.event_log import EventLog, decode_page
 from projections.live_view import LiveView
 
 CHASE_PASSES = 5  # then pause live processing and finish; a busy writer cannot starve us
@@ -56,7 +56,6 @@ def rebuild_views(store: EventLog, engine: Engine, lives: Sequence[LiveView], ba
     if all(p.topics for p in plans):
         union = tuple(sorted(set().union(*(p.topics for p in plans))))
     position = 0
-    to_event = store.mapper.to_domain_event
 
     def advance_to(head: int) -> None:
         nonlocal position
@@ -65,7 +64,14 @@ def rebuild_views(store: EventLog, engine: Engine, lives: Sequence[LiveView], ba
                 position, batch, stop=head, topics=union, inclusive_of_start=False
             )
             new_position = notes[-1].id if len(notes) == batch else head
-            decoded = [(to_event(n), n.id, n.topic) for n in notes]
+            decoded = list(
+                zip(
+                    decode_page(store, notes),
+                    [n.id for n in notes],
+                    [n.topic for n in notes],
+                    strict=True,
+                )
+            )
             last_at = getattr(decoded[-1][0], "timestamp", None) if decoded else None
             with write_transaction(engine) as conn:
                 for plan in plans:

@@ -23,12 +23,14 @@ from sqlalchemy import Engine, Table
 
 from projections import tracking
 from projections.base import Projection, new_metadata, write_transaction
+from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
 from projections.live_view import LiveView
 from projections.rebuild import rebuild_views
 from projections.tracing import page_span
 
 log = logging.getLogger(__name__)
+CATCH_UP_WINDOW = 5000  # positions all views catch up together (within DecodedEvents' reach)
 
 
 class ProjectionRunner:
@@ -55,6 +57,7 @@ class ProjectionRunner:
         for p in projections:
             metadata = new_metadata()
             self._live[p.name] = LiveView(p, metadata, p.define_tables(metadata, ""))
+        self._decoded = DecodedEvents(store)  # one decode of a page for every view
         self._changed = threading.Condition()
         self.page_hooks: list[Callable[[str, int], None]] = []  # (name, position) per page
         self._stopping = threading.Event()
@@ -105,16 +108,23 @@ class ProjectionRunner:
         self.stop()
 
     def catch_up(self, names: Iterable[str] | None = None) -> None:
-        """Processes everything recorded so far, in this thread; raises what a view raises."""
+        """Processes everything recorded so far, in this thread; raises what a view raises.
+        The views move in step, a window of the log at a time, so each event is decoded
+        once for all of them."""
         if not self._set_up:
             self.setup()
-        for name in names or self._live:
-            live = self._live[name]
+        lives = [self._live[name] for name in names or self._live]
+        for live in lives:
             if live.needs_rebuild:
-                self.rebuild(name)
-            head = self.store.current_position()  # a busy writer must not keep us here
-            while self._guarded_step(live, head):
-                pass
+                self.rebuild(live.projection.name)
+        head = self.store.current_position()  # a busy writer must not keep us here
+        start = min((live.position for live in lives), default=head)
+        while start < head:
+            stop = min(head, start + CATCH_UP_WINDOW)
+            for live in lives:
+                while self._guarded_step(live, stop):
+                    pass
+            start = stop
 
     # -- queries -----------------------------------------------------------------------
 
@@ -260,8 +270,7 @@ class ProjectionRunner:
     def _apply(
         self, live: LiveView, notes: Sequence[Notification], start: int, new_position: int
     ) -> None:
-        to_event = self.store.mapper.to_domain_event
-        events = [(to_event(n), n.id) for n in notes]
+        events = list(zip(self._decoded.decode(notes), (n.id for n in notes), strict=True))
         last_at = getattr(events[-1][0], "timestamp", None) if events else None
         with (
             page_span(live.projection.name, [e for e, _ in events], start, new_position),

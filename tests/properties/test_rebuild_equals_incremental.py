@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,10 @@ def test_rebuilt_views_equal_incremental_views(steps: list[tuple[Any, ...]]) -> 
             engine.dispose()
 
 
-def check(steps: list[tuple[Any, ...]], engine: Engine) -> None:
+Snapshot = Callable[[ProjectionRunner, Engine], dict[str, list[str]]]
+
+
+def check(steps: list[tuple[Any, ...]], engine: Engine, snap: Snapshot = snapshot) -> None:
     world = make_world()
     runner = ProjectionRunner(world.store, engine, all_projections(), batch_size=3)
     listings = [
@@ -111,12 +115,12 @@ def check(steps: list[tuple[Any, ...]], engine: Engine) -> None:
             run(world, listings, placed, command)
         runner.catch_up()
 
-    incremental = snapshot(runner, engine)
+    incremental = snap(runner, engine)
     for projection in all_projections():
         runner.rebuild(projection.name)
-    assert snapshot(runner, engine) == incremental
+    assert snap(runner, engine) == incremental
     runner.rebuild_all()  # one pass over the log for every view
-    assert snapshot(runner, engine) == incremental
+    assert snap(runner, engine) == incremental
 
     with engine.connect() as conn:
         for listing_id in listings:
