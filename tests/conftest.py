@@ -83,4 +83,4 @@ def pg_settings(pg_url: str, redis_url: str, redis_prefix: str, tmp_path: Path) 
 from tests.money_stores import money_store  # noqa: E402, F401
 
 # Which tests share an xdist worker under scripts/test.sh (`tests/xdist_groups.py`).
-from tests.xdist_groups import pytest_xdist_make_scheduler  # noqa: E402, F401
+from tests.xdist_groups import pytest_configure, pytest_xdist_make_scheduler  # noqa: E402, F401

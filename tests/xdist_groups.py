@@ -8,9 +8,19 @@ serial run. A named group below keeps the tests it names on one worker, one afte
 
 The groups are picked from node ids in the controller, not from `xdist_group` marks: with
 pytest 9.2 xdist 3.8 silently ignores the marks (pytest-dev/pytest-xdist#1386).
+
+Units are handed out longest first, by the seconds recorded in `tests/durations.json` (a unit
+it does not know counts as `DEFAULT_SECONDS`; ties go to the unit with more tests), so a long
+unit never starts last while the other worker idles. Refresh the file from a whole run:
+`RENTBOOK_STORE_DURATIONS=tests/durations.json bash scripts/test.sh`.
 """
 
 from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from pathlib import Path
 
 import pytest
 from xdist.remote import Producer
@@ -25,6 +35,9 @@ GROUPS = {
     "tests/application/test_identity.py::test_twenty_racing": "many_pg_connections",
 }
 
+DURATIONS_FILE = Path(__file__).with_name("durations.json")
+DEFAULT_SECONDS = 2.0
+
 
 def group_of(nodeid: str) -> str:
     """The worker-sharing unit of a test: its named group, else its module."""
@@ -32,7 +45,36 @@ def group_of(nodeid: str) -> str:
     return next(named, nodeid.split("::", 1)[0])
 
 
+def recorded_seconds(path: Path = DURATIONS_FILE) -> dict[str, float]:
+    """Unit → seconds of its last recorded run (empty when the file is missing)."""
+    try:
+        return {unit: float(s) for unit, s in json.loads(path.read_text()).items()}
+    except FileNotFoundError:
+        return {}
+
+
+class LongestFirst(OrderedDict[str, dict[str, bool]]):
+    """xdist's work queue, popping the unit expected to take longest (first such on ties)."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def cost(self, unit: str) -> tuple[float, int]:
+        return self.seconds.get(unit, DEFAULT_SECONDS), len(self[unit])
+
+    def popitem(self, last: bool = True) -> tuple[str, dict[str, bool]]:
+        if last:
+            return super().popitem(last=True)
+        unit = max(self, key=self.cost)
+        return unit, self.pop(unit)
+
+
 class GroupedModuleScheduling(LoadFileScheduling):
+    def __init__(self, config: pytest.Config, log: Producer | None = None) -> None:
+        super().__init__(config, log)
+        self.workqueue = LongestFirst(recorded_seconds())
+
     def _split_scope(self, nodeid: str) -> str:
         return group_of(nodeid)
 
@@ -42,3 +84,29 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadFil
     if config.getvalue("dist") == "loadgroup":
         return GroupedModuleScheduling(config, log)
     return None
+
+
+class DurationRecorder:
+    """Sums setup, call and teardown seconds per unit; writes them as `tests/durations.json`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seconds: dict[str, float] = {}
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        unit = group_of(report.nodeid)
+        self.seconds[unit] = self.seconds.get(unit, 0.0) + report.duration
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self) -> None:
+        rounded = {unit: round(s, 1) for unit, s in sorted(self.seconds.items())}
+        self.path.write_text(json.dumps(rounded, indent=1) + "\n")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With RENTBOOK_STORE_DURATIONS=<path>, the run records its units' seconds there (in the
+    controller under xdist: the workers' reports all reach it)."""
+    path = os.environ.get("RENTBOOK_STORE_DURATIONS")
+    if path and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(DurationRecorder(Path(path)), "rentbook-durations")

@@ -1,134 +1,33 @@
 """Reviews over HTTP on the embedded default: double-blind submission after the stay, both
 published together (or the lone one when the window closes, by the scheduler), the ratings
-on the listing and the users, the owner's reply, an admin hiding a review, and refusals that
-record nothing."""
+on the listing and the users, and refusals that record nothing (the owner's reply, an admin
+hiding a review and the lists: `test_reviews_replies_http.py`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
-from httpx import Response
 
-from domain.event_meta import event_meta
-from domain.review import reviews_id_for
-from interfaces.http.review_schemas import Category
-from tests.http.conftest import API, Api, Auth
+from tests.http.conftest import API, Api
+from tests.http.reviews_support import (  # noqa: F401 (other modules import them from here)
+    OWNER_REVIEW,
+    RENTER_REVIEW,
+    Stay,
+    StayFactory,
+    ended_booking,
+    new_stay,
+    recorded_by,
+    wait_for_status,
+)
 from tests.http.test_bookings_http import Market, code, open_listing
-
-RENTER_REVIEW = {
-    "rating": 4,
-    "comment": "Bright flat, exactly as described.",
-    "category_ratings": {"cleanliness": 5, "value": 3},
-}
-OWNER_REVIEW = {"rating": 5, "comment": "A careful guest.", "category_ratings": {"care": 5}}
-
-
-@dataclass
-class Stay:
-    """A paid booking back from its stay (awaiting return inspection)."""
-
-    api: Api
-    m: Market
-    booking_id: str
-    returned_at: datetime
-
-    @property
-    def renter(self) -> Auth:
-        return self.m.renter
-
-    @property
-    def owner(self) -> Auth:
-        return self.m.owner
-
-    def relogin(self) -> None:
-        """After the clock moved past the sessions' lifetime."""
-        a = self.api
-        self.m = Market(
-            a,
-            a.login(self.owner.email),
-            a.login(self.m.admin.email),
-            a.login(self.renter.email),
-            self.m.listing_id,
-        )
-
-    def review(self, auth: Auth, body: dict[str, Any] | None = None, **headers: str) -> Response:
-        return self.api.client.post(
-            f"{API}/bookings/{self.booking_id}/reviews",
-            json=body if body is not None else RENTER_REVIEW,
-            headers=auth.headers | headers,
-        )
-
-    def reviewed(self, auth: Auth, body: dict[str, Any]) -> dict[str, Any]:
-        r = self.review(auth, body)
-        assert r.status_code == 201, r.text
-        review: dict[str, Any] = r.json()
-        return review
-
-    def read(self, path: str, auth: Auth | None = None) -> Response:
-        """A GET that waits until the views hold every event recorded so far."""
-        headers = {"X-Rentbook-Min-Position": str(self.api.container.store.current_position())}
-        if auth is not None:
-            headers |= auth.headers
-        return self.api.client.get(f"{API}{path}", headers=headers)
-
-    def listed(self, path: str) -> list[dict[str, Any]]:
-        r = self.read(path)
-        assert r.status_code == 200, r.text
-        data: list[dict[str, Any]] = r.json()["data"]
-        return data
-
-
-def ended_booking(m: Market) -> tuple[str, datetime]:
-    booking = m.paid(30, 32)
-    end_at = datetime.fromisoformat(booking["deadlines"]["end_at"])
-    m.api.clock.set(end_at + timedelta(hours=1))
-    return str(booking["id"]), end_at
-
-
-def wait_for_status(api: Api, booking_id: str, status: str) -> None:
-    for _ in range(200):
-        api.container.scheduler.run_due(api.clock.now())
-        if api.container.bookings.get(UUID(booking_id)).status == status:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"booking never became {status}")
-
-
-StayFactory = Callable[[], Stay]
-
-
-def new_stay(api: Api) -> Stay:
-    """An active listing of a new owner, booked and paid by a new renter, and the clock
-    moved past the booking's end until the scheduler ended it."""
-    owner, admin, renter = api.new_user(), api.admin(), api.new_user()
-    m = Market(api, owner, admin, renter, open_listing(api, owner, admin))
-    booking_id, _ = ended_booking(m)
-    wait_for_status(api, booking_id, "awaiting_return_inspection")
-    returned_at = api.container.bookings.get(UUID(booking_id)).returned_at
-    assert returned_at is not None
-    s = Stay(api, m, booking_id, returned_at)
-    s.relogin()
-    return s
 
 
 @pytest.fixture
 def stay(api: Api) -> StayFactory:
     return lambda: new_stay(api)
-
-
-def recorded_by(api: Api, before: int, response: Response) -> list[Any]:
-    """Events recorded after `before` on behalf of this (refused) request."""
-    request_id = response.json()["request_id"]
-    store = api.container.store
-    notes = store.recorder.select_notifications(before, 10_000, inclusive_of_start=False)
-    events = (store.mapper.to_domain_event(n) for n in notes)
-    return [e for e in events if event_meta(e).get("request_id") == request_id]
 
 
 # -- double-blind -------------------------------------------------------------------------------
@@ -313,99 +212,3 @@ def test_a_retried_submission_with_an_idempotency_key_replays_the_first_answer(
     assert first.status_code == again.status_code == 201
     assert again.content == first.content
     assert again.headers["X-Rentbook-Position"] == first.headers["X-Rentbook-Position"]
-
-
-# -- replies and moderation ---------------------------------------------------------------------
-
-
-def published_pair(s: Stay) -> tuple[dict[str, Any], dict[str, Any]]:
-    return s.reviewed(s.renter, RENTER_REVIEW), s.reviewed(s.owner, OWNER_REVIEW)
-
-
-def test_the_owner_replies_once_publicly(api: Api, stay: StayFactory) -> None:
-    s = stay()
-    of_listing, of_renter = published_pair(s)
-    url = f"/reviews/{of_listing['id']}/reply"
-    r = s.m.post(url, s.owner, {"text": "Thank you, come back soon!"})
-    assert r.status_code == 200, r.text
-    assert r.json()["reply"] == "Thank you, come back soon!" and r.json()["replied_at"]
-    (shown,) = s.listed(f"/listings/{s.m.listing_id}/reviews")
-    assert shown["reply"] == "Thank you, come back soon!"
-
-    before = api.container.store.current_position()
-    r = s.m.post(url, s.owner, {"text": "And again"})
-    assert r.status_code == 409 and code(r) == "already_replied"
-    assert recorded_by(api, before, r) == []
-    r = s.m.post(url, s.renter, {"text": "Me too"})
-    assert r.status_code == 403 and code(r) == "not_owner"
-    r = s.m.post(f"/reviews/{of_renter['id']}/reply", s.owner, {"text": "Hm"})
-    assert r.status_code == 403
-    assert s.m.post(url, s.owner, {"text": "x" * 2001}).status_code == 422
-
-
-def test_nobody_replies_to_a_pending_review(stay: StayFactory) -> None:
-    s = stay()
-    pending = s.reviewed(s.renter, RENTER_REVIEW)
-    r = s.m.post(f"/reviews/{pending['id']}/reply", s.owner, {"text": "Thanks"})
-    assert r.status_code == 404 and code(r) == "review_not_found"
-    r = s.m.post(f"/reviews/{UUID(int=7)}/reply", s.owner, {"text": "Thanks"})
-    assert r.status_code == 404
-
-
-def test_an_admin_hides_a_review_and_it_leaves_the_lists_and_the_averages(
-    api: Api, stay: StayFactory
-) -> None:
-    s = stay()
-    of_listing, _ = published_pair(s)
-    assert s.read(f"/listings/{s.m.listing_id}").json()["review_count"] == 1
-    url = f"/admin/reviews/{of_listing['id']}/hide"
-    r = s.m.post(url, s.owner, {"reason": "I do not like it"})
-    assert r.status_code == 403
-
-    r = s.m.post(url, s.m.admin, {"reason": "personal data in the comment"})
-    assert r.status_code == 200, r.text
-    assert r.json()["status"] == "hidden"
-    assert r.json()["hidden_reason"] == "personal data in the comment"
-    assert s.listed(f"/listings/{s.m.listing_id}/reviews") == []
-    assert s.listed(f"/users/{s.owner.id}/reviews") == []
-    assert len(s.listed(f"/users/{s.renter.id}/reviews")) == 1  # the other review stays
-    listing = s.read(f"/listings/{s.m.listing_id}").json()
-    assert (listing["rating"], listing["review_count"], listing["category_ratings"]) == (
-        0.0,
-        0,
-        {},
-    )
-    assert s.read(f"/reviews/{of_listing['id']}").status_code == 404
-    assert s.read(f"/reviews/{of_listing['id']}", s.m.admin).json()["status"] == "hidden"
-    assert s.m.post(url, s.m.admin, {"reason": "again"}).status_code == 409
-    assert s.m.post(url, s.m.admin, {"reason": ""}).status_code == 422
-
-    # The admin action is in the stream history and the audit index, with its actor.
-    stream = reviews_id_for(UUID(s.booking_id))
-    r = s.read(f"/admin/streams/{stream}/events", s.m.admin)
-    hidden = [e for e in r.json()["data"] if e["type"].endswith("Hidden")]
-    assert len(hidden) == 1 and hidden[0]["actor_id"] == s.m.admin.id
-    r = s.read("/admin/audit?type=BookingReviews.Hidden", s.m.admin)
-    assert [e["actor_id"] for e in r.json()["data"]] == [s.m.admin.id]
-
-
-def test_review_lists_page_newest_first_and_unknown_subjects_are_404(
-    api: Api, stay: StayFactory
-) -> None:
-    s = stay()
-    published_pair(s)
-    r = s.read(f"/users/{s.renter.id}/reviews?limit=1")
-    assert r.status_code == 200 and len(r.json()["data"]) == 1
-    assert r.json()["next_cursor"] is None
-    assert s.read(f"/users/{UUID(int=5)}/reviews").status_code == 404
-    assert s.read(f"/users/{s.m.listing_id}/reviews").status_code == 404  # not a user
-    assert s.read(f"/listings/{UUID(int=5)}/reviews").status_code == 404
-    r = s.read(f"/listings/{s.m.listing_id}/reviews?cursor=not-a-cursor")
-    assert r.status_code == 422
-
-
-def test_the_api_offers_exactly_the_categories_the_domain_knows() -> None:
-    from domain.review import CATEGORIES
-
-    known = {c for names in CATEGORIES.values() for c in names}
-    assert set(Category.__args__) == known  # type: ignore[attr-defined]
