@@ -17,7 +17,8 @@ from infrastructure.bootstrap import Container
 from infrastructure.clock import OffsetClock
 
 MAX_ROUNDS = 8
-VIEW_WAIT_SECONDS = 5.0
+# Generous: on a loaded machine a short wait ran the round on a stale view and ended early.
+VIEW_WAIT_SECONDS = 30.0
 # The views the due work reads: what is due, and which payouts are.
 DUE_VIEWS = ("deadlines", "payments")
 
