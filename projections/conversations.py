@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from domain.booking import Booking as _Booking
-from domain.conversation import BOOKING, INQUIRY, booking_conversation_id
+from domain.conversation import BOOKING, INQUIRY, booking_conversation_id, message_id_for
 from domain.conversation import Conversation as _Conversation
 from projections.base import Projection, upsert
 from projections.folding import load_rows
@@ -52,7 +52,7 @@ EVENTS = (
 class ConversationsView(Projection):
     name = "conversations"
     topics = tuple(get_topic(cls) for cls in EVENTS)
-    version = 1
+    version = 2  # v2: a booking's request message is the first message of its conversation
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         conversations = Table(
@@ -123,6 +123,8 @@ class ConversationsView(Projection):
             changed.add(cid)
             if isinstance(event, Conversation.MessagePosted):
                 messages.append(message_row(event, position))
+            elif isinstance(event, Booking.Placed) and event.message:
+                messages.append(request_row(event, position))
         upsert(conn, tables["conversations"], [rows[c] for c in changed], newer="position")
         upsert(conn, tables["messages"], messages, keep_existing=True)
         # Read marks only move forward: a higher position carries a higher mark.
@@ -153,9 +155,9 @@ def fold(row: dict[str, Any] | None, event: Any, position: int) -> dict[str, Any
             "renter_id": event.renter_id,
             "owner_id": event.owner_id,
             "confirmed": False,
-            "message_count": 0,
-            "last_sender_id": None,
-            "last_text": None,
+            "message_count": 0,  # posted messages; a request message is not one of them
+            "last_sender_id": event.renter_id if is_booking and event.message else None,
+            "last_text": (event.message or None) if is_booking else None,
             "created_at": at,
             "last_activity_at": at,
         }
@@ -184,6 +186,24 @@ def message_row(event: Any, position: int) -> dict[str, Any]:
         "text": event.text,
         "photo_ids": [str(p) for p in event.photo_ids],
         "posted_at": parse_instant(event.posted_at),
+    }
+
+
+def request_row(event: Any, position: int) -> dict[str, Any]:
+    """The message a renter sent with their booking request, shown first in the booking's
+    conversation (sequence 0: before the stream's own messages, never unread, as the owner
+    answers the request itself in the requests inbox)."""
+    cid = conversation_of(event)
+    return {
+        "position": position,
+        "id": message_id_for(cid, 0),
+        "conversation_id": cid,
+        "seq": 0,
+        "sender_id": event.renter_id,
+        "recipient_id": event.owner_id,
+        "text": event.message,
+        "photo_ids": [],
+        "posted_at": parse_instant(event.at),
     }
 
 
