@@ -31,20 +31,22 @@ def served(pg_settings: Settings, setup: Container, tmp_path: Path) -> Iterator[
         yield running
 
 
-def _stream_per_worker(url: str, attempts: int = 150) -> dict[int, SseStream]:
+def _stream_per_worker(url: str, seconds: float = 90) -> dict[int, SseStream]:
     """Opens streams until both workers hold one; closes the extra ones. Which worker
     accepts is the kernel's choice: extra streams stay open meanwhile (a busier worker is
-    slower to accept again) and a short pause lets the other worker's loop run."""
+    slower to accept again) and a short pause lets the other worker's loop run. Bounded by
+    time, not tries: on a loaded machine the second worker may still be starting."""
     streams: dict[int, SseStream] = {}
     extra: list[SseStream] = []
+    deadline = time.monotonic() + seconds
     try:
-        for _ in range(attempts):
+        while time.monotonic() < deadline:
             stream = SseStream(url, timeout=30)
             [ready] = stream.events(1)
             pid = int(ready.data["worker_pid"])
             if pid in streams:
                 extra.append(stream)
-                time.sleep(0.02)
+                time.sleep(0.05)
             else:
                 streams[pid] = stream
             if len(streams) == 2:
