@@ -83,7 +83,8 @@ def run_wrk(
     full_env = {**os.environ, **env, "RENTBOOK_WRK_THREADS": str(args.threads)}
     load_before = [round(x, 2) for x in os.getloadavg()]
     meter = CpuMeter(server_pid=server_pid)
-    spy = _start_spy(args.profile, server_pid) if args.profile else None
+    profile = getattr(args, "profile", None)  # group_commit.py's arguments have none
+    spy = _start_spy(profile, server_pid) if profile else None
     wrk_cpu0 = children_cpu_s()
     meter.start()
     proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, check=False)
