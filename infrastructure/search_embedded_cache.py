@@ -177,6 +177,26 @@ class CachedSearch:
         return assemble(page, aggregates, query)
 
 
+# Every write moves gen_all; gen_static only when a document's undated aggregates may change.
+BUMP_GENERATION = "UPDATE search_meta SET gen_all = gen_all + 1, gen_static = gen_static + :static"
+
+
+def record_upserts(
+    conn: Any, fresh: Sequence[Mapping[str, Any]], stored: Mapping[str, tuple[Any, ...]]
+) -> dict[str, str]:
+    """Inside the write transaction, before `fresh` documents replace their `stored` rows
+    ((rid, version, fingerprint) by id): bumps the generation and moves the maintained facet
+    counts from the replaced versions to the new ones. Returns the new static fingerprints."""
+    fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
+    changed = [
+        d for d in fresh if d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]]
+    ]
+    conn.execute(sql_text(BUMP_GENERATION), {"static": int(bool(changed))})
+    replaced = [stored[d["id"]][0] for d in changed if d["id"] in stored]
+    facets.apply(conn, facets.stored_documents(conn, replaced), changed)
+    return fingerprints
+
+
 def read_generation(conn: Any) -> Generation | None:
     row = conn.execute(
         sql_text("SELECT epoch, gen_all, gen_static FROM search_meta WHERE one = 1")

@@ -29,7 +29,12 @@ from sqlalchemy.exc import ProgrammingError
 from application.search import SearchIndex, SearchIndexError, SearchQuery, SearchResult
 from infrastructure import search_embedded_facets as facets
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
-from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
+from infrastructure.search_embedded_cache import (
+    BUMP_GENERATION,
+    CachedSearch,
+    match_key,
+    record_upserts,
+)
 from infrastructure.search_embedded_geo import EARTH_RADIUS_M, geo_of, has_point
 from infrastructure.search_embedded_sql import scalar_filters, search_sql
 from infrastructure.search_embedded_text import (
@@ -85,7 +90,6 @@ _SCHEMA = (
     'CREATE TABLE IF NOT EXISTS search_tombstones (id TEXT COLLATE "C" PRIMARY KEY, '
     "version BIGINT NOT NULL)",
 )
-_BUMP = "UPDATE search_meta SET gen_all = gen_all + 1, gen_static = gen_static + :static"
 _LOCK = zlib.crc32(b"rentbook.search_docs")  # writers queue on it, like SQLite's write lock
 # haversine_m, operation for operation, in meters
 _DISTANCE = f"""(
@@ -115,7 +119,7 @@ class PostgresSearchIndex(SearchIndex):
             for statement in (*_SCHEMA, *facets.SCHEMA):
                 conn.exec_driver_sql(statement)
             facets.backfill(conn)
-            conn.execute(text(_BUMP), {"static": 1})
+            conn.execute(text(BUMP_GENERATION), {"static": 1})
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         check_documents(documents)
@@ -145,15 +149,7 @@ class PostgresSearchIndex(SearchIndex):
             ]
             if not fresh:
                 return
-            fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
-            changed = [
-                d
-                for d in fresh
-                if d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]]
-            ]
-            conn.execute(text(_BUMP), {"static": int(bool(changed))})
-            replaced = [stored[d["id"]][0] for d in changed if d["id"] in stored]
-            facets.apply(conn, facets.stored_documents(conn, replaced), changed)
+            fingerprints = record_upserts(conn, fresh, stored)
             self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
             new = [d for d in fresh if d["id"] not in stored]
             numbers = conn.execute(
@@ -254,7 +250,7 @@ class PostgresSearchIndex(SearchIndex):
                 if rid is not None:
                     facets.apply(conn, facets.stored_documents(conn, [rid]), ())
                     self._remove_rows(conn, [rid])
-                    conn.execute(text(_BUMP), {"static": 1})
+                    conn.execute(text(BUMP_GENERATION), {"static": 1})
                 conn.execute(
                     text(
                         "INSERT INTO search_tombstones (id, version) VALUES (:id, :v) "
@@ -289,7 +285,7 @@ class PostgresSearchIndex(SearchIndex):
             ):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
             facets.clear(conn)
-            conn.execute(text(_BUMP), {"static": 1})
+            conn.execute(text(BUMP_GENERATION), {"static": 1})
         self._vocabulary.reset()
         self._cache.clear()
 

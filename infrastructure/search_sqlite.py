@@ -24,7 +24,12 @@ from sqlalchemy import Connection, Engine, text
 from application.search import SearchIndex, SearchQuery, SearchResult
 from infrastructure import search_embedded_facets as facets
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
-from infrastructure.search_embedded_cache import CachedSearch, match_key, static_fingerprint
+from infrastructure.search_embedded_cache import (
+    BUMP_GENERATION,
+    CachedSearch,
+    match_key,
+    record_upserts,
+)
 from infrastructure.search_embedded_geo import geo_of, has_point, haversine_m
 from infrastructure.search_embedded_sql import scalar_filters, search_sql
 from infrastructure.search_embedded_text import (
@@ -99,7 +104,6 @@ _READ_PRAGMAS = (
     "PRAGMA mmap_size=268435456",
     "PRAGMA temp_store=MEMORY",
 )
-_BUMP = "UPDATE search_meta SET gen_all = gen_all + 1, gen_static = gen_static + :static"
 
 
 def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | None:
@@ -125,7 +129,7 @@ class SqliteSearchIndex(SearchIndex):
             for statement in facets.SCHEMA:
                 conn.exec_driver_sql(statement)
             facets.backfill(conn)
-            conn.execute(text(_BUMP), {"static": 1})
+            conn.execute(text(BUMP_GENERATION), {"static": 1})
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         check_documents(documents)
@@ -160,15 +164,7 @@ class SqliteSearchIndex(SearchIndex):
             ]
             if not fresh:
                 return
-            fingerprints = {d["id"]: static_fingerprint(d) for d in fresh}
-            changed = [
-                d
-                for d in fresh
-                if d["id"] not in stored or stored[d["id"]][2] != fingerprints[d["id"]]
-            ]
-            conn.execute(text(_BUMP), {"static": int(bool(changed))})
-            replaced = [stored[d["id"]][0] for d in changed if d["id"] in stored]
-            facets.apply(conn, facets.stored_documents(conn, replaced), changed)
+            fingerprints = record_upserts(conn, fresh, stored)
             top = conn.execute(text("SELECT COALESCE(MAX(rid), 0) FROM search_docs")).scalar()
             self._remove_rows(conn, [stored[d["id"]][0] for d in fresh if d["id"] in stored])
             rids: dict[str, int] = {}
@@ -262,7 +258,7 @@ class SqliteSearchIndex(SearchIndex):
                 if row is not None:
                     facets.apply(conn, facets.stored_documents(conn, [row.rid]), ())
                     self._remove_rows(conn, [row.rid])
-                    conn.execute(text(_BUMP), {"static": 1})
+                    conn.execute(text(BUMP_GENERATION), {"static": 1})
                 conn.execute(
                     text(
                         "INSERT INTO search_tombstones (id, version) VALUES (:id, :v) "
@@ -293,7 +289,7 @@ class SqliteSearchIndex(SearchIndex):
             ):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
             facets.clear(conn)
-            conn.execute(text(_BUMP), {"static": 1})
+            conn.execute(text(BUMP_GENERATION), {"static": 1})
         self._vocabulary.reset()
         self._cache.clear()
 
