@@ -9,15 +9,14 @@ def my_things(page: PageParamsDep, ...) -> Page[ThingPublic]:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
 
+from interfaces.cursors import cursor_value
+from interfaces.cursors import encode_cursor as encode_cursor  # the routes' import
 from interfaces.http.problems import ProblemError
 from interfaces.http.schemas_common import Page
 
@@ -47,20 +46,11 @@ def get_page_params(
 PageParamsDep = Annotated[PageParams, Depends(get_page_params)]
 
 
-def encode_cursor(position: dict[str, Any]) -> str:
-    raw = json.dumps(position, separators=(",", ":"), sort_keys=True, default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def decode_cursor(cursor: str | None) -> dict[str, Any]:
     """The dict `encode_cursor` was given; {} for no cursor; 422 for a forged one."""
     if not cursor:
         return {}
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        value = None
+    value = cursor_value(cursor)
     if not isinstance(value, dict):
         raise ProblemError(422, "invalid_cursor", "the cursor is not one this API issued")
     return value

@@ -1,30 +1,20 @@
 """Pages of the admin lists: 50 rows, "Next" and "Previous" links that keep the filters in
-the URL and carry an opaque `cursor` in the API's style (base64url JSON, as
-interfaces/http/pagination.py) naming the key to continue after — or before, going back."""
+the URL and carry an opaque `cursor` in the API's style (interfaces/cursors.py) naming the
+key to continue after — or before, going back."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 
 from domain.errors import RuleViolation
+from interfaces.cursors import cursor_value, encode_cursor
 from projections.keyset import KeysetPage
 
 PAGE_SIZE = 50
 MAX_CURSOR_LENGTH = 1024  # as the API's
-
-
-def encode_cursor(position: dict[str, Any]) -> str:
-    """As the API's `interfaces.http.pagination.encode_cursor` (the web app cannot import
-    the API package: it mounts the web app)."""
-    raw = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -37,12 +27,7 @@ def read_cursor(cursor: str) -> Bounds:
     """The key a `cursor` continues from; empty for the first page; 422 when forged."""
     if not cursor:
         return Bounds()
-    value: Any = None
-    if len(cursor) <= MAX_CURSOR_LENGTH:
-        try:
-            value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            value = None
+    value = cursor_value(cursor) if len(cursor) <= MAX_CURSOR_LENGTH else None
     if isinstance(value, dict) and len(value) == 1:
         ((direction, key),) = value.items()
         valid = isinstance(key, list) and all(isinstance(k, str) for k in key)
