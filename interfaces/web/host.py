@@ -28,11 +28,10 @@ from interfaces.web.host_wizard import (
 )
 from interfaces.web.host_wizard_hours import default_values as default_hours
 from interfaces.web.host_wizard_hours import weekdays
-from interfaces.web.listing_view import calendar_weeks
+from interfaces.web.listing_view import calendar_weeks, listing_title
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from interfaces.web.trips import listing_title
 from projections.bookings import list_bookings
 from projections.listings import list_owner_listings
 

@@ -11,10 +11,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from interfaces.web.listing_view import listing_title
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import Visitor, VisitorDep
 from interfaces.web.templating import render
-from interfaces.web.trips import listing_title
 from projections.dashboard_report import owner_dashboard
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

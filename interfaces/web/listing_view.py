@@ -146,3 +146,10 @@ def _local_day(start: Any, tz: str) -> str:
     """The local date of an hourly slot's start instant."""
     instant = datetime.fromisoformat(start) if isinstance(start, str) else start
     return instant.astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+def listing_title(visitor: Visitor, listing_id: UUID) -> str:
+    try:
+        return str(visitor.container.listings.get(listing_id, viewer=visitor.actor).spec["title"])
+    except DomainError:
+        return "A listing that is no longer shown"

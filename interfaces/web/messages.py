@@ -19,10 +19,10 @@ from application.conversations import not_found
 from domain.conversation import booking_conversation_id
 from domain.errors import DomainError, NotFoundError, RuleViolation
 from interfaces.web.account import _allowed
+from interfaces.web.listing_view import listing_title
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from interfaces.web.trips import listing_title
 from projections.conversations_queries import (
     get_conversation,
     list_conversations,

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +20,7 @@ from starlette.responses import Response
 from application.context import Actor
 from application.identity import Principal
 from application.work_scope import bind_actor
+from domain.booking import Booking
 from domain.errors import AuthenticationError, PermissionDenied
 from domain.user import ADMIN
 from infrastructure.bootstrap import Container
@@ -73,6 +75,12 @@ class Visitor:
         if actor is None:
             raise AuthenticationError("not_authenticated", "sign in first")
         return actor
+
+    def booking(self, booking_id: UUID) -> tuple[Actor, Booking]:
+        """The signed-in user and a booking they may see (the use case's own check: 404
+        for anyone else's)."""
+        actor = self.require()
+        return actor, self.container.bookings.get(booking_id, viewer=actor)
 
     def require_admin(self) -> Actor:
         actor = self.require()

@@ -17,10 +17,10 @@ from domain.booking import Booking
 from domain.errors import DomainError
 from domain.review import CATEGORIES
 from interfaces.web.host import MAX_PHOTO_BYTES
+from interfaces.web.listing_view import listing_title
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
-from interfaces.web.trips import listing_title
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -41,11 +41,6 @@ async def get_item_photos(request: Request) -> dict[int, bytes]:
             if data:
                 found[i] = data
     return found
-
-
-def _booking(visitor: Visitor, booking_id: UUID) -> tuple[Actor, Booking]:
-    actor = visitor.require()
-    return actor, visitor.container.bookings.get(booking_id, viewer=actor)
 
 
 def _base(visitor: Visitor, booking: Booking) -> dict[str, Any]:
@@ -85,7 +80,7 @@ def check_out(
 
 
 def _stay_form(request: Request, booking_id: UUID, step: str, visitor: Visitor) -> Response:
-    _, booking = _booking(visitor, booking_id)
+    _, booking = visitor.booking(booking_id)
     context = _base(visitor, booking) | {"step": step, "values": {}, "statuses": ITEM_STATUSES}
     return render(request, "stay_form.html", context | {"rows": range(REPORT_ROWS)})
 
@@ -99,7 +94,7 @@ def _record_stay(
     photos: dict[int, bytes],
 ) -> Response:
     """Uploads each line's photo (the media use case), then checks in or out."""
-    actor, booking = _booking(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     container = visitor.container
     error = ""
     items: list[dict[str, Any]] = []
@@ -143,7 +138,7 @@ def _review_context(visitor: Visitor, actor: Actor, booking: Booking) -> dict[st
 
 @router.get("/trips/{booking_id}/review", response_class=HTMLResponse)
 def review_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
-    actor, booking = _booking(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     return render(request, "review.html", _review_context(visitor, actor, booking))
 
 
@@ -153,7 +148,7 @@ def submit_review(
 ) -> Response:
     """The overall rating, the comment and the categories the viewer's side rates (each
     1-5, optional), as `POST /bookings/{id}/reviews` takes them."""
-    actor, booking = _booking(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     side = "renter" if booking.renter_id == actor.id else "owner"
     rating, comment = form.get("rating", ""), form.get("comment", "")[:2000]
     errors: dict[str, str] = {}

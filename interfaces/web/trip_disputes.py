@@ -21,6 +21,7 @@ from domain.booking import Booking
 from domain.dispute import MAX_EVIDENCE, MAX_TEXT, TYPES
 from domain.errors import DomainError, NotFoundError
 from domain.money import Money
+from interfaces.web.listing_view import listing_title
 from interfaces.web.routing import PageRoute, status_of
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
@@ -76,19 +77,6 @@ async def get_new_photos(request: Request) -> list[bytes]:
     return found
 
 
-def _title(visitor: Visitor, booking: Booking) -> str:
-    try:
-        listing = visitor.container.listings.get(booking.listing_id, viewer=visitor.actor)
-        return str(listing.spec["title"])
-    except DomainError:
-        return "A listing that is no longer shown"
-
-
-def _booking(visitor: Visitor, booking_id: UUID) -> tuple[Actor, Booking]:
-    actor = visitor.require()
-    return actor, visitor.container.bookings.get(booking_id, viewer=actor)
-
-
 def _report_choices(booking: Booking, side: str) -> tuple[list[str], list[str]]:
     """(item names of every report of the booking, the photos of the viewer's side)."""
     names: list[str] = []
@@ -115,7 +103,7 @@ def _form_page(
     items, photos = _report_choices(booking, side)
     context = {
         "booking": booking,
-        "title": _title(visitor, booking),
+        "title": listing_title(visitor, booking.listing_id),
         "types": TYPES,
         "currency": str(booking.quote["currency"]),
         "report_items": items,
@@ -130,7 +118,7 @@ def _form_page(
 
 @router.get("/trips/{booking_id}/dispute", response_class=HTMLResponse)
 def dispute_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
-    actor, booking = _booking(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     return _form_page(request, visitor, actor, booking, {"cited": [], "photo_ids": []}, {})
 
 
@@ -164,7 +152,7 @@ def _open(
 ) -> Response:
     """Checks the fields as the API's schema does, uploads new photos (the media use
     case), then opens the dispute; a refusal comes back next to its field."""
-    actor, booking = _booking(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     container = visitor.container
     currency = str(booking.quote["currency"])
     errors: dict[str, str] = {}
@@ -257,7 +245,7 @@ def respond(
 ) -> Response:
     """The other party's response to the claim, or a party's answer to an admin's question
     (the API's `POST /disputes/{id}/responses`); a refusal comes back next to the field."""
-    actor, booking = _booking(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     disputes = visitor.container.disputes
     dispute = disputes.get(actor, dispute_id)
     if dispute.booking_id != booking.id:
@@ -284,7 +272,7 @@ def respond(
     shown = next(x for x in trip_disputes(visitor, booking) if x["d"].id == dispute_id)
     context = {
         "booking": booking,
-        "title": _title(visitor, booking),
+        "title": listing_title(visitor, booking.listing_id),
         "x": shown,
         "dispute_values": dict(form) | {"dispute_id": str(dispute_id)},
         "dispute_errors": errors,

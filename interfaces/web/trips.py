@@ -14,12 +14,12 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from application.context import Actor, command_context
+from application.context import command_context
 from domain import booking as b
 from domain.booking import Booking
 from domain.errors import DomainError, NotFoundError
 from infrastructure.simulated_gateway import SimulatedGateway
-from interfaces.web.listing_view import listing_page_context, to_period_value
+from interfaces.web.listing_view import listing_page_context, listing_title, to_period_value
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
@@ -31,13 +31,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # Statuses after which nothing changes by itself: the page stops asking.
 FINAL = frozenset({b.SETTLED, b.REFUNDED})
-
-
-def listing_title(visitor: Visitor, listing_id: UUID) -> str:
-    try:
-        return str(visitor.container.listings.get(listing_id, viewer=visitor.actor).spec["title"])
-    except DomainError:
-        return "A listing that is no longer shown"
 
 
 @router.post("/trips", response_class=HTMLResponse)
@@ -98,11 +91,6 @@ def trips(request: Request, visitor: VisitorDep) -> Response:
     return render(request, "trips.html", {"trips": rows, "titles": titles})
 
 
-def _trip(visitor: Visitor, booking_id: UUID) -> tuple[Actor, Booking]:
-    actor = visitor.require()
-    return actor, visitor.container.bookings.get(booking_id, viewer=actor)
-
-
 def _payment(visitor: Visitor, booking_id: UUID) -> dict[str, Any] | None:
     container = visitor.container
     return PaymentsReader(container.views, container.runner.tables("payments")).of_booking(
@@ -125,7 +113,7 @@ def trip_context(visitor: Visitor, booking: Booking) -> dict[str, Any]:
 
 @router.get("/trips/{booking_id}", response_class=HTMLResponse)
 def trip(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
-    _, booking = _trip(visitor, booking_id)
+    _, booking = visitor.booking(booking_id)
     context = trip_context(visitor, booking) | disputes_context(visitor, booking)
     return render(request, "trip.html", context)
 
@@ -136,7 +124,7 @@ def trip_status(
 ) -> Response:
     """The live status fragment, re-read on each event of the booking's SSE stream: `after`
     is the event's position, so the payment shown includes it."""
-    _, booking = _trip(visitor, booking_id)
+    _, booking = visitor.booking(booking_id)
     visitor.read_your_writes(max(after, 0), "payments", timeout=2.0)
     return render(request, "_live_status.html", trip_context(visitor, booking))
 
@@ -152,7 +140,7 @@ def _simulated(visitor: Visitor) -> SimulatedGateway | None:
 @router.post("/trips/{booking_id}/pay", response_class=HTMLResponse)
 def pay(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep) -> Response:
     """Creates the charge (the API's `POST /bookings/{id}/payment`), then the card step."""
-    actor, _ = _trip(visitor, booking_id)
+    actor, _ = visitor.booking(booking_id)
     with command_context(actor, request_id=visitor.request_id):
         visitor.container.payments.start_payment(actor, booking_id, visitor.now)
     step = "card" if _simulated(visitor) is not None else "checkout"  # Stripe: trips_checkout
@@ -161,7 +149,7 @@ def pay(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep) 
 
 @router.get("/trips/{booking_id}/card", response_class=HTMLResponse)
 def card_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
-    _, booking = _trip(visitor, booking_id)
+    _, booking = visitor.booking(booking_id)
     if _simulated(visitor) is None:  # Stripe's Payment Element instead
         return RedirectResponse(f"/trips/{booking_id}/checkout", status_code=303)
     context = trip_context(visitor, booking) | {"errors": {}, "values": {"card": ""}}
@@ -175,7 +163,7 @@ DECLINED_CARD = "4000000000000002"
 def card(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep) -> Response:
     """The simulated card network (embedded default only): any valid-looking number goes
     through, 4000 0000 0000 0002 is declined — as the dev endpoints would settle it."""
-    _, booking = _trip(visitor, booking_id)
+    _, booking = visitor.booking(booking_id)
     gateway = _simulated(visitor)
     number = "".join(ch for ch in form.get("card", "") if ch.isdigit())
     context = trip_context(visitor, booking) | {"errors": {}, "values": {"card": number}}
@@ -207,7 +195,7 @@ def card(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep)
 @router.get("/trips/{booking_id}/cancel", response_class=HTMLResponse)
 def cancel_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
     """The refund the policy gives now, shown before the renter confirms."""
-    actor, booking = _trip(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     role = booking.check_party(actor.id, actor.role)
     refund = visitor.container.bookings.refund_for(booking, role, visitor.now)
     context = trip_context(visitor, booking) | {"refund": refund, "errors": {}, "reason": ""}
@@ -216,7 +204,7 @@ def cancel_page(request: Request, booking_id: UUID, visitor: VisitorDep) -> Resp
 
 @router.post("/trips/{booking_id}/cancel", response_class=HTMLResponse)
 def cancel(request: Request, booking_id: UUID, visitor: VisitorDep, form: FormDep) -> Response:
-    actor, booking = _trip(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     reason = form.get("reason", "")[:2000] or "cancelled by the renter"
     try:
         with command_context(actor, request_id=visitor.request_id):

@@ -20,7 +20,7 @@ from domain import booking as b
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import Visitor, VisitorDep
 from interfaces.web.templating import render
-from interfaces.web.trips import _simulated, _trip, trip_context
+from interfaces.web.trips import _simulated, trip_context
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -55,7 +55,7 @@ def return_url(visitor: Visitor, booking_id: UUID) -> str:
 def checkout(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
     """Creates or obtains the booking's PaymentIntent (idempotent: the same intent on every
     visit), then mounts Stripe's Payment Element with its client secret."""
-    actor, booking = _trip(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     if _simulated(visitor) is not None:  # the embedded default pays with the simulated card
         return RedirectResponse(f"/trips/{booking_id}/card", status_code=303)
     if booking.status != b.PENDING_PAYMENT:
@@ -82,7 +82,7 @@ def paid(request: Request, booking_id: UUID, visitor: VisitorDep) -> Response:
     """Where Stripe.js sends the renter after confirming. Stripe appends the intent's id,
     client secret and status to this address; none of them is read: the intent's status
     comes from Stripe through the server, the booking's from our own store."""
-    actor, booking = _trip(visitor, booking_id)
+    actor, booking = visitor.booking(booking_id)
     context = trip_context(visitor, booking) | {
         "intent_status": None,
         "deposit_status": None,
