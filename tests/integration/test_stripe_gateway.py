@@ -4,10 +4,9 @@ responses: form fields, the Idempotency-Key header, the ids it returns, the erro
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID
@@ -33,6 +32,7 @@ from application.payment_gateway import (
 )
 from domain.money import Money
 from infrastructure.stripe_gateway import StripeGateway
+from tests.local_http import local_json_server
 
 RESPONSES = Path(__file__).parents[1] / "fixtures" / "stripe" / "responses"
 BOOKING = UUID("7b0c6f0e-3c1a-4d5e-9f7a-1b2c3d4e5f60")
@@ -68,41 +68,23 @@ class RecordedStripe:
 def recorded() -> Iterator[RecordedStripe]:
     stub = RecordedStripe()
 
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            url = urlsplit(self.path)
-            form = dict(parse_qsl(body or url.query, keep_blank_values=True))
-            stub.seen.append(Seen(self.command, url.path, form, dict(self.headers.items())))
-            status, fixture = stub.routes.get((self.command, url.path), (404, "missing"))
-            if fixture == "hang":
-                return  # the connection closes without an answer
-            data = (
-                (RESPONSES / f"{fixture}.json").read_bytes()
-                if fixture != "missing"
-                else b'{"error": {"type": "invalid_request_error", "code": "resource_missing"}}'
-            )
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Request-Id", "req_recorded")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def respond(request: BaseHTTPRequestHandler, body: str) -> tuple[int, bytes] | None:
+        url = urlsplit(request.path)
+        form = dict(parse_qsl(body or url.query, keep_blank_values=True))
+        stub.seen.append(Seen(request.command, url.path, form, dict(request.headers.items())))
+        status, fixture = stub.routes.get((request.command, url.path), (404, "missing"))
+        if fixture == "hang":
+            return None
+        data = (
+            (RESPONSES / f"{fixture}.json").read_bytes()
+            if fixture != "missing"
+            else b'{"error": {"type": "invalid_request_error", "code": "resource_missing"}}'
+        )
+        return status, data
 
-        do_GET = do_POST = do_DELETE = _serve
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    stub.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_json_server(respond, "req_recorded") as url:
+        stub.url = url
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.local_http import local_json_server
 
 RESPONSES = Path(__file__).parents[1] / "fixtures" / "stripe" / "responses"
 
@@ -96,47 +97,28 @@ class LocalStripe:
 def serve_local_stripe() -> Iterator[LocalStripe]:
     stub = LocalStripe()
 
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            path = urlsplit(self.path).path
-            stub.seen.append((self.command, path))
-            answer: dict[str, Any] | None = None
-            status = 200
-            if self.command == "POST" and path == "/v1/payment_intents" and stub.create_answer:
-                status, answer = stub.create_answer[0], _recorded(stub.create_answer[1])
-            elif self.command == "POST" and path == "/v1/payment_intents":
-                form = dict(parse_qsl(body, keep_blank_values=True))
-                answer = stub.create(form, self.headers.get("Idempotency-Key", ""))
-            elif self.command == "GET" and path.startswith("/v1/payment_intents/"):
-                if stub.retrieve_fails:
-                    status, answer = 500, _recorded("error_api")
-                else:
-                    answer = stub.retrieve(path.rsplit("/", 1)[-1])
-            elif self.command == "GET" and path.startswith("/v1/charges/"):
-                answer = stub.charge(path.rsplit("/", 1)[-1])
-            if answer is None:
-                status = 404
-                answer = {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Request-Id", "req_local")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def respond(request: BaseHTTPRequestHandler, body: str) -> tuple[int, bytes]:
+        path = urlsplit(request.path).path
+        stub.seen.append((request.command, path))
+        answer: dict[str, Any] | None = None
+        status = 200
+        if request.command == "POST" and path == "/v1/payment_intents" and stub.create_answer:
+            status, answer = stub.create_answer[0], _recorded(stub.create_answer[1])
+        elif request.command == "POST" and path == "/v1/payment_intents":
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            answer = stub.create(form, request.headers.get("Idempotency-Key", ""))
+        elif request.command == "GET" and path.startswith("/v1/payment_intents/"):
+            if stub.retrieve_fails:
+                status, answer = 500, _recorded("error_api")
+            else:
+                answer = stub.retrieve(path.rsplit("/", 1)[-1])
+        elif request.command == "GET" and path.startswith("/v1/charges/"):
+            answer = stub.charge(path.rsplit("/", 1)[-1])
+        if answer is None:
+            status = 404
+            answer = {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+        return status, json.dumps(answer).encode()
 
-        do_GET = do_POST = do_DELETE = _serve
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    stub.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_json_server(respond, "req_local") as url:
+        stub.url = url
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
