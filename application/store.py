@@ -93,6 +93,14 @@ class EventStore(Application[UUID]):
         with self._listeners_lock:
             self._listeners.append(callback)
 
+    def wake_listeners(self) -> None:
+        """Calls every listener as a save would (with the position 0), so a follower waiting
+        for the next save looks at its stop flag now rather than after its poll interval."""
+        with self._listeners_lock:
+            callbacks = list(self._listeners)
+        for callback in callbacks:
+            callback(0)
+
     def remove_listener(self, callback: Callable[[int], None]) -> None:
         with self._listeners_lock:
             if callback in self._listeners:

@@ -244,6 +244,7 @@ class Container:
 
     def close(self) -> None:
         self._stop.set()
+        self.store.wake_listeners()  # the ledger and coupon followers stop now, not in 0.5 s
         if self.search_syncer is not None:
             self.search_syncer.wake()
         self.runner.stop()

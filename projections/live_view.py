@@ -18,8 +18,9 @@ class LiveView:
     metadata: MetaData
     tables: dict[str, Table]  # canonical names: what readers query
     lock: threading.RLock = field(default_factory=threading.RLock)  # held per page; rebuild
-    wake: threading.Event = field(default_factory=threading.Event)
     position: int = 0
     status: str = tracking.OK
     failures: int = 0
+    retry_at: float = 0.0  # monotonic time before which a failed view is left alone
     needs_rebuild: bool = False
+    rebuilding: bool = False  # a rebuild runs in a thread of its own (the others go on)

@@ -4,8 +4,12 @@ Not the library's `ProjectionRunner`: that one needs `subscribe()`, which the SQ
 lacks, and applies one event per transaction. Here each projection reads the notification
 log in pages and applies a whole page together with its tracking update in one view-database
 transaction, so a crash anywhere neither loses nor repeats an event, and a rebuild runs at
-bulk-insert speed. One thread per projection; new events wake them through PostgreSQL
+bulk-insert speed. New events wake the follower through PostgreSQL
 LISTEN/NOTIFY or the store's in-process listener, with polling as the fallback.
+
+Live, one thread follows the log for every view (`projections/follow_together.py`): one read
+and one transaction a page for them all. A view that needs rebuilding rebuilds in a thread of
+its own while the others go on.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from projections import tracking
 from projections.base import Projection, new_metadata, write_transaction
 from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
+from projections.follow_together import settle, step_together
 from projections.live_view import LiveView
 from projections.rebuild import rebuild_views
 from projections.tracing import page_span
@@ -61,6 +66,7 @@ class ProjectionRunner:
         self._changed = threading.Condition()
         self.page_hooks: list[Callable[[str, int], None]] = []  # (name, position) per page
         self._stopping = threading.Event()
+        self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._set_up = False
 
@@ -86,16 +92,14 @@ class ProjectionRunner:
             self.setup()
         self._stopping.clear()
         self.store.add_listener(self._on_recorded)
-        for live in self._live.values():
-            self._spawn(f"projection-{live.projection.name}", self._follow, live)
+        self._spawn("projections", self._follow_all)
         if self._is_pg and self._channel:
             self._spawn("projection-listen", self._listen)
 
     def stop(self, timeout: float = 5.0) -> None:
         self.store.remove_listener(self._on_recorded)
         self._stopping.set()
-        for live in self._live.values():
-            live.wake.set()
+        self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -185,23 +189,49 @@ class ProjectionRunner:
         self._threads.append(thread)
 
     def _on_recorded(self, _position: int) -> None:
-        for live in self._live.values():
-            live.wake.set()
+        self._wake.set()
 
-    def _follow(self, live: LiveView) -> None:
+    def _follow_all(self) -> None:
+        lives = list(self._live.values())
+        failures = 0
         while not self._stopping.is_set():
-            live.wake.clear()
+            self._wake.clear()
+            now = time.monotonic()
+            for live in lives:
+                if live.needs_rebuild and not live.rebuilding:
+                    live.rebuilding = True
+                    self._spawn(f"rebuild-{live.projection.name}", self._rebuild_live, live)
+            ready = [v for v in lives if not v.rebuilding and v.retry_at <= now]
             try:
-                if live.needs_rebuild:
-                    self.rebuild(live.projection.name)
-                more = self._guarded_step(live)
-            except Exception:
-                delay = min(self.max_backoff, 0.2 * 2**live.failures)
-                live.failures += 1
-                self._stopping.wait(delay)
+                outcome, more = step_together(
+                    self.store, self.engine, self._decoded, ready, self.batch_size
+                )
+                settle(self.engine, outcome, self._refresh_positions, self.max_backoff)
+            except Exception:  # the log or the view database: every view waits
+                failures += 1
+                log.warning("projections could not read or commit a page", exc_info=True)
+                self._stopping.wait(min(self.max_backoff, 0.2 * 2**failures))
                 continue
+            failures = 0
+            if outcome.moved:
+                with self._changed:
+                    self._changed.notify_all()
+                for live in outcome.moved:
+                    for hook in self.page_hooks:
+                        hook(live.projection.name, live.position)
             if not more:
-                live.wake.wait(self.poll_interval)
+                retries = [v.retry_at - now for v in lives if v.retry_at > now]
+                self._wake.wait(min([self.poll_interval, *retries]))
+
+    def _rebuild_live(self, live: LiveView) -> None:
+        try:
+            self.rebuild(live.projection.name)
+        except Exception:
+            log.exception("rebuilding projection %s failed", live.projection.name)
+            self._stopping.wait(self.max_backoff)
+        finally:
+            live.rebuilding = False
+            self._wake.set()
 
     def _listen(self) -> None:
         """Wakes every projection on each commit to the events table (PostgreSQL)."""

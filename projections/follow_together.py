@@ -1,0 +1,141 @@
+"""Following the log with every view at once: one read of new notifications, one decode, one
+view-database transaction per page for all the views it moves.
+
+Each view following alone read the log head and its page and wrote its tracking row in a
+transaction of its own on every save: twenty views made forty reads and twenty write
+transactions of a single event, most of them only to move a tracking row. Together, a page is
+read once; views with events apply them each inside a savepoint (a failing view rolls back
+alone and backs off, the others commit), views without any only move their tracking rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import Notification
+from sqlalchemy import Connection, Engine
+
+from projections import tracking
+from projections.base import write_transaction
+from projections.decoded import DecodedEvents
+from projections.event_log import EventLog
+from projections.live_view import LiveView
+from projections.tracing import page_span
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What one page did: the views it moved, those that failed (to mark and back off) and
+    those another runner had moved first (to reload)."""
+
+    moved: list[LiveView] = field(default_factory=list)
+    failed: list[tuple[LiveView, Exception]] = field(default_factory=list)
+    conflicted: list[LiveView] = field(default_factory=list)
+
+
+def step_together(
+    store: EventLog,
+    engine: Engine,
+    decoded: DecodedEvents,
+    lives: Sequence[LiveView],
+    batch_size: int,
+) -> tuple[Outcome, bool]:
+    """Moves the views behind the head by at most one page of the log; returns what
+    happened and whether there is more to read now. Views whose lock a rebuild holds wait
+    for the next page."""
+    head = store.current_position()
+    behind = [live for live in lives if live.position < head]
+    if not behind:
+        return Outcome(), False
+    start = min(live.position for live in behind)
+    topic_sets = [frozenset(live.projection.topics) for live in behind]
+    union: tuple[str, ...] = ()
+    if all(topic_sets):
+        union = tuple(sorted(frozenset().union(*topic_sets)))
+    notes = store.recorder.select_notifications(
+        start, batch_size, stop=head, topics=union, inclusive_of_start=False
+    )
+    full = len(notes) == batch_size
+    end = notes[-1].id if full else head
+    with ExitStack() as locks:
+        mine: list[tuple[LiveView, list[Notification]]] = []
+        for live, topics in zip(behind, topic_sets, strict=True):
+            if live.position >= end or not live.lock.acquire(blocking=False):
+                continue
+            locks.callback(live.lock.release)
+            page = [n for n in notes if n.id > live.position and (not topics or n.topic in topics)]
+            mine.append((live, page))
+        outcome = _apply(engine, decoded, mine, end)
+    more = full or any(live.position < head for live in lives)
+    return outcome, more
+
+
+def _apply(
+    engine: Engine,
+    decoded: DecodedEvents,
+    mine: Sequence[tuple[LiveView, list[Notification]]],
+    end: int,
+) -> Outcome:
+    wanted = sorted({n.id: n for _, page in mine for n in page}.values(), key=lambda n: n.id)
+    events = dict(zip((n.id for n in wanted), decoded.decode(wanted), strict=True))
+    outcome = Outcome()
+    with write_transaction(engine) as conn:
+        for live, page in mine:
+            pairs = [(events[n.id], n.id) for n in page]
+            try:
+                if pairs:
+                    with conn.begin_nested():
+                        _apply_view(conn, live, pairs, end)
+                else:
+                    _advance(conn, live, end, None)
+            except tracking.TrackingConflict:
+                outcome.conflicted.append(live)
+            except Exception as exc:  # this view only; the others go on
+                outcome.failed.append((live, exc))
+            else:
+                outcome.moved.append(live)
+    for live in outcome.moved:
+        live.position, live.status, live.failures = end, tracking.OK, 0
+    return outcome
+
+
+def _apply_view(conn: Connection, live: LiveView, pairs: list[tuple[Any, int]], end: int) -> None:
+    with page_span(live.projection.name, [e for e, _ in pairs], live.position, end):
+        _advance(conn, live, end, getattr(pairs[-1][0], "timestamp", None))
+        live.projection.process_page(conn, live.tables, pairs)
+
+
+def _advance(conn: Connection, live: LiveView, end: int, last_at: Any) -> None:
+    tracking.advance(
+        conn, live.projection.name, expected=live.position, position=end, last_event_at=last_at
+    )
+
+
+def settle(
+    engine: Engine,
+    outcome: Outcome,
+    refresh: Callable[[Sequence[LiveView]], None],
+    max_backoff: float,
+) -> None:
+    """Records the failures (status error, backoff) and reloads the conflicted positions."""
+    for live, exc in outcome.failed:
+        live.status = tracking.ERROR
+        live.retry_at = time.monotonic() + min(max_backoff, 0.2 * 2**live.failures)
+        live.failures += 1
+        log.error(
+            "projection %s failed at position %s",
+            live.projection.name,
+            live.position,
+            exc_info=exc,
+        )
+        with suppress(Exception), write_transaction(engine) as conn:
+            tracking.mark_error(conn, live.projection.name, f"{type(exc).__name__}: {exc}")
+    if outcome.conflicted:
+        refresh(outcome.conflicted)  # another runner got there first; carry on
