@@ -77,7 +77,9 @@ def test_listen_wakes_the_runner_without_polling(store: EventStore, engine: Engi
             began = time.perf_counter()
             assert runner.wait_for(store.record(Item(name=f"n{n}")), timeout=3)
             lags.append(time.perf_counter() - began)
-    assert sorted(lags)[5] < 0.1, lags
+    # Polling would take 30 s; a second is proof enough of the wake-up, even on a loaded
+    # machine (a tighter figure is the benchmark's job: bench/projection_rebuild.py lag).
+    assert sorted(lags)[5] < 1.0, lags
     assert len(rows(engine, runner.tables("items")["items"])) == 10
 
 
