@@ -46,11 +46,12 @@ def step_together(
     decoded: DecodedEvents,
     lives: Sequence[LiveView],
     batch_size: int,
+    stop: int | None = None,
 ) -> tuple[Outcome, bool]:
-    """Moves the views behind the head by at most one page of the log; returns what
-    happened and whether there is more to read now. Views whose lock a rebuild holds wait
-    for the next page."""
-    head = store.current_position()
+    """Moves the views behind `stop` (default: the head of the log) by at most one page;
+    returns what happened and whether there is more to read now. Views whose lock a
+    rebuild holds wait for the next page."""
+    head = store.current_position() if stop is None else stop
     behind = [live for live in lives if live.position < head]
     if not behind:
         return Outcome(), False

@@ -14,7 +14,6 @@ its own while the others go on.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -22,20 +21,17 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import Notification
 from sqlalchemy import Engine, Table
 
 from projections import tracking
 from projections.base import Projection, new_metadata, write_transaction
 from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
-from projections.follow_together import settle, step_together
+from projections.follow_together import Outcome, settle, step_together
 from projections.live_view import LiveView
 from projections.rebuild import rebuild_views
-from projections.tracing import page_span
 
 log = logging.getLogger(__name__)
-CATCH_UP_WINDOW = 5000  # positions all views catch up together (within DecodedEvents' reach)
 
 
 class ProjectionRunner:
@@ -113,7 +109,7 @@ class ProjectionRunner:
 
     def catch_up(self, names: Iterable[str] | None = None) -> None:
         """Processes everything recorded so far, in this thread; raises what a view raises.
-        The views move in step, a window of the log at a time, so each event is decoded
+        The views move together, a page of the log at a time, each page read and decoded
         once for all of them."""
         if not self._set_up:
             self.setup()
@@ -122,13 +118,17 @@ class ProjectionRunner:
             if live.needs_rebuild:
                 self.rebuild(live.projection.name)
         head = self.store.current_position()  # a busy writer must not keep us here
-        start = min((live.position for live in lives), default=head)
-        while start < head:
-            stop = min(head, start + CATCH_UP_WINDOW)
-            for live in lives:
-                while self._guarded_step(live, stop):
-                    pass
-            start = stop
+        more = True
+        while more:
+            outcome, more = step_together(
+                self.store, self.engine, self._decoded, lives, self.batch_size, stop=head
+            )
+            settle(self.engine, outcome, self._refresh_positions, self.max_backoff)
+            self._announce(outcome)
+            if outcome.failed:
+                raise outcome.failed[0][1]
+            if more and not outcome.moved:
+                time.sleep(0.01)  # a rebuild holds the lagging views' locks
 
     # -- queries -----------------------------------------------------------------------
 
@@ -213,15 +213,19 @@ class ProjectionRunner:
                 self._stopping.wait(min(self.max_backoff, 0.2 * 2**failures))
                 continue
             failures = 0
-            if outcome.moved:
-                with self._changed:
-                    self._changed.notify_all()
-                for live in outcome.moved:
-                    for hook in self.page_hooks:
-                        hook(live.projection.name, live.position)
+            self._announce(outcome)
             if not more:
                 retries = [v.retry_at - now for v in lives if v.retry_at > now]
                 self._wake.wait(min([self.poll_interval, *retries]))
+
+    def _announce(self, outcome: Outcome) -> None:
+        """Wakes the waiters and page hooks (the search syncer) of the views a page moved."""
+        if outcome.moved:
+            with self._changed:
+                self._changed.notify_all()
+        for live in outcome.moved:
+            for hook in self.page_hooks:
+                hook(live.projection.name, live.position)
 
     def _rebuild_live(self, live: LiveView) -> None:
         try:
@@ -252,69 +256,6 @@ class ProjectionRunner:
             except Exception:
                 log.warning("LISTEN connection lost; polling until it is back", exc_info=True)
                 self._stopping.wait(1.0)
-
-    def _guarded_step(self, live: LiveView, stop: int | None = None) -> bool:
-        try:
-            more = self._step(live, stop)
-        except tracking.TrackingConflict:
-            self._refresh_positions([live])  # another runner got there first; carry on
-            return True
-        except Exception as exc:
-            live.status = tracking.ERROR
-            log.exception(
-                "projection %s failed at position %s", live.projection.name, live.position
-            )
-            with contextlib.suppress(Exception), write_transaction(self.engine) as conn:
-                tracking.mark_error(conn, live.projection.name, f"{type(exc).__name__}: {exc}")
-            raise
-        live.failures = 0
-        return more
-
-    def _step(self, live: LiveView, stop: int | None = None) -> bool:
-        """Applies at most one page, up to `stop` (default: the head of the log).
-        True if there is more to read now."""
-        limit = self.batch_size
-        with live.lock:
-            head = self.store.current_position() if stop is None else stop
-            start = live.position
-            if start >= head:
-                return False
-            notes = self.store.recorder.select_notifications(
-                start,
-                limit,
-                stop=head,
-                topics=live.projection.topics,
-                inclusive_of_start=False,
-            )
-            full = len(notes) == limit
-            new_position = notes[-1].id if full else head
-            self._apply(live, notes, start, new_position)
-            live.position = new_position
-            live.status = tracking.OK
-        with self._changed:
-            self._changed.notify_all()
-        for hook in self.page_hooks:  # live pages only: a rebuild never runs _step
-            hook(live.projection.name, live.position)
-        return full
-
-    def _apply(
-        self, live: LiveView, notes: Sequence[Notification], start: int, new_position: int
-    ) -> None:
-        events = list(zip(self._decoded.decode(notes), (n.id for n in notes), strict=True))
-        last_at = getattr(events[-1][0], "timestamp", None) if events else None
-        with (
-            page_span(live.projection.name, [e for e, _ in events], start, new_position),
-            write_transaction(self.engine) as conn,
-        ):
-            tracking.advance(
-                conn,
-                live.projection.name,
-                expected=start,
-                position=new_position,
-                last_event_at=last_at,
-            )
-            if events:
-                live.projection.process_page(conn, live.tables, events)
 
     def _refresh_positions(self, lives: Sequence[LiveView]) -> None:
         with self.engine.connect() as conn:
