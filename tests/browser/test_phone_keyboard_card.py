@@ -103,9 +103,9 @@ def test_dates_quote_and_booking_with_the_keyboard_alone(page: Page, served: Ser
     signed_in_as(page, served, RENTER)
     page.goto(f"{served.base_url}/listings/{stay['id']}")
     _tab_to(page, "#f-start")
-    page.keyboard.type(_typed(start))  # a date input's segments: month, day, year
+    page.keyboard.type(_typed(page, start))  # the date field's segments, in order
     _tab_to(page, "#f-end")
-    page.keyboard.type(_typed(end))
+    page.keyboard.type(_typed(page, end))
     expect(page.locator("#f-start")).to_have_value(start)
     expect(page.locator("#f-end")).to_have_value(end)
     expect(page.locator("#quote-total")).to_be_visible()  # the quote came with the change
@@ -115,6 +115,12 @@ def test_dates_quote_and_booking_with_the_keyboard_alone(page: Page, served: Ser
     expect(page.locator("#trip-status")).to_have_attribute("data-status", "pending_payment")
 
 
-def _typed(iso: str) -> str:
+# The order of a date field's segments follows the browser's locale (mm/dd/yyyy in en-US).
+SEGMENTS = """() => new Intl.DateTimeFormat(navigator.language).formatToParts(new Date(2001, 1, 3))
+  .map(p => p.type).filter(t => ["year", "month", "day"].includes(t))"""
+
+
+def _typed(page: Page, iso: str) -> str:
     year, month, day = iso.split("-")
-    return f"{month}{day}{year}"  # Chromium's en-US date field: mm/dd/yyyy
+    parts = {"year": year, "month": month, "day": day}
+    return "".join(parts[segment] for segment in page.evaluate(SEGMENTS))
