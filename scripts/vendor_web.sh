@@ -10,7 +10,10 @@ cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx.min.js"
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$out/leaflet/"
 cp node_modules/leaflet/dist/images/*.png "$out/leaflet/images/"
 cp node_modules/axe-core/axe.min.js "$out/axe.min.js"
+# Each package's own LICENSE, named after it; a missing one fails the script (set -e).
 for pkg in htmx.org leaflet axe-core; do
-  cp "node_modules/$pkg/LICENSE"* "$out/LICENSE.$pkg" 2>/dev/null || true
+  cp "node_modules/$pkg/LICENSE" "$out/LICENSE.$pkg"
 done
+# axe.min.js bundles third-party code under their own licences, listed in this file.
+cp node_modules/axe-core/LICENSE-3RD-PARTY.txt "$out/LICENSE-3RD-PARTY.axe-core.txt"
 echo "vendored into interfaces/web/$out"

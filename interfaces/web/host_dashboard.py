@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from interfaces.web.listing_view import listing_title
+from interfaces.web.listing_view import listing_title, listing_zones
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import Visitor, VisitorDep
 from interfaces.web.templating import render
@@ -63,6 +63,7 @@ def dashboard(request: Request, visitor: VisitorDep, frm: FromQuery = "", to: st
         "start": start,
         "end": end,
         "titles": _titles(visitor, bookings),
+        "zones": listing_zones(visitor, bookings),  # hourly bookings in local time
         "values": {"from": frm or start.isoformat(), "to": to or end.isoformat()},
         "errors": errors,
     }

@@ -153,3 +153,18 @@ def listing_title(visitor: Visitor, listing_id: UUID) -> str:
         return str(visitor.container.listings.get(listing_id, viewer=visitor.actor).spec["title"])
     except DomainError:
         return "A listing that is no longer shown"
+
+
+def listing_zones(visitor: Visitor, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Each booking row's listing time zone, by listing id: hourly bookings show their times
+    in it (UTC for a listing no longer shown)."""
+    zones: dict[str, str] = {}
+    for row in rows:
+        lid = str(row["listing_id"])
+        if lid not in zones:
+            try:
+                listing = visitor.container.listings.get(UUID(lid), viewer=visitor.actor)
+                zones[lid] = str(listing.spec["location"]["timezone"])
+            except DomainError:
+                zones[lid] = "UTC"
+    return zones

@@ -47,13 +47,14 @@ def local_time(value: datetime | str | None, tz: str = "UTC") -> str:
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
 
 
-def day(value: date | str | None) -> str:
-    """A calendar date (already local to the listing): "Mon 01 Mar 2027"."""
+def day(value: date | str | None, tz: str = "UTC") -> str:
+    """A booking's bound as its listing shows it: a nightly date (already local to the
+    listing) as "Mon 01 Mar 2027", an hourly instant as wall-clock time in `tz`."""
     if not value:
         return ""
     if isinstance(value, str):
         if "T" in value:
-            return local_time(value)
+            return local_time(value, tz)
         value = date.fromisoformat(value)
     return f"{value:%a %d %b %Y}"
 

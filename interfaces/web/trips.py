@@ -19,7 +19,12 @@ from domain import booking as b
 from domain.booking import Booking
 from domain.errors import DomainError, NotFoundError
 from infrastructure.simulated_gateway import SimulatedGateway
-from interfaces.web.listing_view import listing_page_context, listing_title, to_period_value
+from interfaces.web.listing_view import (
+    listing_page_context,
+    listing_title,
+    listing_zones,
+    to_period_value,
+)
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
@@ -88,7 +93,8 @@ def trips(request: Request, visitor: VisitorDep) -> Response:
     for row in rows:
         lid = row["listing_id"]
         titles.setdefault(lid, listing_title(visitor, UUID(lid)))
-    return render(request, "trips.html", {"trips": rows, "titles": titles})
+    context = {"trips": rows, "titles": titles, "zones": listing_zones(visitor, rows)}
+    return render(request, "trips.html", context)
 
 
 def _payment(visitor: Visitor, booking_id: UUID) -> dict[str, Any] | None:
