@@ -55,7 +55,8 @@ def test_the_wizard_shows_the_terms_with_the_specs_defaults(api: Api) -> None:
     form = _form(page)
     for name in ("weekly_discount_pct", "monthly_discount_pct", "deposit", "max_duration"):
         assert f'<label for="f-{name}">' in page and name in form
-    assert '<label for="f-wm_fri">Friday</label>' in page and 'id="weekday-prices"' in page
+    assert '<label for="f-wm_fri">Friday<span class="visually-hidden"> price multiplier' in page
+    assert 'id="weekday-prices"' in page
     assert form["booking_window_days"] == "365" and form["advance_notice_hours"] == "0"
     assert form["buffer_minutes"] == "0" and form["deposit"] == "" and form["wm_mon"] == ""
 
