@@ -28,6 +28,7 @@ from interfaces.web.host_wizard import (
 )
 from interfaces.web.host_wizard_hours import default_values as default_hours
 from interfaces.web.host_wizard_hours import weekdays
+from interfaces.web.host_wizard_terms import RULE_DEFAULTS
 from interfaces.web.listing_view import calendar_weeks, listing_title
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -97,7 +98,7 @@ def _wizard(
 def wizard_page(request: Request, visitor: VisitorDep) -> Response:
     visitor.require()
     defaults = {"category": "stay", "currency": "EUR", "booking_unit": "night", "capacity": "2"}
-    defaults |= default_hours()
+    defaults |= default_hours() | RULE_DEFAULTS
     return _wizard(request, defaults | {"quantity": "1", "min_duration": "1"}, {}, 200)
 
 

@@ -2,8 +2,8 @@
 through the same use case as the API's `PATCH /listings/{id}` (`listings.update`) with the
 version the form was read at, so its rules answer here as there: a lost update or a state
 that forbids editing is 409, a frozen field (the unit after the draft, the currency) is
-422 next to the field. Fields the wizard does not show (discounts, hourly price windows,
-deposit, ...) keep their values."""
+422 next to the field. Fields the wizard does not show (hourly price windows, check-in and
+check-out grace, ...) keep their values."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from domain.errors import ConflictError, DomainError
 from interfaces.web.host import MAX_PHOTO_BYTES, _owned, _wizard, get_photos
 from interfaces.web.host_wizard import CATEGORY_FIELDS, MAX_PHOTOS, field_errors, spec_from_form
 from interfaces.web.host_wizard_hours import hours_to_values
+from interfaces.web.host_wizard_terms import terms_to_values
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, VisitorDep
 
@@ -58,6 +59,7 @@ def values_from_spec(spec: dict[str, Any]) -> dict[str, str]:
         "cancellation_policy": spec["cancellation_policy"],
         "amenities": ", ".join(spec.get("amenities", [])),
     }
+    values |= terms_to_values(spec, _major)
     if pricing.get("cleaning_fee"):
         values["cleaning_fee"] = _major(pricing["cleaning_fee"]["amount"], currency)
     data = spec.get("category_data", {})
@@ -90,8 +92,9 @@ def _changes(listing: Any, spec: dict[str, Any], places: Any) -> dict[str, Any]:
     if "cleaning_fee" not in spec["pricing"]:
         pricing["cleaning_fee"] = None
     merged = {**old, **spec, "pricing": pricing}
-    if spec["booking_unit"] != "hour":
+    if spec["booking_unit"] != "hour":  # hourly-only terms go with the unit (a draft's change)
         merged["opening_hours"] = {}
+        pricing["hourly_windows"] = []
     return merged
 
 

@@ -15,6 +15,7 @@ from domain.categories import ATTRIBUTE_MODELS, CATEGORIES
 from domain.errors import DomainError
 from domain.listing_spec import ListingSpec
 from interfaces.web.host_wizard_hours import field_of_message, hours_from_form
+from interfaces.web.host_wizard_terms import field_of_loc, multiplier_errors, terms_from_form
 
 CURRENCIES = ("EUR", "USD", "GBP", "BRL", "AUD", "JPY")
 POLICIES = ("flexible", "moderate", "strict", "non_refundable")
@@ -127,6 +128,10 @@ def spec_from_form(form: dict[str, str], places: Places) -> tuple[dict[str, Any]
             "amount": _minor(form["cleaning_fee"], currency),
             "currency": currency,
         }
+    pricing, rules, term_errors = terms_from_form(form, unit, _minor)
+    spec["pricing"] |= pricing
+    spec |= rules
+    errors |= term_errors
     if unit == "hour":  # hourly listings open on weekdays' opening hours
         spec["opening_hours"], hour_errors = hours_from_form(form)
         errors |= hour_errors
@@ -163,6 +168,8 @@ def field_errors(spec: dict[str, Any]) -> dict[str, str]:
         ListingSpec.model_validate(spec)
     except ValidationError as error:
         found = _map(error, category) | found
+        if "weekday_multipliers" in found:  # each refused day next to its own field
+            found |= multiplier_errors(spec)
     except DomainError as error:  # the domain's own rules (category data, time zone, hours)
         if error.code == "bad_opening_hours":
             name, message = field_of_message(error.detail)
@@ -178,6 +185,10 @@ def _map(error: ValidationError, category: str, prefix: tuple[str, ...] = ()) ->
         loc = [*prefix, *(str(p) for p in problem["loc"])]
         message = str(problem["msg"]).removeprefix("Value error, ")
         head = loc[0] if loc else ""
+        terms = field_of_loc(loc, message)
+        if terms is not None:
+            found.setdefault(*terms)
+            continue
         if head == "category_data":
             name = f"cd_{category}_{loc[1]}" if len(loc) > 1 else "category"
         elif head == "location":

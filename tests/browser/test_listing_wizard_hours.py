@@ -1,7 +1,8 @@
 """The listing wizard's opening hours and "Edit listing" in a browser, by keyboard where a
-person would type: an owner creates an hourly court (the hours appear only for the hourly
-unit), fixes a bad day shown next to its field, then edits the listing from its page, the
-wizard pre-filled. Every page passes axe-core (no serious or critical violation)."""
+person would type: an owner creates an hourly court (the hours and buffer appear only for
+the hourly unit, the weekday prices only for the others), fixes a bad day shown next to its
+field, then edits the listing from its page, the wizard pre-filled, its deposit and notice.
+Every page passes axe-core (no serious or critical violation)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,11 @@ def test_an_owner_sets_opening_hours_on_an_hourly_listing_then_edits_it(
     page.get_by_role("button", name="Porto, PT").click()
     page.get_by_label("Street address").fill("Rua das Flores 10")
     page.get_by_label("Price per night, day or hour").fill("18")
+    expect(page.get_by_label("Friday price multiplier")).to_be_visible()
     page.get_by_label("Rented by the").select_option("hour")
     expect(hours).to_be_visible()
+    expect(page.locator("#weekday-prices")).to_be_hidden()  # hourly peaks are hourly windows
+    page.get_by_label("Turnover buffer between bookings, minutes (hourly listings)").fill("15")
     assert_accessible(page)
 
     page.get_by_label("Monday", exact=True).fill("08:00-12:00, 14:00-22:00")
@@ -65,8 +69,13 @@ def test_an_owner_sets_opening_hours_on_an_hourly_listing_then_edits_it(
     assert_accessible(page)
     page.get_by_label("Title").fill("Riverside padel court, floodlit")
     page.get_by_label("Wednesday", exact=True).fill("07:00-23:00")
+    expect(page.get_by_label("Turnover buffer", exact=False)).to_have_value("15")
+    page.get_by_label("Security deposit", exact=False).fill("50")
+    page.get_by_label("Advance notice, hours before the start").fill("2")
     page.get_by_role("button", name="Save changes").click()
     expect(page).to_have_url(listing_url)
     expect(page.get_by_role("heading", name="Riverside padel court, floodlit")).to_be_visible()
     page.get_by_role("link", name="Edit listing").click()
     expect(page.get_by_label("Wednesday", exact=True)).to_have_value("07:00-23:00")
+    expect(page.get_by_label("Security deposit", exact=False)).to_have_value("50")
+    expect(page.get_by_label("Advance notice, hours before the start")).to_have_value("2")

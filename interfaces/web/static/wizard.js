@@ -1,5 +1,5 @@
-// The listing wizard: show only the chosen category's fields (and the opening hours only
-// for hourly listings), and fill the place from a
+// The listing wizard: show only the chosen category's fields (and the opening hours and
+// buffer only for hourly listings, the weekday prices only for the others), and fill the place from a
 // picked city suggestion. Without JavaScript every group shows and the server resolves the city.
 (function () {
   "use strict";
@@ -13,7 +13,14 @@
   // Opening hours are for hourly listings only.
   var unit = document.getElementById("f-booking_unit");
   var hours = document.getElementById("opening-hours");
-  function toggleHours() { hours.hidden = unit.value !== "hour"; }
+  // Weekday prices are for nights and days; the turnover buffer for hourly slots.
+  var weekdayPrices = document.getElementById("weekday-prices");
+  var buffer = document.getElementById("buffer-field");
+  function toggleHours() {
+    hours.hidden = unit.value !== "hour";
+    if (buffer) { buffer.hidden = unit.value !== "hour"; }
+    if (weekdayPrices) { weekdayPrices.hidden = unit.value === "hour"; }
+  }
   if (unit && hours) { unit.addEventListener("change", toggleHours); toggleHours(); }
   document.addEventListener("click", function (e) {
     var pick = e.target.closest(".place-pick");
