@@ -2,13 +2,15 @@
 delivery state in `email_deliveries` (outside the view, so a rebuild never forgets a sent
 mail: the rebuilt row has the same id and finds its delivery).
 
-`claim` is the exactly-once gate: an INSERT of a new `sending` row (ON CONFLICT DO NOTHING)
-or an UPDATE `pending -> sending`; exactly one of racing claimers sees a row change.
+`claim` is the gate: an INSERT of a new `sending` row (ON CONFLICT DO NOTHING) or an UPDATE
+`pending -> sending`, or `sending -> sending` once the claim's lease ran out (its worker was
+killed); exactly one of racing claimers sees a row change. A `sending` row's `updated_at` is
+its claim time (only a claim writes `sending`), so the lease needs no column of its own.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +25,8 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    and_,
+    or_,
     select,
     update,
 )
@@ -70,10 +74,12 @@ class SqlOutboxStore(OutboxStore):
         notifications: NotificationStore,
         *,
         start_position: int = 0,
+        lease: timedelta = timedelta(minutes=10),
     ) -> None:
         """`start_position`: the log position now; kept from the first start on (rows at
-        or below it are history and never mailed)."""
+        or below it are history and never mailed). `lease`: how long a claim holds."""
         self.engine = engine
+        self.lease = lease
         self.outbox = view["outbox"]
         self.notifications = notifications
         with write_transaction(engine) as conn:
@@ -94,6 +100,18 @@ class SqlOutboxStore(OutboxStore):
         )
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
+
+    def expired(self, limit: int) -> list[tuple[UUID, int]]:
+        d = deliveries
+        cutoff = datetime.now(UTC) - self.lease
+        stmt = (
+            select(d.c.outbox_id, d.c.attempts)
+            .where(d.c.state == SENDING, d.c.updated_at < cutoff)
+            .order_by(d.c.updated_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(row.outbox_id, int(row.attempts)) for row in conn.execute(stmt)]
 
     def get(self, outbox_id: UUID) -> OutboxMail | None:
         with self.engine.connect() as conn:
@@ -126,9 +144,11 @@ class SqlOutboxStore(OutboxStore):
             stmt = insert(deliveries).values(**new).on_conflict_do_nothing().returning(key)
             if conn.execute(stmt).first() is not None:
                 return CLAIMED
+            state = deliveries.c.state
+            lapsed = and_(state == SENDING, deliveries.c.updated_at < now - self.lease)
             moved = conn.execute(
                 update(deliveries)
-                .where(key == outbox_id, deliveries.c.state == PENDING)
+                .where(key == outbox_id, or_(state == PENDING, lapsed))
                 .values(state=SENDING, attempts=deliveries.c.attempts + 1, updated_at=now)
                 .returning(key)
             )
