@@ -31,6 +31,7 @@ def build_transport(settings: Settings) -> MailTransport:
             security=settings.smtp_security,
             user=settings.smtp_user,
             password=settings.smtp_password,
+            ca_file=settings.smtp_ca_file,
         )
     return FileTransport(settings.mail_root)
 

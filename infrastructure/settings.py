@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
     smtp_user: str | None = None
     smtp_password: str | None = None
+    smtp_ca_file: Path | None = None  # a private relay's CA (default: the system's CAs)
     mail_from: str = "Rentbook <no-reply@rentbook.local>"
     # A mail's claim (`sending`) lasts this long; then the next dispatch may send it again
     # (same Message-ID). Keep it well above the SMTP timeout (30 s).
