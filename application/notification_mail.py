@@ -76,19 +76,23 @@ class OutboxStore(ABC):
     def get(self, outbox_id: UUID) -> OutboxMail | None: ...
 
     @abstractmethod
-    def claim(self, outbox_id: UUID) -> str:
+    def claim(self, outbox_id: UUID) -> tuple[str, int]:
         """pending (or sending with a lapsed lease) -> sending in one conditional write:
-        CLAIMED, or the state that stopped it (SENT, SENDING, SKIPPED)."""
+        (CLAIMED, this claim's attempt number), or the state that stopped it (SENT,
+        SENDING, SKIPPED) with the current number."""
+
+    # The moves out of `sending` take the claim's attempt: a worker whose lease lapsed and
+    # was reclaimed by another moves nothing (it cannot mark sent, or re-open, the new
+    # holder's send).
+    @abstractmethod
+    def mark_sent(self, outbox_id: UUID, message_id: str, *, attempt: int) -> None: ...
 
     @abstractmethod
-    def mark_sent(self, outbox_id: UUID, message_id: str) -> None: ...
-
-    @abstractmethod
-    def release(self, outbox_id: UUID, error: str) -> None:
+    def release(self, outbox_id: UUID, error: str, *, attempt: int) -> None:
         """sending -> pending: the mail server never accepted it."""
 
     @abstractmethod
-    def skip(self, outbox_id: UUID, reason: str) -> None: ...
+    def skip(self, outbox_id: UUID, reason: str, *, attempt: int) -> None: ...
 
     @abstractmethod
     def wants_email(self, user_id: UUID, kind: str) -> bool:
@@ -149,21 +153,22 @@ class NotificationMailer:
         mail = self.outbox.get(key)
         if mail is None:
             return {"status": MISSING}
-        state = self.outbox.claim(key)
+        state, attempt = self.outbox.claim(key)
         if state != CLAIMED:  # SENDING: another worker holds a live claim
             return {"status": state}
         if not mail.to_address or not self.outbox.wants_email(mail.recipient_id, mail.kind):
-            self.outbox.skip(key, "no address" if not mail.to_address else "turned off")
+            reason = "no address" if not mail.to_address else "turned off"
+            self.outbox.skip(key, reason, attempt=attempt)
             return {"status": SKIPPED}
         message = self.build(mail)
         try:
             self.transport.send(message)
         except Exception as error:
-            self.outbox.release(key, repr(error))  # not accepted: safe to try again
+            self.outbox.release(key, repr(error), attempt=attempt)  # not accepted: try again
             raise
         # Accepted. Anything failing from here on leaves the row `sending` until its lease
         # lapses; the resend then carries this same Message-ID.
-        self.outbox.mark_sent(key, str(message["Message-ID"]))
+        self.outbox.mark_sent(key, str(message["Message-ID"]), attempt=attempt)
         return {"status": SENT, "message_id": str(message["Message-ID"])}
 
     def build(self, mail: OutboxMail) -> EmailMessage:

@@ -127,4 +127,4 @@ def test_a_worker_killed_mid_send_is_replaced_after_the_lease_with_the_same_mess
         2,
         f"<{row}@rentbook.test>",
     )
-    assert outbox.claim(row) == "sent" and outbox.expired(10) == []
+    assert outbox.claim(row) == ("sent", 2) and outbox.expired(10) == []

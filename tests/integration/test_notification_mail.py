@@ -66,11 +66,11 @@ class DiesAfterAccept(SqlOutboxStore):
 
     died = False
 
-    def mark_sent(self, outbox_id: UUID, message_id: str) -> None:
+    def mark_sent(self, outbox_id: UUID, message_id: str, *, attempt: int) -> None:
         if not self.died:
             self.died = True
             raise SystemError("worker killed")
-        super().mark_sent(outbox_id, message_id)
+        super().mark_sent(outbox_id, message_id, attempt=attempt)
 
 
 class Mailing:
