@@ -1,20 +1,23 @@
 """Notification email: the dispatcher that turns outbox rows into jobs, and the job that
-sends one row's mail exactly once.
+sends one row's mail.
 
-Exactly once per (event, recipient): the outbox row's id is derived from them (a rebuild
-writes the same ids), and its delivery state lives OUTSIDE the view, keyed by that id:
+The guarantee: AT-LEAST-ONCE delivery to the mail server, every copy DEDUPLICABLE by its
+Message-ID (derived from the outbox row, so a resend is recognisably the same message), and
+EXACTLY ONCE `sent` per row in our store. The outbox row's id is derived from (event,
+recipient) (a rebuild writes the same ids), and its delivery state lives OUTSIDE the view:
 
     pending --claim--> sending --SMTP accepted--> sent
                           |--SMTP refused / unreachable (exception)--> pending (retried)
-                          '--process killed between accept and mark--> stays sending
+                          '--worker killed mid-send--> sending until the lease runs out,
+                             then reclaimed by the next dispatch (same Message-ID)
 
 `claim` is one conditional write, so two workers (a retry racing a slow first attempt, two
-dispatchers) cannot both send. A job that finds its row `sending` does NOT send again: it
-fails for good, into the failed-job registry, where an admin sees the Message-ID and can
-check the mail server's log. That window (SMTP accepted, state not yet written) is the
-honest limit: at most once there, exactly once everywhere else. The Message-ID is derived
-from the outbox id too, so even a resend an admin forces carries the same Message-ID and
-receiving servers that de-duplicate by it (Gmail does) drop the copy.
+dispatchers) cannot both hold a row; a job that finds its row `sending` under a live lease
+leaves it alone. A claim lapses after a lease (settings: 10 minutes, far above the SMTP
+timeout), so a worker SIGKILLed mid-send cannot strand a mail. The one duplicate we allow:
+a worker killed after the server accepted the mail and before `sent` was written; the
+resend carries the same Message-ID, which receiving servers de-duplicate (Gmail does) and
+which an admin can match in the mail server's log.
 """
 
 from __future__ import annotations
@@ -65,22 +68,31 @@ class OutboxStore(ABC):
         dispatcher's, so rows that keep failing cannot crowd out new ones."""
 
     @abstractmethod
+    def expired(self, limit: int) -> list[tuple[UUID, int]]:
+        """(outbox id, attempts) of rows whose `sending` claim outlived its lease: their
+        worker died. The attempts count names the reclaim (one job per lapse)."""
+
+    @abstractmethod
     def get(self, outbox_id: UUID) -> OutboxMail | None: ...
 
     @abstractmethod
-    def claim(self, outbox_id: UUID) -> str:
-        """pending -> sending in one conditional write: CLAIMED, or the state that stopped
-        it (SENT, SENDING, SKIPPED)."""
+    def claim(self, outbox_id: UUID) -> tuple[str, int]:
+        """pending (or sending with a lapsed lease) -> sending in one conditional write:
+        (CLAIMED, this claim's attempt number), or the state that stopped it (SENT,
+        SENDING, SKIPPED) with the current number."""
+
+    # The moves out of `sending` take the claim's attempt: a worker whose lease lapsed and
+    # was reclaimed by another moves nothing (it cannot mark sent, or re-open, the new
+    # holder's send).
+    @abstractmethod
+    def mark_sent(self, outbox_id: UUID, message_id: str, *, attempt: int) -> None: ...
 
     @abstractmethod
-    def mark_sent(self, outbox_id: UUID, message_id: str) -> None: ...
-
-    @abstractmethod
-    def release(self, outbox_id: UUID, error: str) -> None:
+    def release(self, outbox_id: UUID, error: str, *, attempt: int) -> None:
         """sending -> pending: the mail server never accepted it."""
 
     @abstractmethod
-    def skip(self, outbox_id: UUID, reason: str) -> None: ...
+    def skip(self, outbox_id: UUID, reason: str, *, attempt: int) -> None: ...
 
     @abstractmethod
     def wants_email(self, user_id: UUID, kind: str) -> bool:
@@ -97,13 +109,6 @@ class MailTransport(ABC):
 class MailRenderer(ABC):
     @abstractmethod
     def render(self, mail: OutboxMail) -> Rendered: ...
-
-
-class UncertainDelivery(Exception):
-    """A previous attempt may have been accepted by the mail server: never resent by a
-    retry. Lands in the failed-job registry for an admin."""
-
-    retryable = False
 
 
 class NotificationMailer:
@@ -125,11 +130,17 @@ class NotificationMailer:
 
     def dispatch(self, jobs: JobQueue, limit: int = 200) -> int:
         """Enqueues a job per pending outbox row; the job id is the row, so a row already
-        queued, running, retrying or failed is not queued twice."""
+        queued, running, retrying or failed is not queued twice. A row whose claim lapsed
+        gets a job named by its attempts: its first job is known to the queue (dead with
+        its worker), and two dispatchers seeing the same lapse queue one job."""
         ids = self.outbox.pending(limit)
         for outbox_id in ids:
             jobs.enqueue(SEND_JOB, {"outbox_id": str(outbox_id)}, job_id=f"mail:{outbox_id}")
-        return len(ids)
+        lapsed = self.outbox.expired(limit)
+        for outbox_id, attempts in lapsed:
+            job_id = f"mail:{outbox_id}:{attempts}"
+            jobs.enqueue(SEND_JOB, {"outbox_id": str(outbox_id)}, job_id=job_id)
+        return len(ids) + len(lapsed)
 
     def message_id(self, outbox_id: UUID) -> str:
         domain = self.sender.rpartition("@")[2].strip("> ") or "rentbook.local"
@@ -142,25 +153,22 @@ class NotificationMailer:
         mail = self.outbox.get(key)
         if mail is None:
             return {"status": MISSING}
-        state = self.outbox.claim(key)
-        if state == SENDING:
-            raise UncertainDelivery(
-                f"mail {self.message_id(key)} was being sent when its worker stopped; "
-                "check the mail server's log before resending"
-            )
-        if state != CLAIMED:
+        state, attempt = self.outbox.claim(key)
+        if state != CLAIMED:  # SENDING: another worker holds a live claim
             return {"status": state}
         if not mail.to_address or not self.outbox.wants_email(mail.recipient_id, mail.kind):
-            self.outbox.skip(key, "no address" if not mail.to_address else "turned off")
+            reason = "no address" if not mail.to_address else "turned off"
+            self.outbox.skip(key, reason, attempt=attempt)
             return {"status": SKIPPED}
         message = self.build(mail)
         try:
             self.transport.send(message)
         except Exception as error:
-            self.outbox.release(key, repr(error))  # not accepted: safe to try again
+            self.outbox.release(key, repr(error), attempt=attempt)  # not accepted: try again
             raise
-        # Accepted. Anything failing from here on leaves the row `sending`: never resent.
-        self.outbox.mark_sent(key, str(message["Message-ID"]))
+        # Accepted. Anything failing from here on leaves the row `sending` until its lease
+        # lapses; the resend then carries this same Message-ID.
+        self.outbox.mark_sent(key, str(message["Message-ID"]), attempt=attempt)
         return {"status": SENT, "message_id": str(message["Message-ID"])}
 
     def build(self, mail: OutboxMail) -> EmailMessage:

@@ -2,13 +2,16 @@
 delivery state in `email_deliveries` (outside the view, so a rebuild never forgets a sent
 mail: the rebuilt row has the same id and finds its delivery).
 
-`claim` is the exactly-once gate: an INSERT of a new `sending` row (ON CONFLICT DO NOTHING)
-or an UPDATE `pending -> sending`; exactly one of racing claimers sees a row change.
+`claim` is the gate: an INSERT of a new `sending` row (ON CONFLICT DO NOTHING) or an UPDATE
+`pending -> sending`, or `sending -> sending` once the claim's lease ran out (its worker was
+killed); exactly one of racing claimers sees a row change. A `sending` row's `updated_at` is
+its claim time (only a claim writes `sending`), so the lease needs no column of its own;
+`attempts` numbers the claims and fences the moves out of `sending` to the current holder.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +26,8 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    and_,
+    or_,
     select,
     update,
 )
@@ -70,10 +75,12 @@ class SqlOutboxStore(OutboxStore):
         notifications: NotificationStore,
         *,
         start_position: int = 0,
+        lease: timedelta = timedelta(minutes=10),
     ) -> None:
         """`start_position`: the log position now; kept from the first start on (rows at
-        or below it are history and never mailed)."""
+        or below it are history and never mailed). `lease`: how long a claim holds."""
         self.engine = engine
+        self.lease = lease
         self.outbox = view["outbox"]
         self.notifications = notifications
         with write_transaction(engine) as conn:
@@ -94,6 +101,18 @@ class SqlOutboxStore(OutboxStore):
         )
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
+
+    def expired(self, limit: int) -> list[tuple[UUID, int]]:
+        d = deliveries
+        cutoff = datetime.now(UTC) - self.lease
+        stmt = (
+            select(d.c.outbox_id, d.c.attempts)
+            .where(d.c.state == SENDING, d.c.updated_at < cutoff)
+            .order_by(d.c.updated_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(row.outbox_id, int(row.attempts)) for row in conn.execute(stmt)]
 
     def get(self, outbox_id: UUID) -> OutboxMail | None:
         with self.engine.connect() as conn:
@@ -116,43 +135,48 @@ class SqlOutboxStore(OutboxStore):
             row = conn.execute(stmt).mappings().first()
         return dict(row) if row else None
 
-    def claim(self, outbox_id: UUID) -> str:
+    def claim(self, outbox_id: UUID) -> tuple[str, int]:
         now = datetime.now(UTC)
+        d = deliveries
         with write_transaction(self.engine) as conn:
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             new = {"outbox_id": outbox_id, "state": SENDING, "attempts": 1, "updated_at": now}
             # RETURNING says which write happened (rowcount is unreliable across drivers).
-            key = deliveries.c.outbox_id
-            stmt = insert(deliveries).values(**new).on_conflict_do_nothing().returning(key)
-            if conn.execute(stmt).first() is not None:
-                return CLAIMED
+            stmt = insert(d).values(**new).on_conflict_do_nothing().returning(d.c.attempts)
+            if (first := conn.execute(stmt).first()) is not None:
+                return CLAIMED, int(first.attempts)
+            lapsed = and_(d.c.state == SENDING, d.c.updated_at < now - self.lease)
             moved = conn.execute(
-                update(deliveries)
-                .where(key == outbox_id, deliveries.c.state == PENDING)
-                .values(state=SENDING, attempts=deliveries.c.attempts + 1, updated_at=now)
-                .returning(key)
-            )
-            if moved.first() is not None:
-                return CLAIMED
-            stmt2 = select(deliveries.c.state).where(deliveries.c.outbox_id == outbox_id)
-            return str(conn.execute(stmt2).scalar())
+                update(d)
+                .where(d.c.outbox_id == outbox_id, or_(d.c.state == PENDING, lapsed))
+                .values(state=SENDING, attempts=d.c.attempts + 1, updated_at=now)
+                .returning(d.c.attempts)
+            ).first()
+            if moved is not None:
+                return CLAIMED, int(moved.attempts)
+            stmt2 = select(d.c.state, d.c.attempts).where(d.c.outbox_id == outbox_id)
+            row = conn.execute(stmt2).one()
+            return str(row.state), int(row.attempts)
 
-    def _move(self, outbox_id: UUID, frm: str, **values: Any) -> None:
+    def _move(self, outbox_id: UUID, attempt: int, **values: Any) -> None:
+        """Only the holder of this claim moves the row: a worker whose lease lapsed and was
+        reclaimed (attempts moved on) changes nothing."""
+        d = deliveries
         with write_transaction(self.engine) as conn:
             conn.execute(
-                update(deliveries)
-                .where(deliveries.c.outbox_id == outbox_id, deliveries.c.state == frm)
+                update(d)
+                .where(d.c.outbox_id == outbox_id, d.c.state == SENDING, d.c.attempts == attempt)
                 .values(updated_at=datetime.now(UTC), **values)
             )
 
-    def mark_sent(self, outbox_id: UUID, message_id: str) -> None:
-        self._move(outbox_id, SENDING, state=SENT, message_id=message_id, error=None)
+    def mark_sent(self, outbox_id: UUID, message_id: str, *, attempt: int) -> None:
+        self._move(outbox_id, attempt, state=SENT, message_id=message_id, error=None)
 
-    def release(self, outbox_id: UUID, error: str) -> None:
-        self._move(outbox_id, SENDING, state=PENDING, error=error[:2000])
+    def release(self, outbox_id: UUID, error: str, *, attempt: int) -> None:
+        self._move(outbox_id, attempt, state=PENDING, error=error[:2000])
 
-    def skip(self, outbox_id: UUID, reason: str) -> None:
-        self._move(outbox_id, SENDING, state=SKIPPED, error=reason)
+    def skip(self, outbox_id: UUID, reason: str, *, attempt: int) -> None:
+        self._move(outbox_id, attempt, state=SKIPPED, error=reason)
 
     def wants_email(self, user_id: UUID, kind: str) -> bool:
         return self.notifications.enabled(user_id, kind, EMAIL)

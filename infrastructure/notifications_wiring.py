@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -30,6 +31,7 @@ def build_transport(settings: Settings) -> MailTransport:
             security=settings.smtp_security,
             user=settings.smtp_user,
             password=settings.smtp_password,
+            ca_file=settings.smtp_ca_file,
         )
     return FileTransport(settings.mail_root)
 
@@ -78,7 +80,8 @@ def build_notifications(
 ) -> NotificationsWiring:
     view = runner.tables("notifications")
     store = NotificationStore(views, view)
-    outbox = SqlOutboxStore(views, view, store, start_position=start_position)
+    lease = timedelta(seconds=settings.mail_claim_lease_seconds)
+    outbox = SqlOutboxStore(views, view, store, start_position=start_position, lease=lease)
     mailer = NotificationMailer(outbox, transport, JinjaMailRenderer(), sender=settings.mail_from)
     mailer.register(jobs)
     wiring = NotificationsWiring(store, outbox, mailer, jobs)

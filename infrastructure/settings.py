@@ -104,7 +104,11 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
     smtp_user: str | None = None
     smtp_password: str | None = None
+    smtp_ca_file: Path | None = None  # a private relay's CA (default: the system's CAs)
     mail_from: str = "Rentbook <no-reply@rentbook.local>"
+    # A mail's claim (`sending`) lasts this long; then the next dispatch may send it again
+    # (same Message-ID). Keep it well above the SMTP timeout (30 s).
+    mail_claim_lease_seconds: float = 600.0
     mail_dir: Path | None = None
     # Web app map tiles ({z}/{x}/{y} URL template); empty: the map draws markers only.
     web_map_tiles_url: str = ""

@@ -1,6 +1,7 @@
 """Prometheus metrics after real activity, read by scraping /metrics: commands per
 operation and outcome, conflicts per command, projection lag per view, job queue depth and
-failures, payment failures by reason, and the SSE gauge (registered, 0 until SSE exists)."""
+failures, payment failures by reason, and the SSE gauge (0 with no stream open; counting
+streams up and down: test_sse_gauge_http)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Notification mail end to end through a REAL SMTP server (aiosmtpd on a free port),
 parsed with the email package: exactly once under job retries, a worker killed between the
-server's acceptance and the `sent` mark, and a projection rebuild; preferences respected;
-transactional mail cannot be turned off. Views on SQLite here (PostgreSQL: the _postgres
-module)."""
+server's acceptance and the `sent` mark (a real SIGKILL: test_mail_worker_kill), and a
+projection rebuild; preferences respected; transactional mail cannot be turned off. Views on
+SQLite here (PostgreSQL: the _postgres module)."""
 
 from __future__ import annotations
 
@@ -66,11 +66,11 @@ class DiesAfterAccept(SqlOutboxStore):
 
     died = False
 
-    def mark_sent(self, outbox_id: UUID, message_id: str) -> None:
+    def mark_sent(self, outbox_id: UUID, message_id: str, *, attempt: int) -> None:
         if not self.died:
             self.died = True
             raise SystemError("worker killed")
-        super().mark_sent(outbox_id, message_id)
+        super().mark_sent(outbox_id, message_id, attempt=attempt)
 
 
 class Mailing:
@@ -145,21 +145,27 @@ def _all_outbox(m: Mailing) -> list[UUID]:
     return [r["id"] for r in m.nw.rows("outbox")]
 
 
-def test_a_worker_killed_after_the_server_accepted_never_sends_again(
+def test_a_worker_killed_after_the_server_accepted_resends_the_same_message_after_the_lease(
     engine: Engine, smtp: SmtpServer
 ) -> None:
     m = Mailing(notify_world(engine), smtp_transport(smtp), DiesAfterAccept)
     m.nw.world.active_listing()  # one notification: listing approved
     m.dispatch()
 
-    # The first attempt delivered and "died"; its retry found the row `sending` and
-    # refused to guess: the job is in the failed registry for an admin, one mail arrived.
-    assert len(smtp.inbox.messages) == 1
-    (failed,) = m.jobs.failed()
-    assert "UncertainDelivery" in failed.error and "check the mail server" in failed.error
+    # The first attempt delivered and "died"; its retry found the row `sending` under a
+    # live claim and left it alone: one mail, nothing failed, nothing new to dispatch.
+    assert len(smtp.inbox.messages) == 1 and m.jobs.failed() == []
     (row,) = _all_outbox(m)
     assert m.outbox.state(row)["state"] == "sending"  # type: ignore[index]
-    assert m.dispatch() == 0 and len(smtp.inbox.messages) == 1  # not pending: never resent
+    assert m.dispatch() == 0
+
+    m.outbox.lease = timedelta(0)  # the claim's lease ran out
+    assert m.dispatch() == 1
+    first, again = smtp.inbox.messages
+    assert first["Message-ID"] == again["Message-ID"] == f"<{row}@rentbook.test>"
+    state = m.outbox.state(row)
+    assert state is not None and (state["state"], state["attempts"]) == ("sent", 2)
+    assert m.dispatch() == 0 and len(smtp.inbox.messages) == 2
 
 
 def test_a_projection_rebuild_sends_no_second_mail(engine: Engine, smtp: SmtpServer) -> None:
