@@ -29,7 +29,7 @@ from interfaces.web.host_wizard import (
 from interfaces.web.host_wizard_hours import default_values as default_hours
 from interfaces.web.host_wizard_hours import weekdays
 from interfaces.web.host_wizard_terms import RULE_DEFAULTS
-from interfaces.web.listing_view import calendar_weeks, listing_title
+from interfaces.web.listing_view import calendar_weeks, listing_title, listing_zones
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import render
@@ -68,6 +68,7 @@ def host_home(request: Request, visitor: VisitorDep) -> Response:
         "listings": rows,
         "requests": requests,
         "titles": titles,
+        "zones": listing_zones(visitor, requests),  # hourly requests in local time
         "verified": user.email_verified,
     }
     return render(request, "host.html", context)

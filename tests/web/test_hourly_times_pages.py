@@ -1,6 +1,6 @@
 """An hourly booking's times on the renter's and the owner's pages are the listing's wall-clock
 times, not UTC: a court in New York booked 10:00-12:00 local shows 10:00 and 12:00 EST/EDT on
-the trip, the trips list, the cancel page and the owner's dashboard."""
+the trip, the trips list, the cancel page, the owner's dashboard and requests inbox."""
 
 from __future__ import annotations
 
@@ -55,6 +55,9 @@ def test_an_hourly_booking_shows_local_times_on_every_page(api: Api) -> None:
     assert "Requests waiting (1)" in dashboard.text
     assert local in dashboard.text, dashboard.text[dashboard.text.find("h-pending") :][:600]
     assert utc_start not in dashboard.text
+    inbox = api.client.get("/host")  # the requests inbox
+    assert inbox.status_code == 200
+    assert local in inbox.text and utc_start not in inbox.text
 
 
 def test_a_nightly_booking_still_shows_plain_dates(api: Api) -> None:
