@@ -12,6 +12,7 @@ from typing import Any
 from application.notification_mail import OutboxMail
 from domain.calendar_feed import CalendarFeed
 from infrastructure.mail_render import JinjaMailRenderer
+from interfaces.web.notifications import link_of
 from projections import notification_rules as rules
 from projections.notification_rules import Facts
 
@@ -85,6 +86,8 @@ def test_new_conflicts_reach_the_owner_once_with_the_overlaps() -> None:
     assert draft.data["listing_title"] == "Loft" and draft.data["count"] == 2
     assert [c["uid"] for c in draft.data["conflicts"]] == ["a@airbnb.com", "b"]
     assert "first_conflict" not in draft.data["conflicts"][0]
+    # On the web, the notice leads to the host's calendar page, where the feeds are.
+    assert link_of(draft.data) == f"/host/listings/{LISTING}/calendar"
 
 
 def test_no_new_conflicts_or_unknown_bookings_notify_nobody() -> None:
