@@ -1,6 +1,7 @@
 """An imported calendar event that overlaps a Rentbook booking is not blocked: besides the
 feed's `conflicts`, the owner is told, in-app and by mail (per preferences), once per
-overlap, through the notifications view (rule on `CalendarFeed.Synced`)."""
+overlap, through the notifications view (rule on `CalendarFeed.Synced`); on the embedded
+default and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ UID:extra-0001@airbnb.com
 SUMMARY:Reserved
 END:VEVENT
 END:VCALENDAR"""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_api(request: pytest.FixtureRequest) -> Api:
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+    api: Api = request.getfixturevalue("api" if request.param == "sqlite" else "pg_api")
+    return api
 
 
 @pytest.fixture
@@ -88,8 +97,9 @@ def eventually(check: Any, timeout: float = 20.0) -> Any:
 
 
 def test_the_owner_is_told_of_an_overlap_in_app_and_by_mail_once(
-    api: Api, server: FeedServer
+    any_api: Api, server: FeedServer
 ) -> None:
+    api = any_api
     owner, renter, booking_id, listing = booked(api)
     feed_id = add_feed(api, server, owner, listing)
     first = sync(api, owner, listing, feed_id)
