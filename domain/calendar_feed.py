@@ -45,6 +45,16 @@ def feed_block_id(feed_id: UUID, event_key: str) -> UUID:
     return uuid5(_NAMESPACE, f"feed/{feed_id}/{event_key}")
 
 
+def conflict_key(conflict: dict[str, Any]) -> tuple[Any, ...]:
+    """One overlap: the external event occurrence and the bookings it overlaps."""
+    return (
+        conflict.get("uid"),
+        conflict.get("start"),
+        conflict.get("end"),
+        tuple(conflict.get("booking_ids") or ()),
+    )
+
+
 def export_id_for(listing_id: UUID) -> UUID:
     return uuid5(_NAMESPACE, f"export/{listing_id}")
 
@@ -100,7 +110,11 @@ class CalendarFeed(Aggregate):
         new = (etag, last_modified, blocks, conflicts, event_count)
         old = (self.etag, self.last_modified, self.blocks, self.conflicts, self.event_count)
         if new != old or self.status != OK:
-            self._synced(etag, last_modified, blocks, conflicts, event_count, at, next_fetch_at)
+            known = {conflict_key(c) for c in self.conflicts}
+            fresh = [c for c in conflicts if conflict_key(c) not in known]
+            self._synced(
+                etag, last_modified, blocks, conflicts, event_count, at, next_fetch_at, fresh
+            )
             return True
         self._checked(OK, at, next_fetch_at)
         return False
@@ -115,7 +129,10 @@ class CalendarFeed(Aggregate):
         event_count: int,
         at: datetime,
         next_fetch_at: datetime,
+        new_conflicts: list[dict[str, Any]] | None = None,  # absent before owners were told
     ) -> None:
+        """`new_conflicts`: the conflicts the last sync had not found (the owner is told of
+        these once, not again each time the feed changes elsewhere)."""
         self.etag, self.last_modified = etag, last_modified
         self.blocks, self.conflicts = dict(blocks), list(conflicts)
         self.event_count = event_count

@@ -35,6 +35,7 @@ OTHER_KINDS = (
     "dispute_updated",
     "listing_approved",
     "listing_rejected",
+    "calendar_conflict",
 )
 REMINDER_KINDS = ("checkin_tomorrow", "review_request", "hold_expiring", "request_awaiting_answer")
 SECURITY_KINDS = ("verify_email", "password_reset")  # sent at once by the Mailer, no outbox

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain import booking as b
 from domain.booking import Booking as _Booking
+from domain.calendar_feed import CalendarFeed as _CalendarFeed
 from domain.conversation import Conversation as _Conversation
 from domain.dispute import Dispute as _Dispute
 from domain.listing import Listing as _Listing
@@ -31,6 +32,7 @@ Payment: Any = _Payment
 Reminder: Any = _Reminder
 BookingReviews: Any = _BookingReviews
 Conversation: Any = _Conversation
+CalendarFeed: Any = _CalendarFeed
 
 
 @dataclass
@@ -195,6 +197,35 @@ def listing_rejected(event: Any, facts: Facts) -> list[Draft]:
     return _listing_to(event, facts, "listing_rejected", reason=event.reason)
 
 
+def calendar_conflict(event: Any, facts: Facts) -> list[Draft]:
+    """An imported feed's event overlaps Rentbook bookings: it was not blocked, so the owner
+    must settle it (on the other platform, or with the renter). Told once per overlap: the
+    event carries only the conflicts the previous sync had not found."""
+    fresh = getattr(event, "new_conflicts", None) or []
+    rows = [facts.booking(UUID(str(i))) for c in fresh for i in c.get("booking_ids") or ()]
+    known = [r for r in rows if r is not None]
+    if not known:
+        return []
+    conflicts = [
+        {k: c.get(k) for k in ("uid", "summary", "start", "end", "booking_ids")} for c in fresh
+    ]
+    data = {
+        "feed_id": str(event.originator_id),
+        "listing_id": str(known[0]["listing_id"]),
+        "listing_title": known[0]["listing_title"],
+        "timezone": known[0]["timezone"],
+        "start": conflicts[0]["start"],
+        "end": conflicts[0]["end"],
+        "count": len(conflicts),
+        "conflicts": conflicts,
+    }
+    # The owner of the booked listing is the feed's owner (a feed belongs to its listing).
+    return [
+        Draft(owner, "calendar_conflict", data)
+        for owner in dict.fromkeys(r["owner_id"] for r in known)
+    ]
+
+
 REMINDER_PARTIES = {
     "checkin_tomorrow": ("renter", "owner"),
     "review_request": ("renter", "owner"),
@@ -232,4 +263,5 @@ RULES: dict[type, Rule] = {
     Listing.Approved: listing_approved,
     Listing.Rejected: listing_rejected,
     Reminder.Issued: reminder,
+    CalendarFeed.Synced: calendar_conflict,
 }

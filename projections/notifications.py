@@ -39,6 +39,7 @@ from projections.notification_rules import (
     RULES,
     Booking,
     BookingReviews,
+    CalendarFeed,
     Conversation,
     Dispute,
     Facts,
@@ -187,6 +188,9 @@ def _load_facts(conn: Connection, tables: dict[str, Table], events: list[Any]) -
             dispute_ids.add(e.originator_id)
         elif isinstance(e, Listing.Event):
             listing_ids.add(e.originator_id)
+        elif isinstance(e, CalendarFeed.Synced):
+            for conflict in getattr(e, "new_conflicts", None) or []:
+                booking_ids.update(UUID(str(b)) for b in conflict.get("booking_ids") or ())
     disputes = load_rows(conn, tables["disputes"], dispute_ids)
     booking_ids |= {d["booking_id"] for d in disputes.values()}
     booking_ids |= {e.booking_id for e in events if isinstance(e, Dispute.Opened)}

@@ -29,9 +29,12 @@ def _store(visitor: Visitor) -> NotificationStore:
 
 
 def link_of(data: dict[str, Any]) -> str:
-    """Where a notification leads: its conversation, booking or listing."""
+    """Where a notification leads: its conversation, booking or listing (a calendar
+    conflict: the host's calendar page, which lists each feed's conflicts)."""
     if data.get("conversation_id"):
         return f"/messages/{data['conversation_id']}"
+    if data.get("feed_id") and data.get("listing_id"):
+        return f"/host/listings/{data['listing_id']}/calendar"
     if data.get("booking_id"):
         return f"/trips/{data['booking_id']}"
     if data.get("listing_id"):

@@ -10,7 +10,9 @@ any split of its days:
 - GMV = net + fees, and GMV - payouts = what sits with the processor or went to it
   (processor balance, refunds payable, disputed funds, processor/dispute fees and losses);
 - the analytics totals equal the sum of its buckets, categories and owners' dashboards, and
-  ranges add up (a split of the days sums to the whole).
+  ranges add up (a split of the days sums to the whole);
+- counts (bookings, cancellations, disputes opened, new listings) add up the same way, and
+  the disputes counted are the disputes opened.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from application.ledger import LedgerProcess
 from domain import ledger as L
 from domain.booking import CONFIRMED, Booking
+from domain.dispute import Dispute
 from domain.listing import Listing
 from domain.money import Money
 from domain.payment import Payment
@@ -55,7 +58,7 @@ ACTIONS = st.lists(
     st.sampled_from(
         [
             *("refund", "refund_failed", "refund_pending", "cancel", "deposit", "payout"),
-            *("reverse", "chargeback_won", "chargeback_lost"),
+            *("reverse", "chargeback_won", "chargeback_lost", "dispute"),
         ]
     ),
     max_size=4,
@@ -102,7 +105,18 @@ def history(bookings: list[Any]) -> list[Any]:
         if not paid:
             continue
         aggregates.append(pay(n, booking, quote, day, actions, part))
+        if "dispute" in actions:  # opened once, after the stay, on the day of the action
+            when = at(day + actions.index("dispute") + 1, 1)
+            aggregates.append(dispute(booking, when))
     return aggregates
+
+
+def dispute(booking: Any, when: datetime) -> Any:
+    return Dispute.open(
+        **{"booking_id": booking.id, "renter_id": ADMIN, "owner_id": booking.owner_id},
+        **{"booking_ends_at": when, "kind": "damage", "description": "A burn mark."},
+        **{"claimed_amount": None, "evidence": [], "by": ADMIN, "at": when},
+    )
 
 
 def pay(n: int, booking: Any, quote: dict[str, Any], day: int, actions: list[str], part: int):  # type: ignore[no-untyped-def]
@@ -158,8 +172,8 @@ def test_every_kind_of_money_movement_reconciles() -> None:
     everything = ["refund", "refund_failed", "refund_pending", "deposit", "payout", "reverse"]
     bookings = [
         (0, 50_000, 8_000, 0, everything, 2_500, True),
-        (1, 30_000, 9_000, 3, ["cancel", "refund", "chargeback_lost"], 10_000, True),
-        (2, 20_000, 7_000, 5, ["chargeback_won", "payout"], 5_000, True),
+        (1, 30_000, 9_000, 3, ["cancel", "refund", "chargeback_lost", "dispute"], 10_000, True),
+        (2, 20_000, 7_000, 5, ["dispute", "chargeback_won", "payout"], 5_000, True),
         (3, 10_000, 8_500, 6, [], 1, False),
     ]
     types = reconcile(bookings, 4, rebuild=True)
@@ -200,7 +214,8 @@ def replay_and_rebuild(store: Any, engine: Any, runner: Any) -> None:
 def reconcile(bookings: list[Any], split: int, *, rebuild: bool = False) -> set[str]:
     """Checks the history and answers the kinds of entries it made."""
     store = memory_store()
-    for aggregate in history(bookings):
+    aggregates = history(bookings)
+    for aggregate in aggregates:
         store.save(aggregate)
     LedgerProcess(store).catch_up()
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,7 +224,7 @@ def reconcile(bookings: list[Any], split: int, *, rebuild: bool = False) -> set[
             runner = ProjectionRunner(store, engine, [LedgerView(), AnalyticsView()], batch_size=7)
             runner.setup()
             runner.catch_up()
-            check(engine, runner, split)
+            check(engine, runner, split, sum(isinstance(a, Dispute) for a in aggregates))
             if rebuild:
                 replay_and_rebuild(store, engine, runner)
             with engine.connect() as conn:
@@ -219,7 +234,7 @@ def reconcile(bookings: list[Any], split: int, *, rebuild: bool = False) -> set[
             engine.dispose()
 
 
-def check(engine: Any, runner: Any, split: int) -> None:
+def check(engine: Any, runner: Any, split: int, disputes: int) -> None:
     frm, to = date(2026, 2, 1), date(2026, 5, 1)
     middle = DAY0.date() + timedelta(days=split)
     analytics = runner.tables("analytics")
@@ -254,6 +269,8 @@ def check(engine: Any, runner: Any, split: int) -> None:
         assert sum(eur(b, metric) for b in whole["buckets"]) == eur(totals, metric)
         assert sum(eur(c, metric) for c in whole["by_category"]) == eur(totals, metric)
         assert sum(eur(p["totals"], metric) for p in parts) == eur(totals, metric)
-    for count in ("bookings", "cancellations", "new_listings"):
+    for count in ("bookings", "cancellations", "disputes", "new_listings"):
         assert sum(p["totals"][count] for p in parts) == totals[count]
         assert sum(c[count] for c in whole["by_category"]) == totals[count]
+        assert sum(b[count] for b in whole["buckets"]) == totals[count]
+    assert totals["disputes"] == disputes
