@@ -11,21 +11,11 @@ from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
-import pytest
-
 from tests.http.bookings_support import Market, open_listing
 from tests.http.conftest import Api
 from tests.http.test_disputes_http import DEPOSIT
-from tests.http.test_notifications_http import page
+from tests.http.test_notifications_http import any_api, page  # noqa: F401 (a fixture)
 from tests.web.helpers import browser_login, wait_views
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_api(request: pytest.FixtureRequest) -> Api:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
-        return request.getfixturevalue("pg_api")  # type: ignore[no-any-return]
-    return request.getfixturevalue("api")  # type: ignore[no-any-return]
 
 
 def _declined(api: Api) -> tuple[Market, str, str]:
@@ -53,7 +43,7 @@ def _mail(api: Api, kind: str, to: str, timeout: float = 15.0) -> EmailMessage:
     raise AssertionError(f"no {kind} mail to {to}")
 
 
-def test_the_renter_is_notified_in_app_and_by_mail(any_api: Api) -> None:
+def test_the_renter_is_notified_in_app_and_by_mail(any_api: Api) -> None:  # noqa: F811
     m, booking_id, _ = _declined(any_api)
 
     notes = [n for n in page(any_api, m.renter)["data"] if n["kind"] == "deposit_declined"]
