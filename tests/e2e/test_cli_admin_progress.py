@@ -4,12 +4,14 @@ embedded default and on PostgreSQL (whose ledger verify reads rows in SQL)."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 import application.ledger
@@ -18,6 +20,7 @@ import projections.runner
 from application.ledger import LedgerProcess
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
+from interfaces.cli import progress
 from interfaces.cli.main import app
 from tests.e2e.test_cli_admin import head, listing_id, settings  # noqa: F401 (fixtures)
 from tests.http.test_admin_ledger_verify_http import paid_payment
@@ -95,3 +98,15 @@ def test_ledger_verify_reports_the_events_read_up_to_the_head(
     assert report["entries"] == 3 and report["derived_matches_recorded"] is True
     assert report["log_position"] == end
     _advances_to(seen, end)
+
+
+def test_the_bar_draws_its_count_against_a_head_that_moved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "console", Console(file=out, force_terminal=True, width=100))
+    with progress.head_progress("rebuilding listings", 10) as update:
+        update(5, 10)
+        update(12, 12)  # live writes moved the head while the rebuild chased it
+    drawn = out.getvalue()
+    assert "rebuilding listings" in drawn and "0/10" in drawn and "12/12" in drawn
