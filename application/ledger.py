@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +32,7 @@ from application.context import Actor, command_context
 from application.ledger_lines import (
     EventRows,
     LedgerLines,
+    RawEvent,
     RecordedLedger,
     no_gc,
     notification_rows,
@@ -223,6 +224,7 @@ def verify(
     ledger_position: int | None = None,
     show: int = 20,
     rows: EventRows | None = None,
+    progress: Progress | None = None,
 ) -> LedgerVerification:
     """Regenerates the ledger from the payment events in the log, in memory, and compares it
     with the recorded journal entries; checks every recorded entry balances per currency.
@@ -232,16 +234,41 @@ def verify(
     events up to it must have their entries: a ledger merely behind is not a mismatch. An
     entry already recorded for a later event (a page committed, its position not yet
     written) is still compared; one no payment event makes is always a mismatch.
-    `rows` reads the stored events (infrastructure has a faster one for PostgreSQL)."""
+    `rows` reads the stored events (infrastructure has a faster one for PostgreSQL);
+    `progress` hears (position read, head) as the events are read, for a progress bar."""
     head = store.current_position()
     cutoff = head if ledger_position is None else min(ledger_position, head)
     read = rows if rows is not None else notification_rows(store.recorder)
     with no_gc():
-        return _compare(read, head, cutoff, show, LedgerLines(store.mapper))
+        return _compare(read, head, cutoff, show, LedgerLines(store.mapper), progress)
+
+
+Progress = Callable[[int, int], None]  # (position read, head)
+REPORT_EVERY = 1_000  # rows between progress reports: a callback per row would cost
+
+
+def _reported(rows: Iterable[RawEvent], head: int, progress: Progress | None) -> Iterable[RawEvent]:
+    return rows if progress is None else _reporting(rows, head, progress)
+
+
+def _reporting(rows: Iterable[RawEvent], head: int, progress: Progress) -> Iterator[RawEvent]:
+    reported = 0
+    for count, row in enumerate(rows, 1):
+        yield row
+        if count % REPORT_EVERY == 0:
+            reported = row[0]
+            progress(reported, head)
+    if reported != head:
+        progress(head, head)  # the rest of the log holds no rows of these topics
 
 
 def _compare(
-    read: EventRows, head: int, cutoff: int, show: int, reader: LedgerLines
+    read: EventRows,
+    head: int,
+    cutoff: int,
+    show: int,
+    reader: LedgerLines,
+    progress: Progress | None = None,
 ) -> LedgerVerification:
     # Keyed by the entry id as text (str(UUID)): what the hash is made of.
     due: dict[str, list[str]] = {}
@@ -252,20 +279,25 @@ def _compare(
         # this thread derives the entries from the payment events.
         with ThreadPoolExecutor(1, thread_name_prefix="ledger-verify") as pool:
             pending = pool.submit(recorded_ledger, head)
-            for row in read(SOURCE_TOPICS, 0, head):
+            for row in _reported(read(SOURCE_TOPICS, 0, head), head, progress):
                 if (entry := reader.derived(row)) is not None:
                     (due if row[0] <= cutoff else ahead)[entry[0]] = entry[1]
             ledger: RecordedLedger = pending.result()
         recorded, debits, credits = ledger.lines, ledger.debits, ledger.credits
         balanced = ledger.balanced
     else:
-        recorded, debits, credits, balanced = _read_all(read, head, cutoff, reader, due, ahead)
+        recorded, debits, credits, balanced = _read_all(
+            _reported(read(SOURCE_TOPICS + ENTRY_TOPICS, 0, head), head, progress),
+            cutoff,
+            reader,
+            due,
+            ahead,
+        )
     return _report(due, ahead, recorded, debits, credits, balanced, head, cutoff, show)
 
 
 def _read_all(
-    read: EventRows,
-    head: int,
+    rows: Iterable[RawEvent],
     cutoff: int,
     reader: LedgerLines,
     due: dict[str, list[str]],
@@ -276,7 +308,7 @@ def _read_all(
     debits: dict[str, int] = {}
     credits: dict[str, int] = {}
     balanced = True
-    for row in read(SOURCE_TOPICS + ENTRY_TOPICS, 0, head):
+    for row in rows:
         if row[3] == entry_topic:
             lines = reader.recorded(row)
             recorded[row[1]] = [canonical(p) for p in lines]
@@ -329,7 +361,12 @@ def _report(
 
 
 def verify_process(
-    process: LedgerProcess, *, show: int = 20, rows: EventRows | None = None
+    process: LedgerProcess,
+    *,
+    show: int = 20,
+    rows: EventRows | None = None,
+    progress: Progress | None = None,
 ) -> LedgerVerification:
     """`verify` up to where the ledger process has got: what the admin API and CLI report."""
-    return verify(process.store, ledger_position=process.position(), show=show, rows=rows)
+    position = process.position()
+    return verify(process.store, ledger_position=position, show=show, rows=rows, progress=progress)

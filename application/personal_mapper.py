@@ -14,7 +14,7 @@ plaintext by older code have no envelope and pass through as they are.
 from __future__ import annotations
 
 import base64
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from application.personal_keys import KeyRing
 from domain.personal_data import PERSONAL_EVENTS, PERSONAL_SNAPSHOTS, USER_ERASED_TOPIC
 
 ENVELOPE = "_personal"
+Leaf = Callable[[Any, str], Any]
 SNAPSHOT_TOPIC = "eventsourcing.domain:Snapshot"
 
 
@@ -59,6 +60,8 @@ class PersonalDataMapper(Mapper[UUID]):
             if not isinstance(subject, UUID):
                 return super().to_stored_event(domain_event)
             self._seal_fields(state, policy.fields, subject, stream)
+            for path in policy.nested:
+                state = self._seal_path(state, path, policy.nested[path], subject, stream)
         else:
             return super().to_stored_event(domain_event)
         clone = object.__new__(type(domain_event))
@@ -75,6 +78,21 @@ class PersonalDataMapper(Mapper[UUID]):
             sealed = self.keyring.seal(subject, _aad(stream, field), plain)
             cipher = base64.b64encode(sealed).decode() if sealed is not None else None
             state[field] = {ENVELOPE: {"s": str(subject), "c": cipher, "e": erased}}
+
+    def _seal_path(
+        self, state: dict[str, Any], path: str, erased: Any, subject: UUID, stream: UUID
+    ) -> dict[str, Any]:
+        """A copy of `state` with each value at `path` sealed (the event's own nested dicts
+        are the aggregate's too: they are copied, never changed)."""
+
+        def seal(value: Any, where: str) -> Any:
+            if is_envelope(value):
+                return value
+            sealed = self.keyring.seal(subject, _aad(stream, where), self.transcoder.encode(value))
+            cipher = base64.b64encode(sealed).decode() if sealed is not None else None
+            return {ENVELOPE: {"s": str(subject), "c": cipher, "e": erased}}
+
+        return cast(dict[str, Any], map_path(state, path.split("."), "", seal))
 
     # -- reading ------------------------------------------------------------------------
 
@@ -110,7 +128,10 @@ class PersonalDataMapper(Mapper[UUID]):
         cls = resolve_topic(stored_event.topic)
         stream = stored_event.originator_id
         if (policy := PERSONAL_EVENTS.get(stored_event.topic)) is not None:
-            self._erase_plain(state, policy.fields, policy.subject_of(state, stream))
+            subject = policy.subject_of(state, stream)
+            self._erase_plain(state, policy.fields, subject)
+            for path, erased in policy.nested.items():
+                state = self._open_path(state, path, erased, subject, stream)
         elif isinstance(snapshot := state.get("state"), dict):
             fields = PERSONAL_SNAPSHOTS.get(state.get("topic", ""))
             if fields is not None:
@@ -148,6 +169,21 @@ class PersonalDataMapper(Mapper[UUID]):
             for field in plain:
                 state[field] = fields[field]
 
+    def _open_path(
+        self, state: dict[str, Any], path: str, erased: Any, subject: Any, stream: Any
+    ) -> dict[str, Any]:
+        """Opens the envelopes at `path`; plaintext there (stored before it was personal)
+        reads as `erased` once its subject is."""
+        subject_id = subject if isinstance(subject, UUID) else _uuid(subject)
+        gone = subject_id is not None and self.keyring.is_destroyed(subject_id)
+
+        def open_(value: Any, where: str) -> Any:
+            if is_envelope(value):
+                return self._open(value[ENVELOPE], stream, where)
+            return erased if gone else value
+
+        return cast(dict[str, Any], map_path(state, path.split("."), "", open_))
+
     def _open(self, envelope: dict[str, Any], stream: Any, field: str) -> Any:
         if envelope.get("c") is None:
             return envelope.get("e")
@@ -156,6 +192,21 @@ class PersonalDataMapper(Mapper[UUID]):
         if plain is None:
             return envelope.get("e")
         return self.transcoder.decode(plain)
+
+
+def map_path(value: Any, segments: list[str], where: str, leaf: Leaf) -> Any:
+    """A copy of `value` with `leaf(value, its path)` at each value `segments` reaches ("*"
+    is each item of a list, its index joins the path); what is absent is left as it is."""
+    if not segments:
+        return leaf(value, where)
+    head, rest = segments[0], segments[1:]
+    if head == "*":
+        if not isinstance(value, list):
+            return value
+        return [map_path(v, rest, f"{where}.{i}", leaf) for i, v in enumerate(value)]
+    if not isinstance(value, dict) or head not in value:
+        return value
+    return {**value, head: map_path(value[head], rest, f"{where}.{head}".lstrip("."), leaf)}
 
 
 def _uuid(value: Any) -> UUID | None:

@@ -25,6 +25,7 @@ BOOKING_KINDS = (
     "booking_cancelled",
     "booking_expired",
     "payment_failed",
+    "deposit_declined",
     "refund_sent",
     "payout_sent",
 )

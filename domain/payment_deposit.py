@@ -40,11 +40,19 @@ class PaymentDeposit(PaymentState):
         hold = self.deposit_hold
         if self.has_processed(event_id) or hold["seen"] or hold["status"] in (RELEASED, EXPIRED):
             return False
-        self._deposit_declined(event_id, intent_id, reason or "card_declined", at)
+        reason = reason or "card_declined"
+        self._deposit_declined(event_id, intent_id, reason, at, booking_id=self.booking_id)
         return True
 
     @event("DepositDeclined")
-    def _deposit_declined(self, event_id: str, intent_id: str, reason: str, at: datetime) -> None:
+    def _deposit_declined(
+        self,
+        event_id: str,
+        intent_id: str,
+        reason: str,
+        at: datetime,
+        booking_id: UUID | None = None,  # for the renter's notice; None in the first events
+    ) -> None:
         self.deposit_hold["declined"] = reason
         self.deposit_hold["intent_id"] = self.deposit_hold["intent_id"] or intent_id
         self._seen(event_id, "DepositDeclined", at)

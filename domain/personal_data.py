@@ -8,7 +8,7 @@ Fields not listed here are stored as they are (ids, money, dates, statuses, rati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 ERASED = "[erased]"  # what an erased text field reads as
@@ -19,6 +19,8 @@ class PersonalFields:
     subject: str  # the event field holding the subject's id
     fields: dict[str, Any]  # field -> the value it reads as after erasure
     legacy_subject: str | None = None  # whose plaintext it is in events stored before
+    # Personal values inside a field: dotted path ("*" = each item of a list) -> erased value
+    nested: dict[str, Any] = field(default_factory=dict)
 
     def subject_of(self, state: dict[str, Any], originator_id: Any) -> Any:
         """The subject's id in an event's state (the stream's id for `originator_id`)."""
@@ -31,6 +33,7 @@ class PersonalFields:
 
 
 _USER_PROFILE = {"name": ERASED, "phone": None, "bio": ERASED}
+_REPORT_NOTES = {"report.items.*.note": ERASED}
 
 # Event class topics -> their personal fields.
 PERSONAL_EVENTS: dict[str, PersonalFields] = {
@@ -53,6 +56,10 @@ PERSONAL_EVENTS: dict[str, PersonalFields] = {
     "domain.dispute:Dispute.Opened": PersonalFields("by", {"description": ERASED}),
     "domain.dispute:Dispute.Responded": PersonalFields("by", {"message": ERASED}),
     "domain.conversation:Conversation.MessagePosted": PersonalFields("sender_id", {"text": ERASED}),
+    # A condition report's notes are its author's free text; item names, statuses and photo
+    # ids stay plain (a damage claim cites the items by name).
+    "domain.booking:Booking.CheckedIn": PersonalFields("by", {}, nested=_REPORT_NOTES),
+    "domain.booking:Booking.CheckedOut": PersonalFields("by", {}, nested=_REPORT_NOTES),
 }
 
 # Snapshots hold an aggregate's whole state: aggregate topic -> personal state fields

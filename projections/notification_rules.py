@@ -109,6 +109,15 @@ def payment_failed(event: Any, facts: Facts) -> list[Draft]:
     return _to(event, facts, "payment_failed", "renter", reason=event.reason)
 
 
+def deposit_declined(event: Any, facts: Facts) -> list[Draft]:
+    """The renter hears the hold was declined (the booking waits for it until its hold on the
+    units lapses). The first such events named no booking: nobody to tell."""
+    row = facts.booking(event.booking_id) if event.booking_id else None
+    if row is None:
+        return []
+    return [Draft(row["renter_id"], "deposit_declined", booking_data(row, reason=event.reason))]
+
+
 def _payment_to(event: Any, facts: Facts, kind: str, party: str) -> list[Draft]:
     row = facts.booking(event.booking_id)
     if row is None:
@@ -250,6 +259,7 @@ RULES: dict[type, Rule] = {
     Booking.Cancelled: cancelled,
     Booking.Expired: expired,
     Booking.PaymentFailed: payment_failed,
+    Payment.DepositDeclined: deposit_declined,
     Payment.RefundSucceeded: refund_sent,
     Payment.TransferSent: payout_sent,
     Conversation.MessagePosted: message_posted,

@@ -180,7 +180,7 @@ def _load_facts(conn: Connection, tables: dict[str, Table], events: list[Any]) -
             booking_ids.add(e.originator_id)
             if isinstance(e, Booking.Placed):
                 listing_ids.add(e.listing_id)
-        elif isinstance(e, Payment.Event | Reminder.Event):
+        elif isinstance(e, Payment.Event | Reminder.Event) and getattr(e, "booking_id", None):
             booking_ids.add(e.booking_id)
         elif isinstance(e, BookingReviews.Published | Conversation.MessagePosted):
             listing_ids.add(e.listing_id)

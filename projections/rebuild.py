@@ -10,7 +10,7 @@ applied and each view's fresh tables replace its live ones under the canonical n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -33,9 +33,18 @@ class _Plan:
     topics: frozenset[str]
 
 
-def rebuild_views(store: EventLog, engine: Engine, lives: Sequence[LiveView], batch: int) -> int:
+Progress = Callable[[int, int], None]  # (position applied, head), for a progress bar
+
+
+def rebuild_views(
+    store: EventLog,
+    engine: Engine,
+    lives: Sequence[LiveView],
+    batch: int,
+    progress: Progress | None = None,
+) -> int:
     """Rebuilds these views, reading `batch` events a page; returns the position they
-    stand at."""
+    stand at. `progress` hears of each page applied (the head moves while live writes go on)."""
     plans = []
     for live in lives:
         name = live.projection.name
@@ -87,6 +96,8 @@ def rebuild_views(store: EventLog, engine: Engine, lives: Sequence[LiveView], ba
                     if page:
                         plan.live.projection.process_page(conn, plan.tables, page)
             position = new_position
+            if progress is not None:
+                progress(position, head)
 
     try:
         for _ in range(CHASE_PASSES):

@@ -29,7 +29,7 @@ from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
 from projections.follow_together import Outcome, settle, step_together
 from projections.live_view import LiveView
-from projections.rebuild import rebuild_views
+from projections.rebuild import Progress, rebuild_views
 
 log = logging.getLogger(__name__)
 
@@ -281,16 +281,19 @@ class ProjectionRunner:
 
     # -- rebuild -----------------------------------------------------------------------
 
-    def rebuild(self, name: str) -> int:
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Rebuilds `name` into fresh tables from position 0 while the live view keeps
         serving, then swaps them in under the canonical names in one transaction.
-        Returns the position the rebuilt view stands at."""
-        return self.rebuild_all([name])
+        Returns the position the rebuilt view stands at; `progress` hears of each page."""
+        return self.rebuild_all([name], progress)
 
-    def rebuild_all(self, names: Iterable[str] | None = None) -> int:
+    def rebuild_all(
+        self, names: Iterable[str] | None = None, progress: Progress | None = None
+    ) -> int:
         """Rebuilds several views (default: all) in one pass over the log."""
         lives = [self._live[name] for name in names or list(self._live)]
-        position = rebuild_views(self.store, self.engine, lives, self.rebuild_batch_size)
+        batch = self.rebuild_batch_size
+        position = rebuild_views(self.store, self.engine, lives, batch, progress)
         with self._changed:
             self._changed.notify_all()
         return position

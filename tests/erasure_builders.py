@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, MetaData, select
@@ -90,10 +91,10 @@ class History:
             words.append(self.word(n, "ask", text))
             self.c.conversations.inquire(actor, self.listing_id, words[-1], None, NOW)
         if plan.book or plan.review or plan.dispute:
-            words.append(self.word(n, "msg", text))
-            booking_id, ended_at = self._stay(
-                actor, words[-1], returned=plan.review or plan.dispute
-            )
+            message, note = self.word(n, "msg", text), self.word(n, "note", text)
+            returned = plan.review or plan.dispute
+            words += [message, note] if returned else [message]
+            booking_id, ended_at = self._stay(actor, message, note if returned else None)
             if plan.review:
                 words.append(self.word(n, "rev", text))
                 self.c.reviews.submit(
@@ -128,7 +129,9 @@ class History:
         self.c.identity.mark_email_verified(user_id, at=NOW)
         return Person(user_id, email, (name, phone, email))
 
-    def _stay(self, renter: Actor, message: str, *, returned: bool) -> tuple[UUID, datetime]:
+    def _stay(self, renter: Actor, message: str, note: str | None) -> tuple[UUID, datetime]:
+        """A paid booking; with a `note`, the renter checks in with it (a condition report)
+        and the stay has ended."""
         self.slot += 1
         start = (NOW + timedelta(days=10 + 3 * self.slot)).date()
         booking_id, _ = self.c.bookings.place(
@@ -151,10 +154,10 @@ class History:
         )
         system = Actor.system().id
         booking.confirm(system, NOW)
-        if not returned:
+        if note is None:
             self.c.store.record(booking, payment)
             return booking_id, NOW
-        booking.begin(system, booking.start_at)
+        booking.check_in(renter.id, "renter", report(note), 24, booking.start_at)  # starts it
         ended_at = booking.deadline("end_at")
         assert ended_at is not None
         booking.finish(system, ended_at)
@@ -163,3 +166,8 @@ class History:
 
 
 DIGITS = str.maketrans("abcdef", "123456")
+
+
+def report(note: str, name: str = "Front door") -> dict[str, Any]:
+    """A condition report of one item with this note (its JSON form, as validated)."""
+    return {"items": [{"name": name, "status": "ok", "note": note, "photo_ids": []}]}

@@ -19,6 +19,7 @@ from infrastructure.bootstrap import build_container
 from infrastructure.eventstore import build_event_store
 from infrastructure.ledger_rows import event_rows
 from infrastructure.settings import get_settings
+from interfaces.cli.progress import head_progress
 from interfaces.http.admin import jsonable
 
 admin = typer.Typer(help="Admin tools mirroring /api/v1/admin.", no_args_is_help=True)
@@ -133,8 +134,9 @@ def rebuild(name: str) -> None:
         if name not in names:
             console.print(f"no projection {name!r}; one of: {', '.join(names)}")
             raise typer.Exit(2)
-        with console.status(f"rebuilding {name} from the whole log…"):
-            position = container.runner.rebuild(name)
+        head = container.store.current_position()
+        with head_progress(f"rebuilding {name}", head) as progress:
+            position = container.runner.rebuild(name, progress)
     finally:
         container.close()
     typer.echo(f"rebuilt {name} up to position {position}")
@@ -147,8 +149,10 @@ def ledger_verify() -> None:
     it is unbalanced or differs."""
     store = build_event_store(get_settings())
     try:
-        with console.status("regenerating the ledger from payment events…"):
-            report = verify_process(LedgerProcess(store), rows=event_rows(store))
+        head = store.current_position()
+        with head_progress("verifying the ledger", head) as progress:
+            process = LedgerProcess(store)
+            report = verify_process(process, rows=event_rows(store), progress=progress)
     finally:
         store.close()
     _echo(report.as_dict())

@@ -1,19 +1,22 @@
 """A declined deposit hold: the booking does not confirm without its deposit; the renter may
 confirm the hold with another card until the booking's hold on the units expires, after which
-the captured charge goes back whole."""
+the captured charge goes back whole. On SQLite and PostgreSQL (`money_store`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
 
+from application.store import EventStore
 from domain import booking as b
 from domain.payment import payment_id_for
 from tests.application.test_payments_flows import NOW, make_env
 
 
-def test_the_booking_waits_for_its_deposit_and_a_retry_confirms_it(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_the_booking_waits_for_its_deposit_and_a_retry_confirms_it(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.place()
     pid = payment_id_for(booking_id)
     env.payments.start_payment(env.world.renter, booking_id, NOW)
@@ -34,8 +37,10 @@ def test_the_booking_waits_for_its_deposit_and_a_retry_confirms_it(tmp_path: Pat
     assert env.status(booking_id) == b.CONFIRMED
 
 
-def test_the_deposit_first_then_the_charge_confirms_too(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
+def test_the_deposit_first_then_the_charge_confirms_too(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.place()
     pid = payment_id_for(booking_id)
     env.payments.start_payment(env.world.renter, booking_id, NOW)
@@ -48,9 +53,9 @@ def test_the_deposit_first_then_the_charge_confirms_too(tmp_path: Path) -> None:
 
 
 def test_a_deposit_never_secured_lets_the_booking_lapse_and_refunds_the_charge(
-    tmp_path: Path,
+    tmp_path: Path, money_store: EventStore
 ) -> None:
-    env = make_env(tmp_path)
+    env = make_env(tmp_path, store=money_store)
     booking_id = env.place()
     pid = payment_id_for(booking_id)
     env.payments.start_payment(env.world.renter, booking_id, NOW)

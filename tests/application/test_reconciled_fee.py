@@ -1,6 +1,7 @@
 """A capture that reconciliation synthesised (its webhook lost) records the processor's real
 fee, read from the charge's balance transaction, so the ledger's fee account is right:
-on the simulated gateway end to end, and through the Stripe adapter with recorded responses."""
+on the simulated gateway end to end, and through the Stripe adapter with recorded responses;
+each on SQLite and PostgreSQL (`money_store`)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def fee_account(store: EventStore) -> tuple[int, int]:
     return debits, credits
 
 
-def test_a_reconciled_capture_books_the_processors_fee(tmp_path: Path) -> None:
-    env = make_env(tmp_path, deposit=None, deliver=False)  # every webhook is lost
+def test_a_reconciled_capture_books_the_processors_fee(
+    tmp_path: Path, money_store: EventStore
+) -> None:
+    env = make_env(tmp_path, store=money_store, deposit=None, deliver=False)  # webhooks lost
     booking_id = env.place()
     env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.gateway.settle(payment_id_for(booking_id), succeed=True)
@@ -61,6 +64,7 @@ def test_a_reconciled_capture_books_the_processors_fee(tmp_path: Path) -> None:
 def test_the_stripe_adapter_completes_a_reconciled_capture_with_its_fee(
     recorded: RecordedStripe,  # noqa: F811
     gateway: StripeGateway,  # noqa: F811
+    money_store: EventStore,
 ) -> None:
     intent = "pi_3QaBcD2eZvKYlo2C1xYz0001"
     recorded.answer("GET", f"/v1/payment_intents/{intent}", "payment_intent_retrieve_succeeded")
@@ -78,3 +82,5 @@ def test_the_stripe_adapter_completes_a_reconciled_capture_with_its_fee(
     assert completed.amount == Money(45_600, "EUR")
     assert payment.capture_charge(completed.id, intent, completed.amount, completed.fee, NOW)
     assert payment.charge["fee"] == 709
+    money_store.record(payment)  # and the fee is what the stored events say
+    assert money_store.load(payment.id, "payment").charge["fee"] == 709

@@ -1,4 +1,5 @@
-"""`rentbook admin`: history, time travel, projections status and rebuild, ledger verify."""
+"""`rentbook admin`: history, time travel, projections status and rebuild, ledger verify; on
+the embedded default and on PostgreSQL (a fresh database per test)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,22 @@ from tests.http.test_admin_ledger_verify_http import paid_payment
 runner = CliRunner()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
     monkeypatch.setenv("RENTBOOK_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RENTBOOK_ENVIRONMENT", "test")
+    if request.param == "postgres":  # the CLI reads its settings from the environment
+        monkeypatch.setenv("RENTBOOK_DATABASE_URL", request.getfixturevalue("pg_url"))
+        monkeypatch.setenv("RENTBOOK_POSTGRES_POOL_SIZE", "4")  # the server is shared
+        monkeypatch.setenv("RENTBOOK_POSTGRES_MAX_OVERFLOW", "8")
+    else:
+        monkeypatch.delenv("RENTBOOK_DATABASE_URL", raising=False)
     get_settings.cache_clear()
-    yield get_settings()
+    settings = get_settings()
+    assert settings.uses_postgres == (request.param == "postgres")
+    yield settings
     get_settings.cache_clear()
 
 

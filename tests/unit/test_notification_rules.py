@@ -64,11 +64,11 @@ def test_every_rule_makes_a_known_kind() -> None:
     made = {
         "booking_requested", "booking_approved", "booking_declined", "booking_confirmed",
         "booking_cancelled", "booking_expired", "payment_failed", "refund_sent", "payout_sent",
-        "new_message", "review_published", "dispute_opened", "dispute_updated", "listing_approved",
-        "listing_rejected", "calendar_conflict", *REMINDER_KINDS,
+        "deposit_declined", "new_message", "review_published", "dispute_opened", "dispute_updated",
+        "listing_approved", "listing_rejected", "calendar_conflict", *REMINDER_KINDS,
     }  # fmt: skip
     assert made | set(SECURITY_KINDS) == set(KINDS)
-    assert len(rules.RULES) == 21
+    assert len(rules.RULES) == 22
 
 
 def test_a_message_notifies_its_recipient_without_its_text() -> None:
