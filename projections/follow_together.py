@@ -5,7 +5,8 @@ Each view following alone read the log head and its page and wrote its tracking 
 transaction of its own on every save: twenty views made forty reads and twenty write
 transactions of a single event, most of them only to move a tracking row. Together, a page is
 read once; views with events apply them each inside a savepoint (a failing view rolls back
-alone and backs off, the others commit), views without any only move their tracking rows.
+alone and backs off, the others commit), views without any move their tracking rows in one
+statement.
 """
 
 from __future__ import annotations
@@ -87,21 +88,25 @@ def _apply(
     wanted = sorted({n.id: n for _, page in mine for n in page}.values(), key=lambda n: n.id)
     events = dict(zip((n.id for n in wanted), decoded.decode(wanted), strict=True))
     outcome = Outcome()
+    idle = [live for live, page in mine if not page]
     with write_transaction(engine) as conn:
         for live, page in mine:
+            if not page:
+                continue
             pairs = [(events[n.id], n.id) for n in page]
             try:
-                if pairs:
-                    with conn.begin_nested():
-                        _apply_view(conn, live, pairs, end)
-                else:
-                    _advance(conn, live, end, None)
+                with conn.begin_nested():
+                    _apply_view(conn, live, pairs, end)
             except tracking.TrackingConflict:
                 outcome.conflicted.append(live)
             except Exception as exc:  # this view only; the others go on
                 outcome.failed.append((live, exc))
             else:
                 outcome.moved.append(live)
+        expected = {live.projection.name: live.position for live in idle}
+        moved = tracking.advance_many(conn, expected, end)
+        for live in idle:
+            (outcome.moved if live.projection.name in moved else outcome.conflicted).append(live)
     for live in outcome.moved:
         live.position, live.status, live.failures = end, tracking.OK, 0
     return outcome
@@ -109,14 +114,11 @@ def _apply(
 
 def _apply_view(conn: Connection, live: LiveView, pairs: list[tuple[Any, int]], end: int) -> None:
     with page_span(live.projection.name, [e for e, _ in pairs], live.position, end):
-        _advance(conn, live, end, getattr(pairs[-1][0], "timestamp", None))
+        last_at = getattr(pairs[-1][0], "timestamp", None)
+        tracking.advance(
+            conn, live.projection.name, expected=live.position, position=end, last_event_at=last_at
+        )
         live.projection.process_page(conn, live.tables, pairs)
-
-
-def _advance(conn: Connection, live: LiveView, end: int, last_at: Any) -> None:
-    tracking.advance(
-        conn, live.projection.name, expected=live.position, position=end, last_event_at=last_at
-    )
 
 
 def settle(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     delete,
     insert,
     select,
@@ -101,6 +102,22 @@ def advance(
     )
     if result.rowcount != 1:
         raise TrackingConflict(f"{name} is no longer at position {expected}")
+
+
+def advance_many(conn: Connection, expected: dict[str, int], position: int) -> set[str]:
+    """Moves each named projection from its expected position to `position` in one
+    statement (the views a page had nothing for); returns the names that moved — any other
+    was moved by another runner first."""
+    if not expected:
+        return set()
+    at = case(expected, value=tracking.c.name)
+    result = conn.execute(
+        update(tracking)
+        .where(tracking.c.name.in_(list(expected)), tracking.c.position == at)
+        .values(position=position, updated_at=_now(), status=OK, error=None)
+        .returning(tracking.c.name)
+    )
+    return {row[0] for row in result}
 
 
 def replace(conn: Connection, name: str, source: str, version: int) -> None:

@@ -12,6 +12,8 @@ from application.store import EventStore
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
+from projections import tracking
+from projections.base import write_transaction
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import ItemsView, NamesView, record_items, rows
 
@@ -64,3 +66,18 @@ def test_a_view_that_needs_rebuilding_rebuilds_while_the_others_follow(
         "names": ("ok", 2),
     }
     assert len(rows(engine, runner.tables("names")["names"])) == 5
+
+
+def test_idle_views_move_in_one_statement_and_a_stale_one_is_left_for_reload(
+    engine: Engine,
+) -> None:
+    with write_transaction(engine) as conn:
+        tracking.create(conn)
+        for name in ("a", "b", "c"):
+            tracking.start(conn, name, 1)
+        tracking.advance(conn, "c", expected=0, position=4, last_event_at=None)
+    with write_transaction(engine) as conn:  # c is not at 0 any more: another runner moved it
+        moved = tracking.advance_many(conn, {"a": 0, "b": 0, "c": 0}, 7)
+    assert moved == {"a", "b"}
+    with engine.connect() as conn:
+        assert {t.name: t.position for t in tracking.load_all(conn)} == {"a": 7, "b": 7, "c": 4}
