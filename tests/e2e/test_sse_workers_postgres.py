@@ -41,8 +41,12 @@ def _stream_per_worker(url: str, seconds: float = 90) -> dict[int, SseStream]:
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
-            stream = SseStream(url, timeout=30)
-            [ready] = stream.events(1)
+            try:
+                stream = SseStream(url, timeout=30)
+                [ready] = stream.events(1)
+            except httpx.TransportError:  # a worker still starting resets the connection
+                time.sleep(0.2)
+                continue
             pid = int(ready.data["worker_pid"])
             if pid in streams:
                 extra.append(stream)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,8 +62,12 @@ class Market:
         booking = self.placed(start, end, **body)
         r = self.post(f"/dev/payments/{self.pay(booking['id'])}/succeed", self.renter)
         assert r.status_code == 200, r.text
-        confirmed = self.get(booking["id"]).json()
-        assert confirmed["status"] == "confirmed"
+        # With rq (PostgreSQL + Redis) the processor's webhooks arrive through a job: the
+        # booking confirms when it has run, shortly after the answer.
+        deadline = time.monotonic() + 20
+        while (confirmed := self.get(booking["id"]).json())["status"] != "confirmed":
+            assert time.monotonic() < deadline, confirmed
+            time.sleep(0.05)
         return confirmed
 
     def free_units(self, start: int, end: int) -> list[int]:
