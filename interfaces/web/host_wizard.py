@@ -15,7 +15,12 @@ from domain.categories import ATTRIBUTE_MODELS, CATEGORIES
 from domain.errors import DomainError
 from domain.listing_spec import ListingSpec
 from interfaces.web.host_wizard_hours import field_of_message, hours_from_form
-from interfaces.web.host_wizard_terms import field_of_loc, multiplier_errors, terms_from_form
+from interfaces.web.host_wizard_terms import (
+    field_of_loc,
+    form_number,
+    multiplier_errors,
+    terms_from_form,
+)
 
 CURRENCIES = ("EUR", "USD", "GBP", "BRL", "AUD", "JPY")
 POLICIES = ("flexible", "moderate", "strict", "non_refundable")
@@ -56,16 +61,6 @@ def category_fields() -> list[CategoryField]:
 CATEGORY_FIELDS = category_fields()
 
 
-def _number(text: str) -> int | float | str:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return text  # the domain's validation names the problem
-
-
 def _minor(text: str, currency: str) -> int | str:
     """Major units typed by a person ("80", "80.50") as minor units."""
     factor = 1 if currency == "JPY" else 100
@@ -88,7 +83,7 @@ def spec_from_form(form: dict[str, str], places: Places) -> tuple[dict[str, Any]
         if f.kind == "checkbox":
             data[f.attribute] = raw == "on"
         elif raw != "":
-            data[f.attribute] = _number(raw) if f.kind == "number" else raw
+            data[f.attribute] = form_number(raw) if f.kind == "number" else raw
     lat, lng, country = form.get("lat", ""), form.get("lng", ""), form.get("country", "")
     if form.get("city") and not (lat and lng and country):  # typed without picking
         found = places.autocomplete(form["city"], limit=1)
@@ -108,19 +103,19 @@ def spec_from_form(form: dict[str, str], places: Places) -> tuple[dict[str, Any]
             "address": form.get("address", ""),
             "city": form.get("city", ""),
             "country": country.upper(),
-            "lat": _number(lat) if lat else 0.0,
-            "lng": _number(lng) if lng else 0.0,
+            "lat": form_number(lat) if lat else 0.0,
+            "lng": form_number(lng) if lng else 0.0,
             "timezone": None,
         },
         "booking_unit": unit,
         "pricing": {
             "base": {"amount": _minor(form.get("price", ""), currency), "currency": currency}
         },
-        "quantity": _number(form.get("quantity", "1") or "1"),
-        "capacity": _number(form.get("capacity", "1") or "1"),
+        "quantity": form_number(form.get("quantity", "1") or "1"),
+        "capacity": form_number(form.get("capacity", "1") or "1"),
         "amenities": [a.strip() for a in form.get("amenities", "").split(",") if a.strip()],
         "booking_mode": form.get("booking_mode", "instant"),
-        "min_duration": _number(form.get("min_duration", "1") or "1"),
+        "min_duration": form_number(form.get("min_duration", "1") or "1"),
         "cancellation_policy": form.get("cancellation_policy", "moderate"),
     }
     if form.get("cleaning_fee"):

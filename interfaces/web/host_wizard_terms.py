@@ -23,7 +23,8 @@ def multiplier_field(day: str) -> str:
     return f"wm_{day}"
 
 
-def _number(text: str) -> int | float | str:
+def form_number(text: str) -> int | float | str:
+    """A number field as typed: int, float, or the text itself for the domain to refuse."""
     try:
         return int(text)
     except ValueError:
@@ -40,7 +41,7 @@ def terms_from_form(
     turns a typed amount into minor units of the form's currency."""
     errors: dict[str, str] = {}
     pricing: dict[str, Any] = {
-        name: _number(form.get(name, "").strip() or "0") for name in DISCOUNT_FIELDS
+        name: form_number(form.get(name, "").strip() or "0") for name in DISCOUNT_FIELDS
     }
     multipliers: dict[str, Any] = {}
     if unit != "hour":
@@ -48,20 +49,20 @@ def terms_from_form(
             text = form.get(multiplier_field(day), "").strip()
             if not text:
                 continue  # the base price that day
-            value = _number(text)
+            value = form_number(text)
             if isinstance(value, str):
                 errors[multiplier_field(day)] = "Enter a multiplier, e.g. 1.2 or 0.9."
             else:
                 multipliers[day] = value
     pricing["weekday_multipliers"] = multipliers
     rules: dict[str, Any] = {
-        name: _number(form.get(name, "").strip() or default)
+        name: form_number(form.get(name, "").strip() or default)
         for name, default in RULE_DEFAULTS.items()
     }
     if unit != "hour":
         rules["buffer_minutes"] = 0  # a turnover buffer is between hourly slots only
     most = form.get("max_duration", "").strip()
-    rules["max_duration"] = _number(most) if most else None
+    rules["max_duration"] = form_number(most) if most else None
     deposit = form.get("deposit", "").strip()
     currency = form.get("currency", "EUR")
     rules["deposit"] = None

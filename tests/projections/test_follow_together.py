@@ -3,31 +3,13 @@ transaction, a savepoint per view — a failing view rolls back alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine
 
 from application.store import EventStore
-from infrastructure.eventstore import build_event_store, views_url
-from infrastructure.settings import Settings
-from infrastructure.views_db import create_views_engine
 from projections import tracking
 from projections.base import write_transaction
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import ItemsView, NamesView, record_items, rows
-
-
-@pytest.fixture
-def store(sqlite_settings: Settings) -> EventStore:
-    return build_event_store(sqlite_settings)
-
-
-@pytest.fixture
-def engine(sqlite_settings: Settings) -> Iterator[Engine]:
-    engine = create_views_engine(views_url(sqlite_settings))
-    yield engine
-    engine.dispose()
 
 
 def test_a_view_failing_mid_page_keeps_none_of_it_while_the_others_commit(

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,18 +34,6 @@ from tests.projections.helpers import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def store(sqlite_settings: Settings) -> EventStore:
-    return build_event_store(sqlite_settings)
-
-
-@pytest.fixture
-def engine(sqlite_settings: Settings) -> Iterator[Engine]:
-    engine = create_views_engine(views_url(sqlite_settings))
-    yield engine
-    engine.dispose()
 
 
 def runner_for(
