@@ -43,7 +43,7 @@ from application.notification_mail import (
 )
 from domain.notifications import EMAIL
 from infrastructure.notification_store import NotificationStore
-from projections.base import write_transaction
+from projections.base import create_tables, write_transaction
 
 metadata = MetaData()
 deliveries = Table(
@@ -84,7 +84,7 @@ class SqlOutboxStore(OutboxStore):
         self.outbox = view["outbox"]
         self.notifications = notifications
         with write_transaction(engine) as conn:
-            metadata.create_all(conn, checkfirst=True)
+            create_tables(conn, metadata)
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             first = {"id": 1, "position": start_position}
             conn.execute(insert(horizon).values(**first).on_conflict_do_nothing())

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from domain.notifications import CHANNELS, IN_APP, KINDS, check_preference, is_locked
-from projections.base import upsert, write_transaction
+from projections.base import create_tables, upsert, write_transaction
 from projections.listings import rfc3339
 
 metadata = MetaData()
@@ -60,7 +60,7 @@ class NotificationStore:
         self.engine = engine
         self.view = view  # the notifications view's tables
         with write_transaction(engine) as conn:
-            metadata.create_all(conn, checkfirst=True)
+            create_tables(conn, metadata)
 
     # -- preferences ---------------------------------------------------------------------
 

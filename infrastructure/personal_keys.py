@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from application.personal_keys import KeyRing
 from domain.personal_data import PERSONAL_EVENTS
-from projections.base import write_transaction
+from projections.base import create_tables, write_transaction
 from projections.folding import chunks
 from projections.registry import all_projections
 
@@ -59,7 +59,8 @@ class SqlKeyRing(KeyRing):
         self._lock = threading.Lock()
         self._keyless: dict[str, tuple[None, float]] = {}  # subjects without a key, for a while
         self._tombstones: set[str] = set()  # destroyed keys never come back: cache forever
-        metadata.create_all(engine, checkfirst=True)
+        with write_transaction(engine) as conn:
+            create_tables(conn, metadata)
 
     def seal(self, subject: UUID, aad: bytes, plaintext: bytes) -> bytes | None:
         key = self._key(str(subject), create=True)

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Engine, MetaData, Table
+from sqlalchemy import Connection, Engine, MetaData, Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -101,6 +101,19 @@ class ViewTables(Mapping[str, Table]):
 
     def __len__(self) -> int:
         return len(self._tables)
+
+
+DDL_LOCK = 0x52424B44  # "RBKD": one process at a time creates tables at start-up
+
+
+def create_tables(conn: Connection, metadata: MetaData) -> None:
+    """`metadata.create_all` (missing tables only) in the caller's transaction, safe when
+    several processes start at once: on PostgreSQL two concurrent CREATE TABLEs of one name
+    collide in the catalog (`pg_type`), so creators queue on an advisory lock first and the
+    later ones find the tables made."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK})
+    metadata.create_all(conn, checkfirst=True)
 
 
 @contextmanager

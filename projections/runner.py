@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, Table
 
 from projections import tracking
-from projections.base import Projection, new_metadata, write_transaction
+from projections.base import Projection, create_tables, new_metadata, write_transaction
 from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
 from projections.follow_together import Outcome, settle, step_together
@@ -75,7 +75,7 @@ class ProjectionRunner:
             for live in self._live.values():
                 row = tracking.load(conn, live.projection.name)
                 if row is None:
-                    live.metadata.create_all(conn, checkfirst=True)
+                    create_tables(conn, live.metadata)
                     tracking.start(conn, live.projection.name, live.projection.version)
                     live.position = 0
                 else:

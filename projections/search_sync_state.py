@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from domain.search_documents import SyncState
-from projections.base import new_metadata, upsert, write_transaction
+from projections.base import create_tables, new_metadata, upsert, write_transaction
 
 _sync_metadata = new_metadata()
 sync_state = Table(
@@ -62,7 +62,7 @@ class SyncStates:
     def _create(self) -> None:
         if not self._created:
             with write_transaction(self.engine) as conn:
-                _sync_metadata.create_all(conn, checkfirst=True)
+                create_tables(conn, _sync_metadata)
                 add_applied_column(conn)
             self._created = True
 

@@ -23,6 +23,8 @@ from sqlalchemy import (
     update,
 )
 
+from projections.base import create_tables
+
 metadata = MetaData()
 tracking = Table(
     "projection_tracking",
@@ -55,7 +57,7 @@ class Tracked:
 
 
 def create(conn: Connection) -> None:
-    metadata.create_all(conn, checkfirst=True)
+    create_tables(conn, metadata)
 
 
 def load(conn: Connection, name: str) -> Tracked | None:

@@ -44,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from infrastructure.bootstrap import Container
 from interfaces.http.deps import credentials
 from interfaces.http.problems import MEDIA_TYPE, problem_body
-from projections.base import write_transaction
+from projections.base import create_tables, write_transaction
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -73,7 +73,7 @@ keys = Table(
 
 def create_table(engine: Engine) -> None:
     with write_transaction(engine) as conn:  # BEGIN IMMEDIATE: SQLite waits for writers
-        metadata.create_all(conn, checkfirst=True)
+        create_tables(conn, metadata)
 
 
 @dataclass(frozen=True)
