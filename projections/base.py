@@ -103,6 +103,14 @@ class ViewTables(Mapping[str, Table]):
         return len(self._tables)
 
 
+def read_topics(topic_sets: Sequence[frozenset[str]]) -> tuple[str, ...]:
+    """The topics one read of the log must select to serve views wanting these: their union,
+    or () — every topic — as soon as one view wants every event."""
+    if not all(topic_sets):
+        return ()
+    return tuple(sorted(frozenset[str]().union(*topic_sets)))
+
+
 DDL_LOCK = 0x52424B44  # "RBKD": one process at a time creates tables at start-up
 
 

@@ -22,7 +22,7 @@ from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine
 
 from projections import tracking
-from projections.base import write_transaction
+from projections.base import read_topics, write_transaction
 from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
 from projections.live_view import LiveView
@@ -58,11 +58,8 @@ def step_together(
         return Outcome(), False
     start = min(live.position for live in behind)
     topic_sets = [frozenset(live.projection.topics) for live in behind]
-    union: tuple[str, ...] = ()
-    if all(topic_sets):
-        union = tuple(sorted(frozenset().union(*topic_sets)))
     notes = store.recorder.select_notifications(
-        start, batch_size, stop=head, topics=union, inclusive_of_start=False
+        start, batch_size, stop=head, topics=read_topics(topic_sets), inclusive_of_start=False
     )
     full = len(notes) == batch_size
     end = notes[-1].id if full else head

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, MetaData, Table, inspect, text
 
 from projections import tracking
-from projections.base import new_metadata, write_transaction
+from projections.base import new_metadata, read_topics, write_transaction
 from projections.event_log import EventLog, decode_page
 from projections.live_view import LiveView
 
@@ -60,10 +60,7 @@ def rebuild_views(
             tracking.start(
                 conn, plan.track_as, plan.live.projection.version, status=tracking.REBUILDING
             )
-    # One read serves every view: all topics, unless some view wants everything.
-    union: tuple[str, ...] = ()
-    if all(p.topics for p in plans):
-        union = tuple(sorted(set().union(*(p.topics for p in plans))))
+    union = read_topics([p.topics for p in plans])  # one read serves every view
     position = 0
 
     def advance_to(head: int) -> None:
