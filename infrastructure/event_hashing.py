@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier, Literal
 
 from infrastructure.notification_reading import LeanNotificationReads
+from projections.base import DDL_LOCK
 
 GENESIS = bytes(32)
 SQLITE_HASHES_TABLE = "event_hashes"
@@ -90,6 +92,16 @@ class HashedPostgresRecorder(LeanNotificationReads, PostgresApplicationRecorder)
             SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
             SQL("SELECT {schema}.{lock}()").format(**names),
         ]
+
+    def create_table(self) -> None:
+        # API workers start together: concurrent CREATE TYPE / CREATE OR REPLACE of one name
+        # collide ("tuple concurrently updated", pg_type), so creators queue on the view
+        # tables' advisory lock, held by a connection of its own for the whole creation.
+        kwargs = dict(getattr(self.datastore.pool, "kwargs", {}))
+        kwargs.pop("row_factory", None)
+        with psycopg.connect(**kwargs, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
+            super().create_table()  # the lock ends with the connection
 
 
 # Volatile (the default), so a multi-row INSERT sees the rows it inserted before this one;

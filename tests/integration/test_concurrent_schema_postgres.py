@@ -9,6 +9,8 @@ import threading
 
 from sqlalchemy import Engine, create_engine, inspect
 
+from infrastructure.eventstore import build_event_store
+from infrastructure.settings import Settings
 from interfaces.http.idempotency import create_table
 from projections.base import create_tables, new_metadata, write_transaction
 from projections.registry import all_projections
@@ -52,3 +54,15 @@ def test_workers_creating_the_same_tables_at_once_all_start(pg_url: str) -> None
         assert "http_idempotency_keys" in names and set(metadata.tables) <= names
     finally:
         engine.dispose()
+
+
+def test_workers_creating_the_event_store_at_once_all_start(pg_settings: Settings) -> None:
+    """The library's CREATE OR REPLACE of the hash trigger and lock functions collided as
+    "tuple concurrently updated" when two workers started together."""
+    stores: list[object] = []
+
+    def start(_engine: object) -> None:
+        stores.append(build_event_store(pg_settings))
+
+    assert _race(None, start) == []  # type: ignore[arg-type]
+    assert len(stores) == STARTERS
