@@ -8,40 +8,34 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from application.context import Actor, command_context
-from infrastructure.bootstrap import Container, build_container
+from infrastructure.bootstrap import build_container
 from infrastructure.settings import Settings
-from tests.builders import listing_spec
 from tests.e2e.served import ROOT
-from tests.e2e.test_serve_workers_postgres import CHEAP_ARGON2, _env
+from tests.e2e.test_serve_workers_postgres import CHEAP_ARGON2, _active_listing, _env
 from tests.notification_builders import SmtpServer
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 # The worker imports the whole app before it takes a job; the machine is shared.
 STARTUP_SECONDS = 180.0
+# It stops in about two seconds; rq's pub/sub listener used to hold it up to 60 s, past
+# the 10 s `docker compose stop` waits before it kills.
+STOP_SECONDS = 30.0
 
 
-def _approved_listing_of_new_owner(container: Container) -> str:
-    """An owner (their address returned) whose listing an admin approved: the owner is
-    notified, in the app and by mail."""
-    now = datetime.now(UTC)
-    email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
-    user_id, _ = container.identity.register(email, "correct horse battery", "Olivia", at=now)
-    container.identity.mark_email_verified(user_id, at=now)
-    owner, admin = Actor(user_id, "user"), Actor(uuid.uuid4(), "admin")
-    with command_context(owner):
-        listing_id, _ = container.listings.create(owner, listing_spec(), now)
-        container.listings.submit(owner, listing_id, now)
-    with command_context(admin):
-        container.listings.approve(admin, listing_id, now)
-    return email
+def _exit_code(worker: subprocess.Popen[bytes], log: Path) -> int:
+    """The worker's exit code after SIGTERM; it is killed (and the test fails) when it
+    has not stopped within STOP_SECONDS."""
+    try:
+        return worker.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        pytest.fail(f"SIGTERM did not stop the worker:\n{log.read_text(errors='replace')}")
 
 
 def test_the_worker_command_sends_a_queued_mail_and_stops_on_sigterm(
@@ -52,14 +46,15 @@ def test_the_worker_command_sends_a_queued_mail_and_stops_on_sigterm(
         settings = pg_settings.model_copy(update={f"smtp_{k}": v for k, v in smtp_env.items()})
         container = build_container(settings, **CHEAP_ARGON2)  # no worker of its own
         try:
-            owner_email = _approved_listing_of_new_owner(container)
+            _active_listing(container)  # approved: its owner is notified, in-app and by mail
             container.runner.catch_up()  # the notifications view fills the mail outbox
             wiring = container.notifications
             assert wiring is not None
-            (outbox_id,) = [
-                i for i in wiring.outbox.pending(10)
+            (row,) = [
+                row for i in wiring.outbox.pending(10)
                 if (row := wiring.outbox.get(i)) and row.kind == "listing_approved"
             ]  # fmt: skip
+            outbox_id, owner_email = row.id, row.to_address
             assert wiring.dispatch() >= 1  # send jobs queued on Redis, for any worker
 
             env = {**os.environ, "PYTHONPATH": str(ROOT), **_env(settings)}
@@ -84,7 +79,7 @@ def test_the_worker_command_sends_a_queued_mail_and_stops_on_sigterm(
                 assert worker.poll() is None, log.read_text()  # still waiting for work
             finally:
                 worker.send_signal(signal.SIGTERM)
-                code = worker.wait(60)
+                code = _exit_code(worker, log)
             output = log.read_text(errors="replace")
             assert code == 0, output
             assert "worker running" in output and "Traceback" not in output, output

@@ -5,25 +5,16 @@ a `review` event; each the signal to re-read `GET /me/notifications`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.http.conftest import API, Api, make_app
+from tests.http.conftest import API, Api
 from tests.http.reviews_support import OWNER_REVIEW, RENTER_REVIEW, new_stay
 from tests.http.test_disputes_http import EndedFactory, ended  # noqa: F401 - fixture
-from tests.sse_support import SseStream, served_app
-
-
-@pytest.fixture
-def served(api: Api) -> Iterator[str]:
-    with served_app(make_app(api.container)) as base_url:
-        yield base_url
+from tests.http.test_live_messages import served  # noqa: F401 - fixture
+from tests.sse_support import SseStream
 
 
 def test_a_dispute_reaches_both_parties_streams_as_a_notice(
     ended: EndedFactory,  # noqa: F811
-    served: str,
+    served: str,  # noqa: F811
 ) -> None:
     e = ended()
     url = f"{served}{API}/me/stream"
@@ -44,7 +35,10 @@ def test_a_dispute_reaches_both_parties_streams_as_a_notice(
     assert notices[0].id == notices[1].id  # one event of the log, told to each party
 
 
-def test_published_reviews_reach_each_reviewed_partys_stream(api: Api, served: str) -> None:
+def test_published_reviews_reach_each_reviewed_partys_stream(
+    api: Api,
+    served: str,  # noqa: F811
+) -> None:
     s = new_stay(api)
     url = f"{served}{API}/me/stream"
     with (
