@@ -32,6 +32,7 @@ from rq.timeouts import TimerDeathPenalty
 from application.jobs import JobHandler
 
 log = logging.getLogger(__name__)
+LISTENER_POLL = 1.0  # seconds: how long stopping rq's pub/sub listener may wait for it
 current_handlers: ContextVar[Mapping[str, JobHandler] | None] = ContextVar(
     "rentbook_rq_handlers", default=None
 )
@@ -60,6 +61,18 @@ class RentbookWorker(SimpleWorker):
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():
             super()._install_signal_handlers()
+
+    def subscribe(self) -> None:
+        """rq's, with the listener polling every second instead of every 60 s. Only rq's own
+        `work()` subscribes (`rentbook worker`): its teardown joins the listener (see the
+        module's docstring), so SIGTERM took up to a minute to stop it, and `docker compose
+        stop` kills after 10 s."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=LISTENER_POLL, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
 
 class JobLoop:

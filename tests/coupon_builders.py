@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from httpx import Response
 
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_bookings_http import Market, open_listing
+from tests.polling import answered, eventually
 
 
 def new_market(api: Api, **overrides: Any) -> Market:
@@ -42,15 +42,14 @@ def quote(m: Market, code: str | None, auth: Auth | None = None, nights: int = 2
 
 def listed(api: Api, auth: Auth, path: str = "/admin/coupons") -> list[dict[str, Any]]:
     position = str(api.container.store.current_position())
-    deadline = time.monotonic() + 30
-    while True:  # a loaded machine may keep the views behind longer than one wait
-        r = api.client.get(
+    r = answered(  # a loaded machine may keep the views behind longer than one wait
+        lambda: api.client.get(
             f"{API}{path}",
             params={"limit": 100},
             headers={**auth.headers, "X-Rentbook-Min-Position": position},
-        )
-        if r.status_code != 503 or time.monotonic() > deadline:
-            break
+        ),
+        f"{path} caught up",
+    )
     assert r.status_code == 200, r.text
     data: list[dict[str, Any]] = r.json()["data"]
     return data
@@ -65,10 +64,14 @@ def processed(api: Api) -> None:
     """The coupon process has read everything recorded so far (it also runs on its own)."""
     process = api.container.coupon_process
     assert process is not None
-    deadline = time.monotonic() + 30
-    while process.position() < api.container.store.current_position():
+
+    def caught_up() -> bool:
+        if process.position() >= api.container.store.current_position():
+            return True
         process.catch_up()
-        assert time.monotonic() < deadline, "the coupon process is stuck"
+        return False
+
+    eventually(caught_up, "the coupon process caught up", interval=0)
 
 
 def lines_add_up(q: dict[str, Any]) -> bool:

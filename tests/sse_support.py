@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tests.e2e.served import free_port
+from tests.polling import eventually
 
 
 @dataclass
@@ -36,10 +36,8 @@ def served_app(app: FastAPI) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
+    eventually(lambda: server.started or not thread.is_alive(), "uvicorn started", interval=0.05)
+    assert server.started, "uvicorn stopped before it started"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

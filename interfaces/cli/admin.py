@@ -4,7 +4,7 @@ for operators at a shell (JSON on stdout, progress on stderr)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from application.ledger import LedgerProcess, verify_process
-from application.store import EventStore
+from application.time_travel import state_at, utc
+from domain.errors import NotFoundError
 from domain.event_meta import event_meta
 from infrastructure.bootstrap import build_container
 from infrastructure.eventstore import build_event_store
@@ -25,10 +26,6 @@ from interfaces.http.admin import jsonable
 admin = typer.Typer(help="Admin tools mirroring /api/v1/admin.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "_meta"})
-
-
-def _utc(instant: datetime) -> datetime:
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _echo(value: Any) -> None:
@@ -57,7 +54,7 @@ def history(
                 {
                     "version": event.originator_version,
                     "type": type(event).__qualname__,
-                    "recorded_at": _utc(event.timestamp),  # type: ignore[attr-defined]
+                    "recorded_at": utc(event.timestamp),  # type: ignore[attr-defined]
                     **{k: meta.get(k) or None for k in ("actor_id", "actor_role")},
                     **{k: meta.get(k) or None for k in ("correlation_id", "causation_id")},
                     "payload": payload,
@@ -70,15 +67,6 @@ def history(
         store.close()
 
 
-def _version_at(store: EventStore, stream_id: UUID, at: datetime) -> int | None:
-    found = None
-    for event in store.events.get(stream_id):
-        if _utc(event.timestamp) > at:  # type: ignore[attr-defined]
-            break
-        found = event.originator_version
-    return found
-
-
 @admin.command()
 def state(
     stream_id: UUID,
@@ -88,16 +76,10 @@ def state(
     """The aggregate as it was at `--version` or `--at`, or now, as JSON."""
     store = build_event_store(get_settings())
     try:
-        if not store.exists(stream_id):
-            raise _missing(f"no stream {stream_id}")
-        if at is not None:
-            version = _version_at(store, stream_id, _utc(at))
-            if version is None:
-                raise _missing(f"{stream_id} did not exist at {_utc(at).isoformat()}")
-        head = next(iter(store.events.get(stream_id, desc=True, limit=1))).originator_version
-        if version is not None and version > head:
-            raise _missing(f"{stream_id} has no version {version}")
-        aggregate: Any = store.repository.get(stream_id, version=version)
+        try:
+            aggregate: Any = state_at(store, stream_id, version=version, at=at)
+        except NotFoundError as missing:
+            raise _missing(missing.detail) from None
         fields = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
         _echo({"type": type(aggregate).__qualname__, "version": aggregate.version, **fields})
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, field_validator
 
+from application.time_travel import state_at, utc
 from domain.errors import NotFoundError
 from domain.event_meta import event_meta
 from domain.periods import check_supported
@@ -81,7 +82,7 @@ class ProjectionPublic(BaseModel):
     @field_validator("updated_at", "last_event_at")
     @classmethod
     def _in_utc(cls, value: datetime | None) -> datetime | None:
-        return _utc(value) if value is not None else None
+        return utc(value) if value is not None else None
 
 
 class ProjectionsPublic(BaseModel):
@@ -133,10 +134,6 @@ def _field(name: str, value: Any, depth: int) -> Any:
     return jsonable(value, depth + 1)
 
 
-def _utc(instant: datetime) -> datetime:
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
-
-
 def _event_public(event: Any) -> EventPublic:
     meta = event_meta(event)
     cls = type(event)
@@ -145,7 +142,7 @@ def _event_public(event: Any) -> EventPublic:
         version=event.originator_version,
         type=cls.__qualname__,
         topic=f"{cls.__module__}:{cls.__qualname__}",
-        recorded_at=_utc(event.timestamp),
+        recorded_at=utc(event.timestamp),
         actor_id=meta.get("actor_id") or None,
         actor_role=meta.get("actor_role") or None,
         correlation_id=meta.get("correlation_id") or None,
@@ -193,26 +190,13 @@ def stream_state(
 ) -> StatePublic:
     """The aggregate as it was at `version`, or as of the instant `at` (the last version
     recorded then), or now. 404 when it did not exist yet."""
-    head = _head(container, aggregate_id)
-    if at is not None:
-        at = _utc(at)
-        found = None
-        for event in container.store.events.get(aggregate_id):
-            if _utc(event.timestamp) > at:  # type: ignore[attr-defined]
-                break
-            found = event.originator_version
-        if found is None:
-            raise NotFoundError("no_state_then", f"{aggregate_id} did not exist at {at}")
-        version = found
-    if version is not None and version > head.originator_version:
-        raise NotFoundError("version_not_found", f"{aggregate_id} has no version {version}")
-    aggregate: Any = container.store.repository.get(aggregate_id, version=version)
+    aggregate: Any = state_at(container.store, aggregate_id, version=version, at=at)
     state = {k: _field(k, v, 0) for k, v in vars(aggregate).items() if not k.startswith("_")}
     return StatePublic(
         aggregate_id=aggregate_id,
         type=type(aggregate).__qualname__,
         version=aggregate.version,
-        recorded_at=_utc(aggregate.modified_on),
+        recorded_at=utc(aggregate.modified_on),
         state=state,
     )
 

@@ -2,7 +2,7 @@
 few hundred rows, and money as decimal strings beside a currency column.
 
 Money in CSV: spreadsheets want `123.45`, not `12345`; the currency column says which
-currency and so how many decimals (ISO 4217 minor units: 2 unless listed below). JSON
+currency and so how many decimals (ISO 4217 minor units: domain.money.EXPONENTS). JSON
 endpoints keep integer minor units.
 """
 
@@ -17,27 +17,13 @@ from typing import Any
 
 from fastapi.responses import StreamingResponse
 
+from domain.money import major_units
 from projections.listings import rfc3339
 
 CHUNK_ROWS = 500
 MEDIA_TYPE = "text/csv; charset=utf-8"
-# ISO 4217 currencies whose minor unit is not a hundredth.
-EXPONENTS = {
-    **dict.fromkeys(
-        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI"),
-        0,
-    ),
-    **dict.fromkeys(("VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
-
-
-def decimal_amount(minor: int, currency: str) -> str:
-    """Minor units as a decimal string in the currency's own precision: 12345 EUR → 123.45."""
-    exponent = EXPONENTS.get(currency.upper(), 2)
-    sign = "-" if minor < 0 else ""
-    whole, fraction = divmod(abs(int(minor)), 10**exponent)
-    return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
+# Minor units as a decimal string in the currency's own precision: 12345 EUR → 123.45.
+decimal_amount = major_units
 
 
 def instant(value: datetime | None) -> str | None:

@@ -7,11 +7,9 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from domain.money import Money
+from domain.money import MAX_MINOR_UNITS, Money
 
 T = TypeVar("T")
-
-MAX_MINOR_UNITS = 10**13  # 100 billion in a 2-decimal currency: far beyond any rental
 
 
 def _no_control_characters(value: str) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from application.context import command_context
+from application.time_travel import state_at, version_at
 from domain.errors import DomainError, NotFoundError, RuleViolation
 from domain.event_meta import event_meta
 from interfaces.web.paging import PAGE_SIZE, Pager, pager, read_cursor
@@ -173,19 +174,20 @@ def booking_audit(
     if at:
         try:
             instant = _end_of_shown_unit(at, _utc(datetime.fromisoformat(at)))
-            before = [e for e in events if e["at"] <= instant]
-            if before:
-                chosen = before[-1]["version"]
-            else:
-                error = "The booking did not exist yet at that instant."
         except ValueError:
             error = "Enter a date and time."
+        else:
+            found = version_at(visitor.container.store, booking_id, instant)
+            if found is None:
+                error = "The booking did not exist yet at that instant."
+            else:
+                chosen = found
     elif version.isdigit():
         chosen = min(max(int(version), 1), events[-1]["version"])
     state: dict[str, str] = {}
     if not error:
         try:
-            booking: Any = visitor.container.store.repository.get(booking_id, version=chosen)
+            booking: Any = state_at(visitor.container.store, booking_id, version=chosen)
             state = {k: _shown(k, getattr(booking, k, "")) for k in STATE_FIELDS}
         except DomainError as problem:
             error = problem.detail

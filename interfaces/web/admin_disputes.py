@@ -16,8 +16,7 @@ from application.context import command_context
 from application.dispute_timeline import dispute_timeline
 from domain.dispute import MAX_TEXT, OUTCOMES, PARTIES
 from domain.errors import DomainError
-from domain.money import Money
-from interfaces.web.host_coupons import number
+from domain.money import Money, minor_units
 from interfaces.web.paging import PAGE_SIZE, pager, read_cursor
 from interfaces.web.routing import PageRoute, status_of
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -72,16 +71,6 @@ def queue(
         "overdue_choices": OVERDUE,
     }
     return render(request, "admin_disputes.html", context)
-
-
-def _minor(text: str, currency: str) -> int | None:
-    """ "12.50" → 1250 (whole units for JPY); empty → 0; None when not an amount."""
-    if not text:
-        return 0
-    value = number(text)
-    if value is None or value < 0 or value > 10**9:
-        return None
-    return round(value * (1 if currency == "JPY" else 100))
 
 
 def _dispute_page(
@@ -140,8 +129,10 @@ def resolve(request: Request, dispute_id: UUID, visitor: VisitorDep, form: FormD
     outcome = form.get("outcome", "")
     if outcome not in OUTCOMES:
         errors["outcome"] = "Pick an outcome."
-    refund = _minor(form.get("refund", ""), currency)
-    deposit = _minor(form.get("deposit", ""), currency)
+    # Empty moves nothing (0); None is what is not an amount in the currency.
+    refund_text, deposit_text = form.get("refund", ""), form.get("deposit", "")
+    refund = minor_units(refund_text, currency) if refund_text else 0
+    deposit = minor_units(deposit_text, currency) if deposit_text else 0
     if refund is None:
         errors["refund"] = "Enter an amount, e.g. 40 or 40.50, or leave it empty."
     if deposit is None:

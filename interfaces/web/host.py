@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from application.context import command_context
 from application.listing_defaults import with_default_timezone
 from domain.errors import DomainError, NotFoundError
+from domain.money import minor_units
 from interfaces.web import host_calendar_sync
 from interfaces.web.host_wizard import (
     CATEGORY_FIELDS,
@@ -239,7 +240,7 @@ def calendar_change(
                 if action == "clear_price":
                     position = listings.clear_price(actor, listing_id, day, visitor.now)
                 else:
-                    amount = _amount(form.get("price_amount", ""), listing.currency)
+                    amount = minor_units(form.get("price_amount", ""), listing.currency)
                     if amount is None:
                         errors["price_amount"] = "Enter a price, e.g. 95 or 95.50."
                     else:
@@ -265,16 +266,6 @@ def add_feed(request: Request, listing_id: UUID, visitor: VisitorDep, form: Form
         return _calendar(request, visitor, listing_id, errors, 422)
     visitor.read_your_writes(position, "calendar_feeds")
     return host_calendar_sync.back(listing_id)
-
-
-def _amount(text: str, currency: str) -> int | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if not 0 <= value <= 10**9:  # also refuses nan and inf, which round() cannot take
-        return None
-    return round(value * (1 if currency == "JPY" else 100))
 
 
 @router.post("/host/requests/{booking_id}", response_class=HTMLResponse)

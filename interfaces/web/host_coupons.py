@@ -17,6 +17,7 @@ from application.context import Actor, command_context
 from application.coupons import Coupons
 from domain.coupon_terms import CouponTerms
 from domain.errors import ConflictError, DomainError
+from domain.money import minor_units
 from interfaces.web.routing import PageRoute
 from interfaces.web.session import FormDep, Visitor, VisitorDep
 from interfaces.web.templating import env, money, render
@@ -42,13 +43,6 @@ def number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
-
-
-def _minor(text: str, currency: str) -> int | None:
-    value = number(text)
-    if value is None or value <= 0 or value > 10**9:
-        return None
-    return round(value * (1 if currency == "JPY" else 100))
 
 
 def _count(text: str, errors: dict[str, str], name: str) -> int | None:
@@ -79,14 +73,14 @@ def terms_from_form(
         if not 1 <= percent_bp <= 10_000:
             errors["value"] = "A percentage between 0.01 and 100."
     elif kind == "fixed":
-        amount = _minor(value, currency) or 0
+        amount = minor_units(value, currency) or 0
         if not amount:
             errors["value"] = "Enter the amount off, e.g. 15 or 15.50."
     else:
         errors["kind"] = "Pick percent or fixed."
     minimum = 0
     if form.get("min_subtotal"):
-        minimum = _minor(form["min_subtotal"], currency) or 0
+        minimum = minor_units(form["min_subtotal"], currency) or 0
         if not minimum:
             errors["min_subtotal"] = "Enter an amount, or leave it empty."
     until = None

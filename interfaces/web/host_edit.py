@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from application.context import command_context
 from application.listing_defaults import with_default_timezone
 from domain.errors import ConflictError, DomainError
+from domain.money import major_units
 from interfaces.web.host import MAX_PHOTO_BYTES, _owned, _wizard, get_photos
 from interfaces.web.host_wizard import CATEGORY_FIELDS, MAX_PHOTOS, field_errors, spec_from_form
 from interfaces.web.host_wizard_hours import hours_to_values
@@ -30,10 +31,9 @@ _FROZEN = {"booking_unit": "booking_unit", "currency": "currency"}
 
 
 def _major(amount: int, currency: str) -> str:
-    if currency == "JPY":
-        return str(amount)
-    whole, cents = divmod(amount, 100)
-    return f"{whole}.{cents:02d}" if cents else str(whole)
+    """As the owner typed it: whole amounts without their zero decimals ("80", "80.50")."""
+    whole, _, fraction = major_units(amount, currency).partition(".")
+    return f"{whole}.{fraction}" if fraction.strip("0") else whole
 
 
 def values_from_spec(spec: dict[str, Any]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from application.places import Places
 from domain.categories import ATTRIBUTE_MODELS, CATEGORIES
 from domain.errors import DomainError
 from domain.listing_spec import ListingSpec
+from domain.money import minor_units
 from interfaces.web.host_wizard_hours import field_of_message, hours_from_form
 from interfaces.web.host_wizard_terms import (
     field_of_loc,
@@ -62,12 +63,10 @@ CATEGORY_FIELDS = category_fields()
 
 
 def _minor(text: str, currency: str) -> int | str:
-    """Major units typed by a person ("80", "80.50") as minor units."""
-    factor = 1 if currency == "JPY" else 100
-    try:
-        return round(float(text) * factor)
-    except ValueError:
-        return text
+    """Major units typed by a person ("80", "80.50") as minor units; what is not an amount
+    goes on as typed, for the spec's check to name the field."""
+    minor = minor_units(text, currency)
+    return text if minor is None else minor
 
 
 def spec_from_form(form: dict[str, str], places: Places) -> tuple[dict[str, Any], dict[str, str]]:

@@ -12,11 +12,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from domain.money import major_units
 from interfaces.web.session import CSRF_FIELD, CSRF_HEADER, Visitor
 
 HERE = Path(__file__).parent
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "BRL": "R$", "AUD": "A$"}
-_ZERO_DECIMALS = {"JPY", "KRW", "CLP", "ISK", "VND"}
 
 
 def money(amount: int | None, currency: str = "EUR") -> str:
@@ -24,8 +24,8 @@ def money(amount: int | None, currency: str = "EUR") -> str:
     value = int(amount or 0)
     sign = "-" if value < 0 else ""
     value = abs(value)
-    whole = currency in _ZERO_DECIMALS
-    text = f"{value:,}" if whole else f"{value // 100:,}.{value % 100:02d}"
+    whole, _, fraction = major_units(value, currency).partition(".")
+    text = f"{int(whole):,}" + (f".{fraction}" if fraction else "")
     symbol = _SYMBOLS.get(currency)
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 

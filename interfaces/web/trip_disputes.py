@@ -6,8 +6,6 @@ disputes use case behind `POST /bookings/{id}/disputes` and `/disputes/{id}/resp
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +18,7 @@ from application.dispute_timeline import dispute_timeline
 from domain.booking import Booking
 from domain.dispute import MAX_EVIDENCE, MAX_TEXT, TYPES
 from domain.errors import DomainError, NotFoundError
-from domain.money import Money
+from domain.money import Money, minor_units
 from interfaces.web.listing_view import listing_title
 from interfaces.web.routing import PageRoute, status_of
 from interfaces.web.session import FormDep, Visitor, VisitorDep
@@ -31,8 +29,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 NEW_PHOTOS = 3  # file inputs offered by the form
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # as the listing wizard's photos
-MAX_MINOR_UNITS = 10**13  # the API's bound on an amount (MoneyIn)
-ZERO_DECIMALS = frozenset({"JPY", "KRW", "CLP", "ISK", "VND"})
 # Which field a refusal of the use case belongs next to.
 FIELD_OF = {
     "bad_dispute_type": "type",
@@ -47,17 +43,6 @@ FIELD_OF = {
     "message_required": "message",
     "message_too_long": "message",
 }
-
-
-def minor_units(text: str, currency: str) -> int | None:
-    """ "150" or "150.50" → 15050 (whole units where the currency has no cents); None when
-    it is not such an amount or beyond the API's bound."""
-    decimals = 0 if currency in ZERO_DECIMALS else 2
-    pattern = r"[0-9]{1,15}" + (r"(\.[0-9]{1,2})?" if decimals else "")  # ASCII digits only
-    if not re.fullmatch(pattern, text):
-        return None
-    value = int(Decimal(text) * 10**decimals)
-    return value if value <= MAX_MINOR_UNITS else None
 
 
 def evidence_urls(text: str) -> list[str]:

@@ -21,6 +21,7 @@ from projections.runner import ProjectionRunner
 from projections.search_documents import SearchDocumentsView, ViewSearchDocuments
 from tests.builders import NOW, World, listing_spec, make_world
 from tests.fakes import FakeClock
+from tests.polling import eventually
 from tests.search_memory import MemorySearchIndex
 
 TODAY = NOW.date()
@@ -219,22 +220,25 @@ def test_run_forever_applies_settings_once_syncs_and_rolls_each_day(rig: Rig) ->
     thread = threading.Thread(target=rig.syncer.run_forever, args=(clock, stop, 0.005))
     thread.start()
     try:
-        _wait(lambda: str(listing_id) in rig.index.documents)
+        eventually(
+            lambda: str(listing_id) in rig.index.documents, "the listing indexed", interval=0.01
+        )
         assert rig.index.documents[str(listing_id)]["blocked_nights"] == [-1, night("2026-06-10")]
         clock.advance(timedelta(days=2))  # the night of the 10th is now in the past
-        _wait(lambda: rig.syncer.state().horizon_day == date(2026, 6, 11))
-        _wait(lambda: rig.index.documents[str(listing_id)]["blocked_nights"] == [-1])
+        eventually(
+            lambda: rig.syncer.state().horizon_day == date(2026, 6, 11),
+            "the horizon moved to 11 June",
+            interval=0.01,
+        )
+        eventually(
+            lambda: rig.index.documents[str(listing_id)]["blocked_nights"] == [-1],
+            "the past night dropped",
+            interval=0.01,
+        )
     finally:
         stop.set()
         thread.join(5)
     assert rig.index.settings_applied == 1
-
-
-def _wait(condition: Any, timeout: float = 5.0) -> None:
-    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
-    while not condition():
-        assert datetime.now(UTC) < deadline, "timed out"
-        threading.Event().wait(0.01)
 
 
 def test_rebuild_on_a_fresh_embedded_index_applies_settings_before_clearing(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from playwright.sync_api import Page
 
 from tests.browser.harness import DEMO_PASSWORD, RENTER
 from tests.e2e.served import Served
+from tests.polling import eventually
 
 _TOKENS: dict[tuple[str, str], str] = {}
 
@@ -88,13 +88,12 @@ def owner_listing(served: Served, email: str) -> dict[str, Any]:
 def wait_until_searchable(served: Served, title: str, seconds: float = 20.0) -> None:
     """Polls the search API (bounded) until the listing is found: the index follows the
     events a moment later."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def found() -> bool:
         r = httpx.get(f"{served.base_url}/api/v1/search/listings", params={"q": title})
-        if r.status_code == 200 and any(h["title"] == title for h in r.json()["data"]):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{title!r} never appeared in search")
+        return r.status_code == 200 and any(h["title"] == title for h in r.json()["data"])
+
+    eventually(found, f"{title!r} in search", timeout=seconds, interval=0.2)
 
 
 def new_user(served: Served, password: str = "a long enough password") -> str:

@@ -4,13 +4,14 @@ accessibility check (the vendored axe.min.js, injected into the page)."""
 from __future__ import annotations
 
 import re
-import time
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
+
+from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "interfaces/web/static/vendor/axe.min.js"
@@ -23,18 +24,18 @@ BLOCKING_IMPACTS = ("serious", "critical")
 def mailed_link(mail_dir: Path, email: str, timeout: float = 15.0) -> str:
     """The path of the newest verification link mailed to `email`: without SMTP settings
     the server writes each mail as an .eml file under `<data dir>/mail`."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def links() -> list[tuple[float, str]]:
         found: list[tuple[float, str]] = []
         for path in mail_dir.glob("*.eml"):
             mail = message_from_bytes(path.read_bytes(), policy=default)
             if mail["To"] == email:
                 text = mail.get_body(("plain",)).get_content()
                 found += [(path.stat().st_mtime, m) for m in LINK.findall(text)]
-        if found:
-            return max(found)[1]
-        assert time.monotonic() < deadline, f"no verification mail to {email} in {mail_dir}"
-        time.sleep(0.1)
+        return found
+
+    found = eventually(links, f"a verification mail to {email} in {mail_dir}", timeout=timeout)
+    return max(found)[1]
 
 
 LINK = re.compile(r"https?://[^/\s]+(/verify-email\?token=\S+)")

@@ -8,13 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 180.0  # spawned workers import the whole app; the machine is shared
@@ -79,17 +80,17 @@ def serve(args: list[str], env: Mapping[str, str], log: Path) -> Iterator[Served
 
 
 def _wait_healthy(served: Served) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if served.process.poll() is not None:
             raise RuntimeError(f"serve exited with {served.process.returncode}:\n{served.output()}")
         try:
-            if httpx.get(f"{served.base_url}/health", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{served.base_url}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"serve did not answer in {STARTUP_SECONDS} s:\n{served.output()}")
+            return False
+
+    eventually(
+        healthy, "serve answering", timeout=STARTUP_SECONDS, interval=0.3, seen=served.output
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

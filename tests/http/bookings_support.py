@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +11,7 @@ from httpx import Response
 
 from tests.builders import listing_spec
 from tests.http.conftest import API, Api, Auth
+from tests.polling import eventually
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 
@@ -62,13 +62,16 @@ class Market:
         booking = self.placed(start, end, **body)
         r = self.post(f"/dev/payments/{self.pay(booking['id'])}/succeed", self.renter)
         assert r.status_code == 200, r.text
+
         # With rq (PostgreSQL + Redis) the processor's webhooks arrive through a job: the
         # booking confirms when it has run, shortly after the answer.
-        deadline = time.monotonic() + 20
-        while (confirmed := self.get(booking["id"]).json())["status"] != "confirmed":
-            assert time.monotonic() < deadline, confirmed
-            time.sleep(0.05)
-        return confirmed
+        def confirmed() -> dict[str, Any] | None:
+            got: dict[str, Any] = self.get(booking["id"]).json()
+            return got if got["status"] == "confirmed" else None
+
+        return eventually(
+            confirmed, "the booking confirmed", seen=lambda: self.get(booking["id"]).json()
+        )
 
     def free_units(self, start: int, end: int) -> list[int]:
         """Free units per night, read after every event so far is in the views."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from httpx import Response
 from domain.event_meta import event_meta
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_bookings_http import Market, open_listing
+from tests.polling import eventually
 
 RENTER_REVIEW = {
     "rating": 4,
@@ -86,12 +86,11 @@ def ended_booking(m: Market) -> tuple[str, datetime]:
 
 
 def wait_for_status(api: Api, booking_id: str, status: str) -> None:
-    for _ in range(200):
+    def reached() -> bool:
         api.container.scheduler.run_due(api.clock.now())
-        if api.container.bookings.get(UUID(booking_id)).status == status:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"booking never became {status}")
+        return bool(api.container.bookings.get(UUID(booking_id)).status == status)
+
+    eventually(reached, f"the booking {status}")
 
 
 StayFactory = Callable[[], Stay]

@@ -3,7 +3,6 @@ the ledger views follow payment events recorded in the store."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -13,6 +12,7 @@ from domain.money import Money
 from domain.payment import Payment
 from tests.application.test_ledger_process import forged_entry, quote
 from tests.http.conftest import API, Api
+from tests.polling import eventually
 
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -40,9 +40,14 @@ def settled(api: Api) -> dict[str, str]:
     """Waits for the ledger process and the ledger view; the header for reads after."""
     store, ledger = api.container.store, api.container.ledger
     assert ledger is not None
-    deadline = time.monotonic() + 10
-    while ledger.position() < store.current_position() and time.monotonic() < deadline:
+
+    def caught_up() -> bool:
+        if ledger.position() >= store.current_position():
+            return True
         ledger.catch_up()
+        return False
+
+    eventually(caught_up, "the ledger caught up", interval=0)
     return {"X-Rentbook-Min-Position": str(store.current_position())}
 
 

@@ -3,7 +3,6 @@ expire unpaid holds."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from tests.http.bookings_support import (
     market_factory,
 )
 from tests.http.conftest import API, Api
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -144,12 +144,11 @@ def _wait_for_views(api: Api) -> None:
 
 
 def _status_becomes(m: Market, booking_id: str, status: str) -> dict[str, Any]:
-    for _ in range(100):
+    def reached() -> dict[str, Any] | None:
         body: dict[str, Any] = m.get(booking_id).json()
-        if body["status"] == status:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"booking stayed {body['status']}")
+        return body if body["status"] == status else None
+
+    return eventually(reached, f"the booking {status}", seen=lambda: m.get(booking_id).json())
 
 
 def test_an_unpaid_hold_expires_after_15_minutes_and_frees_the_units(

@@ -6,7 +6,6 @@ default and on PostgreSQL."""
 from __future__ import annotations
 
 import email
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default
@@ -19,6 +18,7 @@ from domain.notifications import outbox_id
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_calendar_sync_http import SYNC_AT, ok, owned_listing
 from tests.ical_server import FeedServer, fixture
+from tests.polling import eventually
 
 # One more external event, far from every booking: the feed changes, its conflict does not.
 EXTRA_EVENT = b"""BEGIN:VEVENT
@@ -86,16 +86,6 @@ def mails(api: Api, kind: str) -> list[EmailMessage]:
     return found  # type: ignore[return-value]
 
 
-def eventually(check: Any, timeout: float = 20.0) -> Any:
-    """Polls until `check()` is truthy: the dispatcher and the send job run on threads."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.1)
-    raise AssertionError("not within the timeout")
-
-
 def test_the_owner_is_told_of_an_overlap_in_app_and_by_mail_once(
     any_api: Api, server: FeedServer
 ) -> None:
@@ -115,7 +105,7 @@ def test_the_owner_is_told_of_an_overlap_in_app_and_by_mail_once(
     assert told["summary"] == "Reserved"
     assert notices(api, renter) == []  # the renter's booking stands; nothing to tell them
 
-    (mail,) = eventually(lambda: mails(api, "calendar_conflict"))
+    (mail,) = eventually(lambda: mails(api, "calendar_conflict"), "the conflict mail")
     assert mail["To"] == owner.email
     assert mail["Subject"].startswith("Calendar conflict on ")
     text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -147,7 +137,9 @@ def test_mail_turned_off_is_skipped_and_in_app_muted_is_hidden(
     assert wiring is not None
     box = outbox_id(UUID(notice["id"]))
     settled = ("skipped", "sent")  # "sending" while the job holds its claim
-    eventually(lambda: (wiring.outbox.state(box) or {}).get("state") in settled)
+    eventually(
+        lambda: (wiring.outbox.state(box) or {}).get("state") in settled, "the outbox row settled"
+    )
     assert wiring.outbox.state(box)["state"] == "skipped"  # type: ignore[index]
     assert mails(api, "calendar_conflict") == []
 

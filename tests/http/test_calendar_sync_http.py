@@ -5,7 +5,6 @@ and errors, and leave nothing behind when removed."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +18,7 @@ from application.context import Actor
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_search_http import active_listing
 from tests.ical_server import FeedServer, fixture, huge_feed
+from tests.polling import eventually
 
 SYNC_AT = datetime(2030, 5, 1, 9, 0, tzinfo=UTC)  # where the fixtures' dates are
 
@@ -50,17 +50,19 @@ def owned_listing(api: Api, **spec: Any) -> tuple[Auth, str]:
 def wait_feed(api: Api, owner: Auth, listing: str, done: Callable[[dict[str, Any]], bool]) -> Any:
     """Polls the feeds view until the (only) feed satisfies `done`: the scheduler queues a
     job that fetches (generous time: the test machine may be busy)."""
-    deadline = time.monotonic() + 60.0
-    while True:
+
+    def feeds() -> list[dict[str, Any]]:
         r = api.client.get(f"{API}/listings/{listing}/calendar-feeds", headers=owner.headers)
-        feeds = ok(r)["data"]
-        if feeds and done(feeds[0]):
-            return feeds[0]
-        if time.monotonic() > deadline:
-            wiring = api.container.payments_wiring
-            jobs = wiring.jobs.failed() if wiring else []
-            raise AssertionError(f"feeds: {feeds}; failed jobs: {jobs}")
-        time.sleep(0.1)
+        return list(ok(r)["data"])
+
+    def seen() -> str:
+        wiring = api.container.payments_wiring
+        return f"feeds: {feeds()}; failed jobs: {wiring.jobs.failed() if wiring else []}"
+
+    (feed,) = eventually(
+        lambda: [f for f in feeds()[:1] if done(f)], "the feed", seen=seen, timeout=60
+    )
+    return feed
 
 
 def free_days(api: Api, listing: str, frm: str, to: str) -> list[str]:

@@ -4,7 +4,6 @@ and who funds the discount in the ledger."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from domain.ledger import PROMOTIONS, owner_payable
@@ -22,6 +21,7 @@ from tests.coupon_builders import (
 from tests.http.conftest import API, Api
 from tests.http.test_admin_ledger_http import settled
 from tests.http.test_bookings_http import code
+from tests.polling import eventually
 
 # 2 nights at 100.00: subtotal 20,000; service fee 12% 2,400; commission 3% 600.
 SUBTOTAL, SERVICE_FEE, COMMISSION = 20_000, 2_400, 600
@@ -196,13 +196,11 @@ def test_signing_up_issues_a_personal_welcome_coupon_once(api: Api) -> None:
 
 
 def _welcome_of(api: Api, admin: Any, user_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30  # the job runs on a worker (rq on PostgreSQL)
-    while True:
-        found = [c for c in listed(api, admin) if c["terms"]["user_id"] == user_id]
-        if found:
-            return found[0]
-        assert time.monotonic() < deadline, "no welcome coupon"
-        time.sleep(0.05)
+    found = eventually(  # the job runs on a worker (rq on PostgreSQL)
+        lambda: [c for c in listed(api, admin) if c["terms"]["user_id"] == user_id],
+        "the welcome coupon",
+    )
+    return found[0]
 
 
 def test_the_ledger_shows_who_funded_the_discount(api: Api) -> None:

@@ -4,7 +4,6 @@ the operational endpoints."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +15,7 @@ from infrastructure.settings import Settings
 from interfaces.http.app import create_app
 from tests.http.conftest import API, PASSWORD, Api
 from tests.http.crosscutting_support import COUNT, MISSING, Counter, assert_problem
+from tests.polling import eventually
 
 # -- idempotency ---------------------------------------------------------------------------
 
@@ -69,9 +69,7 @@ def test_a_request_still_in_flight_makes_the_second_409(api: Api) -> None:
     headers = {**alice.headers, "Idempotency-Key": "slow"}
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(api.client.post, COUNT, json={}, headers=headers)
-        deadline = time.monotonic() + 5
-        while counter.calls == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(lambda: counter.calls, "the first request handled", interval=0.01)
         r = api.client.post(COUNT, json={}, headers=headers)
         assert_problem(r, 409, "idempotency_key_in_flight")
         counter.gate.set()

@@ -4,7 +4,6 @@ use case, served as real images, with a cover in search; and the drawn pictures 
 from __future__ import annotations
 
 import io
-import time
 
 from PIL import Image
 
@@ -13,6 +12,7 @@ from application.demo import seed_demo
 from application.demo_photos import PER_CATEGORY, listing_photos
 from infrastructure.demo_images import HEIGHT, WIDTH, draw_demo_photo
 from tests.http.conftest import API, Api
+from tests.polling import eventually
 
 MIN = "X-Rentbook-Min-Position"
 
@@ -43,13 +43,14 @@ def test_demo_listings_have_their_owners_photos_served_and_a_cover_in_search(api
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(image.content)).size == (WIDTH, HEIGHT)
 
-    deadline = time.monotonic() + 15
-    while True:
-        hits = api.client.get(f"{API}/search/listings", params={"limit": 100}).json()["data"]
-        if len(hits) == 12 and all(h["cover_thumbnail_url"] for h in hits):
-            break
-        assert time.monotonic() < deadline, hits
-        time.sleep(0.1)
+    def hits() -> list[dict[str, object]]:
+        return list(api.client.get(f"{API}/search/listings", params={"limit": 100}).json()["data"])
+
+    eventually(
+        lambda: len(found := hits()) == 12 and all(h["cover_thumbnail_url"] for h in found),
+        "12 hits with their cover thumbnails",
+        seen=hits,
+    )
 
 
 def test_each_category_and_number_draws_a_different_jpeg() -> None:

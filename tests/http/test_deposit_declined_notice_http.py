@@ -6,7 +6,6 @@ trip page says it while the booking waits for its deposit."""
 from __future__ import annotations
 
 import email
-import time
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
@@ -15,6 +14,7 @@ from tests.http.bookings_support import Market, open_listing
 from tests.http.conftest import Api
 from tests.http.test_disputes_http import DEPOSIT
 from tests.http.test_notifications_http import any_api, page  # noqa: F401 (a fixture)
+from tests.polling import eventually
 from tests.web.helpers import browser_login, wait_views
 
 
@@ -33,14 +33,15 @@ def _declined(api: Api) -> tuple[Market, str, str]:
 
 def _mail(api: Api, kind: str, to: str, timeout: float = 15.0) -> EmailMessage:
     """The mail the dispatcher wrote (a job, after the view): waits for its file."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def mail() -> EmailMessage | None:
         for path in api.container.settings.mail_root.glob("*.eml"):
             parsed: Any = email.message_from_bytes(path.read_bytes(), policy=default)
             if parsed["X-Rentbook-Notification"] == kind and parsed["To"] == to:
                 return parsed  # type: ignore[no-any-return]
-        time.sleep(0.1)
-    raise AssertionError(f"no {kind} mail to {to}")
+        return None
+
+    return eventually(mail, f"a {kind} mail to {to}", timeout=timeout)
 
 
 def test_the_renter_is_notified_in_app_and_by_mail(any_api: Api) -> None:  # noqa: F811

@@ -5,7 +5,6 @@ back to completed), the admins' queue, and the refusals."""
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from domain.money import Money
 from infrastructure.simulated_gateway import SimulatedGateway
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_bookings_http import Market, code, open_listing
+from tests.polling import eventually
 
 DEPOSIT: dict[str, Any] = {"amount": 20_000, "currency": "EUR"}
 DISPUTE = {
@@ -87,14 +87,12 @@ def _relogin(api: Api, auth: Auth) -> Auth:
 
 
 def _status_becomes(m: Market, booking_id: str, status: str) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for _ in range(200):
+    def reached() -> dict[str, Any] | None:
         m.api.container.scheduler.run_due(m.api.clock.now())
-        body = m.get(booking_id).json()
-        if body["status"] == status:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"booking stayed {body.get('status')}")
+        body: dict[str, Any] = m.get(booking_id).json()
+        return body if body["status"] == status else None
+
+    return eventually(reached, f"the booking {status}", seen=lambda: m.get(booking_id).json())
 
 
 def _authorize_deposit(api: Api, payment_id: str) -> None:
@@ -104,12 +102,13 @@ def _authorize_deposit(api: Api, payment_id: str) -> None:
     assert isinstance(gateway, SimulatedGateway)
     with command_context(Actor.system()), contextlib.suppress(ConflictError):
         gateway.settle(UUID(payment_id), succeed=True, step="deposit")
-    for _ in range(100):
-        payment = api.container.store.load(UUID(payment_id), "payment")
-        if payment.deposit_capturable == DEPOSIT["amount"]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the deposit hold was never recorded")
+    eventually(
+        lambda: (
+            api.container.store.load(UUID(payment_id), "payment").deposit_capturable
+            == DEPOSIT["amount"]
+        ),
+        "the deposit hold recorded",
+    )
 
 
 EndedFactory = Callable[..., Ended]

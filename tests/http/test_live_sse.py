@@ -18,6 +18,7 @@ from interfaces.sse.hub import LiveHub
 from projections.live_routes import AVAILABILITY, Delivery
 from tests.http.conftest import API, Api, Auth, make_app
 from tests.http.test_bookings_http import open_listing
+from tests.polling import eventually
 from tests.sse_support import SseStream, served_app
 
 
@@ -191,13 +192,11 @@ def test_a_client_that_stops_reading_is_dropped_not_buffered(api: Api) -> None:
 
 
 def _wait_for_hub(app: Any) -> LiveHub:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    def subscribed() -> LiveHub | None:
         hub: LiveHub | None = getattr(app.state, "live_hub", None)
-        if hub is not None and hub.connections == 1:
-            return hub
-        time.sleep(0.02)
-    raise AssertionError("the stream never subscribed")
+        return hub if hub is not None and hub.connections == 1 else None
+
+    return eventually(subscribed, "the stream subscribed", interval=0.02)
 
 
 def _flood(hub: LiveHub, listing_id: uuid.UUID, pages: int = 200) -> None:
@@ -211,6 +210,4 @@ def _flood(hub: LiveHub, listing_id: uuid.UUID, pages: int = 200) -> None:
         time.sleep(0.01)
         if hub.dropped:
             break
-    deadline = time.monotonic() + 10
-    while hub.connections and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: not hub.connections, "the hub dropped the connection", interval=0.05)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from domain.event_meta import event_meta
 from tests import image_files as f
 from tests.builders import listing_spec
 from tests.http.conftest import API, Api, Auth, https_client, make_app
+from tests.polling import eventually
 
 MIN = "X-Rentbook-Min-Position"
 
@@ -273,16 +273,14 @@ def test_listing_photos_in_the_listing_its_view_and_search(api: Api) -> None:
 
 def search_hit(api: Api, listing_id: str, position: str, timeout: float = 15.0) -> dict[str, Any]:
     """The listing's hit: the view is waited for by position, the index syncs after it."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def hits() -> list[Any]:
         r = api.client.get(f"{API}/search/listings", params={"q": "photographed"},
                            headers={MIN: position})  # fmt: skip
         assert r.status_code == 200, r.text
-        hits = [h for h in r.json()["data"] if h["id"] == listing_id]
-        if hits:
-            return dict(hits[0])
-        assert time.monotonic() < deadline, "the listing never reached the index"
-        time.sleep(0.1)
+        return [h for h in r.json()["data"] if h["id"] == listing_id]
+
+    return dict(eventually(hits, "the listing in the index", timeout=timeout)[0])
 
 
 def test_photos_that_are_not_the_owners_media_are_refused_by_id(api: Api) -> None:

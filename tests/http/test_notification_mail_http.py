@@ -6,7 +6,7 @@ delivers it once the server is back."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from tests.fakes import CapturingMailer, FakeClock
 from tests.http.conftest import API, CHEAP_ARGON2, Api, https_client, make_app
 from tests.http.test_bookings_http import Market, open_listing
 from tests.notification_builders import SmtpServer, free_port
+from tests.polling import eventually
 
 
 @contextmanager
@@ -43,16 +44,6 @@ def running_api(tmp_path: Path, port: int, **settings: Any) -> Iterator[Api]:
         container.close()
 
 
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("not within the timeout")
-
-
 def request_booking(api: Api) -> Market:
     owner, admin, renter = api.new_user(), api.admin(), api.new_user()
     m = Market(api, owner, admin, renter, open_listing(api, owner, admin, booking_mode="request"))
@@ -67,7 +58,7 @@ def kinds(server: SmtpServer, address: str) -> list[str]:
 def test_a_booking_request_reaches_the_owner_over_smtp(tmp_path: Path) -> None:
     with SmtpServer() as server, running_api(tmp_path, server.port) as api:
         m = request_booking(api)
-        eventually(lambda: "booking_requested" in kinds(server, m.owner.email))
+        eventually(lambda: "booking_requested" in kinds(server, m.owner.email), "the request mail")
         (mail,) = [
             x
             for x in server.inbox.to(m.owner.email)
@@ -99,12 +90,14 @@ def test_mail_that_cannot_be_sent_is_in_the_failed_registry_and_an_admin_retry_s
             assert r.status_code == 200, r.text
             return [j for j in r.json()["data"] if j["name"] == "send_notification_email"]
 
-        (job,) = eventually(failed)
+        (job,) = eventually(failed, "the failed mail job")
         assert job["id"].startswith("mail:") and job["attempts"] == 2
         assert "Connection refused" in job["error"] or "Errno" in job["error"]
 
         with SmtpServer(down_port) as server:
             r = api.client.post(f"{API}/admin/jobs/{job['id']}/retry", headers=admin.headers)
             assert r.status_code == 200, r.text
-            eventually(lambda: kinds(server, owner.email) == ["listing_approved"])
+            eventually(
+                lambda: kinds(server, owner.email) == ["listing_approved"], "the retried mail"
+            )
             assert failed() == []

@@ -5,9 +5,6 @@ embedded default writes."""
 
 from __future__ import annotations
 
-import email
-import time
-from email.policy import default
 from typing import Any
 
 import pytest
@@ -15,6 +12,8 @@ from httpx import Response
 
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_bookings_http import Market, code, open_listing
+from tests.http.test_calendar_conflict_notice_http import mails
+from tests.polling import eventually
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -129,16 +128,7 @@ def test_unknown_kinds_forged_cursors_and_no_session_are_refused(api: Api) -> No
 
 def test_the_embedded_default_writes_the_mail_to_a_file(api: Api) -> None:
     m = requested(api)
-    mail_dir = api.container.settings.mail_root
-    deadline = time.monotonic() + 15
-    found: list[Any] = []
-    while time.monotonic() < deadline and not found:
-        for path in mail_dir.glob("*.eml"):
-            parsed = email.message_from_bytes(path.read_bytes(), policy=default)
-            if parsed["X-Rentbook-Notification"] == "booking_requested":
-                found.append(parsed)
-        time.sleep(0.1)
-    (mail,) = found
+    (mail,) = eventually(lambda: mails(api, "booking_requested"), "the request mail")
     assert mail["To"] == m.owner.email
     assert mail["Subject"].startswith("New booking request for ")
 
@@ -155,15 +145,6 @@ def test_a_message_notifies_the_owner_in_app_and_by_mail_without_its_text(api: A
     assert note["data"]["conversation_id"] == r.json()["id"]
     assert "912 345" not in str(note) and "Quokka" not in str(note)  # not a uuid's digits
     assert [n for n in page(api, renter)["data"] if n["kind"] == "new_message"] == []
-    mail_dir = api.container.settings.mail_root
-    deadline = time.monotonic() + 15
-    found: list[Any] = []
-    while time.monotonic() < deadline and not found:
-        for path in mail_dir.glob("*.eml"):
-            parsed = email.message_from_bytes(path.read_bytes(), policy=default)
-            if parsed["X-Rentbook-Notification"] == "new_message":
-                found.append(parsed)
-        time.sleep(0.1)
-    (mail,) = found
+    (mail,) = eventually(lambda: mails(api, "new_message"), "the message mail")
     assert mail["To"] == owner.email and mail["Subject"].startswith("New message about ")
     assert "912 345" not in mail.get_body(("plain",)).get_content()

@@ -5,8 +5,6 @@ streams up and down: test_sse_gauge_http)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from uuid import UUID
 
 import pytest
@@ -18,6 +16,7 @@ from application.work_scope import work_scope
 from infrastructure.jobs_rq import RqJobQueue
 from tests.http.conftest import API, Api
 from tests.http.test_bookings_http import Market, open_listing
+from tests.polling import eventually
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -36,15 +35,6 @@ def value(
     samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
 ) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def test_commands_by_outcome_and_the_latency_histogram_by_route(api: Api) -> None:
@@ -114,7 +104,7 @@ def test_job_failures_depth_and_the_sse_gauge(api: Api) -> None:
         info: JobInfo | None = jobs.get("observability-refuse-1")
         return info is not None and info.status == "failed"
 
-    assert eventually(failed)
+    eventually(failed, "the job failed")
     after = scrape(api)
     assert value(after, "rentbook_job_failures_total", job="observability_refuse") == before + 1
     assert ("rentbook_job_queue_depth", ()) in after
@@ -130,8 +120,9 @@ def test_payment_failures_are_counted_by_reason(api: Api) -> None:
     before = value(scrape(api), "rentbook_payment_failures_total", **labels)
     r = market.post(f"/dev/payments/{payment_id}/fail", renter, {"reason": "insufficient_funds"})
     assert r.status_code == 200, r.text
-    assert eventually(
-        lambda: value(scrape(api), "rentbook_payment_failures_total", **labels) == before + 1
+    eventually(
+        lambda: value(scrape(api), "rentbook_payment_failures_total", **labels) == before + 1,
+        "the failure counted",
     )
 
 

@@ -5,7 +5,6 @@ the caller is continued."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -16,6 +15,7 @@ from infrastructure.tracing import CORRELATION_ID
 from tests.http.conftest import Api
 from tests.http.test_bookings_http import Market, open_listing
 from tests.observability import recorded_spans
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -64,9 +64,7 @@ def test_a_booking_requests_spans_share_a_trace_and_its_correlation_id(
             if "req-trace-1" in (s.attributes or {}).get("rentbook.correlation_ids", ())
         ]
 
-    deadline = time.monotonic() + 10
-    while not page_spans() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(page_spans, "the projection's spans")
     assert {s.name for s in page_spans()} >= {"projection bookings"}
 
 

@@ -5,8 +5,6 @@ cancelling one item refunds its policy amount as a partial refund on that same c
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +14,7 @@ from infrastructure.simulated_storage import objects
 from tests.http.conftest import API, Api
 from tests.http.test_admin_ledger_http import settled
 from tests.http.test_orders_http import Shop, any_api  # noqa: F401  (the fixture)
+from tests.polling import eventually
 
 
 def gateway_objects(api: Api, kind: str) -> list[dict[str, Any]]:
@@ -32,15 +31,6 @@ def order_charges(api: Api, order_id: str) -> list[dict[str, Any]]:
         for i in gateway_objects(api, "payment_intent")
         if i["metadata"].get("order_id") == order_id and i["metadata"]["step"] == "charge"
     ]
-
-
-def eventually(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + 30  # jobs run on the worker thread
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} never happened")
 
 
 def paid_basket(shop: Shop) -> tuple[dict[str, Any], dict[str, Any]]:

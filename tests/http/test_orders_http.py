@@ -5,7 +5,6 @@ per-item refunds, and a ledger that balances per owner."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from httpx import Response
 from tests.http.conftest import API, Api, Auth
 from tests.http.test_admin_ledger_http import settled
 from tests.http.test_bookings_http import open_listing
+from tests.polling import eventually
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -69,6 +69,16 @@ class Shop:
 
     def post(self, path: str, auth: Auth, json: Any = None) -> Response:
         return self.api.client.post(f"{API}{path}", json=json, headers=auth.headers)
+
+    def refunded(self, order_id: str) -> dict[str, Any]:
+        """The order once its refunds, jobs on the worker thread, have all run."""
+
+        def statuses() -> list[str]:
+            body = self.get(f"/orders/{order_id}", self.renter).json()
+            return [body["status"], *(i["booking"]["status"] for i in body["items"])]
+
+        eventually(lambda: statuses()[0] == "refunded", "the order refunded", seen=statuses)
+        return dict(self.get(f"/orders/{order_id}", self.renter).json())
 
     def wait(self) -> dict[str, str]:
         return {"X-Rentbook-Min-Position": str(self.api.container.store.current_position())}
@@ -206,13 +216,7 @@ def test_a_cancelled_paid_order_refunds_per_item_and_the_ledger_balances(any_api
     assert cancelled["cancelled"]["role"] == "renter"
     assert all(i["booking"]["refund_due"]["amount"] > 0 for i in cancelled["items"])
     assert shop.free_units(shop.a2, 31, 34) == [2, 2, 2]
-    deadline = time.monotonic() + 30  # the refunds are jobs on the worker thread
-    while time.monotonic() < deadline:
-        body = shop.get(f"/orders/{order['id']}", shop.renter).json()
-        if body["status"] == "refunded":
-            break
-        time.sleep(0.2)
-    assert body["status"] == "refunded", [i["booking"]["status"] for i in body["items"]]
+    shop.refunded(order["id"])
     headers = shop.admin.headers | settled(any_api)
     verify = any_api.client.get(f"{API}/admin/ledger/verify", headers=headers).json()
     assert verify["balanced"] and verify["derived_matches_recorded"], verify

@@ -5,7 +5,6 @@ hiding a review and the lists: `test_reviews_replies_http.py`)."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.http.reviews_support import (  # noqa: F401 (other modules import the
     wait_for_status,
 )
 from tests.http.test_bookings_http import Market, code, open_listing
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -88,12 +88,12 @@ def test_a_lone_review_is_published_by_the_scheduler_when_the_window_closes(
     assert s.listed(f"/users/{s.renter.id}/reviews") == []
 
     api.clock.set(s.returned_at + timedelta(days=14))
-    for _ in range(100):
+
+    def published() -> list[dict[str, Any]]:
         api.container.scheduler.run_due(api.clock.now())
-        shown = s.listed(f"/users/{s.renter.id}/reviews")
-        if shown:
-            break
-        time.sleep(0.05)
+        return s.listed(f"/users/{s.renter.id}/reviews")
+
+    shown = eventually(published, "the review published")
     assert [r["id"] for r in shown] == [review["id"]]
     assert shown[0]["published_at"] == (s.returned_at + timedelta(days=14)).isoformat().replace(
         "+00:00", "Z"

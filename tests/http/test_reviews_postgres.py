@@ -4,28 +4,26 @@ scheduler once the window closes."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
-from typing import Any
 
 from tests.http.conftest import API, Api
 from tests.http.test_reviews_http import OWNER_REVIEW, RENTER_REVIEW, new_stay
+from tests.polling import eventually
 
 
 def rated_hits(api: Api, expected: list[tuple[str, float, int]]) -> None:
     """Search sorted by rating, polled (the scheduler run meanwhile) until the index, synced
     after the views, shows these (listing, rating, review count) in this order."""
     wanted = {listing for listing, _, _ in expected}
-    deadline = time.monotonic() + 20.0
-    while True:
+
+    def shown() -> list[tuple[str, float, int]]:
+        api.container.scheduler.run_due(api.clock.now())
         r = api.client.get(f"{API}/search/listings", params={"sort": "rating", "limit": 100})
         assert r.status_code == 200, r.text
-        hits: list[Any] = [h for h in r.json()["data"] if h["id"] in wanted]
-        if [(h["id"], h["rating"], h["review_count"]) for h in hits] == expected:
-            return
-        assert time.monotonic() < deadline, f"search shows {hits}"
-        api.container.scheduler.run_due(api.clock.now())
-        time.sleep(0.1)
+        hits = [h for h in r.json()["data"] if h["id"] in wanted]
+        return [(h["id"], h["rating"], h["review_count"]) for h in hits]
+
+    eventually(lambda: shown() == expected, f"search rated {expected}", seen=shown)
 
 
 def test_reviews_are_published_and_rate_listings_on_postgres(pg_api: Api) -> None:

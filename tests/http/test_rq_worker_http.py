@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 import redis
 
+from application.jobs import JobInfo
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.jobs_rq import RqJobQueue, run_job
 from infrastructure.settings import Settings
 from tests.fakes import CapturingMailer, FakeClock
 from tests.http.conftest import CHEAP_ARGON2, Api
+from tests.polling import eventually
 
 START_BOUND = 5.0  # seconds; the fix starts jobs in milliseconds, the bug took 60 s
 
@@ -94,14 +96,13 @@ def two_containers(tmp_path: Path, redis_url: str) -> Iterator[tuple[Container, 
 
 
 def _finished(jobs: RqJobQueue, job_id: str) -> object:
-    deadline = time.monotonic() + START_BOUND
-    while time.monotonic() < deadline:
+    def done() -> JobInfo | None:
         info = jobs.get(job_id)
-        if info is not None and info.status in ("finished", "failed"):
-            assert info.status == "finished", info.error
-            return info.result
-        time.sleep(0.02)
-    raise AssertionError(f"{job_id} did not finish within {START_BOUND} s")
+        return info if info is not None and info.status in ("finished", "failed") else None
+
+    info = eventually(done, f"{job_id} finished", timeout=START_BOUND, interval=0.02)
+    assert info.status == "finished", info.error
+    return info.result
 
 
 def test_two_containers_in_one_process_each_run_their_own_handlers(

@@ -16,6 +16,7 @@ from application.context import Actor, command_context
 from application.demo import seed_demo
 from tests.builders import listing_spec
 from tests.http.conftest import API, Api
+from tests.polling import eventually
 
 SEARCH = f"{API}/search/listings"
 ADMIN = Actor(uuid.UUID("00000000-0000-4000-8000-0000000000ad"), "admin")
@@ -57,13 +58,11 @@ def ids(body: dict[str, Any]) -> list[str]:
 def wait_indexed(api: Api, expected: set[str], timeout: float = 15.0, **params: Any) -> None:
     """Polls until an undated search returns every expected id (the index syncs after the
     views, asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = set(ids(search(api, limit=100, **params)))
-        if expected <= found:
-            return
-        assert time.monotonic() < deadline, f"not indexed: {expected - found}"
-        time.sleep(0.1)
+
+    def missing() -> set[str]:
+        return expected - set(ids(search(api, limit=100, **params)))
+
+    eventually(lambda: not missing(), "every id indexed", timeout=timeout, seen=missing)
 
 
 @pytest.fixture
@@ -321,10 +320,7 @@ def test_demo_listings_in_real_cities_are_searchable(api: Api) -> None:
         places=container.places,
     )
     assert summary.listings == 12
-    deadline = time.monotonic() + 15
-    while search(api)["total_estimate"] < 12:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    eventually(lambda: search(api)["total_estimate"] >= 12, "12 listings indexed")
     facets = search(api)["facets"]
     assert {"stay", "vehicle", "equipment", "space", "court"} <= set(facets["category"])
     city = search(api, sort="newest", limit=1)["data"][0]["city"]

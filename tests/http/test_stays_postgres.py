@@ -5,8 +5,6 @@ Either way the ledger shows it and verifies balanced."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -15,18 +13,9 @@ from tests.http.conftest import API, Api, Auth
 from tests.http.test_bookings_http import Market, open_listing
 from tests.http.test_disputes_http import DEPOSIT, _status_becomes
 from tests.http.test_stays_http import SOFA_BURNT, SOFA_OK, Stay, caught_up
+from tests.polling import eventually
 
 CLAIM = {"amount": 8_000, "currency": "EUR"}
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} never happened")
 
 
 def payment_of(api: Api, payment_id: str) -> Any:
@@ -42,7 +31,9 @@ def paid_stay_with_deposit(api: Api) -> Stay:
     booking = m.paid(30, 32)
     payment_id = booking["payment_id"]
     eventually(
-        lambda: payment_of(api, payment_id).deposit_capturable == DEPOSIT["amount"], "deposit held"
+        lambda: payment_of(api, payment_id).deposit_capturable == DEPOSIT["amount"],
+        "deposit held",
+        timeout=60,
     )
     return Stay(m, booking)
 
@@ -110,6 +101,7 @@ def test_a_damage_claim_resolved_for_the_owner_captures_from_the_deposit(pg_api:
     hold = eventually(
         lambda: (h := payment_of(pg_api, payment_id).deposit_hold)["captured"] and h,
         "deposit captured",
+        timeout=60,
     )
     assert hold["captured"] == CLAIM["amount"]
     entries = ledger_get(pg_api, s.m.admin, "/entries", booking_id=s.id)["data"]
@@ -142,6 +134,7 @@ def test_without_a_claim_the_deposit_is_released_when_the_inspection_window_clos
     eventually(
         lambda: payment_of(pg_api, payment_id).deposit_hold["status"] == "released",
         "deposit released",
+        timeout=60,
     )
     hold = payment_of(pg_api, payment_id).deposit_hold
     assert (hold["released"], hold["captured"]) == (DEPOSIT["amount"], 0)

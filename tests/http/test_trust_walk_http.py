@@ -8,9 +8,7 @@ jobs) in full, and shortened on the embedded default."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,19 +19,10 @@ from infrastructure.simulated_gateway import SimulatedGateway
 from tests import image_files as f
 from tests.builders import listing_spec
 from tests.http.conftest import API, PASSWORD, Api, Auth
+from tests.polling import eventually
 
 MIN = "X-Rentbook-Min-Position"
 DEPOSIT = {"amount": 20_000, "currency": "EUR"}
-
-
-def eventually(check: Callable[[], Any], what: str, seen: Callable[[], Any] = lambda: None) -> Any:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} never happened; last seen: {seen()}")
 
 
 @dataclass
@@ -117,7 +106,7 @@ def book_and_pay(w: Walk, renter: Auth, listing_id: str, title: str) -> dict[str
     def status() -> str:
         return str(w.get(f"/bookings/{booking['id']}", renter)["status"])
 
-    result: dict[str, Any] = eventually(confirmed, "confirmation", status)
+    result: dict[str, Any] = eventually(confirmed, "confirmation", seen=status)
     return result
 
 
@@ -205,7 +194,7 @@ def test_a_whole_stay_on_postgres_ends_in_two_published_reviews_and_a_released_d
         [row] = rows
         return row["deposit_status"] == "released" and row["payout_status"] == "sent" and row
 
-    row = eventually(payout, "deposit released and payout sent", lambda: rows)
+    row = eventually(payout, "deposit released and payout sent", seen=lambda: rows)
     assert row["paid_out"] == row["owner_payout"] and row["paid_out"]["amount"] > 0
     ledger = pg_api.container.ledger
     assert ledger is not None

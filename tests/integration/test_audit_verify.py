@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
 from tests.builders import World, make_world
 from tests.integration.log_roles import SplitRoles, split_roles_fixture  # noqa: F401
+from tests.polling import eventually
 
 EVENTS = log_tables()[0]
 
@@ -174,12 +174,12 @@ def test_the_checkpointer_seals_new_events_periodically(audited: Log) -> None:
     stop = threading.Event()
     thread = start_checkpoints(lambda: open_event_log(audited.settings), stop, 0.05)
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def sealed() -> bool:
             with open_event_log(audited.settings) as log:
-                if log.checkpoints():
-                    break
-            time.sleep(0.05)
+                return bool(log.checkpoints())
+
+        eventually(sealed, "a checkpoint", interval=0.05)
     finally:
         stop.set()
         thread.join(5)

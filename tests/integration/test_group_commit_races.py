@@ -10,7 +10,6 @@ each winner's position names one of its own events.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -28,6 +27,7 @@ from domain.errors import RuleViolation, UnavailableError
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
 from tests.builders import NOW, make_world
+from tests.polling import eventually
 
 RACERS, DISTINCT = 3, 6
 NIGHT = date(2026, 7, 1)
@@ -71,13 +71,6 @@ def _place(bookings: Bookings, listing_id: uuid.UUID, guests: int = 1) -> tuple[
     )
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
 def test_a_conflicting_group_loses_no_booking_and_each_loser_gets_unavailable(
     settings: Settings,
 ) -> None:
@@ -104,10 +97,12 @@ def test_a_conflicting_group_loses_no_booking_and_each_loser_gets_unavailable(
         jobs += [("too_many_guests", distinct[0], 99)]
         threads = [threading.Thread(target=run, args=job) for job in jobs]
         threads[0].start()
-        _wait_for(lambda: gate.calls == 1)  # the primer leads and waits at the gate
+        eventually(lambda: gate.calls == 1, "the primer leading, at the gate", interval=0.005)
         for t in threads[1:]:
             t.start()
-        _wait_for(lambda: committer.queued == RACERS + DISTINCT)
+        eventually(
+            lambda: committer.queued == RACERS + DISTINCT, "every placement queued", interval=0.005
+        )
         # Another process books the shared listing: the queued racers' calendar is stale.
         first_id, _ = _place(Bookings(other, **FEES), shared)
         gate.opened.set()

@@ -19,6 +19,7 @@ from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
 from projections.runner import ProjectionRunner
+from tests.polling import eventually
 from tests.projections.helpers import (
     Boom,
     Item,
@@ -154,9 +155,7 @@ def test_runner_killed_mid_page_resumes_without_loss_or_repeat(
     runner = ProjectionRunner(store, engine, [ItemsView()])
     try:
         assert worker.stdout is not None and worker.stdout.readline() == b"started\n"
-        deadline = time.monotonic() + 10
-        while runner.position("items") < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(lambda: runner.position("items") >= 60, "60 items projected", interval=0.01)
         time.sleep(0.07)
     finally:
         worker.send_signal(signal.SIGKILL)

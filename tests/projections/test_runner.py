@@ -23,6 +23,7 @@ from infrastructure.views_db import create_views_engine
 from projections import tracking
 from projections.base import Projection
 from projections.runner import ProjectionRunner
+from tests.polling import eventually
 from tests.projections.helpers import (
     Boom,
     Item,
@@ -225,10 +226,8 @@ def test_runner_killed_mid_page_resumes_to_the_same_view_as_a_rebuild(
     )
     try:
         assert worker.stdout is not None and worker.stdout.readline() == b"started\n"
-        deadline = time.monotonic() + 10
         runner = runner_for(store, engine)
-        while runner.position("items") < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(lambda: runner.position("items") >= 60, "60 items projected", interval=0.01)
         time.sleep(0.07)  # somewhere inside a page of 50
     finally:
         worker.send_signal(signal.SIGKILL)

@@ -5,7 +5,6 @@ win, the same streams end with the same events), and a save that fails fails alo
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from application.group_commit import GroupCommitter
+from tests.polling import eventually
 
 STREAMS = [uuid.UUID(int=i + 1) for i in range(4)]
 PRIMER = uuid.UUID(int=99)
@@ -83,13 +83,6 @@ def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:
         return False, exc
 
 
-def _wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.0005)
-
-
 @settings(max_examples=60, deadline=None)
 @given(plans=saves, max_batch=st.integers(1, 6))
 def test_grouped_saves_end_as_the_same_saves_one_by_one(plans: list[Any], max_batch: int) -> None:
@@ -110,7 +103,7 @@ def test_grouped_saves_end_as_the_same_saves_one_by_one(plans: list[Any], max_ba
     results: list[tuple[bool, Any] | None] = [None] * len(members)
     primer = threading.Thread(target=committer.submit, args=([StoredEvent(PRIMER, 1, "t", b"")],))
     primer.start()
-    _wait_for(lambda: write.calls == 1)
+    eventually(lambda: write.calls == 1, "the primer's write", interval=0.0005)
     threads = []
     for i, events in enumerate(members):
 
@@ -119,7 +112,7 @@ def test_grouped_saves_end_as_the_same_saves_one_by_one(plans: list[Any], max_ba
 
         threads.append(threading.Thread(target=run))
         threads[-1].start()
-        _wait_for(lambda i=i: committer.queued == i + 1)
+        eventually(lambda i=i: committer.queued == i + 1, "the member queued", interval=0.0005)
     write.opened.set()
     for t in [primer, *threads]:
         t.join(10)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,13 +18,7 @@ from domain.calendar import ListingCalendar
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
 from tests.builders import NOW, make_world, memory_store
-
-
-def _wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.001)
+from tests.polling import eventually
 
 
 def _event(stream: uuid.UUID, version: int) -> StoredEvent:
@@ -55,10 +48,10 @@ def test_a_database_failure_fails_its_own_group_and_the_next_group_commits() -> 
 
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(4)]
     threads[0].start()
-    _wait_for(lambda: bool(calls))
+    eventually(lambda: bool(calls), "the first write", interval=0.001)
     for t in threads[1:]:
         t.start()
-    _wait_for(lambda: committer.queued == 3)
+    eventually(lambda: committer.queued == 3, "three queued", interval=0.001)
     opened.set()
     for t in threads:
         t.join(10)
@@ -141,7 +134,11 @@ def test_with_a_window_a_fresh_leader_waits_for_peers_once_there_is_concurrency(
                 threading.Thread(target=committer.submit, args=([_event(uuid.uuid4(), 1)],))
             )
             threads[-1].start()
-            _wait_for(lambda n=len(threads): committer.queued + len(writes) >= n)
+            eventually(
+                lambda n=len(threads): committer.queued + len(writes) >= n,
+                "the submit queued or written",
+                interval=0.001,
+            )
         return threads
 
     opened.set()

@@ -4,12 +4,12 @@ listing through the API and wait for the views."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from tests.http.conftest import API, PASSWORD, Api, Auth
+from tests.polling import answered
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -35,14 +35,12 @@ def browser_login(client: TestClient, email: str, password: str = PASSWORD) -> s
 
 def wait_views(api: Api, position: int | str) -> None:
     """Read-your-writes for pages: the API's own wait for the views, then the page."""
-    deadline = time.monotonic() + 30
-    while True:  # 503 search_index_behind (Retry-After) when the index is slow: ask again
-        r = api.client.get(
+    r = answered(
+        lambda: api.client.get(
             f"{API}/search/listings", headers={"X-Rentbook-Min-Position": str(position)}
-        )
-        if r.status_code != 503 or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+        ),
+        "search caught up",
+    )
     assert r.status_code == 200, r.text
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from interfaces.web.trip_disputes import minor_units
+from domain.money import minor_units
 from tests.http.test_disputes_http import Ended, EndedFactory, ended  # noqa: F401 - fixture
 from tests.image_files import jpeg
 from tests.web.helpers import API, browser_login, csrf_of
