@@ -110,6 +110,7 @@ _AMOUNT = "(x.p ->> 'amount')::bigint"
 # debit and credit sums for the totals. Any other entry (no postings, several currencies,
 # missing fields) is judged per currency by a second parse of its own, which only such an
 # entry pays, and its currency comes back NULL so the totals are read posting by posting.
+# The sums come as text: a numeric makes a Decimal per row, and int() of text is cheaper.
 _ENTRIES = f"""
 SELECT e.originator_id::text, coalesce(l.lines, '{{{{}}}}'::text[]),
   CASE WHEN l.regular THEN l.positive AND coalesce(l.debit, 0) = coalesce(l.credit, 0)
@@ -118,7 +119,7 @@ SELECT e.originator_id::text, coalesce(l.lines, '{{{{}}}}'::text[]),
              AND sum(CASE WHEN x.p ->> 'side' = 'debit' THEN {_AMOUNT} ELSE -{_AMOUNT} END) = 0
              AS ok
       FROM {_POSTINGS} GROUP BY x.p ->> 'currency') AS c), false) END,
-  CASE WHEN l.regular THEN l.currency END, l.debit, l.credit
+  CASE WHEN l.regular THEN l.currency END, l.debit::text, l.credit::text
 FROM {{schema}}.{{table}} AS e CROSS JOIN LATERAL (
   SELECT array_agg(concat_ws('|', y.account, y.side, y.amount, y.currency) ORDER BY y.n) AS lines,
     count(*) > 0 AND count(y.account) = count(*) AND count(y.side) = count(*)
