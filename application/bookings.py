@@ -74,11 +74,13 @@ class Bookings:
         another booking won the units first. A `coupon_code` discounts the quote and its
         redemption is saved in that same save (422 `coupon_*` when it does not apply)."""
         booking_id = booking_id or uuid.uuid4()
+        # Read once: the save does not depend on the listing's version, so a retry after a
+        # lost race (another booking took the calendar) reloads only the calendar.
+        listing = self.store.load(listing_id, "listing")
+        if not isinstance(listing, Listing):
+            raise NotFoundError("listing_not_found", f"listing {listing_id} not found")
 
         def attempt() -> int:
-            listing = self.store.load(listing_id, "listing")
-            if not isinstance(listing, Listing):
-                raise NotFoundError("listing_not_found", f"listing {listing_id} not found")
             calendar = self.calendar(listing_id)
             period = resolve_period(listing, start, end)
             check_bookable(

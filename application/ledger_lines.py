@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import json.scanner
+import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import get_topic
 
+from domain.event_meta import META_KEY
 from domain.ledger import RULES, canonical_postings, entry_id_text
 
 Lines = list[str]
@@ -80,41 +83,76 @@ class _Unknown(Exception):
     """A stored value only the mapper's transcoder decodes."""
 
 
-class _StoredState:
-    """A payment event's stored state, read as the posting rules read the event: numbers and
-    text as stored, ids as `str(UUID)` text (all the rules do with them is format them)."""
-
-    __slots__ = ("_state",)
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        self._state = state
+class _Fields:
+    """A payment event's stored fields as the posting rules read them: numbers and text as
+    stored, ids as `str(UUID)` text (all the rules do with them is format them), as plain
+    instance attributes (a `__getattr__` per read cost more than the rules themselves). A
+    name it lacks (a field stored as something this reader does not decode, or none such)
+    raises `_Unknown`, and the mapper reads that event."""
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            value = self._state[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        if type(value) is dict:
-            if value.get("_type_") != "uuid_hex":
-                raise _Unknown(name)
+        raise _Unknown(name)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How an event class's state is read: its `UUID` fields (stored as `uuid_hex`), and the
+    keys left out: fields of any type but text, numbers and `UUID`, and the command context."""
+
+    cls: type[Any]
+    uuids: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+_SCALARS = (int, str, bool)
+_COMPOSITE = frozenset((dict, list))
+
+
+def _layout(cls: type[Any]) -> _Layout:
+    hints = typing.get_type_hints(cls)
+    uuids = tuple(name for name, hint in hints.items() if hint is UUID)
+    dropped = {name for name, hint in hints.items() if hint is not UUID and hint not in _SCALARS}
+    return _Layout(cls, uuids, tuple(sorted(dropped | {META_KEY})))
+
+
+def _fields(layout: _Layout, state: dict[str, Any]) -> _Fields | None:
+    """`state` made the rules' event, in place; None when a value is not plain JSON."""
+    for name in layout.dropped:
+        state.pop(name, None)
+    for name in layout.uuids:
+        value = state.get(name)
+        if type(value) is dict and value.get("_type_") == "uuid_hex":
             h = value["_data_"]
-            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-        if type(value) is list:  # the transcoder may have encoded anything inside
-            raise _Unknown(name)
-        return value
+            state[name] = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        else:
+            state.pop(name, None)  # stored otherwise: read through the mapper if read
+    if not _COMPOSITE.isdisjoint(map(type, state.values())):
+        return None  # the transcoder may have encoded anything inside
+    fields = _Fields()
+    fields.__dict__ = state
+    return fields
 
 
-# `json.loads` of bytes sniffs the encoding and builds its arguments on every call; the
-# stored state is UTF-8 (the transcoder's), so decode it and call a decoder made once.
-_decode = json.JSONDecoder().decode
+# `json.loads` of bytes sniffs the encoding and builds its arguments on every call, and
+# `JSONDecoder.decode` checks for whitespace around the value: the stored state is UTF-8
+# JSON without any (the transcoder's), so the scanner reads it, and anything else (an
+# error, whitespace) goes to `decode` as before.
+_decoder = json.JSONDecoder()
+# What `JSONDecoder.scan_once` is (typeshed lists neither it nor the decoder as the context).
+_scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]
 
 
 def _state(raw: bytes) -> Any:
-    return _decode(raw.decode())
+    text = raw.decode()
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return _decoder.decode(text)
+    return value if end == len(text) else _decoder.decode(text)
 
 
-# Topic -> event class, for the classes whose stored state is their state (no upcasts).
-_PLAIN = {get_topic(cls): cls for cls in RULES if getattr(cls, "class_version", 1) == 1}
+# Topic -> how to read it, for the classes whose stored state is their state (no upcasts).
+_PLAIN = {get_topic(cls): _layout(cls) for cls in RULES if getattr(cls, "class_version", 1) == 1}
 
 
 class LedgerLines:
@@ -134,12 +172,12 @@ class LedgerLines:
 
     def derived(self, row: RawEvent) -> tuple[str, Lines] | None:
         """(entry id text, canonical lines) of the entry a payment event makes, or None."""
-        cls = _PLAIN.get(row[3]) if self.plain else None
-        if cls is not None:
+        layout = _PLAIN.get(row[3]) if self.plain else None
+        if layout is not None:
             state = _state(row[4])
-            if "class_version" not in state:
+            if "class_version" not in state and (fields := _fields(layout, state)) is not None:
                 try:
-                    lines = canonical_postings(cls, _StoredState(state))
+                    lines = canonical_postings(layout.cls, fields)
                 except _Unknown:
                     return self._through_mapper(row)
                 return (entry_id_text(row[1], row[2]), lines) if lines else None

@@ -120,21 +120,20 @@ class Posting:
 
 
 class _Postings:
-    """Collects postings in one currency; zero is dropped, a negative flips sides."""
+    """Collects postings in one currency; zero is dropped, a negative flips sides. Lines are
+    kept as (account, side, amount): `postings_for` makes them `Posting`s, verification
+    formats them as canonical text (no object per line, no call per line)."""
 
     def __init__(self, currency: str) -> None:
         self.currency = currency
-        self.lines: list[Posting] = []
+        self.lines: list[tuple[str, Side, int]] = []
 
     def add(self, account: str, side: Side, amount: int) -> _Postings:
         if amount < 0:
             side, amount = ("credit" if side == "debit" else "debit"), -amount
         if amount:
-            self._append(account, side, amount)
+            self.lines.append((account, side, amount))
         return self
-
-    def _append(self, account: str, side: Side, amount: int) -> None:
-        self.lines.append(Posting(account, side, Money(amount, self.currency)))
 
     def owner(self, e: Any) -> _Postings:
         self.add(owner_payable(e.owner_id), "credit", e.owner_payable)
@@ -228,30 +227,21 @@ def postings_for(event: DomainEventProtocol[UUID]) -> list[Posting]:
         return []
     collected = _Postings(getattr(event, "currency"))  # noqa: B009 - any Payment event
     rule(event, collected)
-    return collected.lines
-
-
-class _CanonicalLines(_Postings):
-    """The same rules, collected straight as `Posting.canonical()` text: verification
-    compares and hashes only that, and skips a Posting and a Money per line."""
-
-    def __init__(self, currency: str) -> None:
-        super().__init__(currency)
-        self.texts: list[str] = []
-
-    def _append(self, account: str, side: Side, amount: int) -> None:
-        self.texts.append(f"{account}|{side}|{amount}|{self.currency}")
+    currency = collected.currency
+    return [Posting(a, side, Money(amount, currency)) for a, side, amount in collected.lines]
 
 
 def canonical_postings(event_type: type[Any], event: Any) -> list[str]:
-    """`[p.canonical() for p in postings_for(e)]` for an event of `event_type`; `event`
-    needs only the attributes its rule reads, ids as anything that formats as `str(UUID)`."""
+    """`[p.canonical() for p in postings_for(e)]` for an event of `event_type`, straight as
+    text: verification compares and hashes only that. `event` needs only the attributes its
+    rule reads, ids as anything that formats as `str(UUID)`."""
     rule = RULES.get(event_type)
     if rule is None:
         return []
-    collected = _CanonicalLines(event.currency)
+    collected = _Postings(event.currency)
     rule(event, collected)
-    return collected.texts
+    currency = collected.currency
+    return [f"{a}|{side}|{amount}|{currency}" for a, side, amount in collected.lines]
 
 
 def check_balanced(postings: Iterable[Posting]) -> None:
@@ -271,6 +261,8 @@ def entry_id_for(source_originator_id: UUID, source_version: int) -> UUID:
 
 
 _LEDGER_NS_BYTES = LEDGER_NS.bytes
+# The variant's hex digit from the hash's: its top two bits become 10.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
 def entry_id_text(source_originator_id: str, source_version: int) -> str:
@@ -278,8 +270,7 @@ def entry_id_text(source_originator_id: str, source_version: int) -> str:
     is sha1 of namespace + name, with the version nibble set to 5 and the variant to 10."""
     name = f"{source_originator_id}:{source_version}".encode()
     h = hashlib.sha1(_LEDGER_NS_BYTES + name, usedforsecurity=False).hexdigest()
-    variant = "89ab"[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 class JournalEntry(Aggregate):

@@ -65,7 +65,7 @@ class PostgresEventRows:
         """The journal entries up to `stop`, their postings read by PostgreSQL's JSON
         operators: canonical lines per entry, balance and totals per currency."""
         lines: dict[str, list[str]] = {}
-        balanced = True
+        balanced, regular = True, True
         debits: dict[str, int] = {}
         credits: dict[str, int] = {}
         with (
@@ -76,13 +76,23 @@ class PostgresEventRows:
             while after < stop:
                 end = min(after + ENTRY_PAGE, stop)
                 cur.execute(self.entries, (ENTRY_TOPIC, after, end))
-                for entry_id, entry_lines, entry_balanced in cur:
+                for entry_id, entry_lines, entry_balanced, currency, debit, credit in cur:
                     lines[entry_id] = entry_lines
                     balanced = balanced and entry_balanced
+                    if currency is None:  # not one currency in well-formed postings
+                        regular = False
+                        continue
+                    # Keys only for currencies with postings on that side, as a GROUP BY.
+                    if debit is not None:
+                        debits[currency] = debits.get(currency, 0) + int(debit)
+                    if credit is not None:
+                        credits[currency] = credits.get(currency, 0) + int(credit)
                 after = end
-            cur.execute(self.totals, (ENTRY_TOPIC, stop))
-            for currency, is_debit, total in cur:
-                (debits if is_debit else credits)[currency] = int(total)
+            if not regular:  # a malformed ledger: totals of every posting, as they are
+                debits, credits = {}, {}
+                cur.execute(self.totals, (ENTRY_TOPIC, stop))
+                for currency, is_debit, total in cur:
+                    (debits if is_debit else credits)[currency] = int(total)
         return RecordedLedger(lines, balanced, debits, credits)
 
 
@@ -93,18 +103,35 @@ _POSTINGS = (
     "WITH ORDINALITY AS x(p, n)"
 )
 _AMOUNT = "(x.p ->> 'amount')::bigint"
-# An entry's lines in their recorded order; balanced when it has postings, each positive,
-# and debits equal credits in every currency (anything not "debit" counts as credit).
+# One parse of each entry's state (the JSON parse is most of PostgreSQL's work here): its
+# lines in recorded order, and, when every posting has an account side, amount and the
+# entry's one currency (`regular`, what the ledger process records), whether it balances
+# (every amount positive, debits equal credits; anything not "debit" is a credit) and its
+# debit and credit sums for the totals. Any other entry (no postings, several currencies,
+# missing fields) is judged per currency by a second parse of its own, which only such an
+# entry pays, and its currency comes back NULL so the totals are read posting by posting.
+# The sums come as text: a numeric makes a Decimal per row, and int() of text is cheaper.
 _ENTRIES = f"""
-SELECT e.originator_id::text,
-  ARRAY(SELECT concat_ws('|', x.p ->> 'account', x.p ->> 'side', {_AMOUNT}, x.p ->> 'currency')
-        FROM {_POSTINGS} ORDER BY x.n),
-  coalesce((SELECT bool_and(c.ok) FROM (
+SELECT e.originator_id::text, coalesce(l.lines, '{{{{}}}}'::text[]),
+  CASE WHEN l.regular THEN l.positive AND coalesce(l.debit, 0) = coalesce(l.credit, 0)
+  ELSE coalesce((SELECT bool_and(c.ok) FROM (
       SELECT bool_and({_AMOUNT} > 0)
              AND sum(CASE WHEN x.p ->> 'side' = 'debit' THEN {_AMOUNT} ELSE -{_AMOUNT} END) = 0
              AS ok
-      FROM {_POSTINGS} GROUP BY x.p ->> 'currency') AS c), false)
-FROM {{schema}}.{{table}} AS e
+      FROM {_POSTINGS} GROUP BY x.p ->> 'currency') AS c), false) END,
+  CASE WHEN l.regular THEN l.currency END, l.debit::text, l.credit::text
+FROM {{schema}}.{{table}} AS e CROSS JOIN LATERAL (
+  SELECT array_agg(concat_ws('|', y.account, y.side, y.amount, y.currency) ORDER BY y.n) AS lines,
+    count(*) > 0 AND count(y.account) = count(*) AND count(y.side) = count(*)
+      AND count(y.amount) = count(*) AND count(y.currency) = count(*)
+      AND min(y.currency) = max(y.currency) AS regular,
+    bool_and(y.amount > 0) AS positive,
+    min(y.currency) AS currency,
+    sum(y.amount) FILTER (WHERE y.side = 'debit') AS debit,
+    sum(y.amount) FILTER (WHERE y.side <> 'debit') AS credit
+  FROM (SELECT x.p ->> 'account' AS account, x.p ->> 'side' AS side, {_AMOUNT} AS amount,
+               x.p ->> 'currency' AS currency, x.n
+        FROM {_POSTINGS}) AS y) AS l
 WHERE e.topic = %s AND e.notification_id > %s AND e.notification_id <= %s
 ORDER BY e.notification_id
 """
