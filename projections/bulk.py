@@ -2,7 +2,7 @@
 array per column and spread out server-side by `unnest`.
 
     INSERT INTO t (a, b) SELECT * FROM unnest(%b::uuid[], %b::integer[]) ON CONFLICT ...
-    SELECT * FROM t WHERE id = ANY(%s::uuid[])
+    SELECT ... FROM t WHERE id = ANY(%b::uuid[])
 
 One statement per page rather than one bind per row: the rows cross the driver as a few
 arrays, and the SQL text is the same whatever the page size, so it is built once per table
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table
 
 _Processor = Callable[[Any], Any] | None
 _sql_cache: dict[tuple[Any, ...], tuple[Table, str, list[_Processor]]] = {}
+_results_cache: dict[tuple[Any, ...], tuple[Table, list[str], list[_Processor]]] = {}
 
 
 def pg_upsert(
@@ -47,14 +48,106 @@ def pg_upsert(
     conn.exec_driver_sql(sql, arrays)
 
 
-def pg_select_in(conn: Connection, table: Table, key: str, ids: Iterable[Any]) -> Any:
-    """The rows of `table` whose `key` is one of `ids`, as SQLAlchemy mappings."""
-    from sqlalchemy import any_, bindparam, select
-    from sqlalchemy.dialects.postgresql import ARRAY
+def pg_select_in(
+    conn: Connection, table: Table, key: str, ids: Iterable[Any]
+) -> list[dict[str, Any]]:
+    """The rows of `table` whose `key` is one of `ids`, as dicts."""
+    wanted = [(i,) for i in ids]
+    return _select(conn, table, (key,), wanted, "WHERE {c} = ANY({a0})")
 
-    column = table.c[key]
-    wanted = bindparam("wanted", list(ids), type_=ARRAY(column.type))
-    return conn.execute(select(table).where(column == any_(wanted))).mappings()
+
+def pg_select_keys(
+    conn: Connection, table: Table, columns: Sequence[str], keys: Sequence[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """The rows of `table` whose `columns` equal one of `keys` (tuples), as dicts: one
+    statement whatever the count (a tuple IN list binds two parameters a key, and each
+    length is another statement to compile and convert)."""
+    return _select(conn, table, columns, keys, "WHERE ({c}) IN (SELECT * FROM unnest({a}))")
+
+
+def pg_delete_keys(
+    conn: Connection, table: Table, columns: Sequence[str], keys: Sequence[Sequence[Any]]
+) -> None:
+    """Deletes the rows of `table` whose `columns` equal one of `keys`, in one statement."""
+    if keys:
+        template = "DELETE FROM {t} WHERE ({c}) IN (SELECT * FROM unnest({a}))"
+        sql, procs = _keyed(conn, table, columns, template)
+        conn.exec_driver_sql(sql, _arrays(keys, procs))
+
+
+def _select(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    keys: Sequence[Sequence[Any]],
+    where: str,
+) -> list[dict[str, Any]]:
+    """Selected through the driver, key arrays in binary (SQLAlchemy sends an ARRAY
+    parameter as text, built element by element in Python); each column's own result
+    processor runs, so the rows are what SQLAlchemy would have returned."""
+    if not keys:
+        return []
+    sql, procs = _keyed(conn, table, columns, f"SELECT {_listed(conn, table)} FROM {{t}} {where}")
+    result = conn.exec_driver_sql(sql, _arrays(keys, procs))
+    names, loaders = _loaders(conn, table, result.cursor.description)
+    found = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    for name, load in zip(names, loaders, strict=True):
+        if load is not None:
+            for row in found:
+                row[name] = load(row[name])
+    return found
+
+
+def _listed(conn: Connection, table: Table) -> str:
+    return ", ".join(conn.dialect.identifier_preparer.quote(c.name) for c in table.c)
+
+
+def _loaders(
+    conn: Connection, table: Table, description: Any
+) -> tuple[list[str], list[_Processor]]:
+    """The columns' names and result processors (some need the driver's type code)."""
+    cache_key = ("results", id(table))
+    cached = _results_cache.get(cache_key)
+    if cached is None or cached[0] is not table:
+        dialect = conn.dialect
+        loaders: list[_Processor] = [
+            c.type.dialect_impl(dialect).result_processor(dialect, d.type_code)
+            for c, d in zip(table.c, description, strict=True)
+        ]
+        cached = _results_cache[cache_key] = (table, [c.name for c in table.c], loaders)
+    return cached[1], cached[2]
+
+
+def _keyed(
+    conn: Connection, table: Table, columns: Sequence[str], template: str
+) -> tuple[str, list[_Processor]]:
+    """`template` with {t} the table, {c} the columns, {a} their arrays (and {a0} the
+    first), binary and cast to the columns' types; and the columns' bind processors."""
+    cache_key = ("keyed", id(table), tuple(columns), template)
+    cached = _sql_cache.get(cache_key)
+    if cached is None or cached[0] is not table:
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        procs: list[_Processor] = []
+        casts: list[str] = []
+        for c in columns:
+            type_ = table.c[c].type
+            procs.append(type_.dialect_impl(dialect).bind_processor(dialect))
+            casts.append(f"%b::{type_.compile(dialect=dialect)}[]")
+        sql = template.format(
+            t=dialect.identifier_preparer.format_table(table),
+            c=", ".join(quote(c) for c in columns),
+            a=", ".join(casts),
+            a0=casts[0],
+        )
+        cached = _sql_cache[cache_key] = (table, sql, procs)
+    return cached[1], cached[2]
+
+
+def _arrays(keys: Sequence[Sequence[Any]], procs: Sequence[_Processor]) -> tuple[list[Any], ...]:
+    return tuple(
+        [k[i] for k in keys] if p is None else [p(k[i]) for k in keys] for i, p in enumerate(procs)
+    )
 
 
 def _column(rows: Sequence[Mapping[str, Any]], name: str, proc: _Processor) -> list[Any]:

@@ -105,18 +105,18 @@ class ConversationsView(Projection):
         ours: list[tuple[Any, int]] = [(e, p) for e, p in events if isinstance(e, EVENTS)]
         if not ours:
             return
-        rows = load_rows(conn, tables["conversations"], {conversation_of(e) for e, _ in ours})
+        cids = [conversation_of(e) for e, _ in ours]  # a uuid5 each: computed once
+        rows = load_rows(conn, tables["conversations"], set(cids))
         changed: set[UUID] = set()
         messages: list[dict[str, Any]] = []
         reads: dict[tuple[UUID, UUID], dict[str, Any]] = {}
-        for event, position in ours:
-            cid = conversation_of(event)
+        for (event, position), cid in zip(ours, cids, strict=True):
             if isinstance(event, Conversation.ReadMarked):
                 key = (cid, event.reader_id)
                 mark = {"conversation_id": cid, "user_id": event.reader_id, "position": position}
                 reads[key] = {**mark, "up_to": event.up_to}
                 continue
-            row = fold(rows.get(cid), event, position)
+            row = fold(rows.get(cid), event, position, cid)
             if row is None:
                 continue
             rows[cid] = row
@@ -124,7 +124,7 @@ class ConversationsView(Projection):
             if isinstance(event, Conversation.MessagePosted):
                 messages.append(message_row(event, position))
             elif isinstance(event, Booking.Placed) and event.message:
-                messages.append(request_row(event, position))
+                messages.append(request_row(event, position, cid))
         upsert(conn, tables["conversations"], [rows[c] for c in changed], newer="position")
         upsert(conn, tables["messages"], messages, keep_existing=True)
         # Read marks only move forward: a higher position carries a higher mark.
@@ -134,11 +134,12 @@ class ConversationsView(Projection):
 def conversation_of(event: Any) -> UUID:
     if isinstance(event, (Booking.Placed, Booking.Confirmed)):
         return booking_conversation_id(event.originator_id)
-    return UUID(str(event.originator_id))
+    oid = event.originator_id
+    return oid if type(oid) is UUID else UUID(str(oid))
 
 
-def fold(row: dict[str, Any] | None, event: Any, position: int) -> dict[str, Any] | None:
-    """The conversation's row after `event` at `position`; None when unchanged."""
+def fold(row: dict[str, Any] | None, event: Any, position: int, cid: UUID) -> dict[str, Any] | None:
+    """Conversation `cid`'s row after `event` at `position`; None when unchanged."""
     if row is not None and row["position"] >= position:
         return None  # applied already (a replayed page)
     if isinstance(event, (Booking.Placed, Conversation.Started)):
@@ -147,7 +148,7 @@ def fold(row: dict[str, Any] | None, event: Any, position: int) -> dict[str, Any
         at = parse_instant(event.at)
         is_booking = isinstance(event, Booking.Placed)
         return {
-            "id": conversation_of(event),
+            "id": cid,
             "position": position,
             "kind": BOOKING if is_booking else event.kind,
             "listing_id": event.listing_id,
@@ -189,11 +190,10 @@ def message_row(event: Any, position: int) -> dict[str, Any]:
     }
 
 
-def request_row(event: Any, position: int) -> dict[str, Any]:
+def request_row(event: Any, position: int, cid: UUID) -> dict[str, Any]:
     """The message a renter sent with their booking request, shown first in the booking's
     conversation (sequence 0: before the stream's own messages, never unread, as the owner
     answers the request itself in the requests inbox)."""
-    cid = conversation_of(event)
     return {
         "position": position,
         "id": message_id_for(cid, 0),

@@ -27,9 +27,9 @@ def load_rows(
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
         if conn.dialect.name == "postgresql":  # one array parameter: one cached statement
-            rows = pg_select_in(conn, table, key, chunk)
-        else:
-            rows = conn.execute(select(table).where(table.c[key].in_(chunk))).mappings()
+            found.update((row[key], row) for row in pg_select_in(conn, table, key, chunk))
+            continue
+        rows = conn.execute(select(table).where(table.c[key].in_(chunk))).mappings()
         for row in rows:
             found[row[key]] = dict(row)
     return found

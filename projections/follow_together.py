@@ -25,6 +25,7 @@ from projections import tracking
 from projections.base import read_topics, write_transaction
 from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
+from projections.gc_pause import gc_paused
 from projections.live_view import LiveView
 from projections.tracing import page_span
 
@@ -71,7 +72,8 @@ def step_together(
             locks.callback(live.lock.release)
             page = [n for n in notes if n.id > live.position and (not topics or n.topic in topics)]
             mine.append((live, page))
-        outcome = _apply(engine, decoded, mine, end)
+        with gc_paused():
+            outcome = _apply(engine, decoded, mine, end)
     more = full or any(live.position < head for live in lives)
     return outcome, more
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, MetaData, Table, inspect, text
 from projections import tracking
 from projections.base import new_metadata, read_topics, write_transaction
 from projections.event_log import EventLog, decode_page
+from projections.gc_pause import gc_paused
 from projections.live_view import LiveView
 
 CHASE_PASSES = 5  # then pause live processing and finish; a busy writer cannot starve us
@@ -66,32 +67,35 @@ def rebuild_views(
     def advance_to(head: int) -> None:
         nonlocal position
         while position < head:
-            notes = store.recorder.select_notifications(
-                position, batch, stop=head, topics=union, inclusive_of_start=False
-            )
-            new_position = notes[-1].id if len(notes) == batch else head
-            decoded = list(
-                zip(
-                    decode_page(store, notes),
-                    [n.id for n in notes],
-                    [n.topic for n in notes],
-                    strict=True,
+            with gc_paused():
+                notes = store.recorder.select_notifications(
+                    position, batch, stop=head, topics=union, inclusive_of_start=False
                 )
-            )
-            last_at = getattr(decoded[-1][0], "timestamp", None) if decoded else None
-            with write_transaction(engine) as conn:
-                for plan in plans:
-                    tracking.advance(
+                new_position = notes[-1].id if len(notes) == batch else head
+                decoded = list(
+                    zip(
+                        decode_page(store, notes),
+                        [n.id for n in notes],
+                        [n.topic for n in notes],
+                        strict=True,
+                    )
+                )
+                last_at = getattr(decoded[-1][0], "timestamp", None) if decoded else None
+                with write_transaction(engine) as conn:
+                    tracking.advance_all(
                         conn,
-                        plan.track_as,
+                        [plan.track_as for plan in plans],
                         expected=position,
                         position=new_position,
                         last_event_at=last_at,
                         status=tracking.REBUILDING,
                     )
-                    page = [(e, p) for e, p, t in decoded if not plan.topics or t in plan.topics]
-                    if page:
-                        plan.live.projection.process_page(conn, plan.tables, page)
+                    for plan in plans:
+                        page = [
+                            (e, p) for e, p, t in decoded if not plan.topics or t in plan.topics
+                        ]
+                        if page:
+                            plan.live.projection.process_page(conn, plan.tables, page)
             position = new_position
             if progress is not None:
                 progress(position, head)

@@ -32,6 +32,7 @@ from domain.media import media_url
 from domain.review import average
 from projections.availability import CALENDAR_EVENTS, C
 from projections.base import upsert
+from projections.bulk import pg_delete_keys, pg_select_keys
 from projections.folding import chunks, load_rows
 from projections.listings import EVENTS as LISTING_EVENTS
 from projections.listings import STATUS_AFTER, Listing
@@ -226,16 +227,17 @@ class SearchDocumentsPage:
         pairs = sorted(
             {(op.listing_id, k) for op in self.ops if op.listing_id not in whole for k in op.keys}
         )
-        statements = [
-            select(keys_t).where(tuple_(keys_t.c.listing_id, keys_t.c.key).in_(chunk))
-            for chunk in chunks(pairs, CHUNK)
-        ]
-        statements += [
-            select(keys_t).where(keys_t.c.listing_id.in_(c)) for c in chunks(whole, CHUNK)
-        ]
-        for stmt in statements:
-            for r in self.conn.execute(stmt).mappings():
-                counts[r["listing_id"]][r["key"]] = [r["used"], r["blocked"]]
+        found: list[Any] = []
+        if self.conn.dialect.name == "postgresql":
+            found += pg_select_keys(self.conn, keys_t, ("listing_id", "key"), pairs)
+        else:
+            for chunk in chunks(pairs, CHUNK):
+                pair = tuple_(keys_t.c.listing_id, keys_t.c.key)
+                found += self.conn.execute(select(keys_t).where(pair.in_(chunk))).mappings()
+        for c in chunks(whole, CHUNK):
+            found += self.conn.execute(select(keys_t).where(keys_t.c.listing_id.in_(c))).mappings()
+        for r in found:
+            counts[r["listing_id"]][r["key"]] = [r["used"], r["blocked"]]
         return counts
 
     # -- writing -------------------------------------------------------------------------
@@ -259,6 +261,9 @@ class SearchDocumentsPage:
             else:
                 gone.append((lid, key))
         upsert(conn, keys_t, live)
+        if conn.dialect.name == "postgresql":
+            pg_delete_keys(conn, keys_t, ("listing_id", "key"), gone)
+            return
         for chunk in chunks(gone, CHUNK):
             conn.execute(delete(keys_t).where(tuple_(keys_t.c.listing_id, keys_t.c.key).in_(chunk)))
 
@@ -298,6 +303,9 @@ def _replace(
     changed: set[UUID],
 ) -> None:
     gone = [k for k in changed if state[k] is None]
-    for chunk in chunks(gone, CHUNK):
-        conn.execute(delete(table).where(table.c[key].in_(chunk)))
+    if conn.dialect.name == "postgresql":
+        pg_delete_keys(conn, table, (key,), [(k,) for k in gone])
+    else:
+        for chunk in chunks(gone, CHUNK):
+            conn.execute(delete(table).where(table.c[key].in_(chunk)))
     upsert(conn, table, [state[k] for k in changed if state[k] is not None])  # type: ignore[misc]
