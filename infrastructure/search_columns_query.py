@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from application.search import SearchQuery, SearchResult
 from infrastructure.search_columns import ColumnStore, Floats, IntArray, Mask
@@ -252,9 +252,11 @@ def bodies(conn: Connection, store: ColumnStore, rids: IntArray, query: SearchQu
     """The page's bodies, read in the caller's snapshot, with `haversine_m`'s meters."""
     if len(rids) == 0:
         return ()
-    rows = conn.execute(
-        text("SELECT rid, body FROM search_bodies WHERE rid IN (SELECT value FROM json_each(:r))"),
-        {"r": json.dumps(rids.tolist())},
+    raw = conn.connection.driver_connection  # same connection and transaction
+    assert raw is not None
+    rows = raw.execute(
+        "SELECT rid, body FROM search_bodies WHERE rid IN (SELECT value FROM json_each(?))",
+        (json.dumps(rids.tolist()),),
     )
     found: dict[int, str] = {int(rid): str(body) for rid, body in rows}
     out: list[tuple[str, float | None]] = []
