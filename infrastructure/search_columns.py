@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Engine
 
-from infrastructure.search_embedded_cache import Generation, read_generation
+from infrastructure.search_embedded_cache import AnswerCache, Generation, read_generation
 
 log = logging.getLogger("rentbook.search.columns")
 
@@ -50,6 +50,7 @@ _DOCS = (
 # group_concat walks each word's rows once for both lists, so they stay aligned
 _TERMS = "SELECT word, group_concat(doc), group_concat(attr) FROM search_terms GROUP BY word"
 _AMENITIES = "SELECT amenity, doc, label FROM search_amenities"
+BLOCKED_DAYS_HELD = 1024  # days (or hours) of blocked rids kept per store
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,9 @@ class ColumnStore:
     amenity_label: Codes
     by_amenity: dict[str, npt.NDArray[np.int32]]
     category_single: Codes  # per key: its one label, or -1 (see `single_labels`)
+    # (gen_all, table, day) -> the rids blocked that day: dated queries of one write
+    # generation share them; bounded, and dropped with the store
+    blocked_days: AnswerCache
     amenity_single: Codes
     build_ms: float
 
@@ -225,6 +229,7 @@ def build(conn: Connection, generation: Generation) -> ColumnStore:
         by_amenity=by_amenity,
         category_single=single_labels(len(category.values), category.codes, category_label.codes),
         amenity_single=single_labels(len(a_keys), amenity_key, amenity_label),
+        blocked_days=AnswerCache(BLOCKED_DAYS_HELD),
         build_ms=(time.perf_counter() - t0) * 1000,
     )
 

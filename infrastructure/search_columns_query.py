@@ -43,6 +43,7 @@ from infrastructure.search_embedded_text import ATTRIBUTE_SLOTS, Derivation, fac
 NO_KEY = 255  # a query word the document does not match
 EDGE_M = 0.01  # numpy's distance is within far less of math's; re-decided exactly
 EXACT_UP_TO = 4096  # candidates whose distances are all computed with math
+PROBE_UP_TO = 20_000  # (candidate, day) pairs probed by key; more read each day's rows
 
 
 def answer(
@@ -51,8 +52,11 @@ def answer(
     query: SearchQuery,
     derivations: Sequence[Derivation] | None,
     n_words: int,
+    gen_all: int,
 ) -> SearchResult:
-    mask = filter_mask(conn, store, query)
+    """`gen_all`: the write generation the caller's snapshot shows (see
+    `search_embedded_cache`)."""
+    mask = filter_mask(conn, store, query, gen_all)
     dist: Floats | None = None
     if has_point(query):
         dist = distances(store, query, mask)
@@ -69,7 +73,7 @@ def answer(
     return assemble(page, aggregates(store, matches, query), query)
 
 
-def filter_mask(conn: Connection, store: ColumnStore, query: SearchQuery) -> Mask:
+def filter_mask(conn: Connection, store: ColumnStore, query: SearchQuery, gen_all: int) -> Mask:
     """`scalar_filters`, amenities, dates and booking units, as in the SQL path."""
     mask = store.present.copy()
 
@@ -121,26 +125,45 @@ def filter_mask(conn: Connection, store: ColumnStore, query: SearchQuery) -> Mas
         ("search_blocked_hours", "hour", query.free_hours),
     ):
         if values and mask.any():
-            mask[blocked(conn, table, key, values, np.flatnonzero(mask))] = False
+            candidates = np.flatnonzero(mask)
+            if len(candidates) * len(set(values)) <= PROBE_UP_TO:
+                mask[probe_blocked(conn, table, key, values, candidates)] = False
+            else:
+                for value in set(values):
+                    mask[blocked_on(conn, store, gen_all, table, key, value)] = False
     return mask
 
 
-def blocked(
+def probe_blocked(
     conn: Connection, table: str, key: str, values: Sequence[int], candidates: IntArray
 ) -> list[int]:
-    """The candidates blocked on any of `values`, in the caller's snapshot (the raw cursor
-    of the same connection and transaction: thousands of one-int rows). Few candidates are
-    probed through the (day, doc) key; many, by reading the days' rows."""
+    """The few candidates blocked on any of `values`, probed through the (day, doc) key in
+    the caller's snapshot (the raw cursor of the same connection and transaction)."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    days = json.dumps(sorted(set(values)))
-    sql = f"SELECT DISTINCT doc FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
-    if len(candidates) * len(set(values)) <= 20_000:
-        sql += " AND doc IN (SELECT value FROM json_each(?))"
-        rows = raw.execute(sql, (days, json.dumps(candidates.tolist()))).fetchall()
-    else:
-        rows = raw.execute(sql, (days,)).fetchall()
+    rows = raw.execute(
+        f"SELECT DISTINCT doc FROM {table} WHERE {key} IN (SELECT value FROM json_each(?)) "
+        "AND doc IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(set(values))), json.dumps(candidates.tolist())),
+    ).fetchall()
     return [r[0] for r in rows]
+
+
+def blocked_on(
+    conn: Connection, store: ColumnStore, gen_all: int, table: str, key: str, value: int
+) -> IntArray:
+    """Every rid blocked on one day (or hour), as of write generation `gen_all`, which the
+    caller's snapshot shows: kept with the store for the dated queries of that generation."""
+    cache_key = (gen_all, table, value)
+    found: IntArray | None = store.blocked_days.get(cache_key)
+    if found is None:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        rows = raw.execute(f"SELECT doc FROM {table} WHERE {key} = ?", (value,)).fetchall()
+        found = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        found = found[found < store.size]  # a rid newer than the store cannot be a candidate
+        store.blocked_days.put(cache_key, found)
+    return found
 
 
 def distances(store: ColumnStore, query: SearchQuery, mask: Mask) -> Floats:

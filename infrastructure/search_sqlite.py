@@ -312,12 +312,14 @@ class SqliteSearchIndex(SearchIndex):
                     raw.execute(pragma)
                 conn.info["rb_search_ready"] = True
             with conn.begin():  # one snapshot: the generation and the answer agree
-                store = self.columns.get(conn, read_generation(conn))
+                generation = read_generation(conn)
+                store = self.columns.get(conn, generation)
                 if store is not None:
                     if qwords:
                         self._refresh_vocabulary(conn)
                     derived = self._vocabulary.expand(qwords, prefix=prefix) if qwords else None
-                    return columns.answer(conn, store, query, derived, len(qwords))
+                    gen_all = generation[1] if generation else 0  # a store has one
+                    return columns.answer(conn, store, query, derived, len(qwords), gen_all)
 
                 def run(with_aggregates: bool) -> Sequence[Any]:
                     sql, params = self._statement(conn, query, aggregates=with_aggregates)

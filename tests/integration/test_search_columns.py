@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.search import SearchQuery, SearchResult
+from infrastructure import search_columns_query
+from infrastructure.search_columns_query import PROBE_UP_TO
 from infrastructure.search_sqlite import SqliteSearchIndex
 from infrastructure.views_db import create_views_engine
 from tests.contract.conftest import CITIES, CORPUS, DAY0, HOUR0
@@ -109,6 +111,7 @@ WATCHED = [
     SearchQuery(),
     SearchQuery(q="court", facets=True),
     SearchQuery(free_nights=(DAY0 + 1,), booking_units=("night", "day"), limit=50),
+    SearchQuery(free_nights=(DAY0 + 1, DAY0 + 2), free_hours=(HOUR0 + 11,), limit=50),
     SearchQuery(sort="price_asc", limit=50),
 ]
 
@@ -126,11 +129,18 @@ def writes(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("mode", ["sync", "background"])
-def test_no_answer_comes_from_an_older_generation(tmp_path: Path, mode: Any) -> None:
+@pytest.mark.parametrize(
+    ("mode", "probe_up_to"), [("sync", PROBE_UP_TO), ("sync", 0), ("background", PROBE_UP_TO)]
+)
+def test_no_answer_comes_from_an_older_generation(
+    tmp_path: Path, mode: Any, probe_up_to: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`probe_up_to` 0: blocked days are read whole and kept per write generation."""
+    monkeypatch.setattr(search_columns_query, "PROBE_UP_TO", probe_up_to)
     stored, counted, engine = fresh_pair(tmp_path, mode)
     try:
-        for kind, arg in writes(CORPUS[0]):
+        # CORPUS[1]: nightly, free on DAY0 + 1 until the third write blocks it
+        for kind, arg in writes(CORPUS[1]):
             getattr(stored, kind)(arg)
             for query in WATCHED:  # right after the write: the store's, or SQL's answer
                 assert answer(stored.search(query)) == answer(counted.search(query))
