@@ -66,7 +66,8 @@ def answer(
     if derivations is not None:
         mask &= text_mask(store, derivations)
     matches = np.flatnonzero(mask)
-    if derivations is not None and query.sort == "relevance":
+    by_relevance = query.sort == "relevance" or (query.sort == "distance" and dist is None)
+    if derivations is not None and by_relevance:  # distance without a point: relevance
         relevance = relevance_key(store, derivations, n_words, matches)
     order = page_order(store, query, matches, dist, relevance)
     page = bodies(conn, store, order, query)

@@ -55,6 +55,7 @@ def assert_same(pair: Pair, query: SearchQuery) -> None:
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_contract_queries_answer_as_sql_does(name: str, pair: Pair) -> None:
     assert_same(pair, QUERIES[name])
+    assert_same(pair, replace(QUERIES[name], sort="distance"))  # with no point: relevance
 
 
 point = st.sampled_from([None, *CITIES.values()])
