@@ -50,6 +50,7 @@ _DOCS = (
 # group_concat walks each word's rows once for both lists, so they stay aligned
 _TERMS = "SELECT word, group_concat(doc), group_concat(attr) FROM search_terms GROUP BY word"
 _AMENITIES = "SELECT amenity, doc, label FROM search_amenities"
+BUILD_DUTY = 3  # background builds take at most ~1/(1 + BUILD_DUTY) of a core
 BLOCKED_DAYS_HELD = 1024  # days (or hours) of blocked rids kept per store
 
 
@@ -245,6 +246,7 @@ class ColumnHolder:
         self._store: ColumnStore | None = None
         self._lock = threading.Lock()
         self._building = False
+        self._rest_until = 0.0  # monotonic: no background build starts before it
 
     @property
     def store(self) -> ColumnStore | None:
@@ -273,7 +275,7 @@ class ColumnHolder:
 
     def _start_build(self) -> None:
         with self._lock:
-            if self._building:
+            if self._building or time.monotonic() < self._rest_until:
                 return
             self._building = True
         threading.Thread(target=self._build_now, name="search-columns", daemon=True).start()
@@ -289,3 +291,8 @@ class ColumnHolder:
         finally:
             with self._lock:
                 self._building = False
+                # Static writes arriving faster than builds would keep a core busy
+                # rebuilding: rest BUILD_DUTY times the build's length (queries run SQL).
+                store = self._store
+                rest = BUILD_DUTY * (store.build_ms / 1000 if store else 1.0)
+                self._rest_until = time.monotonic() + rest
