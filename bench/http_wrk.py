@@ -217,6 +217,7 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         result = run_wrk(
             args, base, "search.lua", {"RENTBOOK_WRK_PATHS": str(work / "paths.txt")}, server.pid
         )
+        result["rss_detail"] = rss_detail(server.pid, work / "search")
     finally:
         search_bench.stop_server(server)
     return {
@@ -225,6 +226,22 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "distinct_queries": len(set(paths)),
         "server": "uvicorn, 1 worker, SQLite + embedded search, workers in-process",
     }
+
+
+def rss_detail(pid: int, data_dir: Path) -> dict[str, Any]:
+    """What the server's resident memory is: anonymous (heaps, caches) or file pages (the
+    SQLite files mmapped by read connections), and the database files' sizes, in MB."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")
+    out: dict[str, Any] = {
+        line.split(":")[0]: round(int(line.split()[1]) / 1024, 1)
+        for line in status
+        if line.split(":")[0] in fields
+    }
+    out["db_files_mb"] = {
+        p.name: round(p.stat().st_size / 2**20, 1) for p in sorted(data_dir.glob("*.db*"))
+    }
+    return out
 
 
 def _drop_redis_keys(prefix: str) -> None:

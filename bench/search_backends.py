@@ -348,6 +348,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--no-repeat", action="store_true")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--columns",
+        default="sync",
+        choices=("off", "sync", "background"),
+        help="SQLite's in-memory column store (off: the SQL path alone, as before issue #9's "
+        "column store)",
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {
         "benchmark": "search_backends",
@@ -366,9 +373,10 @@ def main() -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     engine = create_views_engine(f"sqlite:///{tmp}/views.db", pool_size=10)
                     try:
-                        per_size["sqlite"] = bench_backend(
-                            "sqlite", SqliteSearchIndex(engine), docs, args
-                        )
+                        index = SqliteSearchIndex(engine, columns=args.columns)
+                        per_size["sqlite"] = bench_backend("sqlite", index, docs, args)
+                        store = index.columns.store
+                        per_size["sqlite"]["column_store"] = store and store.stats()
                     finally:
                         engine.dispose()
             elif backend == "postgres":

@@ -22,12 +22,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from application.search import SearchIndex, SearchQuery, SearchResult
+from infrastructure import search_columns_query as columns
 from infrastructure import search_embedded_facets as facets
+from infrastructure.search_columns import ColumnHolder, Mode
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
 from infrastructure.search_embedded_cache import (
     BUMP_GENERATION,
     CachedSearch,
     match_key,
+    read_generation,
     record_upserts,
 )
 from infrastructure.search_embedded_geo import geo_of, has_point, haversine_m
@@ -113,8 +116,11 @@ def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | No
 
 
 class SqliteSearchIndex(SearchIndex):
-    def __init__(self, engine: Engine, *, maintained_facets: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, *, maintained_facets: bool = True, columns: Mode = "sync"
+    ) -> None:
         self._engine = engine
+        self.columns = ColumnHolder(engine, columns)  # see search_columns
         self._vocabulary = Vocabulary()
         # maintained_facets=False counts over the matches on every query (tests compare)
         self._cache = CachedSearch(maintained=maintained_facets)
@@ -292,6 +298,7 @@ class SqliteSearchIndex(SearchIndex):
             conn.execute(text(BUMP_GENERATION), {"static": 1})
         self._vocabulary.reset()
         self._cache.clear()
+        self.columns.clear()
 
     def search(self, query: SearchQuery) -> SearchResult:
         qwords, prefix = query_terms(query.q)
@@ -305,6 +312,14 @@ class SqliteSearchIndex(SearchIndex):
                     raw.execute(pragma)
                 conn.info["rb_search_ready"] = True
             with conn.begin():  # one snapshot: the generation and the answer agree
+                generation = read_generation(conn)
+                store = self.columns.get(conn, generation)
+                if store is not None:
+                    if qwords:
+                        self._refresh_vocabulary(conn)
+                    derived = self._vocabulary.expand(qwords, prefix=prefix) if qwords else None
+                    gen_all = generation[1] if generation else 0  # a store has one
+                    return columns.answer(conn, store, query, derived, len(qwords), gen_all)
 
                 def run(with_aggregates: bool) -> Sequence[Any]:
                     sql, params = self._statement(conn, query, aggregates=with_aggregates)

@@ -20,4 +20,5 @@ def build_search_index(settings: Settings, views: Engine) -> SearchIndex:
         return PostgresSearchIndex(views)
     from infrastructure.search_sqlite import SqliteSearchIndex
 
-    return SqliteSearchIndex(views)
+    # the column store is built off the request path; queries use SQL until it is ready
+    return SqliteSearchIndex(views, columns=settings.search_columns)

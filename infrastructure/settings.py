@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "rentbook:"
     meilisearch_url: str | None = None
     meilisearch_key: str | None = None
+    # The embedded SQLite search's in-memory column store (infrastructure/search_columns.py):
+    # built off the request path per index generation; "off" answers every query in SQL.
+    search_columns: Literal["background", "off"] = "background"
     payment_gateway: Literal["simulated", "stripe"] = "simulated"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
