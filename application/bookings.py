@@ -76,10 +76,19 @@ class Bookings:
         booking_id = booking_id or uuid.uuid4()
 
         def attempt() -> int:
-            listing = self.store.load(listing_id, "listing")
+            # Both in one go: cached ones are brought up to date with a single query.
+            try:
+                listing, calendar = self.store.load_all(
+                    (listing_id, "listing"), (ListingCalendar.create_id(listing_id), "calendar")
+                )
+            except NotFoundError:  # as before: a missing listing is named first
+                if not isinstance(self.store.load(listing_id, "listing"), Listing):
+                    raise NotFoundError(
+                        "listing_not_found", f"listing {listing_id} not found"
+                    ) from None
+                raise
             if not isinstance(listing, Listing):
                 raise NotFoundError("listing_not_found", f"listing {listing_id} not found")
-            calendar = self.calendar(listing_id)
             period = resolve_period(listing, start, end)
             check_bookable(
                 listing,

@@ -59,6 +59,7 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
         keyring=keyring,
         group_commit=settings.group_commit,
         group_window=settings.group_commit_window_ms / 1000,
+        cache_size=settings.aggregate_cache_size,
     )
 
 
