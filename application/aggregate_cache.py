@@ -38,13 +38,18 @@ class Entry:
 
 
 class AggregateCache:
-    def __init__(self, maxsize: int, types: tuple[type[Any], ...]) -> None:
+    def __init__(
+        self, maxsize: int, types: tuple[type[Any], ...], *, max_bytes: int | None = None
+    ) -> None:
         for cls in types:
             topic = get_topic(cls)
             personal = [t for t in PERSONAL_EVENTS if t.startswith(topic + ".")]
             if personal or topic in PERSONAL_SNAPSHOTS:
                 raise ValueError(f"{topic} holds personal data and must not be cached")
         self.maxsize = maxsize
+        # Calendars grow with their bookings: the entries' bytes are bounded too.
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.types = types
         self._entries: OrderedDict[UUID, Entry] = OrderedDict()
         self._lock = threading.Lock()
@@ -88,18 +93,23 @@ class AggregateCache:
 
     def discard(self, aggregate_id: UUID) -> None:
         with self._lock:
-            self._entries.pop(aggregate_id, None)
+            if (entry := self._entries.pop(aggregate_id, None)) is not None:
+                self.bytes -= len(entry.state)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.bytes = 0
 
     def _store(self, aggregate_id: UUID, version: int, state: bytes) -> None:
         with self._lock:
             known = self._entries.get(aggregate_id)
             if known is not None and known.version >= version:
                 return  # another thread kept a later state meanwhile
+            self.bytes += len(state) - (len(known.state) if known is not None else 0)
             self._entries[aggregate_id] = Entry(version, state)
             self._entries.move_to_end(aggregate_id)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self.maxsize or (
+                self.max_bytes is not None and self.bytes > self.max_bytes
+            ):
+                self.bytes -= len(self._entries.popitem(last=False)[1].state)

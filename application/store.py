@@ -79,11 +79,14 @@ class EventStore(Application[UUID]):
         group_commit: bool = True,
         group_window: float = 0.0,
         cache_size: int = 0,
+        cache_bytes: int | None = None,
     ) -> None:
         self.keyring = keyring  # personal fields are stored encrypted when there is one
         super().__init__(env)
         self.aggregate_cache = (
-            AggregateCache(cache_size, self.cached_types) if cache_size > 0 else None
+            AggregateCache(cache_size, self.cached_types, max_bytes=cache_bytes)
+            if cache_size > 0
+            else None
         )
         self._listeners: list[Callable[[int], None]] = []
         self._listeners_lock = threading.Lock()

@@ -115,3 +115,20 @@ def test_many_placements_through_the_cache_never_overbook() -> None:
     cached: ListingCalendar = store.load(ListingCalendar.create_id(listing_id), "calendar")
     replayed = store.repository.get(ListingCalendar.create_id(listing_id))
     assert cached.allocations == replayed.allocations and cached.version == replayed.version
+
+
+def test_the_entries_bytes_are_bounded_too() -> None:
+    store = cached_store()
+    world = make_world(store)
+    first, second = world.active_listing(), world.active_listing()
+    cache = store.aggregate_cache
+    assert cache is not None
+    cache.clear()
+    store.load(first, "listing")
+    one = cache.bytes
+    assert one > 0
+    cache.max_bytes = one + one // 2  # room for one listing, not two
+    store.load(second, "listing")
+    assert list(cache._entries) == [second] and cache.bytes <= cache.max_bytes
+    cache.discard(second)
+    assert cache.bytes == 0 and len(cache) == 0
