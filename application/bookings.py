@@ -74,14 +74,21 @@ class Bookings:
         another booking won the units first. A `coupon_code` discounts the quote and its
         redemption is saved in that same save (422 `coupon_*` when it does not apply)."""
         booking_id = booking_id or uuid.uuid4()
-        # Read once: the save does not depend on the listing's version, so a retry after a
-        # lost race (another booking took the calendar) reloads only the calendar.
-        listing = self.store.load(listing_id, "listing")
-        if not isinstance(listing, Listing):
-            raise NotFoundError("listing_not_found", f"listing {listing_id} not found")
 
         def attempt() -> int:
-            calendar = self.calendar(listing_id)
+            # Both in one go: cached ones are brought up to date with a single query.
+            try:
+                listing, calendar = self.store.load_all(
+                    (listing_id, "listing"), (ListingCalendar.create_id(listing_id), "calendar")
+                )
+            except NotFoundError:  # as before: a missing listing is named first
+                if not isinstance(self.store.load(listing_id, "listing"), Listing):
+                    raise NotFoundError(
+                        "listing_not_found", f"listing {listing_id} not found"
+                    ) from None
+                raise
+            if not isinstance(listing, Listing):
+                raise NotFoundError("listing_not_found", f"listing {listing_id} not found")
             period = resolve_period(listing, start, end)
             check_bookable(
                 listing,

@@ -9,10 +9,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
+from itertools import chain
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -20,10 +26,12 @@ from eventsourcing.persistence import (
     Mapper,
     Notification,
     Recording,
+    StoredEvent,
     Transcoding,
 )
 
 from application import saved_aggregates
+from application.aggregate_cache import AggregateCache, Entry
 from application.context import current_context
 from application.group_commit import GroupCommitter
 from application.personal_keys import KeyRing
@@ -59,6 +67,9 @@ class EventStore(Application[UUID]):
         Listing: 50,
         User: 50,
     }
+    # What a placement loads every time: cached per process when `cache_size` > 0, and
+    # fast-forwarded on every load (see `application.aggregate_cache`).
+    cached_types: ClassVar[tuple[type[Aggregate], ...]] = (Listing, ListingCalendar)
 
     def __init__(
         self,
@@ -67,9 +78,16 @@ class EventStore(Application[UUID]):
         *,
         group_commit: bool = True,
         group_window: float = 0.0,
+        cache_size: int = 0,
+        cache_bytes: int | None = None,
     ) -> None:
         self.keyring = keyring  # personal fields are stored encrypted when there is one
         super().__init__(env)
+        self.aggregate_cache = (
+            AggregateCache(cache_size, self.cached_types, max_bytes=cache_bytes)
+            if cache_size > 0
+            else None
+        )
         self._listeners: list[Callable[[int], None]] = []
         self._listeners_lock = threading.Lock()
         # `record(..., grouped=True)` saves share transactions through it; None: each alone.
@@ -161,12 +179,73 @@ class EventStore(Application[UUID]):
         return recordings
 
     def load(self, aggregate_id: UUID, kind: str, *, version: int | None = None) -> Any:
-        if version is None and (saved := saved_aggregates.recall(aggregate_id)) is not None:
-            return saved
+        if version is not None:
+            return self._get(aggregate_id, kind, version)
+        return self.load_all((aggregate_id, kind))[0]
+
+    def load_all(self, *wanted: tuple[UUID, str]) -> list[Any]:
+        """The current state of each (id, kind): what this request saved, else read in ONE
+        query for all of them where the recorder can (`select_streams`, PostgreSQL): the
+        cached state's new events, or the latest snapshot and its tail. Elsewhere cached
+        states get their new events stream by stream, the rest load the library's way."""
+        found: dict[int, Any] = {}
+        cache = self.aggregate_cache
+        reads: list[tuple[int, UUID, Entry | None]] = []
+        for i, (aggregate_id, _) in enumerate(wanted):
+            if (saved := saved_aggregates.recall(aggregate_id)) is not None:
+                found[i] = saved
+            else:
+                entry = cache.get(aggregate_id) if cache is not None else None
+                reads.append((i, aggregate_id, entry))
+        select_streams = getattr(self.recorder, "select_streams", None)
+        if reads and (select_streams is not None or cache is not None):
+            after = [(aggregate_id, e.version if e else None) for _, aggregate_id, e in reads]
+            streams = (
+                select_streams(after, self._snapshots_table())
+                if select_streams is not None
+                else self._read_tails(after)
+            )
+            for i, aggregate_id, entry in reads:
+                snapshot, stored = streams.get(aggregate_id, (None, []))
+                if entry is None and select_streams is None:
+                    continue  # cold, without a one-query reader: the library's way below
+                events = map(self.mapper.to_domain_event, stored)
+                if entry is not None and cache is not None:
+                    aggregate = cache.advance(entry, events)
+                else:
+                    start = [self.mapper.to_domain_event(snapshot)] if snapshot else []
+                    aggregate = project_aggregate(None, chain(start, events))
+                    if aggregate is not None and cache is not None:
+                        cache.put(aggregate)
+                if aggregate is not None:
+                    found[i] = aggregate
+        for i, (aggregate_id, kind) in enumerate(wanted):
+            if i not in found:  # not found (raises), or not read above
+                found[i] = self._get(aggregate_id, kind)
+                if cache is not None:
+                    cache.put(found[i])
+        return [found[i] for i in range(len(wanted))]
+
+    def _get(self, aggregate_id: UUID, kind: str, version: int | None = None) -> Any:
         try:
             return self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFoundError(f"{kind}_not_found", f"{kind} {aggregate_id} not found") from None
+
+    def _read_tails(
+        self, after: list[tuple[UUID, int | None]]
+    ) -> dict[UUID, tuple[None, list[StoredEvent]]]:
+        """The cached streams' new events, one query each (recorders without
+        `select_streams`: SQLite, memory)."""
+        return {
+            stream: (None, list(self.recorder.select_events(stream, gt=version)))
+            for stream, version in after
+            if version is not None
+        }
+
+    def _snapshots_table(self) -> str | None:
+        snapshots = self.snapshots
+        return getattr(snapshots.recorder, "events_table_name", None) if snapshots else None
 
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository

@@ -23,6 +23,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg.sql import SQL, Identifier, Literal
 
 from infrastructure.notification_reading import LeanNotificationReads
+from infrastructure.stream_reads import LeanStreamReads
 from projections.base import DDL_LOCK
 
 GENESIS = bytes(32)
@@ -54,7 +55,7 @@ def lock_function(events_table: str) -> str:
     return f"{events_table}_lock"
 
 
-class HashedPostgresRecorder(LeanNotificationReads, PostgresApplicationRecorder):
+class HashedPostgresRecorder(LeanStreamReads, LeanNotificationReads, PostgresApplicationRecorder):
     """The library's recorder plus the hash column, its trigger, the checkpoint table and a
     lock function, all created with the tables (by the owner role when roles are split).
 

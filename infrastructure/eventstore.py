@@ -59,6 +59,8 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
         keyring=keyring,
         group_commit=settings.group_commit,
         group_window=settings.group_commit_window_ms / 1000,
+        cache_size=settings.aggregate_cache_size,
+        cache_bytes=int(settings.aggregate_cache_mb * 1_000_000),
     )
 
 

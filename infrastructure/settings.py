@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # alone); a fresh group waits this long for peers while there is concurrency.
     group_commit: bool = True
     group_commit_window_ms: float = 0.0
+    # Listings and calendars each API worker keeps (fast-forwarded on every load), at most
+    # this many and this many MB of them (pickled); 0: none.
+    aggregate_cache_size: int = 10_000
+    aggregate_cache_mb: float = 64.0
     seed_demo_data: bool = False
     # API worker processes `rentbook serve` runs (unset: one per core); the workers it
     # spawns see the number it chose.

@@ -1,0 +1,175 @@
+"""Two API workers' stores on one PostgreSQL database, each with its aggregate cache: a
+cached listing or calendar is never used stale for a placement (the other worker's
+deactivation, repricing or booking is seen), and a calendar that goes stale between the
+read and the save conflicts, is retried and cannot overbook."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from application.bookings import Bookings
+from application.context import Actor
+from application.store import EventStore
+from domain.booking import Booking
+from domain.booking_rules import resolve_period
+from domain.calendar import ListingCalendar
+from domain.errors import NotFoundError, RuleViolation, UnavailableError
+from infrastructure.eventstore import build_event_store
+from infrastructure.settings import Settings
+from tests.builders import NOW, World, make_world
+
+pytestmark = pytest.mark.postgres
+FEES = {"service_fee_bp": 1200, "commission_bp": 300}
+SMALL_POOL = {"postgres_pool_size": 2, "postgres_max_overflow": 2}
+
+
+@pytest.fixture
+def stores(pg_url: str, tmp_path: Any) -> Iterator[tuple[EventStore, EventStore]]:
+    """Worker A's and worker B's stores (caches on, as `build_event_store` makes them)."""
+    settings = Settings(environment="test", database_url=pg_url, data_dir=tmp_path, **SMALL_POOL)
+    a, b = build_event_store(settings), build_event_store(settings)
+    assert a.aggregate_cache is not None and b.aggregate_cache is not None
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+
+
+def _place(bookings: Bookings, listing_id: uuid.UUID, night: date) -> uuid.UUID:
+    booking_id, _ = bookings.place(
+        Actor(uuid.uuid4(), "user"),
+        listing_id,
+        start=night.isoformat(),
+        end=(night + timedelta(days=1)).isoformat(),
+        quantity=1,
+        guests=1,
+        at=NOW,
+    )
+    return booking_id
+
+
+def _warm(world: World, b: EventStore) -> tuple[uuid.UUID, Bookings]:
+    """An active listing made by worker A, booked once through worker B (cached there)."""
+    listing_id = world.active_listing()
+    b_bookings = Bookings(b, **FEES)
+    _place(b_bookings, listing_id, date(2026, 7, 1))
+    _place(b_bookings, listing_id, date(2026, 7, 2))  # the second load was a cache hit
+    assert b.aggregate_cache is not None and listing_id in b.aggregate_cache._entries
+    assert b.aggregate_cache.hits >= 2
+    return listing_id, b_bookings
+
+
+def test_a_listing_deactivated_by_another_worker_is_not_booked_from_the_cache(
+    stores: tuple[EventStore, EventStore],
+) -> None:
+    a, b = stores
+    world = make_world(a)
+    listing_id, b_bookings = _warm(world, b)
+
+    world.listings.deactivate(world.owner, listing_id, NOW)
+
+    with pytest.raises(RuleViolation) as refused:
+        _place(b_bookings, listing_id, date(2026, 7, 3))
+    assert refused.value.code == "listing_not_active"
+    world.listings.activate(world.owner, listing_id, NOW)
+    _place(b_bookings, listing_id, date(2026, 7, 3))  # and reactivation is seen as well
+
+
+def test_a_price_changed_by_another_worker_is_the_price_quoted(
+    stores: tuple[EventStore, EventStore],
+) -> None:
+    a, b = stores
+    world = make_world(a)
+    listing_id, b_bookings = _warm(world, b)
+    night = date(2026, 7, 10)
+    before = world.listings.quote(
+        listing_id, start="2026-07-10", end="2026-07-11", quantity=1, guests=1, at=NOW
+    )
+
+    world.listings.set_price(world.owner, listing_id, night, 98_765, NOW)
+
+    expected = world.listings.quote(
+        listing_id, start="2026-07-10", end="2026-07-11", quantity=1, guests=1, at=NOW
+    )
+    assert expected["quote"] != before["quote"]
+    booked = b.load(_place(b_bookings, listing_id, night), "booking")
+    assert isinstance(booked, Booking)
+    assert booked.quote == expected["quote"]
+
+
+def test_a_night_booked_through_another_worker_is_unavailable_here(
+    stores: tuple[EventStore, EventStore],
+) -> None:
+    a, b = stores
+    world = make_world(a)
+    listing_id, b_bookings = _warm(world, b)
+    _place(world.bookings, listing_id, date(2026, 7, 5))
+
+    with pytest.raises(UnavailableError):
+        _place(b_bookings, listing_id, date(2026, 7, 5))
+
+
+def test_a_calendar_gone_stale_before_the_save_conflicts_and_is_retried(
+    stores: tuple[EventStore, EventStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B reads the calendar; before B saves, A books the same night (the only unit). B's
+    save conflicts, B retries with a fresh load and is refused: one booking of the night."""
+    a, b = stores
+    world = make_world(a)
+    listing_id, b_bookings = _warm(world, b)
+    night = date(2026, 7, 7)
+    reads = 0
+    real_read = b.recorder.select_streams  # type: ignore[attr-defined]
+
+    def read_then_a_books(*args: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        found = real_read(*args)
+        if reads == 1:  # between B's first read and its save
+            _place(world.bookings, listing_id, night)
+        return found
+
+    monkeypatch.setattr(b.recorder, "select_streams", read_then_a_books)
+    with pytest.raises(UnavailableError):
+        _place(b_bookings, listing_id, night)
+    assert reads == 2  # the conflict made B load again
+
+    listing = a.load(listing_id, "listing")
+    period = resolve_period(listing, night.isoformat(), (night + timedelta(days=1)).isoformat())
+    calendar = a.repository.get(ListingCalendar.create_id(listing_id))  # from the database
+    assert calendar.used(period.keys[0], NOW) == 1
+
+
+def test_one_query_loads_equal_the_librarys_past_snapshots_with_the_cache_off(
+    pg_url: str, tmp_path: Any
+) -> None:
+    settings = Settings(
+        environment="test",
+        database_url=pg_url,
+        data_dir=tmp_path,
+        aggregate_cache_size=0,
+        **SMALL_POOL,
+    )
+    store = build_event_store(settings)
+    try:
+        assert store.aggregate_cache is None
+        world = make_world(store)
+        listing_id = world.active_listing()
+        world.listings.set_price(world.owner, listing_id, date(2026, 9, 1), 5_000, NOW)
+        for i in range(55):  # the calendar is snapshotted every 50 events
+            _place(world.bookings, listing_id, date(2026, 7, 1) + timedelta(days=i))
+        cal_id = ListingCalendar.create_id(listing_id)
+        assert list(store.snapshots.get(cal_id)) if store.snapshots else False
+        listing, calendar = store.load_all((listing_id, "listing"), (cal_id, "calendar"))
+        assert vars(listing) == vars(store.repository.get(listing_id))
+        assert vars(calendar) == vars(store.repository.get(cal_id))
+        with pytest.raises(NotFoundError):
+            store.load_all((listing_id, "listing"), (uuid.uuid4(), "calendar"))
+    finally:
+        store.close()
