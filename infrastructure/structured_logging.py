@@ -5,6 +5,7 @@ of the work it belongs to, and secrets and card data are redacted before renderi
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -74,11 +75,22 @@ def scrub_text(text: str) -> str:
     return _DIGITS.sub(_mask_card, text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    """Whether a key names a secret; the same few keys come back on every line."""
+    return _SECRET_KEY.search(key) is not None
+
+
+_PLAIN = frozenset({int, float, bool, type(None)})  # nothing to scrub, and no ABC check
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Mapping):
-        return {k: REDACTED if _SECRET_KEY.search(str(k)) else _scrub(v) for k, v in value.items()}
+        return {k: REDACTED if _secret_key(str(k)) else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
     return value
@@ -89,7 +101,7 @@ def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDi
     for key, value in list(event_dict.items()):
         if key in _CONTEXT_KEYS:
             continue
-        event_dict[key] = REDACTED if _SECRET_KEY.search(key) else _scrub(value)
+        event_dict[key] = REDACTED if _secret_key(key) else _scrub(value)
     return event_dict
 
 
