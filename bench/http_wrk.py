@@ -11,6 +11,8 @@ script per request) costs a few µs. Needs Debian's `wrk` (`apt-get install -y w
             listing g % L, night first + g // L, so every request should get 201. Server:
             uvicorn serving create_app on PostgreSQL + Redis (bench/_http_app.py,
             `--workers`), as booking_write.py's (c).
+  me        `GET /api/v1/users/me` (bench/wrk/me.lua) with the renters' tokens on the bookings
+            server: the cheapest authenticated read, i.e. mostly the HTTP layer's own cost.
   search    `GET /api/v1/search/listings` (bench/wrk/search.lua) over search.py's query mix,
             on `--search-size` demo listings seeded and indexed as search.py does (SQLite,
             the embedded backend, workers in-process).
@@ -144,7 +146,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def bench_bookings(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def bench_bookings(
+    args: argparse.Namespace, work: Path, script: str = "bookings.lua"
+) -> dict[str, Any]:
     prefix = f"rentbook-bench:{uuid.uuid4().hex[:10]}:"
     try:
         with temporary_database("rentbook_bench_wrk", keep=args.keep_db) as db_url:
@@ -161,7 +165,8 @@ def bench_bookings(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             container = build_container(settings, **CHEAP_ARGON2)
             try:
                 t0 = time.perf_counter()
-                listings = create_listings(container, args.listings, 8)
+                wanted = args.listings if script == "bookings.lua" else 0
+                listings = create_listings(container, wanted, 8) if wanted else []
                 tokens = make_renters(container, args.renters, 8)
                 setup_s = time.perf_counter() - t0
             finally:
@@ -179,7 +184,7 @@ def bench_bookings(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             port = free_port()
             server = start_booking_server(settings, port, args.workers, 10)
             try:
-                result = run_wrk(args, f"http://127.0.0.1:{port}", "bookings.lua", env, server.pid)
+                result = run_wrk(args, f"http://127.0.0.1:{port}", script, env, server.pid)
             finally:
                 stop(server)
     finally:
@@ -276,6 +281,9 @@ def main() -> None:
         for name in filter(None, args.scenarios.split(",")):
             work = Path(tmp) / name
             work.mkdir()
+            if name == "me":  # the bookings server and renters, GET /users/me
+                out[name] = bench_bookings(args, work, "me.lua")
+                continue
             run = {"bookings": bench_bookings, "search": bench_search}[name]
             out[name] = run(args, work)
     out["targets"] = targets(out)
@@ -294,7 +302,7 @@ def targets(out: dict[str, Any]) -> dict[str, bool]:
     if s := out.get("search"):
         met["search_ok_per_s_ge_2000"] = s["ok_per_s"] >= 2000
         met["search_p95_lt_60ms"] = s["p95_ms"] < 60
-    for name in ("bookings", "search"):
+    for name in ("bookings", "search", "me"):
         if r := out.get(name):
             met[f"{name}_load_generator_lt_0_2ms"] = r["load_generator_cpu_ms_per_request"] < 0.2
     return met

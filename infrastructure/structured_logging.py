@@ -5,6 +5,7 @@ of the work it belongs to, and secrets and card data are redacted before renderi
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -33,6 +34,17 @@ _SECRET_TEXT = (
     re.compile(r"\bt=\d+,v1=[0-9a-fA-F]+"),  # a Stripe-Signature header value
 )
 _DIGITS = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    inline = "(?i)"
+    if pattern.pattern.startswith(inline):
+        return f"(?i:{pattern.pattern.removeprefix(inline)})"
+    return f"(?:{pattern.pattern})"
+
+
+# Any of the above, in one scan: most texts (every access line's) hold none of them.
+_MAY_HOLD_SECRET = re.compile("|".join(_scoped(p) for p in (*_SECRET_TEXT, _DIGITS)))
 _CONTEXT_KEYS = ("request_id", "correlation_id", "actor_id", "actor_role", "command")
 _HANDLER_MARK = "_rentbook_handler"
 # `extra=` fields our stdlib lines may carry (the access line); others are left out, since a
@@ -56,16 +68,29 @@ def _mask_card(match: re.Match[str]) -> str:
 
 
 def scrub_text(text: str) -> str:
+    if not _MAY_HOLD_SECRET.search(text):
+        return text
     for pattern in _SECRET_TEXT:
         text = pattern.sub(REDACTED, text)
     return _DIGITS.sub(_mask_card, text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    """Whether a key names a secret; the same few keys come back on every line."""
+    return _SECRET_KEY.search(key) is not None
+
+
+_PLAIN = frozenset({int, float, bool, type(None)})  # nothing to scrub, and no ABC check
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Mapping):
-        return {k: REDACTED if _SECRET_KEY.search(str(k)) else _scrub(v) for k, v in value.items()}
+        return {k: REDACTED if _secret_key(str(k)) else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
     return value
@@ -76,7 +101,7 @@ def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDi
     for key, value in list(event_dict.items()):
         if key in _CONTEXT_KEYS:
             continue
-        event_dict[key] = REDACTED if _SECRET_KEY.search(key) else _scrub(value)
+        event_dict[key] = REDACTED if _secret_key(key) else _scrub(value)
     return event_dict
 
 

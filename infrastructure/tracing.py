@@ -62,9 +62,21 @@ def correlation_id() -> str:
     return scope.correlation_id if scope is not None else ""
 
 
+def tracing_on() -> bool:
+    """Whether a tracer provider is set: until one is, every tracer is a no-op proxy."""
+    return _installed is not None or not isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider
+    )
+
+
 @contextmanager
 def span(name: str, **attributes: Any) -> Iterator[trace.Span]:
-    """A child of the current span, stamped with the current correlation id."""
+    """A child of the current span, stamped with the current correlation id. Without a
+    provider, the current span itself: what the no-op tracer would start is a non-recording
+    span with the same context, and skipping it spares a context attach per span."""
+    if not tracing_on():
+        yield trace.get_current_span()
+        return
     with _tracer.start_as_current_span(name) as current:
         if current.is_recording():
             cid = correlation_id()

@@ -42,11 +42,10 @@ from interfaces.http import (
     verification,
     wishlists,
 )
-from interfaces.http.health import MetricsMiddleware
+from interfaces.http.boundary import RequestBoundaryMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
-from interfaces.http.problems import RequestContextMiddleware, install_problem_handlers
-from interfaces.http.saved_aggregates import SavedAggregatesMiddleware
-from interfaces.http.telemetry import RequestTelemetryMiddleware, observe_command
+from interfaces.http.problems import install_problem_handlers
+from interfaces.http.telemetry import observe_command
 from interfaces.sse.stream import live_streams
 from interfaces.web import install_web
 
@@ -123,9 +122,8 @@ def create_app(
     app.include_router(personal_data.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     install_web(app)  # the browser pages at /, after every API route
-    app.add_middleware(SavedAggregatesMiddleware)  # commands answer from what they saved
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestTelemetryMiddleware)  # logs' ids, the server span
-    app.add_middleware(RequestContextMiddleware)  # added last: outermost
+    # Added last: outermost. Request id, last-resort 500, logs' ids, the server span, the
+    # access line, request metrics, commands answering from what they saved.
+    app.add_middleware(RequestBoundaryMiddleware)
     return app

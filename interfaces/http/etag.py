@@ -40,7 +40,7 @@ def parse_if_match(raw: str | None) -> int | None:
     return int(found.group(1))
 
 
-def get_if_match(
+async def get_if_match(
     if_match: str | None = Header(
         default=None, description='The ETag (`"<version>"`) the change is based on.'
     ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import weakref
 from typing import Any
 from uuid import UUID
@@ -13,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from application.search import SearchIndex
 from infrastructure import metrics as observed
@@ -135,31 +134,3 @@ def route_template(scope: Scope) -> str:
         return "unmatched"
     names = {str(v): "{" + k + "}" for k, v in scope.get("path_params", {}).items()}
     return "/".join(names.get(segment, segment) for segment in scope["path"].split("/"))
-
-
-class MetricsMiddleware:
-    """Counts requests and times them by route template (never the raw path)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            route = route_template(scope)
-            method = scope.get("method", "")
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(time.perf_counter() - started)

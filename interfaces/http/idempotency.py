@@ -200,8 +200,7 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        key = request.headers.get(HEADER)
+        key = _header(scope, HEADER.encode())  # no Request per POST: most carry no key
         if key is None or scope["path"] in NOT_STORED_PATHS:
             await self.app(scope, receive, send)
             return
@@ -214,7 +213,7 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         container: Container = scope["app"].state.container
         store = _store_of(scope["app"].state, container)
-        owner = await run_in_threadpool(scope_of, request, container)
+        owner = await run_in_threadpool(scope_of, Request(scope), container)
         fingerprint = fingerprint_of(
             "POST", scope["path"], scope.get("query_string", b"").decode("latin-1"), body
         )
@@ -283,6 +282,14 @@ class IdempotencyMiddleware:
         await run_in_threadpool(
             store.complete, owner, key, Stored(status, headers, b"".join(chunks))
         )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header `name` (lower case), as Starlette's `Headers.get`."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _store_of(state: Any, container: Container) -> IdempotencyStore:

@@ -34,7 +34,7 @@ class PageParams:
     cursor: str | None
 
 
-def get_page_params(
+async def get_page_params(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size."),
     cursor: str | None = Query(
         None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."

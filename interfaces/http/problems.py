@@ -1,4 +1,4 @@
-"""RFC 9457 problem details for every error, and the request-id boundary around the app.
+"""RFC 9457 problem details for every error, and the 500 for what escaped the app.
 
 Domain errors map to HTTP here and only here: routers raise (or let through) `DomainError`s
 and `ProblemError`s and never build error responses themselves.
@@ -10,7 +10,6 @@ import json
 import logging
 import math
 import re
-import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -22,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from application.payment_gateway import GatewayDeclined, GatewayError
 from application.search import SearchIndexError
@@ -51,7 +50,7 @@ _UNAVAILABLE: tuple[type[Exception], ...] = (
 PROBLEM_TYPE = "https://rentbook.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-Id"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 _STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
     (AuthenticationError, 401),
@@ -221,43 +220,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
-# -- the outermost boundary ------------------------------------------------------------------
+# -- the last resort (interfaces/http/boundary.py, outermost) ---------------------------------
 
 
-class RequestContextMiddleware:
-    """Gives every request an id (`X-Request-Id` in, or a new uuid4) echoed on the response,
-    and turns any exception that escaped the app into a logged 500 problem carrying it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = Request(scope).headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.lower().encode(), request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            if started:
-                raise
-            await _last_resort(exc, scope, request_id)(scope, receive, send_with_id)
-
-
-def _last_resort(exc: Exception, scope: Scope, request_id: str) -> Response:
+def last_resort(exc: Exception, scope: Scope, request_id: str) -> Response:
     """503 when a database or Redis is down or saturated (retry), else a logged 500."""
     method, path = scope.get("method"), scope.get("path")
     if isinstance(exc, _UNAVAILABLE):
