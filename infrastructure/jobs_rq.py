@@ -10,7 +10,9 @@ registers the handlers; several containers in one process each keep their own.
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
@@ -25,6 +27,7 @@ from application.jobs import JobHandler, JobInfo, JobQueue, RetryPolicy, is_retr
 from infrastructure.job_telemetry import observe_job
 from infrastructure.jobs_rq_worker import JobLoop, RentbookWorker, current_handlers
 
+log = logging.getLogger(__name__)
 CLAIM_TTL = 7 * 24 * 3600  # an id stays claimed at least as long as rq keeps failed jobs
 
 
@@ -57,6 +60,8 @@ class RqJobQueue(JobQueue):
         self.prefix = prefix
         self.queue = Queue(f"{prefix}{queue_name}", connection=client)
         self._worker_thread: threading.Thread | None = None
+        self._loop_name = ""
+        self._loop_client: redis.Redis | None = None
         self._stop = threading.Event()
 
     def register(self, name: str, handler: JobHandler) -> None:
@@ -153,18 +158,46 @@ class RqJobQueue(JobQueue):
 
     def start_thread(self, poll: float = 1.0) -> None:
         """An in-process worker thread (API processes that run their own workers); a queued
-        job starts as soon as it is pushed, `close` returns within about `poll` seconds."""
+        job starts as soon as it is pushed, `close` returns at once (or within `poll`)."""
         if self._worker_thread is not None:
             return
         self._stop.clear()
-        loop = JobLoop(self.worker(), self.queue)
+        # The loop has connections of its own, named as its worker (rq names the worker's
+        # connection too), so that `close` can end the loop's blocking pop with CLIENT
+        # UNBLOCK instead of waiting out the pop's whole-second timeout.
+        self._loop_name = uuid.uuid4().hex  # rq's own kind of worker name
+        pool = self.client.connection_pool
+        named = redis.ConnectionPool(
+            connection_class=pool.connection_class,
+            **{**pool.connection_kwargs, "client_name": self._loop_name},
+        )
+        self._loop_client = redis.Redis(connection_pool=named)
+        queue = Queue(self.queue.name, connection=self._loop_client)
+        worker = RentbookWorker(
+            [queue], connection=self._loop_client, handlers=self.handlers, name=self._loop_name
+        )
         self._worker_thread = threading.Thread(
-            target=loop.serve, args=(self._stop, poll), name="rq-worker", daemon=True
+            target=JobLoop(worker, queue).serve,
+            args=(self._stop, poll),
+            name="rq-worker",
+            daemon=True,
         )
         self._worker_thread.start()
 
     def close(self) -> None:
         self._stop.set()
         if self._worker_thread is not None:
+            self._unblock_loop()
             self._worker_thread.join(5)
             self._worker_thread = None
+        if self._loop_client is not None:
+            self._loop_client.connection_pool.disconnect()
+            self._loop_client = None
+
+    def _unblock_loop(self) -> None:
+        try:
+            for client in self.client.client_list():
+                if client.get("name") == self._loop_name:
+                    self.client.client_unblock(int(client["id"]))
+        except redis.RedisError:  # the pop then times out by itself, within `poll`
+            log.warning("could not unblock the rq worker loop", exc_info=True)

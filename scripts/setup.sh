@@ -17,8 +17,9 @@ if [ "$1" = bench ]; then
   fi
   exec bash scripts/setup.sh dev  # the cd above: relative to the repository
 fi
+# The venv's own pip (Python 3.11 bundles one with PEP 660 editable installs) does: upgrading
+# it first would fetch and install a pip on every fresh clone.
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
   if [ "$1" = dev ]; then
     .venv/bin/python -m pip install --quiet -e ".[dev]"
   else

@@ -3,6 +3,10 @@
 # runs the linters, the type checker and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Keep compiled byte code (git-ignored __pycache__): each xdist worker, and every `rentbook`
+# subprocess the e2e and browser tests start, would otherwise compile the project and
+# re-rewrite the tests' asserts from source (~5 s of CPU a pytest process).
+unset PYTHONDONTWRITEBYTECODE
 bash scripts/setup.sh dev
 bash scripts/services.sh
 .venv/bin/ruff check .

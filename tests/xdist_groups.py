@@ -1,7 +1,9 @@
 """How `scripts/test.sh` splits the suite over two pytest-xdist workers (`--dist loadgroup`).
 
 Each module runs whole on one worker, so its module-scoped fixtures are built once, as in a
-serial run. A named group below keeps the tests it names on one worker, one after another:
+serial run; a module of `SECTION_PARTS` runs as a few parts instead, each building them once
+(on whichever worker takes it). A named group below keeps the tests it names on one worker,
+one after another:
 - `browser`: the journeys share one served app and one Chromium (session fixtures);
 - `many_pg_connections`: the races that open tens of PostgreSQL connections each, so two of
   them never run at once against the shared server's 100 connections.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import OrderedDict
 from pathlib import Path
 
@@ -35,14 +38,35 @@ GROUPS = {
     "tests/application/test_identity.py::test_twenty_racing": "many_pg_connections",
 }
 
+# Modules split into several units by the API section their test ids name (the first path
+# segment after /api/v1/): section → part, "rest" for the others. The OpenAPI fuzz has one
+# test per operation and role, and whole it would outlast every other unit (~170 s).
+SECTION_PARTS = {
+    "tests/http/test_openapi_fuzz.py": {
+        "admin": "admin",
+        "me": "me",
+        "users": "me",
+        "listings": "listings",
+        "search": "listings",
+        "places": "listings",
+    },
+}
+_SECTION = re.compile(r"/api/v1/([^/\]\-]+)")
+
 DURATIONS_FILE = Path(__file__).with_name("durations.json")
 DEFAULT_SECONDS = 2.0
 
 
 def group_of(nodeid: str) -> str:
-    """The worker-sharing unit of a test: its named group, else its module."""
+    """The worker-sharing unit of a test: its named group, else its module (or the module's
+    part, for the modules of `SECTION_PARTS`)."""
     named = (group for prefix, group in GROUPS.items() if nodeid.startswith(prefix))
-    return next(named, nodeid.split("::", 1)[0])
+    module = nodeid.split("::", 1)[0]
+    if module in SECTION_PARTS:
+        section = _SECTION.search(nodeid)
+        part = SECTION_PARTS[module].get(section.group(1) if section else "", "rest")
+        return f"{module}::{part}"
+    return next(named, module)
 
 
 def recorded_seconds(path: Path = DURATIONS_FILE) -> dict[str, float]:

@@ -134,7 +134,9 @@ def test_two_api_workers_race_for_the_last_unit_and_exactly_one_wins(
     assert (day["held"], day["reserved"], day["available_units"]) == (1, 0, 0)
 
 
-def test_both_api_workers_answer_and_neither_runs_the_background_workers(
+# One server for both checks: starting `serve --workers 2` (three processes importing the
+# whole app) is most of their cost, and SIGTERM ends the server the first check used.
+def test_both_api_workers_answer_neither_runs_the_background_workers_and_sigterm_stops_all(
     served: Served,
 ) -> None:
     answered = served.health_pids(want=2)
@@ -145,11 +147,8 @@ def test_both_api_workers_answer_and_neither_runs_the_background_workers(
     assert all(body["background_workers"] is False for body in answered.values())
     assert "2 API workers; background workers once, in the parent process" in served.output()
 
-
-def test_sigterm_stops_the_parent_and_both_api_workers(served: Served) -> None:
-    workers = set(served.health_pids(want=2))
-
+    # SIGTERM stops the parent and both API workers.
     served.process.terminate()
 
     assert served.process.wait(60) == 0
-    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    assert not [pid for pid in answered if Path(f"/proc/{pid}").exists()]

@@ -63,7 +63,9 @@ def _stream_per_worker(url: str, seconds: float = 90) -> dict[int, SseStream]:
     raise AssertionError("every stream landed on one worker")
 
 
-def test_a_write_on_one_worker_reaches_clients_of_both_workers(
+# One test, one server: starting `serve --workers 2` (three processes importing the whole
+# app) is most of the cost, and the SIGTERM check ends the server the write check used.
+def test_a_write_reaches_clients_of_both_workers_and_sigterm_ends_them_promptly(
     served: Served,
     setup: Container,  # noqa: F811
 ) -> None:
@@ -100,27 +102,26 @@ def test_a_write_on_one_worker_reaches_clients_of_both_workers(
                 now,
             )
         blocked = {pid: s.events(1)[0] for pid, s in streams.items()}
+
+        assert len(heard) == 2
+        for event in heard.values():
+            assert event.data["type"] == "ListingCalendar.HoldPlaced"
+            assert event.data["dates"] == [night.isoformat()]
+            assert event.id is not None and event.id <= position
+        assert len({e.id for e in heard.values()}) == 1  # the same log position on both
+        assert elapsed < 10
+        assert {e.data["type"] for e in blocked.values()} == {"ListingCalendar.Blocked"}
+
+        _sigterm_ends_open_streams_and_the_server_promptly(served, streams)
     finally:
         for stream in streams.values():
             stream.close()
 
-    assert len(heard) == 2
-    for event in heard.values():
-        assert event.data["type"] == "ListingCalendar.HoldPlaced"
-        assert event.data["dates"] == [night.isoformat()]
-        assert event.id is not None and event.id <= position
-    assert len({e.id for e in heard.values()}) == 1  # the same log position on both
-    assert elapsed < 10
-    assert {e.data["type"] for e in blocked.values()} == {"ListingCalendar.Blocked"}
 
-
-def test_sigterm_ends_open_streams_and_the_server_promptly(
-    served: Served,
-    setup: Container,  # noqa: F811
+def _sigterm_ends_open_streams_and_the_server_promptly(
+    served: Served, streams: dict[int, SseStream]
 ) -> None:
-    listing_id = _active_listing(setup)
-    url = f"{served.base_url}{API}/listings/{listing_id}/availability/stream"
-    streams = _stream_per_worker(url)
+    """With a stream open on each worker, SIGTERM is not held up by them."""
     started = time.monotonic()
 
     served.process.terminate()

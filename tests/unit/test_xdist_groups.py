@@ -29,3 +29,13 @@ def test_the_recorded_file_maps_units_to_seconds(tmp_path: Path) -> None:
     assert recorded_seconds(path) == {"browser": 58.1}
     assert group_of("tests/browser/test_pages.py::test_x") == "browser"
     assert group_of("tests/unit/test_money.py::test_x") == "tests/unit/test_money.py"
+
+
+def test_the_fuzz_runs_as_parts_by_api_section_and_every_test_has_one() -> None:
+    fuzz = "tests/http/test_openapi_fuzz.py"
+    case = f"{fuzz}::test_operation_never_answers_500"
+    assert group_of(f"{case}[GET /api/v1/admin/users-user]") == f"{fuzz}::admin"
+    assert group_of(f"{case}[GET /api/v1/users/{{user_id}}-admin]") == f"{fuzz}::me"
+    assert group_of(f"{case}[POST /api/v1/bookings-user]") == f"{fuzz}::rest"
+    assert group_of(f"{case}[GET /health-user]") == f"{fuzz}::rest"
+    assert group_of(f"{fuzz}::test_every_served_operation_is_fuzzed") == f"{fuzz}::rest"
