@@ -15,18 +15,30 @@ from tests.http.test_bookings_http import Market, MarketFactory, market  # noqa:
 
 @pytest.fixture
 def loads(api: Api) -> Iterator[list[UUID]]:
-    """Every aggregate id the store read from its database."""
-    repository = api.container.store.repository
-    original = repository.get
+    """Every aggregate id whose events the store read from its database: by the library's
+    `Repository.get`, or by the store's own reads of cached streams' tails (both end in the
+    recorder's `select_events`; `select_streams` is PostgreSQL's one-query read)."""
+    recorder = api.container.store.recorder
     seen: list[UUID] = []
+    original = recorder.select_events
+    one_query = getattr(recorder, "select_streams", None)
 
-    def counting(aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
-        seen.append(aggregate_id)
-        return original(aggregate_id, *args, **kwargs)
+    def counting(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        seen.append(originator_id)
+        return original(originator_id, *args, **kwargs)
 
-    repository.get = counting  # type: ignore[method-assign]
+    def counting_streams(after: list[tuple[UUID, int | None]], *args: Any) -> Any:
+        seen.extend(stream for stream, _ in after)
+        assert one_query is not None
+        return one_query(after, *args)
+
+    setattr(recorder, "select_events", counting)  # noqa: B010
+    if one_query is not None:
+        setattr(recorder, "select_streams", counting_streams)  # noqa: B010
     yield seen
-    repository.get = original  # type: ignore[method-assign]
+    setattr(recorder, "select_events", original)  # noqa: B010
+    if one_query is not None:
+        setattr(recorder, "select_streams", one_query)  # noqa: B010
 
 
 def test_placing_answers_from_the_saved_booking_without_loading_it(
