@@ -27,7 +27,6 @@ from eventsourcing.persistence import (
     Notification,
     Recording,
     StoredEvent,
-    Transcoder,
     Transcoding,
 )
 
@@ -35,7 +34,6 @@ from application import saved_aggregates
 from application.aggregate_cache import AggregateCache, Entry
 from application.context import current_context
 from application.group_commit import GroupCommitter
-from application.json_codec import OrjsonTranscoder
 from application.personal_keys import KeyRing
 from application.personal_mapper import PersonalDataMapper
 from domain.calendar import ListingCalendar
@@ -103,14 +101,6 @@ class EventStore(Application[UUID]):
         if self.keyring is None:
             return super().construct_mapper()
         return PersonalDataMapper(self.construct_transcoder(), self.keyring)
-
-    def construct_transcoder(self) -> Transcoder:
-        # The stock transcoder unless the environment names another (TRANSCODER_TOPIC).
-        if self.env.get(self.factory.TRANSCODER_TOPIC):
-            return super().construct_transcoder()
-        transcoder = OrjsonTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
