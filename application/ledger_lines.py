@@ -4,7 +4,7 @@ and hashes, without decoding events into domain objects.
 A py-spy profile of verify (issue #9, 13k entries/s) spent its time building what it then
 threw away: a domain event per payment event (the transcoder's per-object hook), `Posting`
 and `Money` per line, two `UUID` objects per entry id. Here a payment event's state is read
-with the C JSON decoder, the very posting rules of domain/ledger.py run over it
+with orjson (application/json_codec.py), the very posting rules of domain/ledger.py run over it
 (`canonical_postings`), and ids stay text. Events whose class has upcasts, or whose state
 holds a value this reader does not know, go through the mapper as before.
 """
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
-import json.scanner
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import get_topic
 
+from application.json_codec import loads
 from domain.event_meta import META_KEY
 from domain.ledger import RULES, canonical_postings, entry_id_text
 
@@ -133,22 +132,9 @@ def _fields(layout: _Layout, state: dict[str, Any]) -> _Fields | None:
     return fields
 
 
-# `json.loads` of bytes sniffs the encoding and builds its arguments on every call, and
-# `JSONDecoder.decode` checks for whitespace around the value: the stored state is UTF-8
-# JSON without any (the transcoder's), so the scanner reads it, and anything else (an
-# error, whitespace) goes to `decode` as before.
-_decoder = json.JSONDecoder()
-# What `JSONDecoder.scan_once` is (typeshed lists neither it nor the decoder as the context).
-_scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]
-
-
 def _state(raw: bytes) -> Any:
-    text = raw.decode()
-    try:
-        value, end = _scan(text, 0)
-    except StopIteration:
-        return _decoder.decode(text)
-    return value if end == len(text) else _decoder.decode(text)
+    """The stored state as plain JSON values (orjson, or `json` where they differ)."""
+    return loads(raw)
 
 
 # Topic -> how to read it, for the classes whose stored state is their state (no upcasts).
