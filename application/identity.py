@@ -162,6 +162,11 @@ class Identity:
         self._principals.put(token, principal, at=at, expires_at=session.expires_at, epoch=epoch)
         return principal
 
+    def cached_principal(self, token: str, *, at: datetime) -> Principal | None:
+        """What `authenticate` would answer from this process's principal cache, without
+        I/O (None: not cached), so an async caller can skip a thread-pool hop."""
+        return self._principals.get(token, at)
+
     def logout(self, token: str) -> bool:
         return self._sessions.revoke_token(token)
 

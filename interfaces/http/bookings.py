@@ -11,6 +11,7 @@ from interfaces.http.booking_schemas import BookingCreate, BookingPublic, RoleQu
 from interfaces.http.deps import CommandDep
 from interfaces.http.etag import set_etag
 from interfaces.http.listing_schemas import ReasonIn
+from interfaces.http.offload import in_thread
 from interfaces.http.pagination import PageParamsDep
 from interfaces.http.positions import min_position, set_position
 from interfaces.http.schemas_common import Page
@@ -29,6 +30,7 @@ def _respond(
 
 
 @router.post("/bookings", status_code=status.HTTP_201_CREATED, response_model=BookingPublic)
+@in_thread  # validated on the event loop: one thread-pool hop, not two
 def place_booking(body: BookingCreate, command: CommandDep, response: Response) -> BookingPublic:
     """Holds the units and creates the booking: `pending_payment` for instant-book
     listings (15 minutes to pay), `pending_owner_approval` for request-to-book (24 hours

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from application.context import Actor, CommandContext, command_context
 from application.identity import Principal
@@ -33,6 +34,7 @@ SESSION_COOKIE = "rentbook_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _RESOLVED = "_rentbook_principal"
+_MISS = AuthenticationError("not_cached", "")  # a sentinel `_resolve` never stores
 
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a sync one in the thread pool,
@@ -73,8 +75,11 @@ def credentials(request: Request) -> tuple[str, bool] | None:
     return (cookie, True) if cookie else None
 
 
-def _resolve(request: Request, container: Container) -> Principal | DomainError | None:
-    """None without credentials; the principal, or why the credentials are refused."""
+def _resolve(
+    request: Request, container: Container, *, cached_only: bool = False
+) -> Principal | DomainError | None:
+    """None without credentials; the principal, or why the credentials are refused. With
+    `cached_only`, no I/O: `_MISS` when the answer needs the session store."""
     if hasattr(request.state, _RESOLVED):
         cached: Principal | DomainError | None = getattr(request.state, _RESOLVED)
         return cached
@@ -82,10 +87,16 @@ def _resolve(request: Request, container: Container) -> Principal | DomainError 
     found = credentials(request)
     if found is not None:
         token, via_cookie = found
-        try:
-            result = container.identity.authenticate(token, at=container.clock.now())
-        except AuthenticationError as exc:
-            result = exc
+        at = container.clock.now()
+        if cached_only:
+            result = container.identity.cached_principal(token, at=at)
+            if result is None:
+                return _MISS
+        else:
+            try:
+                result = container.identity.authenticate(token, at=at)
+            except AuthenticationError as exc:
+                result = exc
         if isinstance(result, Principal) and via_cookie and not _csrf_ok(request, result):
             result = PermissionDenied(
                 "csrf_failed", f"cookie sessions need the {CSRF_HEADER} header on this method"
@@ -101,8 +112,12 @@ def _csrf_ok(request: Request, principal: Principal) -> bool:
     return bool(sent) and secrets.compare_digest(sent, principal.csrf_token)
 
 
-def get_principal(request: Request, container: ContainerDep) -> Principal:
-    result = _resolve(request, container)
+async def get_principal(request: Request, container: ContainerDep) -> Principal:
+    # Most requests find their principal in the per-process cache: answered here, on the
+    # event loop, instead of a thread-pool hop; a miss reads Redis (and the user) in the pool.
+    result = _resolve(request, container, cached_only=True)
+    if result is _MISS:
+        result = await run_in_threadpool(_resolve, request, container)
     if result is None:
         raise AuthenticationError("not_authenticated", "a session token is required")
     if isinstance(result, Exception):

@@ -23,6 +23,7 @@ from interfaces.http.deps import (
     credentials,
 )
 from interfaces.http.etag import IfMatchDep, set_etag
+from interfaces.http.offload import in_thread
 from interfaces.http.pagination import PageParamsDep, offset_page
 from interfaces.http.positions import set_position
 from interfaces.http.ratelimits import AUTH_LOGIN, AUTH_REGISTER, rate_limit
@@ -220,6 +221,7 @@ def revoke_session(
 
 
 @router.get("/users/me", responses=problem_responses(401))
+@in_thread  # validated on the event loop: one thread-pool hop, not two
 def get_me(response: Response, principal: PrincipalDep, container: ContainerDep) -> UserPublic:
     """The caller's profile; its `ETag` is what `PATCH /users/me` takes as `If-Match`."""
     user = container.identity.get_user(principal.user_id)
