@@ -151,6 +151,7 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
             "RENTBOOK_POSTGRES_MAX_OVERFLOW": "8",
         }
     )
+    env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it
     env.pop("RENTBOOK_REDIS_URL", None)
     env.pop("RENTBOOK_MEILISEARCH_URL", None)
     cmd = [
