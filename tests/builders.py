@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from application.bookings import Bookings
@@ -113,3 +113,17 @@ def make_world(store: EventStore | None = None) -> World:
         renter=Actor(uuid.uuid4(), "user"),
         admin=Actor(uuid.uuid4(), "admin"),
     )
+
+
+def place_night(bookings: Bookings, listing_id: uuid.UUID, night: date) -> uuid.UUID:
+    """A one-night, one-unit booking of `night` by a renter of its own."""
+    booking_id, _ = bookings.place(
+        Actor(uuid.uuid4(), "user"),
+        listing_id,
+        start=night.isoformat(),
+        end=(night + timedelta(days=1)).isoformat(),
+        quantity=1,
+        guests=1,
+        at=NOW,
+    )
+    return booking_id

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from application.bookings import Bookings
-from application.context import Actor
 from application.store import EventStore
 from domain.booking import Booking
 from domain.booking_rules import resolve_period
@@ -21,7 +20,7 @@ from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError, RuleViolation, UnavailableError
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
-from tests.builders import NOW, World, make_world
+from tests.builders import NOW, World, make_world, place_night
 
 pytestmark = pytest.mark.postgres
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
@@ -41,25 +40,12 @@ def stores(pg_url: str, tmp_path: Any) -> Iterator[tuple[EventStore, EventStore]
         b.close()
 
 
-def _place(bookings: Bookings, listing_id: uuid.UUID, night: date) -> uuid.UUID:
-    booking_id, _ = bookings.place(
-        Actor(uuid.uuid4(), "user"),
-        listing_id,
-        start=night.isoformat(),
-        end=(night + timedelta(days=1)).isoformat(),
-        quantity=1,
-        guests=1,
-        at=NOW,
-    )
-    return booking_id
-
-
 def _warm(world: World, b: EventStore) -> tuple[uuid.UUID, Bookings]:
     """An active listing made by worker A, booked once through worker B (cached there)."""
     listing_id = world.active_listing()
     b_bookings = Bookings(b, **FEES)
-    _place(b_bookings, listing_id, date(2026, 7, 1))
-    _place(b_bookings, listing_id, date(2026, 7, 2))  # the second load was a cache hit
+    place_night(b_bookings, listing_id, date(2026, 7, 1))
+    place_night(b_bookings, listing_id, date(2026, 7, 2))  # the second load was a cache hit
     assert b.aggregate_cache is not None and listing_id in b.aggregate_cache._entries
     assert b.aggregate_cache.hits >= 2
     return listing_id, b_bookings
@@ -75,10 +61,10 @@ def test_a_listing_deactivated_by_another_worker_is_not_booked_from_the_cache(
     world.listings.deactivate(world.owner, listing_id, NOW)
 
     with pytest.raises(RuleViolation) as refused:
-        _place(b_bookings, listing_id, date(2026, 7, 3))
+        place_night(b_bookings, listing_id, date(2026, 7, 3))
     assert refused.value.code == "listing_not_active"
     world.listings.activate(world.owner, listing_id, NOW)
-    _place(b_bookings, listing_id, date(2026, 7, 3))  # and reactivation is seen as well
+    place_night(b_bookings, listing_id, date(2026, 7, 3))  # and reactivation is seen as well
 
 
 def test_a_price_changed_by_another_worker_is_the_price_quoted(
@@ -98,7 +84,7 @@ def test_a_price_changed_by_another_worker_is_the_price_quoted(
         listing_id, start="2026-07-10", end="2026-07-11", quantity=1, guests=1, at=NOW
     )
     assert expected["quote"] != before["quote"]
-    booked = b.load(_place(b_bookings, listing_id, night), "booking")
+    booked = b.load(place_night(b_bookings, listing_id, night), "booking")
     assert isinstance(booked, Booking)
     assert booked.quote == expected["quote"]
 
@@ -109,10 +95,10 @@ def test_a_night_booked_through_another_worker_is_unavailable_here(
     a, b = stores
     world = make_world(a)
     listing_id, b_bookings = _warm(world, b)
-    _place(world.bookings, listing_id, date(2026, 7, 5))
+    place_night(world.bookings, listing_id, date(2026, 7, 5))
 
     with pytest.raises(UnavailableError):
-        _place(b_bookings, listing_id, date(2026, 7, 5))
+        place_night(b_bookings, listing_id, date(2026, 7, 5))
 
 
 def test_a_calendar_gone_stale_before_the_save_conflicts_and_is_retried(
@@ -132,12 +118,12 @@ def test_a_calendar_gone_stale_before_the_save_conflicts_and_is_retried(
         reads += 1
         found = real_read(*args)
         if reads == 1:  # between B's first read and its save
-            _place(world.bookings, listing_id, night)
+            place_night(world.bookings, listing_id, night)
         return found
 
     monkeypatch.setattr(b.recorder, "select_streams", read_then_a_books)
     with pytest.raises(UnavailableError):
-        _place(b_bookings, listing_id, night)
+        place_night(b_bookings, listing_id, night)
     assert reads == 2  # the conflict made B load again
 
     listing = a.load(listing_id, "listing")
@@ -163,7 +149,7 @@ def test_one_query_loads_equal_the_librarys_past_snapshots_with_the_cache_off(
         listing_id = world.active_listing()
         world.listings.set_price(world.owner, listing_id, date(2026, 9, 1), 5_000, NOW)
         for i in range(55):  # the calendar is snapshotted every 50 events
-            _place(world.bookings, listing_id, date(2026, 7, 1) + timedelta(days=i))
+            place_night(world.bookings, listing_id, date(2026, 7, 1) + timedelta(days=i))
         cal_id = ListingCalendar.create_id(listing_id)
         assert list(store.snapshots.get(cal_id)) if store.snapshots else False
         listing, calendar = store.load_all((listing_id, "listing"), (cal_id, "calendar"))

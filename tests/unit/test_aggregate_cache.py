@@ -11,13 +11,12 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from application.aggregate_cache import AggregateCache
-from application.context import Actor
 from application.store import EventStore
 from domain.booking import Booking
 from domain.calendar import ListingCalendar
 from domain.listing import Listing
 from domain.user import EmailIndex, User
-from tests.builders import NOW, make_world
+from tests.builders import NOW, make_world, place_night
 
 
 def cached_store(size: int = 100) -> EventStore:
@@ -99,15 +98,7 @@ def test_many_placements_through_the_cache_never_overbook() -> None:
     for i in range(60):  # past a calendar snapshot (every 50 events)
         night = date(2026, 7, 1) + timedelta(days=i % 20)
         try:
-            world.bookings.place(
-                Actor(uuid.uuid4(), "user"),
-                listing_id,
-                start=night.isoformat(),
-                end=(night + timedelta(days=1)).isoformat(),
-                quantity=1,
-                guests=1,
-                at=NOW,
-            )
+            place_night(world.bookings, listing_id, night)
             placed += 1
         except Exception as refused:
             assert getattr(refused, "code", None) == "unavailable"
