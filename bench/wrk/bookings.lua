@@ -10,19 +10,17 @@ local common = require("common")
 setup = common.setup
 done = common.done
 
-local listings, tokens, first_day, stride, counter
+local listings, tokens, first_day, next_number
 
 function init(args)
    listings = common.lines(os.getenv("RENTBOOK_WRK_LISTINGS"))
    tokens = common.lines(os.getenv("RENTBOOK_WRK_TOKENS"))
    first_day = tonumber(os.getenv("RENTBOOK_WRK_FIRST_DAY"))
-   stride = tonumber(os.getenv("RENTBOOK_WRK_THREADS"))
-   counter = 0
+   next_number = common.numbers()
 end
 
 function request()
-   local g = offset + counter * stride
-   counter = counter + 1
+   local g = next_number()
    local day = first_day + math.floor(g / #listings) * 86400
    local body = string.format(
       '{"listing_id":"%s","start":"%s","end":"%s","quantity":1,"guests":2}',

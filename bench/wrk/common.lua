@@ -1,6 +1,6 @@
--- Shared by bookings.lua and search.lua: each wrk thread takes every `stride`-th request
--- number from its own `offset`, so no two requests of a run share a number; `done` prints
--- one line of JSON that bench/http_wrk.py reads.
+-- Shared by bookings.lua, search.lua and me.lua: each wrk thread takes every `stride`-th
+-- request number from its own `offset` (`numbers`), so no two requests of a run share a
+-- number; `done` prints one line of JSON that bench/http_wrk.py reads.
 local M = {}
 
 function M.lines(path)
@@ -15,6 +15,18 @@ local threads = 0
 function M.setup(thread)
    thread:set("offset", threads)
    threads = threads + 1
+end
+
+-- The thread's request numbers g = offset, offset + stride, ... as a function giving the next
+-- (RENTBOOK_WRK_THREADS is wrk's -t, the stride). Call from `init`, after `setup` set `offset`.
+function M.numbers()
+   local stride = tonumber(os.getenv("RENTBOOK_WRK_THREADS"))
+   local counter = 0
+   return function()
+      local g = offset + counter * stride
+      counter = counter + 1
+      return g
+   end
 end
 
 function M.done(summary, latency, requests)

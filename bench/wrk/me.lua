@@ -8,16 +8,14 @@ local common = require("common")
 setup = common.setup
 done = common.done
 
-local tokens, stride, counter
+local tokens, next_number
 
 function init(args)
    tokens = common.lines(os.getenv("RENTBOOK_WRK_TOKENS"))
-   stride = tonumber(os.getenv("RENTBOOK_WRK_THREADS"))
-   counter = 0
+   next_number = common.numbers()
 end
 
 function request()
-   local g = offset + counter * stride
-   counter = counter + 1
+   local g = next_number()
    return wrk.format("GET", "/api/v1/users/me", { ["Authorization"] = "Bearer " .. tokens[(g % #tokens) + 1] })
 end

@@ -7,16 +7,14 @@ local common = require("common")
 setup = common.setup
 done = common.done
 
-local paths, stride, counter
+local paths, next_number
 
 function init(args)
    paths = common.lines(os.getenv("RENTBOOK_WRK_PATHS"))
-   stride = tonumber(os.getenv("RENTBOOK_WRK_THREADS"))
-   counter = 0
+   next_number = common.numbers()
 end
 
 function request()
-   local g = offset + counter * stride
-   counter = counter + 1
+   local g = next_number()
    return wrk.format("GET", paths[(g % #paths) + 1])
 end
