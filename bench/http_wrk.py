@@ -318,7 +318,7 @@ def main() -> None:
             if args.memory_report:  # the search server inherits these
                 os.environ["RENTBOOK_BENCH_MEMORY_REPORT"] = str(work / "memory.json")
                 if args.memory_report == "tracemalloc":
-                    os.environ["PYTHONTRACEMALLOC"] = "6"  # frames: past importlib
+                    os.environ["PYTHONTRACEMALLOC"] = "3"  # frames: past importlib
             if name == "me":  # the bookings server and renters, GET /users/me
                 out[name] = bench_bookings(args, work, "me.lua")
                 continue
