@@ -263,7 +263,7 @@ def rss_detail(pid: int, data_dir: Path) -> dict[str, Any]:
 def memory_report(pid: int, path: Path) -> Any:
     """The server's own account of its memory (bench/_memory_report.py), on SIGUSR1."""
     os.kill(pid, signal.SIGUSR1)
-    deadline = time.monotonic() + 120  # a tracemalloc snapshot takes a while under load
+    deadline = time.monotonic() + 300  # a tracemalloc snapshot takes minutes under load
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.5)
     return json.loads(path.read_text()) if path.exists() else None
