@@ -9,12 +9,14 @@ all-day events (`VALUE=DATE`, end exclusive); hours are timed events in UTC.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from domain.calendar import ListingCalendar
 from domain.listing import Listing
 from domain.periods import SLOT_SECONDS
+
+if TYPE_CHECKING:  # imported where a feed is rendered: most processes never render one
+    import icalendar
 
 PRODID = "-//Rentbook//Listing calendar//EN"
 UID_DOMAIN = "rentbook.dev"
@@ -34,6 +36,8 @@ def _runs(keys: list[int], step: int) -> list[tuple[int, int]]:
 def _event(
     uid: str, summary: str, first: int, last: int, unit: str, stamp: datetime
 ) -> icalendar.Event:
+    import icalendar
+
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
@@ -52,6 +56,8 @@ def render_calendar(listing: Listing, calendar: ListingCalendar, at: datetime) -
     """The feed's bytes; `at` is its DTSTAMP (when this copy was made)."""
     stamp = at.astimezone(UTC).replace(microsecond=0)
     unit, step = listing.unit, calendar.step
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

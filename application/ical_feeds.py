@@ -15,9 +15,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
-import recurring_ical_events
-
 from domain.calendar_sync import Occurrence, Window
 
 MAX_OCCURRENCES = 5000  # a feed expanding to more is refused, not half-applied
@@ -44,6 +41,9 @@ def parse_feed(body: bytes, window: Window, tz: str) -> list[Occurrence]:
     """The events of a feed that touch `window` (dates in zone `tz`, which also gives
     floating times their zone), recurring ones expanded; transparent (free) and cancelled
     events are skipped."""
+    import icalendar  # here, not at import: only the feed importer parses (~3 MB of modules)
+    import recurring_ical_events
+
     try:
         calendar = icalendar.Calendar.from_ical(body)
     except Exception as e:  # icalendar raises ValueError and friends on broken input
@@ -74,6 +74,8 @@ def _distinguish_repeated_uids(calendar: Any) -> None:
     one of them (a UID names one event and its moved instances), silently dropping busy
     periods. Such repeats (not moved instances: no RECURRENCE-ID) get `#n` appended, in
     the order of the feed, so each stays an event of its own."""
+    import icalendar
+
     seen: dict[str, int] = {}
     for component in calendar.walk("VEVENT"):
         if "RECURRENCE-ID" in component or "UID" not in component:

@@ -60,6 +60,7 @@ def start_server(
             "RENTBOOK_POSTGRES_MAX_OVERFLOW": str(pool_size),
         }
     )
+    env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it (and search.py)
     cmd = [
         sys.executable, "-m", "uvicorn", "--factory", "bench._http_app:app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),

@@ -16,9 +16,12 @@ if str(ROOT) not in sys.path:
 
 from fastapi import FastAPI  # noqa: E402
 
+from bench import _memory_report  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.http.app import create_app  # noqa: E402
 
 
 def app() -> FastAPI:
-    return create_app(settings=Settings(), rate_limits={"*": None})
+    app = create_app(settings=Settings(), rate_limits={"*": None})
+    _memory_report.install(app)  # only with RENTBOOK_BENCH_MEMORY_REPORT
+    return app

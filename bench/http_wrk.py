@@ -36,6 +36,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -206,7 +207,15 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     settings = Settings(environment="test", data_dir=work / "search")
     t0 = time.perf_counter()
-    seeded, _ = search_bench.seed(settings, args.search_size)
+    template = Path(args.search_template) if args.search_template else None
+    if template is not None and (template / "events.db").exists():  # seeded by an earlier run
+        shutil.copytree(template, settings.data_dir)
+        seeded = json.loads((template / "seeded.json").read_text())
+    else:
+        seeded, _ = search_bench.seed(settings, args.search_size)
+        if template is not None:
+            shutil.copytree(settings.data_dir, template, dirs_exist_ok=True)
+            (template / "seeded.json").write_text(json.dumps(seeded))
     setup_s = time.perf_counter() - t0
     cities = demo_cities(shared_places(), max(1, min(args.search_size, 2_000)))
     paths = [
@@ -223,6 +232,8 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             args, base, "search.lua", {"RENTBOOK_WRK_PATHS": str(work / "paths.txt")}, server.pid
         )
         result["rss_detail"] = rss_detail(server.pid, work / "search")
+        if args.memory_report:
+            result["memory_report"] = memory_report(server.pid, work / "memory.json")
     finally:
         search_bench.stop_server(server)
     return {
@@ -249,6 +260,15 @@ def rss_detail(pid: int, data_dir: Path) -> dict[str, Any]:
     return out
 
 
+def memory_report(pid: int, path: Path) -> Any:
+    """The server's own account of its memory (bench/_memory_report.py), on SIGUSR1."""
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 300  # a tracemalloc snapshot takes minutes under load
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def _drop_redis_keys(prefix: str) -> None:
     import redis
 
@@ -273,7 +293,21 @@ def main() -> None:
     ap.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     ap.add_argument("--keep-db", action="store_true")
     ap.add_argument("--profile", default=None, help="py-spy raw profile of the server")
+    ap.add_argument(
+        "--search-template",
+        default=None,
+        help="search: a directory keeping the seeded data; later runs copy it instead of "
+        "seeding again (same --search-size)",
+    )
+    ap.add_argument(
+        "--memory-report",
+        choices=("off", "on", "tracemalloc"),
+        default="off",
+        help="search: the server's memory by mapping, malloc, caches (tracemalloc: also "
+        "Python allocations, traced from start-up; slows the server)",
+    )
     args = ap.parse_args()
+    args.memory_report = None if args.memory_report == "off" else args.memory_report
     if not shutil.which(args.wrk):
         sys.exit("wrk not found: apt-get install -y wrk (or scripts/setup.sh bench)")
     out: dict[str, Any] = {"benchmark": "http_wrk", "machine": machine(), "params": vars(args)}
@@ -281,6 +315,10 @@ def main() -> None:
         for name in filter(None, args.scenarios.split(",")):
             work = Path(tmp) / name
             work.mkdir()
+            if args.memory_report:  # the search server inherits these
+                os.environ["RENTBOOK_BENCH_MEMORY_REPORT"] = str(work / "memory.json")
+                if args.memory_report == "tracemalloc":
+                    os.environ["PYTHONTRACEMALLOC"] = "3"  # frames: past importlib
             if name == "me":  # the bookings server and renters, GET /users/me
                 out[name] = bench_bookings(args, work, "me.lua")
                 continue

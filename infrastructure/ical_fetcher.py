@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-
-import httpx
+from typing import TYPE_CHECKING
 
 from application.ical_feeds import FeedError, FeedFetcher, FetchResult
+
+if TYPE_CHECKING:  # imported on the first fetch: `import httpx` also loads its CLI's rich,
+    import httpx  # pygments and click (~5 MB), which processes that never fetch need not hold
 
 USER_AGENT = "Rentbook-CalendarSync/1 (+https://rentbook.dev)"
 
@@ -26,12 +28,15 @@ class HttpFeedFetcher(FeedFetcher):
         max_redirects: int = 5,
         allow_private: bool = False,
     ) -> None:
-        self.timeout = httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0))
+        self.timeout_seconds = timeout_seconds
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.hooks = {} if allow_private else {"request": [_check_public]}
 
     def fetch(self, url: str, *, etag: str | None, last_modified: str | None) -> FetchResult:
+        import httpx
+
+        timeout = httpx.Timeout(self.timeout_seconds, connect=min(self.timeout_seconds, 5.0))
         headers = {"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
         if etag:
             headers["If-None-Match"] = etag
@@ -40,7 +45,7 @@ class HttpFeedFetcher(FeedFetcher):
         try:
             with (
                 httpx.Client(
-                    timeout=self.timeout,
+                    timeout=timeout,
                     follow_redirects=True,
                     max_redirects=self.max_redirects,
                     event_hooks=self.hooks,

@@ -19,7 +19,6 @@ from application.payment_gateway import PaymentGateway
 from application.payments import Payments
 from application.ports import Clock
 from infrastructure.jobs_inprocess import InProcessJobQueue
-from infrastructure.jobs_rq import RqJobQueue
 from infrastructure.settings import Settings
 from infrastructure.simulated_gateway import DEFAULT_WEBHOOK_SECRET, SimulatedGateway
 from infrastructure.stripe_events import verify_and_parse
@@ -61,8 +60,9 @@ class PaymentsWiring:
             stop.wait(interval)
 
     def start(self, stop: threading.Event, clock: Clock, interval: float) -> threading.Thread:
-        if isinstance(self.jobs, RqJobQueue):
-            self.jobs.start_thread()
+        start_thread = getattr(self.jobs, "start_thread", None)  # rq's scheduler thread
+        if start_thread is not None:
+            start_thread()
         thread = threading.Thread(
             target=self.run_forever, args=(clock, stop, interval), name="payments", daemon=True
         )
@@ -75,6 +75,8 @@ def build_jobs(settings: Settings, client: redis.Redis | None) -> JobQueue:
     backend = settings.jobs_backend
     if backend == "rq" or (backend == "auto" and client is not None):
         assert client is not None, "rq jobs need RENTBOOK_REDIS_URL"
+        from infrastructure.jobs_rq import RqJobQueue  # rq only where it is the backend
+
         return RqJobQueue(client, prefix=settings.redis_key_prefix, policy=policy)
     # The charge runs inline so the payment request can answer with its client secret;
     # everything else (refunds, payouts...) goes to the worker thread.

@@ -10,7 +10,6 @@ import random
 from dataclasses import replace
 
 import sqlalchemy as sa
-import stripe
 
 from application.payment_gateway import GatewayListener, WebhookDelivery
 from infrastructure.simulated_storage import SimulatedStorage, outbox
@@ -74,6 +73,8 @@ class SimulatedWebhooks(SimulatedStorage):
             plan.extend([(seq, payload)] * copies)
         if self.faults.reorder:
             random.Random(f"{self.faults.seed}:{batch}").shuffle(plan)
+        import stripe  # signs like the real one; imported on the first delivery, not at start
+
         delivered, failed = 0, set()
         for seq, payload in plan:
             header = stripe.WebhookSignature.generate_signature_header(
