@@ -11,7 +11,6 @@ from application.context import Actor
 from application.coupons import Coupons
 from application.retry import retry_on_conflict
 from application.store import EventStore
-from application.turns import Turns
 from domain.booking import (
     ACTIVE_STATUSES,
     AWAITING_RETURN_INSPECTION,
@@ -44,7 +43,6 @@ class Bookings:
         self.commission_bp = commission_bp
         self.hold = timedelta(minutes=hold_minutes)
         self.request_window = timedelta(hours=request_hours)
-        self.turns = Turns()  # placements on one listing, in this process
 
     def get(self, booking_id: UUID, *, viewer: Actor | None = None) -> Booking:
         booking = self.store.load(booking_id, "booking")
@@ -76,17 +74,12 @@ class Bookings:
         another booking won the units first. A `coupon_code` discounts the quote and its
         redemption is saved in that same save (422 `coupon_*` when it does not apply)."""
         booking_id = booking_id or uuid.uuid4()
-        calendar_id = ListingCalendar.create_id(listing_id)
 
         def attempt() -> int:
-            with self.turns.take(calendar_id):  # see `application.turns`
-                return attempt_in_turn()
-
-        def attempt_in_turn() -> int:
             # Both in one go: cached ones are brought up to date with a single query.
             try:
                 listing, calendar = self.store.load_all(
-                    (listing_id, "listing"), (calendar_id, "calendar")
+                    (listing_id, "listing"), (ListingCalendar.create_id(listing_id), "calendar")
                 )
             except NotFoundError:  # as before: a missing listing is named first
                 if not isinstance(self.store.load(listing_id, "listing"), Listing):
