@@ -138,7 +138,7 @@ class EventStore(Application[UUID]):
             if grouped and self.committer is not None:
                 recordings = self._save_grouped(self.committer, aggregates)
             else:
-                recordings = self.save(*aggregates)
+                recordings = self._save_alone(aggregates)
         except IntegrityError:
             saved_aggregates.forget_all()  # a retry must load what the winner saved
             raise
@@ -149,13 +149,20 @@ class EventStore(Application[UUID]):
                 callback(position)
         return position
 
+    def _save_alone(self, aggregates: tuple[Aggregate | None, ...]) -> list[Recording[UUID]]:
+        """`Application.save` of aggregates, without its runtime Protocol checks."""
+        processing = _collect(aggregates)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
     def _save_grouped(
         self, committer: GroupCommitter, aggregates: tuple[Aggregate | None, ...]
     ) -> list[Recording[UUID]]:
         """`Application.save`, with the insert handed to the committer: events are encoded
         here, in the caller's thread, and snapshots taken here after the commit."""
-        processing: ProcessingEvent[UUID] = ProcessingEvent()
-        processing.collect_events(*aggregates)
+        processing = _collect(aggregates)
         stored = [self.mapper.to_stored_event(e) for e in processing.events]
         ids = committer.submit(stored) if stored else []
         if self.repository.cache and not self.repository.fastforward:
@@ -252,3 +259,14 @@ class EventStore(Application[UUID]):
 
     def current_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+
+def _collect(aggregates: tuple[Aggregate | None, ...]) -> ProcessingEvent[UUID]:
+    """`ProcessingEvent.collect_events` for aggregates only: its `isinstance` checks against
+    runtime Protocols cost ~0.1 ms a save (Python 3.11), more than the rest of it."""
+    processing: ProcessingEvent[UUID] = ProcessingEvent()
+    for aggregate in aggregates:
+        if aggregate is not None:
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+    return processing

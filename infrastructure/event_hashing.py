@@ -22,6 +22,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier, Literal
 
+from infrastructure.event_inserts import LeanEventInserts
 from infrastructure.notification_reading import LeanNotificationReads
 from infrastructure.stream_reads import LeanStreamReads
 from projections.base import DDL_LOCK
@@ -55,7 +56,9 @@ def lock_function(events_table: str) -> str:
     return f"{events_table}_lock"
 
 
-class HashedPostgresRecorder(LeanStreamReads, LeanNotificationReads, PostgresApplicationRecorder):
+class HashedPostgresRecorder(
+    LeanEventInserts, LeanStreamReads, LeanNotificationReads, PostgresApplicationRecorder
+):
     """The library's recorder plus the hash column, its trigger, the checkpoint table and a
     lock function, all created with the tables (by the owner role when roles are split).
 
@@ -89,8 +92,12 @@ class HashedPostgresRecorder(LeanStreamReads, LeanNotificationReads, PostgresApp
                 "sealed_at timestamptz NOT NULL DEFAULT now())"
             ).format(schema=schema, checkpoints=Identifier(checkpoints_table(events_table_name))),
         ]
+        # set_config(..., true), not SET LOCAL: these also run outside a BEGIN block (see
+        # `infrastructure.event_inserts`), where SET LOCAL would only warn.
         self.lock_table_statements = [
-            SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+            SQL("SELECT set_config('lock_timeout', {0}, true)").format(
+                Literal(f"{datastore.lock_timeout}s")
+            ),
             SQL("SELECT {schema}.{lock}()").format(**names),
         ]
 
