@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -17,6 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from application import email_lookup, saved_aggregates
 from application.ports import PasswordHasher, SessionStore
 from application.store import EventStore
+from application.user_cache import UserCache
 from domain.errors import ConflictError, PermissionDenied, RuleViolation
 from domain.personal_data import ERASED
 from domain.user import ADMIN, ERASED_STATUS, EmailIndex, User
@@ -32,6 +34,8 @@ class Erasure:
         hasher: PasswordHasher,
         sessions: SessionStore,
         rebuild_views: RebuildViews,
+        *,
+        users: UserCache[Any] | None = None,
     ) -> None:
         if store.keyring is None:
             raise ValueError("erasure needs an event store with a key ring")
@@ -39,6 +43,7 @@ class Erasure:
         self._hasher = hasher
         self._sessions = sessions
         self._rebuild = rebuild_views
+        self._users = users
 
     def erase_self(self, user_id: UUID, password: str, *, at: datetime) -> int:
         """The user erases their own account; the current password must be given again,
@@ -70,6 +75,8 @@ class Erasure:
         if index_key is not None:
             keyring.destroy(index_key)
         saved_aggregates.forget_all()  # they hold decrypted state
+        if self._users is not None:
+            self._users.discard(user_id)
         self._sessions.revoke_all(user_id)
         view_position = self._rebuild()
         return max(position, view_position)

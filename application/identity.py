@@ -17,6 +17,7 @@ from application.context import SYSTEM_ACTOR
 from application.ports import LoginFailureTracker, PasswordHasher, Session, SessionStore
 from application.principal_cache import PrincipalCache
 from application.store import EventStore
+from application.user_cache import UserCache
 from domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -25,6 +26,7 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.user import (
+    ACTIVE,
     ADMIN,
     OWNER,
     AccountLockedError,
@@ -80,6 +82,7 @@ class Identity:
         *,
         session_ttl: timedelta = timedelta(days=7),
         principals: PrincipalCache | None = None,
+        users: UserCache[UserDetails] | None = None,
     ) -> None:
         self._store = store
         self._hasher = hasher
@@ -89,6 +92,10 @@ class Identity:
         self._dummy_hash: str | None = None
         # Pass `sessions` wrapped in RevocationAwareSessions(…, principals) with a cache.
         self._principals = principals or PrincipalCache(0)
+        # Profile reads, checked against the store on every use (application/user_cache.py).
+        self.users: UserCache[UserDetails] = (
+            users if users is not None else UserCache(store, maxsize=0)
+        )
 
     @property
     def hasher(self) -> PasswordHasher:
@@ -140,8 +147,10 @@ class Identity:
     # -- sessions ------------------------------------------------------------------------
 
     def authenticate(self, token: str | None, *, at: datetime) -> Principal:
-        """The principal of a bearer token, sliding its session's expiry; AuthenticationError
-        when the token is missing, unknown, expired or its user is suspended."""
+        """The principal of a bearer token; AuthenticationError when the token is missing,
+        unknown, expired or its user is suspended. The session's expiry slides when the
+        session store is read, i.e. on a principal-cache miss: at most once per cache TTL
+        (seconds, against a TTL of days), not on every request."""
         if not token:
             raise AuthenticationError("not_authenticated", "a session token is required")
         if (cached := self._principals.get(token, at)) is not None:
@@ -151,14 +160,14 @@ class Identity:
         if session is None:
             raise AuthenticationError("invalid_session", "the session is invalid or expired")
         try:
-            user: User = self._store.load(session.user_id, "user")
+            user = self.get_user(session.user_id)
         except NotFoundError:
             self._sessions.revoke_token(token)
             raise AuthenticationError("invalid_session", "the session's user is gone") from None
-        if not user.is_active:
+        if user.status != ACTIVE:
             self._sessions.revoke_all(user.id)
             raise AuthenticationError("account_suspended", "the account is suspended")
-        principal = Principal(user.id, tuple(user.roles), session.id, session.csrf_token)
+        principal = Principal(user.id, user.roles, session.id, session.csrf_token)
         self._principals.put(token, principal, at=at, expires_at=session.expires_at, epoch=epoch)
         return principal
 
@@ -181,7 +190,15 @@ class Identity:
     # -- profile -------------------------------------------------------------------------
 
     def get_user(self, user_id: UUID) -> UserDetails:
-        user: User = self._store.load(user_id, "user")
+        if (cached := self.users.get(user_id)) is not None:
+            return cached
+        epoch = self.users.epoch
+        details = self._details(self._store.load(user_id, "user"))
+        self.users.put(user_id, details.version, details, epoch=epoch)
+        return details
+
+    @staticmethod
+    def _details(user: User) -> UserDetails:
         return UserDetails(
             id=user.id,
             email=user.email,

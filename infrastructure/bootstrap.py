@@ -42,6 +42,7 @@ from application.search_sync import IndexSyncer
 from application.stays import Stays
 from application.store import EventStore
 from application.tokens import TokenSigner
+from application.user_cache import UserCache
 from application.wishlists import Wishlists
 from infrastructure import search_wakeup
 from infrastructure.calendar_sync_wiring import build_calendar_sync, calendar_feed_source
@@ -60,6 +61,7 @@ from infrastructure.notifications_wiring import (
 )
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.payments_wiring import PaymentsWiring, build_payments
+from infrastructure.personal_keys import CACHE_SECONDS as KEY_CACHE_SECONDS
 from infrastructure.personal_keys import SqlKeyRing, personal_views
 from infrastructure.places_offline import shared_places
 from infrastructure.ratelimit import (
@@ -141,7 +143,9 @@ class Container:
     def erasure(self) -> Erasure:
         names = personal_views()  # rebuilt after an erasure: they hold personal data
         rebuild = partial(self.runner.rebuild_all, names)
-        return Erasure(self.store, self.identity.hasher, self.sessions, rebuild)
+        return Erasure(
+            self.store, self.identity.hasher, self.sessions, rebuild, users=self.identity.users
+        )
 
     @cached_property
     def profiles(self) -> Profiles:
@@ -303,6 +307,7 @@ def build_container(
         failures,
         session_ttl=timedelta(days=settings.session_ttl_days),
         principals=principals,
+        users=UserCache(store, seconds=KEY_CACHE_SECONDS),  # no longer than keys are kept
     )
     fees = {
         "service_fee_bp": settings.renter_service_fee_bp,

@@ -180,9 +180,12 @@ class Command:
             yield ctx
 
 
-async def get_command(
-    request: Request, container: ContainerDep, principal: PrincipalDep, now: Now
-) -> Command:
+async def get_command(request: Request) -> Command:
+    # What ContainerDep, PrincipalDep and Now give, resolved here rather than as three
+    # sub-dependencies: FastAPI solves each one (~0.01 ms of CPU) on every command.
+    container: Container = request.app.state.container
+    principal = await get_principal(request, container)
+    now = container.clock.now()
     return Command(container, principal, actor_of(principal), now, request_id(request))
 
 
