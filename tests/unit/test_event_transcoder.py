@@ -147,7 +147,8 @@ def test_revived_values_are_shared_and_stay_right_when_the_memo_empties(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("application.event_transcoder.MEMO_SIZE", 3)
-    fast = _registered(EventTranscoder())
+    fast = EventTranscoder()
+    _registered(fast)
     ids = [UUID(int=n) for n in range(10)]
     first = [fast.decode(STOCK.encode({"id": i, "day": date(2026, 1, 1)})) for i in ids]
     again = [fast.decode(STOCK.encode({"id": i, "day": date(2026, 1, 1)})) for i in ids]
