@@ -72,15 +72,10 @@ def rebuild_views(
                     position, batch, stop=head, topics=union, inclusive_of_start=False
                 )
                 new_position = notes[-1].id if len(notes) == batch else head
-                decoded = list(
-                    zip(
-                        decode_page(store, notes),
-                        [n.id for n in notes],
-                        [n.topic for n in notes],
-                        strict=True,
-                    )
-                )
-                last_at = getattr(decoded[-1][0], "timestamp", None) if decoded else None
+                pairs = list(zip(decode_page(store, notes), [n.id for n in notes], strict=True))
+                topics = [n.topic for n in notes]
+                present = frozenset(topics)
+                last_at = getattr(pairs[-1][0], "timestamp", None) if pairs else None
                 with write_transaction(engine) as conn:
                     tracking.advance_all(
                         conn,
@@ -91,9 +86,11 @@ def rebuild_views(
                         status=tracking.REBUILDING,
                     )
                     for plan in plans:
-                        page = [
-                            (e, p) for e, p, t in decoded if not plan.topics or t in plan.topics
-                        ]
+                        if not plan.topics or present <= plan.topics:
+                            page = list(pairs)  # the whole page: no per-event filter
+                        else:
+                            wanted = plan.topics
+                            page = [x for x, t in zip(pairs, topics, strict=True) if t in wanted]
                         if page:
                             plan.live.projection.process_page(conn, plan.tables, page)
             position = new_position

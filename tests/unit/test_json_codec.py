@@ -53,3 +53,15 @@ def test_invalid_json_raises_a_value_error_as_before() -> None:
     for raw in (b"{", b'{"a":}', b"\xff"):
         with pytest.raises(ValueError):
             loads(raw)
+
+
+def test_a_long_integer_anywhere_a_number_may_start_stays_exact() -> None:
+    big = 10**25
+    for raw in (f"{big}", f"-{big}", f"[{big}]", f'{{"a": {big}}}', f'{{"a":[1,\n{big}]}}'):
+        assert loads(raw.encode()) == json.loads(raw)
+        assert "e" not in repr(loads(raw.encode()))  # an int, not a float
+
+
+def test_digits_in_a_string_read_as_json_reads_them() -> None:
+    raw = b'{"id":"00000000000000000000000000000000","n":"1234567890123456789012"}'
+    assert loads(raw) == json.loads(raw)
