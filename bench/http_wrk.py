@@ -242,6 +242,11 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             args, base, "search.lua", {"RENTBOOK_WRK_PATHS": str(work / "paths.txt")}, server.pid
         )
         result["rss_detail"] = rss_detail(server.pid, work / "search")
+        if settled is not None:  # what the server burns idle, taken off the queries' share
+            idle_s = settled["idle_cpu_s_per_s"] * result["cpu"]["wall_s"]
+            settled["server_cpu_ms_per_request_less_idle"] = round(
+                1000 * (result["cpu"]["server_cpu_s"] - idle_s) / max(1, result["requests"]), 3
+            )
         result["settled"] = settled
     finally:
         search_bench.stop_server(server)
