@@ -52,6 +52,7 @@ _TERMS = "SELECT word, group_concat(doc), group_concat(attr) FROM search_terms G
 _AMENITIES = "SELECT amenity, doc, label FROM search_amenities"
 BUILD_DUTY = 3  # background builds take at most ~1/(1 + BUILD_DUTY) of a core
 BLOCKED_DAYS_HELD = 1024  # days (or hours) of blocked rids kept per store
+BODIES_HELD = 8192  # page bodies (~650 bytes each) kept per store, for one write generation
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,33 @@ class Coded:
             return None
         i = bisect.bisect_left(self.values, value)
         return i if i < len(self.values) and self.values[i] == value else None
+
+
+class BodyCache:
+    """The bodies pages showed, as of one write generation (`gen_all`): a body moves with
+    every write (its version, its blocked days), so entries are only ever handed to a query
+    whose snapshot shows that same generation; a newer one starts the cache afresh."""
+
+    def __init__(self, held: int) -> None:
+        self._held = held
+        self._lock = threading.Lock()
+        self._gen_all = -1
+        self._bodies: dict[int, bytes] = {}
+
+    def get(self, gen_all: int, rids: Sequence[int]) -> dict[int, bytes]:
+        with self._lock:
+            if gen_all != self._gen_all:
+                return {}
+            return {r: b for r in rids if (b := self._bodies.get(r)) is not None}
+
+    def put(self, gen_all: int, bodies: dict[int, bytes]) -> None:
+        with self._lock:
+            if gen_all > self._gen_all:
+                self._gen_all, self._bodies = gen_all, {}
+            if gen_all == self._gen_all:
+                if len(self._bodies) + len(bodies) > self._held:
+                    self._bodies = {}
+                self._bodies.update(bodies)
 
 
 def coded(values: Sequence[str | None], size: int, at: IntArray) -> Coded:
@@ -135,6 +163,7 @@ class ColumnStore:
     # (gen_all, table, day) -> the rids blocked that day: dated queries of one write
     # generation share them; bounded, and dropped with the store
     blocked_days: AnswerCache
+    bodies: BodyCache  # the page bodies of one write generation (see `BodyCache`)
     amenity_single: Codes
     build_ms: float
 
@@ -231,6 +260,7 @@ def build(conn: Connection, generation: Generation) -> ColumnStore:
         category_single=single_labels(len(category.values), category.codes, category_label.codes),
         amenity_single=single_labels(len(a_keys), amenity_key, amenity_label),
         blocked_days=AnswerCache(BLOCKED_DAYS_HELD),
+        bodies=BodyCache(BODIES_HELD),
         build_ms=(time.perf_counter() - t0) * 1000,
     )
 

@@ -4,8 +4,8 @@ The SQL (`search_embedded_sql`) stays the definition; this evaluates it on colum
 filters as one boolean mask over rids, the words rule as per-query-word key rows
 (`cost * ATTRIBUTE_SLOTS + attr`, the MIN over a word's derivations, as the `m` CTE),
 counting as `bincount`s over the matches, the page by `argpartition` on one int64 sort key.
-Blocked days and the page's bodies are read per query in the caller's snapshot: they move
-without moving `gen_static`, so the store does not hold them.
+Blocked days and the page's bodies move without moving `gen_static`: they are read in the
+caller's snapshot, and kept with the store only for the write generation (`gen_all`) read.
 
 Distances: numpy's haversine orders and prefilters; the radius test near its edge and every
 distance shown are `haversine_m` (Python's math), as the SQL path's registered function,
@@ -70,7 +70,7 @@ def answer(
     if derivations is not None and by_relevance:  # distance without a point: relevance
         relevance = relevance_key(store, derivations, n_words, matches)
     order = page_order(store, query, matches, dist, relevance)
-    page = bodies(conn, store, order, query)
+    page = bodies(conn, store, order, query, gen_all)
     return assemble(page, aggregates(store, matches, query), query)
 
 
@@ -272,19 +272,28 @@ def page_order(
     return matches[top[offset:end]]
 
 
-def bodies(conn: Connection, store: ColumnStore, rids: IntArray, query: SearchQuery) -> Page:
-    """The page's bodies, read in the caller's snapshot, with `haversine_m`'s meters."""
+def bodies(
+    conn: Connection, store: ColumnStore, rids: IntArray, query: SearchQuery, gen_all: int
+) -> Page:
+    """The page's bodies as of the caller's snapshot (write generation `gen_all`): those the
+    store's body cache holds for that generation, the rest read in the snapshot."""
     if len(rids) == 0:
         return ()
-    raw = conn.connection.driver_connection  # same connection and transaction
-    assert raw is not None
-    rows = raw.execute(
-        "SELECT rid, body FROM search_bodies WHERE rid IN (SELECT value FROM json_each(?))",
-        (json.dumps(rids.tolist()),),
-    )
-    found: dict[int, str] = {int(rid): str(body) for rid, body in rows}
-    out: list[tuple[str, float | None]] = []
-    for rid in rids.tolist():
+    wanted = rids.tolist()
+    found = store.bodies.get(gen_all, wanted)
+    missing = [r for r in wanted if r not in found]
+    if missing:
+        raw = conn.connection.driver_connection  # same connection and transaction
+        assert raw is not None
+        rows = raw.execute(
+            "SELECT rid, body FROM search_bodies WHERE rid IN (SELECT value FROM json_each(?))",
+            (json.dumps(missing),),
+        )
+        read = {int(rid): str(body).encode() for rid, body in rows}
+        store.bodies.put(gen_all, read)
+        found.update(read)
+    out: list[tuple[bytes, float | None]] = []
+    for rid in wanted:
         meters = None
         lat, lng = float(store.lat[rid]), float(store.lng[rid])
         if has_point(query) and not (math.isnan(lat) or math.isnan(lng)):

@@ -197,6 +197,13 @@ def record_upserts(
     return fingerprints
 
 
+def read_generation_raw(raw: Any) -> Generation | None:
+    """`read_generation` on the DB-API connection of the caller's transaction (sqlite3):
+    a query's first read, without SQLAlchemy's statement and result machinery."""
+    row = raw.execute("SELECT epoch, gen_all, gen_static FROM search_meta WHERE one = 1").fetchone()
+    return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
+
+
 def read_generation(conn: Any) -> Generation | None:
     row = conn.execute(
         sql_text("SELECT epoch, gen_all, gen_static FROM search_meta WHERE one = 1")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from application import json_codec
 from application.search import SearchHit, SearchQuery, SearchResult
 from infrastructure.search_embedded_geo import distance_km, has_point, radius_box, radius_meters
 from infrastructure.search_embedded_text import ATTRIBUTE_SLOTS, facet_key
@@ -137,7 +138,8 @@ class Aggregates:
     price_stats: dict[str, int] | None
 
 
-Page = tuple[tuple[str, float | None], ...]  # (body JSON, distance in meters) per hit
+# (body JSON, distance in meters) per hit; bytes (the column store's) are read by orjson
+Page = tuple[tuple[str | bytes, float | None], ...]
 
 
 def page_from_rows(rows: Sequence[Any]) -> Page:
@@ -169,7 +171,7 @@ def assemble(page: Page, aggregates: Aggregates, query: SearchQuery) -> SearchRe
     return SearchResult(
         hits=[
             SearchHit(
-                document=json.loads(body),
+                document=json_codec.loads(body) if isinstance(body, bytes) else json.loads(body),
                 distance_km=distance_km(dist) if has_point(query) else None,
             )
             for body, dist in page

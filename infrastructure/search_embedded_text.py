@@ -26,6 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 MAX_QUERY_WORDS = 10
+EXPANSIONS_HELD = 4096  # (query word, prefix?) expansions memoised until the vocabulary grows
 
 
 # Searchable attributes in weight order; a word's attribute is its index here.
@@ -116,7 +117,11 @@ def typo_cost(term: str, word: str, distance: int) -> int | None:
 
 class Vocabulary:
     """An in-process copy of the index's append-only vocabulary table, refreshed by id so a
-    query only reads the words added since the last one. Thread-safe."""
+    query only reads the words added since the last one. Thread-safe.
+
+    A query word's expansion depends only on the vocabulary, which only grows: expansions
+    are memoised per (word, prefix) and forgotten whenever words are added (the typo scan
+    over the vocabulary was ~0.9 ms of a text query's ~2 ms at 10k documents)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -124,6 +129,7 @@ class Vocabulary:
         self._sorted: list[str] = []
         self._by_length: dict[int, list[str]] = {}
         self._prefixes: dict[int, list[str]] = {}  # length -> distinct prefixes, built lazily
+        self._expansions: dict[tuple[str, bool], tuple[tuple[str, int], ...]] = {}
 
     def add(self, rows: Iterable[tuple[int, str]]) -> None:
         with self._lock:
@@ -139,11 +145,13 @@ class Vocabulary:
             for word in new_words:
                 self._by_length.setdefault(len(word), []).append(word)
             self._prefixes = {}
+            self._expansions = {}
             self.last_id = max(self.last_id, max(i for i, _ in fresh))
 
     def reset(self) -> None:
         with self._lock:
             self.last_id, self._sorted, self._by_length, self._prefixes = 0, [], {}, {}
+            self._expansions = {}
 
     def expand(self, query_words: Sequence[str], *, prefix: bool) -> list[Derivation]:
         """Every vocabulary word each query word matches, at its cheapest cost; with
@@ -152,24 +160,33 @@ class Vocabulary:
             out: list[Derivation] = []
             for qi, q in enumerate(query_words):
                 is_prefix = prefix and qi == len(query_words) - 1
-                best: dict[str, int] = {q: 0}  # the word itself, whether indexed or not
-                budget = typo_budget(q)
-                for n in range(max(1, len(q) - budget), len(q) + budget + 1) if budget else ():
-                    pool = self._prefix_pool(n) if is_prefix else self._by_length.get(n, [])
-                    for found, distance, _ in process.extract(
-                        q, pool, scorer=OSA.distance, score_cutoff=budget, limit=None
-                    ):
-                        cost = typo_cost(q, found, int(distance))
-                        if cost is None:
-                            continue
-                        for word in self._starting_with(found) if is_prefix else [found]:
-                            if cost < best.get(word, budget + 1):
-                                best[word] = cost
-                if is_prefix:
-                    for word in self._starting_with(q):
-                        best[word] = 0
-                out.extend(Derivation(qi, w, c, int(w == q)) for w, c in best.items())
+                found = self._expansions.get((q, is_prefix))
+                if found is None:
+                    found = self._expand_word(q, is_prefix)
+                    if len(self._expansions) >= EXPANSIONS_HELD:
+                        self._expansions = {}
+                    self._expansions[(q, is_prefix)] = found
+                out.extend(Derivation(qi, w, c, int(w == q)) for w, c in found)
             return out
+
+    def _expand_word(self, q: str, is_prefix: bool) -> tuple[tuple[str, int], ...]:
+        best: dict[str, int] = {q: 0}  # the word itself, whether indexed or not
+        budget = typo_budget(q)
+        for n in range(max(1, len(q) - budget), len(q) + budget + 1) if budget else ():
+            pool = self._prefix_pool(n) if is_prefix else self._by_length.get(n, [])
+            for found, distance, _ in process.extract(
+                q, pool, scorer=OSA.distance, score_cutoff=budget, limit=None
+            ):
+                cost = typo_cost(q, found, int(distance))
+                if cost is None:
+                    continue
+                for word in self._starting_with(found) if is_prefix else [found]:
+                    if cost < best.get(word, budget + 1):
+                        best[word] = cost
+        if is_prefix:
+            for word in self._starting_with(q):
+                best[word] = 0
+        return tuple(best.items())
 
     def _starting_with(self, head: str) -> Iterator[str]:
         i = bisect.bisect_left(self._sorted, head)

@@ -30,7 +30,7 @@ from infrastructure.search_embedded_cache import (
     BUMP_GENERATION,
     CachedSearch,
     match_key,
-    read_generation,
+    read_generation_raw,
     record_upserts,
 )
 from infrastructure.search_embedded_geo import geo_of, has_point, haversine_m
@@ -312,7 +312,7 @@ class SqliteSearchIndex(SearchIndex):
                     raw.execute(pragma)
                 conn.info["rb_search_ready"] = True
             with conn.begin():  # one snapshot: the generation and the answer agree
-                generation = read_generation(conn)
+                generation = read_generation_raw(conn.connection.driver_connection)
                 store = self.columns.get(conn, generation)
                 if store is not None:
                     if qwords:
@@ -393,8 +393,8 @@ class SqliteSearchIndex(SearchIndex):
         return sql, params
 
     def _refresh_vocabulary(self, conn: Connection) -> None:
-        rows = conn.execute(
-            text("SELECT id, word FROM search_vocab WHERE id > :last ORDER BY id"),
-            {"last": self._vocabulary.last_id},
-        ).all()
+        rows = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "SELECT id, word FROM search_vocab WHERE id > ? ORDER BY id",
+            (self._vocabulary.last_id,),
+        ).fetchall()
         self._vocabulary.add((int(i), str(w)) for i, w in rows)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, bindparam, select
 
 from domain.calendar import HOLD, occupied_keys
 from domain.errors import RuleViolation
@@ -44,21 +45,12 @@ def bookable(
     quantity: int,
     at: datetime,
 ) -> set[UUID]:
-    cals, lt, keys_t, allocs = (
-        tables["calendars"],
-        tables["listings"],
-        tables["keys"],
-        tables["allocations"],
-    )
-    ids = sorted(set(listing_ids))
-    stmt = (
-        select(cals, lt.c.timezone)
-        .join(lt, lt.c.listing_id == cals.c.listing_id)
-        .where(cals.c.listing_id.in_(ids))
+    by_ids, keys_between, expired_holds = _statements(
+        tables["calendars"], tables["listings"], tables["keys"], tables["allocations"]
     )
     wanted: dict[UUID, list[int]] = {}
     calendars: dict[UUID, Any] = {}
-    for cal in conn.execute(stmt).mappings():
+    for cal in conn.execute(by_ids, {"ids": sorted(set(listing_ids))}).mappings():
         keys = _keys(cal, period)
         if keys is not None and cal["units"] >= quantity:
             wanted[cal["listing_id"]] = keys
@@ -68,15 +60,10 @@ def bookable(
     lo = min(k[0] for k in wanted.values())
     hi = max(k[-1] for k in wanted.values())
     used: dict[UUID, dict[int, list[int]]] = defaultdict(dict)
-    rows = select(keys_t).where(keys_t.c.listing_id.in_(list(wanted)), keys_t.c.key.between(lo, hi))
-    for r in conn.execute(rows).mappings():
+    ids = list(wanted)
+    for r in conn.execute(keys_between, {"wanted": ids, "lo": lo, "hi": hi}).mappings():
         used[r["listing_id"]][r["key"]] = [r["held"] + r["reserved"], r["blocked"]]
-    expired = select(allocs).where(
-        allocs.c.listing_id.in_(list(wanted)),
-        allocs.c.kind == HOLD,
-        allocs.c.expires_at <= utc(at),
-    )
-    for alloc in conn.execute(expired).mappings():
+    for alloc in conn.execute(expired_holds, {"wanted": ids, "at": utc(at)}).mappings():
         counts = used[alloc["listing_id"]]
         step = calendars[alloc["listing_id"]]["step"]
         for key in occupied_keys(alloc["keys"], alloc["buffer"], step):
@@ -91,6 +78,27 @@ def bookable(
         ):
             out.add(listing_id)
     return out
+
+
+@lru_cache(maxsize=8)
+def _statements(cals: Any, lt: Any, keys_t: Any, allocs: Any) -> tuple[Select[Any], ...]:
+    """The three reads, built once per set of tables (a rebuild swaps them): building and
+    keying a select with a literal IN list cost more than running it."""
+    calendars = (
+        select(cals, lt.c.timezone)
+        .join(lt, lt.c.listing_id == cals.c.listing_id)
+        .where(cals.c.listing_id.in_(bindparam("ids", expanding=True)))
+    )
+    keys = select(keys_t).where(
+        keys_t.c.listing_id.in_(bindparam("wanted", expanding=True)),
+        keys_t.c.key.between(bindparam("lo"), bindparam("hi")),
+    )
+    expired = select(allocs).where(
+        allocs.c.listing_id.in_(bindparam("wanted", expanding=True)),
+        allocs.c.kind == HOLD,
+        allocs.c.expires_at <= bindparam("at"),
+    )
+    return calendars, keys, expired
 
 
 def _keys(cal: Any, period: SearchPeriod) -> list[int] | None:
