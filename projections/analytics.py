@@ -45,6 +45,7 @@ from domain.ledger import JournalEntry as _JournalEntry
 from domain.listing import Listing as _Listing
 from domain.user import User as _User
 from projections.base import Projection, upsert
+from projections.event_kinds import Kinds
 from projections.folding import load_rows
 from projections.ledger import owner_of
 from projections.listings import parse_instant
@@ -66,6 +67,7 @@ EVENTS = (
     Dispute.Opened,
 )
 TOPICS = tuple(get_topic(c) for c in EVENTS)
+is_ours = Kinds(*EVENTS)
 PAYOUT_TYPES = ("Payment.TransferSent", "Payment.TransferReversed")
 USER, DISPUTE = "user", "dispute"
 
@@ -174,7 +176,7 @@ class AnalyticsView(Projection):
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
-        ours = [(e, p) for e, p in events if isinstance(e, EVENTS)]
+        ours: list[tuple[Any, int]] = [(e, p) for e, p in events if is_ours(e)]
         if not ours:
             return
         listing_ids = {e.originator_id for e, _ in ours if isinstance(e, Listing.Updated)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -20,7 +20,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from domain.event_meta import event_meta
+from domain.event_meta import META_KEY
 from projections.base import Projection, upsert
 from projections.listings import check_limit, log_order_page, rfc3339, utc
 
@@ -63,17 +63,35 @@ class AuditView(Projection):
 
 
 def audit_row(event: Any, position: int) -> dict[str, Any]:
+    # Per event only attribute reads: the names come from a per-class cache and the meta dict
+    # is read in place (event_meta copies it), as every log event passes here on a rebuild.
     cls = type(event)
-    meta = event_meta(event)
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = (cls.__qualname__, get_topic(cls))
+    meta = getattr(event, META_KEY, None)
+    get = meta.get if isinstance(meta, dict) else _no_meta
+    at = event.timestamp
     return {
         "position": position,
         "stream_id": event.originator_id,
         "version": event.originator_version,
-        "type": cls.__qualname__,
-        "topic": get_topic(cls),
-        **{name: meta.get(name) or None for name in META},
-        "recorded_at": utc(event.timestamp),
+        "type": names[0],
+        "topic": names[1],
+        "actor_id": get("actor_id") or None,
+        "actor_role": get("actor_role") or None,
+        "correlation_id": get("correlation_id") or None,
+        "causation_id": get("causation_id") or None,
+        "request_id": get("request_id") or None,
+        "recorded_at": at if at.tzinfo is UTC else utc(at),
     }
+
+
+_NAMES: dict[type, tuple[str, str]] = {}
+
+
+def _no_meta(name: str) -> None:
+    return None
 
 
 def search_audit(

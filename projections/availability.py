@@ -29,6 +29,7 @@ from domain.calendar import ListingCalendar
 from domain.listing import Listing as _Listing
 from projections.availability_page import CalendarPage
 from projections.base import Projection, upsert
+from projections.event_kinds import Kinds
 from projections.folding import load_rows
 from projections.listings import JSONType
 
@@ -53,6 +54,8 @@ LISTING_EVENTS = (
     Listing.PriceOverrideSet,
     Listing.PriceOverrideCleared,
 )
+
+is_listing, is_calendar = Kinds(*LISTING_EVENTS), Kinds(*CALENDAR_EVENTS)
 
 
 class AvailabilityView(Projection):
@@ -114,8 +117,8 @@ class AvailabilityView(Projection):
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
-        listing_events = [e for e, _ in events if isinstance(e, LISTING_EVENTS)]
-        calendar_events = [e for e, _ in events if isinstance(e, CALENDAR_EVENTS)]
+        listing_events = [e for e, _ in events if is_listing(e)]
+        calendar_events = [e for e, _ in events if is_calendar(e)]
         if listing_events:
             self._listings(conn, tables["listings"], listing_events)
         if calendar_events:

@@ -12,7 +12,8 @@ from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, delete
+from sqlalchemy import ColumnElement, Connection, Table, any_, bindparam, delete
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain.calendar import HOLD, RESERVATION, ListingCalendar, occupied_keys
 from projections.base import upsert
@@ -150,7 +151,9 @@ class CalendarPage:
         upsert(conn, keys, rows, add=COUNTERS)
         listings = list({r["listing_id"] for r in rows})
         conn.execute(
-            delete(keys).where(keys.c.listing_id.in_(listings), *(keys.c[c] == 0 for c in COUNTERS))
+            delete(keys).where(
+                _one_of(conn, keys.c.listing_id, listings), *(keys.c[c] == 0 for c in COUNTERS)
+            )
         )
 
 
@@ -164,8 +167,17 @@ def _replace(
     gone = [k for k in changed if state[k] is None]
     live = [state[k] for k in changed if state[k] is not None]
     if gone:
-        conn.execute(delete(table).where(table.c[key].in_(gone)))
+        conn.execute(delete(table).where(_one_of(conn, table.c[key], gone)))
     upsert(conn, table, live)  # type: ignore[arg-type]
+
+
+def _one_of(conn: Connection, column: Any, values: list[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter: the statement is
+    compiled once, not once per count of values with a parameter each (a page's deletes
+    were an eighth of the view's time)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def widened(alloc: dict[str, Any], step: int) -> set[int]:

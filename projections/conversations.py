@@ -33,6 +33,7 @@ from domain.booking import Booking as _Booking
 from domain.conversation import BOOKING, INQUIRY, booking_conversation_id, message_id_for
 from domain.conversation import Conversation as _Conversation
 from projections.base import Projection, upsert
+from projections.event_kinds import Kinds
 from projections.folding import load_rows
 from projections.listings import JSONType, parse_instant
 
@@ -47,6 +48,7 @@ EVENTS = (
     Conversation.MessagePosted,
     Conversation.ReadMarked,
 )
+is_ours = Kinds(*EVENTS)
 
 
 class ConversationsView(Projection):
@@ -102,7 +104,7 @@ class ConversationsView(Projection):
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
-        ours: list[tuple[Any, int]] = [(e, p) for e, p in events if isinstance(e, EVENTS)]
+        ours: list[tuple[Any, int]] = [(e, p) for e, p in events if is_ours(e)]
         if not ours:
             return
         cids = [conversation_of(e) for e, _ in ours]  # a uuid5 each: computed once

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Table, select
 
 from projections.base import Projection, upsert
 from projections.bulk import pg_select_in
+from projections.event_kinds import Kinds
 
 CHUNK = 5000  # ids per IN (...) query
 
@@ -42,6 +43,17 @@ def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+_row_kinds: dict[type, Kinds] = {}
+
+
+def _kinds(view: RowPerAggregate) -> Kinds:
+    """The view class's `row_events` as a remembered class check (one per view class)."""
+    kinds = _row_kinds.get(type(view))
+    if kinds is None:
+        kinds = _row_kinds[type(view)] = Kinds(*view.row_events)
+    return kinds
+
+
 class RowPerAggregate(Projection):
     row_table: ClassVar[str]  # logical table name
     row_events: ClassVar[tuple[type, ...]]  # the event classes `fold` understands
@@ -56,7 +68,7 @@ class RowPerAggregate(Projection):
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
         table = tables[self.row_table]
-        ours: list[Any] = [e for e, _ in events if isinstance(e, self.row_events)]
+        ours: list[Any] = [e for e, _ in events if _kinds(self)(e)]
         rows = load_rows(conn, table, {e.originator_id for e in ours}, key=self.row_key)
         changed: dict[Any, dict[str, Any]] = {}
         for event in ours:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -35,6 +35,7 @@ from domain.owner_account import OwnerAccount as _OwnerAccount
 from domain.payment import Payment as _Payment
 from projections.base import Projection, upsert
 from projections.bookings import STATUS_AFTER
+from projections.event_kinds import Kinds
 from projections.folding import load_rows
 from projections.listings import parse_instant
 
@@ -72,6 +73,8 @@ PAYMENT_EVENTS = tuple(
 )
 ACCOUNT_EVENTS = (OwnerAccount.Opened, OwnerAccount.StatusUpdated)
 TOPICS = tuple(get_topic(c) for c in (*BOOKING_EVENTS, *PAYMENT_EVENTS, *ACCOUNT_EVENTS))
+is_booking, is_payment = Kinds(*BOOKING_EVENTS), Kinds(*PAYMENT_EVENTS)
+is_account = Kinds(*ACCOUNT_EVENTS)
 ACTIVE = (b.PENDING_PAYMENT, b.CONFIRMED, b.IN_PROGRESS, b.AWAITING_RETURN_INSPECTION)
 
 
@@ -134,9 +137,10 @@ class PaymentsView(Projection):
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
         table = tables["payments"]
-        bookings = {e.originator_id for e, _ in events if isinstance(e, BOOKING_EVENTS)}
-        bookings |= {e.booking_id for e, _ in events if isinstance(e, Payment.Created)}
-        payments = {e.originator_id for e, _ in events if isinstance(e, PAYMENT_EVENTS)}
+        page = cast(Sequence[tuple[Any, int]], events)  # the kind checks below do not narrow
+        bookings = {e.originator_id for e, _ in page if is_booking(e)}
+        bookings |= {e.booking_id for e, _ in page if isinstance(e, Payment.Created)}
+        payments = {e.originator_id for e, _ in page if is_payment(e)}
         by_booking = load_rows(conn, table, bookings, key="booking_id")
         by_payment = {
             r["payment_id"]: r for r in load_rows(conn, table, payments, key="payment_id").values()
@@ -147,15 +151,15 @@ class PaymentsView(Projection):
         changed: dict[UUID, dict[str, Any]] = {}
         refs: list[dict[str, Any]] = []
         accounts: list[dict[str, Any]] = []
-        for event, _ in events:
+        for event, _ in page:
             row: dict[str, Any] | None
-            if isinstance(event, BOOKING_EVENTS):
+            if is_booking(event):
                 row = _booking_event(by_booking.get(event.originator_id), event)
                 if row is not None:
                     by_booking[row["booking_id"]] = changed[row["booking_id"]] = row
                     if row["payment_id"] is not None:
                         by_payment[row["payment_id"]] = row
-            elif isinstance(event, PAYMENT_EVENTS):
+            elif is_payment(event):
                 if isinstance(event, Payment.Created):
                     base = by_booking.get(event.booking_id)
                     if base is not None:
@@ -164,7 +168,7 @@ class PaymentsView(Projection):
                 row = by_payment.get(event.originator_id)
                 if row is not None and _payment_event(row, event, refs):
                     changed[row["booking_id"]] = row
-            elif isinstance(event, ACCOUNT_EVENTS):
+            elif is_account(event):
                 accounts.append(_account_event(conn, tables["accounts"], event, accounts))
         for done in changed.values():
             _flags(done)

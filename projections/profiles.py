@@ -36,6 +36,7 @@ from domain import booking as b
 from domain.booking import Booking as _Booking
 from domain.user import User as _User
 from projections.base import Projection, upsert
+from projections.event_kinds import Kinds
 from projections.folding import load_rows
 from projections.listings import parse_instant, utc
 from projections.profile_inquiries import (
@@ -66,6 +67,8 @@ REQUEST_OUTCOME = {
     Booking.Cancelled: "withdrawn",
 }
 BOOKING_EVENTS = (Booking.Placed, *REQUEST_OUTCOME)
+IS_USER, IS_BOOKING = Kinds(*USER_EVENTS), Kinds(*BOOKING_EVENTS)
+IS_INQUIRY = Kinds(*INQUIRY_EVENTS)
 PENDING = "pending"
 
 
@@ -105,9 +108,9 @@ class ProfilesView(Projection):
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
-        users: list[Any] = [e for e, _ in events if isinstance(e, USER_EVENTS)]
-        bookings: list[Any] = [e for e, _ in events if isinstance(e, BOOKING_EVENTS)]
-        messages: list[Any] = [e for e, _ in events if isinstance(e, INQUIRY_EVENTS)]
+        users: list[Any] = [e for e, _ in events if IS_USER(e)]
+        bookings: list[Any] = [e for e, _ in events if IS_BOOKING(e)]
+        messages: list[Any] = [e for e, _ in events if IS_INQUIRY(e)]
         for table, key, fold, ours in (
             (tables["profiles"], "id", fold_profile, users),
             (tables["requests"], "booking_id", fold_request, bookings),

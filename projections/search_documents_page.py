@@ -33,6 +33,7 @@ from domain.review import average
 from projections.availability import CALENDAR_EVENTS, C
 from projections.base import upsert
 from projections.bulk import pg_delete_keys, pg_select_keys
+from projections.event_kinds import Kinds
 from projections.folding import chunks, load_rows
 from projections.listings import EVENTS as LISTING_EVENTS
 from projections.listings import STATUS_AFTER, Listing
@@ -53,6 +54,10 @@ class _Op:
     units: int | None = None  # a change of the unit count instead
 
 
+is_listing_or_review = Kinds(*LISTING_EVENTS, *REVIEW_EVENTS)
+is_calendar, is_review = Kinds(*CALENDAR_EVENTS), Kinds(*REVIEW_EVENTS)
+
+
 class SearchDocumentsPage:
     """One page of events: its rows loaded, folded in the two passes above, and written
     back with one upsert (or delete) per table."""
@@ -62,10 +67,10 @@ class SearchDocumentsPage:
     ) -> None:
         self.conn, self.t = conn, tables
         # Review events change a listing's rating: folded with its events, in log order.
-        self.listing_events = [
-            (e, p) for e, p in events if isinstance(e, (*LISTING_EVENTS, *REVIEW_EVENTS))
+        self.listing_events: list[tuple[Any, int]] = [
+            (e, p) for e, p in events if is_listing_or_review(e)
         ]
-        self.calendar_events = [(e, p) for e, p in events if isinstance(e, CALENDAR_EVENTS)]
+        self.calendar_events: list[tuple[Any, int]] = [(e, p) for e, p in events if is_calendar(e)]
         cal_events = [e for e, _ in self.calendar_events]
         # Ids a page creates are loaded too, so that a replayed page finds them.
         ids = {_listing_of(e) for e, _ in self.listing_events}
@@ -98,7 +103,7 @@ class SearchDocumentsPage:
     # -- pass one ------------------------------------------------------------------------
 
     def _listing(self, e: Any, position: int) -> None:
-        if isinstance(e, REVIEW_EVENTS):
+        if is_review(e):
             self._rating(e, position)
             return
         lid, version, row = e.originator_id, e.originator_version, self.docs.get(e.originator_id)
@@ -269,7 +274,7 @@ class SearchDocumentsPage:
 
 
 def _listing_of(e: Any) -> UUID:
-    return e.listing_id if isinstance(e, REVIEW_EVENTS) else e.originator_id
+    return e.listing_id if is_review(e) else e.originator_id
 
 
 def _full(counts: list[int], units: int) -> bool:
