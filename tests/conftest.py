@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from infrastructure.settings import Settings
+from tests.store_templates import SqliteTemplates
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -95,6 +96,12 @@ def redis_url() -> str:
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
     return Settings(environment="test", data_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    """Empty stores to copy into a test's data directory (`tests/store_templates.py`)."""
+    return SqliteTemplates(tmp_path_factory.mktemp("store-templates"))
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from infrastructure.settings import Settings
 from interfaces.http.app import create_app
 from tests.fakes import CapturingMailer, FakeClock
 from tests.http.route_tables import borrow_route_tables
+from tests.store_templates import SqliteTemplates
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -140,7 +141,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def container(sqlite_settings: Settings, clock: FakeClock) -> Iterator[Container]:
+def container(
+    sqlite_settings: Settings, clock: FakeClock, sqlite_templates: SqliteTemplates
+) -> Iterator[Container]:
+    sqlite_templates.seed(sqlite_settings)  # an empty store, its tables already made
     yield from _running_container(sqlite_settings, clock)
 
 
