@@ -47,3 +47,54 @@ def _touch_tracking(views: Path) -> None:
     with sqlite3.connect(views) as conn:
         conn.execute("UPDATE projection_tracking SET updated_at = ?", (now,))
     conn.close()
+
+
+class PgTemplates:
+    """The same for PostgreSQL: per distinct Settings (but for the database, data directory
+    and Redis prefix) one database with the store's tables, which `CREATE DATABASE ...
+    TEMPLATE` clones for a test in a fraction of the ~2 s its tables take to create."""
+
+    def __init__(self, admin_url: str, root: Path) -> None:
+        self._admin_url = admin_url
+        self._root = root
+        self._built: dict[str, str] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._built.values())
+
+    def _url(self, name: str) -> str:
+        return self._admin_url.rsplit("/", 1)[0] + "/" + name
+
+    def _execute(self, sql: str, name: str | None = None) -> None:
+        import psycopg
+
+        with psycopg.connect(self._url(name) if name else self._admin_url) as conn:
+            conn.autocommit = True
+            conn.execute(sql)
+
+    def clone(self, name: str, settings: Settings) -> Settings:
+        """Creates database `name` with the empty store `settings` would build; `settings`
+        on it."""
+        exclude = {"database_url", "data_dir", "redis_key_prefix"}
+        key = settings.model_dump_json(exclude=exclude)
+        template = self._built.get(key)
+        if template is None:
+            template = f"{name}_tpl"
+            self._execute(f'CREATE DATABASE "{template}"')
+            self._built[key] = template
+            self._build(settings, template)
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        now = datetime.now(UTC).isoformat()  # as in `_touch_tracking`
+        self._execute(f"UPDATE projection_tracking SET updated_at = '{now}'", name)
+        return settings.model_copy(update={"database_url": self._url(name)})
+
+    def _build(self, settings: Settings, template: str) -> None:
+        from infrastructure.bootstrap import build_container
+
+        update = {
+            "database_url": self._url(template),
+            "data_dir": self._root / template,
+            "redis_key_prefix": f"{settings.redis_key_prefix}{template}:",
+        }
+        build_container(settings.model_copy(update=update)).close()

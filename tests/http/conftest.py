@@ -160,8 +160,8 @@ def api(client: TestClient, container: Container, clock: FakeClock) -> Api:
 
 
 @pytest.fixture
-def pg_container(pg_settings: Settings, clock: FakeClock) -> Iterator[Container]:
-    yield from _running_container(pg_settings, clock)
+def pg_container(pg_store_settings: Settings, clock: FakeClock) -> Iterator[Container]:
+    yield from _running_container(pg_store_settings, clock)
 
 
 @pytest.fixture
