@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from infrastructure.settings import Settings
+from tests.store_templates import PgTemplates, SqliteTemplates
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -97,17 +98,54 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     return Settings(environment="test", data_dir=tmp_path / "var")
 
 
-@pytest.fixture
-def pg_settings(pg_url: str, redis_url: str, redis_prefix: str, tmp_path: Path) -> Settings:
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    """Empty stores to copy into a test's data directory (`tests/store_templates.py`)."""
+    return SqliteTemplates(tmp_path_factory.mktemp("store-templates"))
+
+
+def _pg_test_settings(url: str, redis_url: str, redis_prefix: str, tmp_path: Path) -> Settings:
     return Settings(
         environment="test",
-        database_url=pg_url,
+        database_url=url,
         redis_url=redis_url,
         redis_key_prefix=redis_prefix,
         data_dir=tmp_path / "var",
         postgres_pool_size=4,  # the shared server allows 100 connections in all
         postgres_max_overflow=8,
     )
+
+
+@pytest.fixture
+def pg_settings(pg_url: str, redis_url: str, redis_prefix: str, tmp_path: Path) -> Settings:
+    return _pg_test_settings(pg_url, redis_url, redis_prefix, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def pg_templates(
+    _pg_dropper: _Dropper, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PgTemplates]:
+    templates = PgTemplates(PG_ADMIN_URL, tmp_path_factory.mktemp("pg-templates"))
+    yield templates
+    for name in templates.names:
+        _pg_dropper.drop(name)
+
+
+@pytest.fixture
+def pg_store_settings(
+    pg_templates: PgTemplates,
+    _pg_dropper: _Dropper,
+    redis_url: str,
+    redis_prefix: str,
+    tmp_path: Path,
+) -> Iterator[Settings]:
+    """`pg_settings` on a fresh database that already has the store's empty tables."""
+    name = f"rentbook_t_{uuid.uuid4().hex[:12]}"
+    shape = _pg_test_settings(PG_ADMIN_URL, redis_url, redis_prefix, tmp_path)
+    try:
+        yield pg_templates.clone(name, shape)
+    finally:
+        _pg_dropper.drop(name)
 
 
 # The payments, ledger and disputes tests' store, SQLite and PostgreSQL (`tests/money_stores.py`).

@@ -24,6 +24,8 @@ from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
 from tests.fakes import CapturingMailer, FakeClock
+from tests.http.route_tables import borrow_route_tables
+from tests.store_templates import SqliteTemplates
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -114,6 +116,11 @@ def make_app(
     return create_app(container, rate_limits=rate_limits, **kwargs)
 
 
+def fixture_app(container: Container) -> FastAPI:
+    """The `client` fixtures' app: a new one, with the worker's route tables."""
+    return borrow_route_tables(make_app(container), create_app)
+
+
 def https_client(app: FastAPI) -> TestClient:
     # https: the session cookie is Secure outside development.
     return TestClient(app, base_url="https://testserver")
@@ -134,13 +141,16 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def container(sqlite_settings: Settings, clock: FakeClock) -> Iterator[Container]:
+def container(
+    sqlite_settings: Settings, clock: FakeClock, sqlite_templates: SqliteTemplates
+) -> Iterator[Container]:
+    sqlite_templates.seed(sqlite_settings)  # an empty store, its tables already made
     yield from _running_container(sqlite_settings, clock)
 
 
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
-    with https_client(make_app(container)) as test_client:
+    with https_client(fixture_app(container)) as test_client:
         yield test_client
 
 
@@ -150,13 +160,13 @@ def api(client: TestClient, container: Container, clock: FakeClock) -> Api:
 
 
 @pytest.fixture
-def pg_container(pg_settings: Settings, clock: FakeClock) -> Iterator[Container]:
-    yield from _running_container(pg_settings, clock)
+def pg_container(pg_store_settings: Settings, clock: FakeClock) -> Iterator[Container]:
+    yield from _running_container(pg_store_settings, clock)
 
 
 @pytest.fixture
 def pg_client(pg_container: Container) -> Iterator[TestClient]:
-    with https_client(make_app(pg_container)) as test_client:
+    with https_client(fixture_app(pg_container)) as test_client:
         yield test_client
 
 
