@@ -163,6 +163,38 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+_stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+
+
+class _LineFormatter(structlog.stdlib.ProcessorFormatter):
+    """The generic chain for every stdlib record, and a direct path for the common one
+    without a traceback (the access line, once per request): the same fields in the same
+    order, redacted and rendered by the same functions, without the record copy and the
+    dozen processor calls that do nothing for it (~40 µs per request, issue #9)."""
+
+    def __init__(self, renderer: Processor) -> None:
+        super().__init__(
+            foreign_pre_chain=_shared_processors(),
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+        self._render = renderer
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.stack_info or hasattr(record, "_logger"):
+            return super().format(record)  # a traceback, or a line structlog made
+        method = record.levelname.lower()
+        line: EventDict = {"event": record.getMessage()}
+        structlog.contextvars.merge_contextvars(None, method, line)
+        structlog.stdlib.add_log_level(None, method, line)
+        line["logger"] = record.name
+        fields = record.__dict__
+        for key in _EXTRA_FIELDS:
+            if key in fields:
+                line[key] = fields[key]
+        add_work_context(None, method, _stamp(None, method, line))
+        return str(self._render(None, method, redact_secrets(None, method, line)))
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is at the time (a test runner swaps it and closes
     the one it swapped in)."""
@@ -190,10 +222,7 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logg
         if wants_json(settings)
         else structlog.dev.ConsoleRenderer(colors=False)
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_shared_processors(),
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    )
+    formatter = _LineFormatter(renderer)
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(formatter)
     handler.addFilter(RedactArguments())

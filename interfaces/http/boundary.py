@@ -148,10 +148,19 @@ def _access_line(method: str, route: str, status: int, started_at: float) -> Non
     work = current_scope()
     if method not in _READS and work is not None and work.command:
         _count_command(work.command, status)
+    if not log.isEnabledFor(logging.INFO):
+        return
     extra: dict[str, Any] = {
         "method": method,
         "route": route,
         "status": status,
         "duration_ms": round((time.perf_counter() - started_at) * 1000, 2),
     }
-    log.info("request", extra=extra)
+    # Made and handled here rather than by `log.info`, which walks the stack for its caller
+    # (structlog's logger class skips its own frames too): always this line, and no line
+    # format of ours prints it.
+    log.handle(
+        log.makeRecord(
+            log.name, logging.INFO, __file__, 0, "request", (), None, "_access_line", extra
+        )
+    )
