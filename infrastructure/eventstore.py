@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlparse
 
+from eventsourcing.sqlite import SQLiteConnectionPool
+
 from application.personal_keys import KeyRing
 from application.store import EventStore
 from infrastructure.settings import Settings
 
 HASHED_POSTGRES = "infrastructure.event_hashing:HashedPostgresRecorder"
 HASHED_SQLITE = "infrastructure.event_hashing:HashedSQLiteRecorder"
+SQLITE_WRITER_WAIT_S = 30.0  # how long a command waits for the SQLite store's one writer
 
 
 def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, str]:
@@ -54,7 +57,7 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
 
     if keyring is None:
         keyring = SqlKeyRing(create_views_engine(views_url(settings), pool_size=2))
-    return ObservedEventStore(
+    store = ObservedEventStore(
         env=event_store_env(settings),
         keyring=keyring,
         group_commit=settings.group_commit,
@@ -62,6 +65,12 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
         cache_size=settings.aggregate_cache_size,
         cache_bytes=int(settings.aggregate_cache_mb * 1_000_000),
     )
+    pool = getattr(getattr(store.recorder, "datastore", None), "pool", None)
+    if isinstance(pool, SQLiteConnectionPool):
+        # SQLite has one writer connection; the library gives up waiting for it after 5 s
+        # (its PostgreSQL pools wait 30), which a busy machine's commands exceeded in tests.
+        pool.pool_timeout = SQLITE_WRITER_WAIT_S
+    return store
 
 
 def views_url(settings: Settings) -> str:
