@@ -57,7 +57,7 @@ def test_encoded_values_read_back_as_json_would_round_trip_them(views: Engine) -
         metadata.create_all(conn)
         upsert(conn, table, rows)
     with views.connect() as conn:
-        stored = dict(conn.execute(select(table.c.id, table.c.data)).tuples().all())
+        stored = {row.id: row.data for row in conn.execute(select(table.c.id, table.c.data))}
     assert stored == {n: json.loads(json.dumps(v)) for n, v in enumerate(VALUES)}
     assert len(encoded) == len(VALUES) - 1
 
