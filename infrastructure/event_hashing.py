@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
@@ -24,8 +23,8 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from infrastructure.event_inserts import LeanEventInserts
 from infrastructure.notification_reading import LeanNotificationReads
+from infrastructure.postgres_factory import create_under_ddl_lock
 from infrastructure.stream_reads import LeanStreamReads
-from projections.base import DDL_LOCK
 
 GENESIS = bytes(32)
 SQLITE_HASHES_TABLE = "event_hashes"
@@ -105,11 +104,7 @@ class HashedPostgresRecorder(
         # API workers start together: concurrent CREATE TYPE / CREATE OR REPLACE of one name
         # collide ("tuple concurrently updated", pg_type), so creators queue on the view
         # tables' advisory lock, held by a connection of its own for the whole creation.
-        kwargs = dict(getattr(self.datastore.pool, "kwargs", {}))
-        kwargs.pop("row_factory", None)
-        with psycopg.connect(**kwargs, autocommit=True) as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
-            super().create_table()  # the lock ends with the connection
+        create_under_ddl_lock(self.datastore, super().create_table)
 
 
 # Volatile (the default), so a multi-row INSERT sees the rows it inserted before this one;

@@ -12,6 +12,7 @@ from infrastructure.settings import Settings
 
 HASHED_POSTGRES = "infrastructure.event_hashing:HashedPostgresRecorder"
 HASHED_SQLITE = "infrastructure.event_hashing:HashedSQLiteRecorder"
+POSTGRES_FACTORY = "infrastructure.postgres_factory:RentbookPostgresFactory"
 SQLITE_WRITER_WAIT_S = 30.0  # how long a command waits for the SQLite store's one writer
 
 
@@ -24,7 +25,7 @@ def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, 
         own_tables = settings.create_event_tables and not settings.migration_database_url
         creates = "y" if as_owner or own_tables else "n"
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": POSTGRES_FACTORY,
             "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
