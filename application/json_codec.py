@@ -11,8 +11,9 @@ orjson does not read everything `json` does, and reads one thing differently:
   orjson: `json` reads them instead.
 Duplicate keys keep the last value in both.
 
-Not used for the event transcoder: orjson has no object hook, and reviving the typed objects
-(`{"_type_", "_data_"}`) in a Python walk after parsing cost what the parse saved.
+The event transcoder (application/event_transcoder.py) shares `orjson_reads` but not
+`loads`: what orjson cannot read exactly goes to the stock decoder there, whose object hook
+revives the typed values (`{"_type_", "_data_"}`), not to plain `json`.
 """
 
 from __future__ import annotations
