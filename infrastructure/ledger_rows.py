@@ -78,11 +78,11 @@ class PostgresEventRows:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             viewed = self.view.position(cur, ENTRY_TOPIC, stop)
             if viewed:
-                read.add(cur.execute(self.view.entries, (viewed,)))
+                read.add(cur.execute(self.view.entries, {"p": viewed}).fetchall())
             after = viewed
             while after < stop:
                 end = min(after + ENTRY_PAGE, stop)
-                read.add(cur.execute(self.entries, (ENTRY_TOPIC, after, end)))
+                read.add(cur.execute(self.entries, (ENTRY_TOPIC, after, end)).fetchall())
                 after = end
             if not read.regular:  # a malformed ledger: totals of every posting, as they are
                 read.debits, read.credits = {}, {}

@@ -47,24 +47,30 @@ SELECT (SELECT count(*) FROM {schema}.{table} WHERE topic = %(topic)s AND notifi
        WHERE v.position <= %(p)s) = (SELECT count(*) FROM {entries} WHERE position <= %(p)s)
 """
 _AMOUNT_SIGNED = "CASE WHEN q.side = 'debit' THEN q.amount ELSE -q.amount END"
-# As ledger_rows._ENTRIES, over typed rows (no column is NULL in the view).
+_ONE_CURRENCY = "min(p.currency) = max(p.currency)"
+# As ledger_rows._ENTRIES, over typed rows (no column is NULL in the view): the postings
+# grouped by entry (a third cheaper than joining the entries to them), then the entries
+# that have none. A posting moved to another entry or position changes the lines compared.
 _ENTRIES = f"""
-SELECT v.id::text,
-  coalesce(array_agg(concat_ws('|', p.account, p.side, p.amount, p.currency) ORDER BY p.line)
-           FILTER (WHERE p.line IS NOT NULL), '{{{{}}}}'::text[]),
-  CASE WHEN count(p.line) > 0 AND min(p.currency) = max(p.currency)
-    THEN bool_and(p.amount > 0) AND coalesce(sum(p.amount) FILTER (WHERE p.side = 'debit'), 0)
-         = coalesce(sum(p.amount) FILTER (WHERE p.side <> 'debit'), 0)
-  ELSE coalesce((SELECT bool_and(c.ok) FROM (
-      SELECT bool_and(q.amount > 0) AND sum({_AMOUNT_SIGNED}) = 0 AS ok
-      FROM {{postings}} AS q WHERE q.entry_id = v.id GROUP BY q.currency) AS c), false) END,
-  CASE WHEN count(p.line) > 0 AND min(p.currency) = max(p.currency) THEN min(p.currency) END,
-  (sum(p.amount) FILTER (WHERE p.side = 'debit'))::text,
-  (sum(p.amount) FILTER (WHERE p.side <> 'debit'))::text
-FROM {{entries}} AS v LEFT JOIN {{postings}} AS p ON p.entry_id = v.id
-WHERE v.position <= %s
-GROUP BY v.position, v.id
-ORDER BY v.position
+SELECT x.id, x.lines, x.balanced, x.currency, x.debit, x.credit FROM (
+  SELECT p.position, p.entry_id::text AS id,
+    array_agg(concat_ws('|', p.account, p.side, p.amount, p.currency) ORDER BY p.line) AS lines,
+    CASE WHEN {_ONE_CURRENCY}
+      THEN bool_and(p.amount > 0) AND coalesce(sum(p.amount) FILTER (WHERE p.side = 'debit'), 0)
+           = coalesce(sum(p.amount) FILTER (WHERE p.side <> 'debit'), 0)
+    ELSE coalesce((SELECT bool_and(c.ok) FROM (
+        SELECT bool_and(q.amount > 0) AND sum({_AMOUNT_SIGNED}) = 0 AS ok
+        FROM {{postings}} AS q WHERE q.entry_id = p.entry_id GROUP BY q.currency) AS c), false)
+    END AS balanced,
+    CASE WHEN {_ONE_CURRENCY} THEN min(p.currency) END AS currency,
+    (sum(p.amount) FILTER (WHERE p.side = 'debit'))::text AS debit,
+    (sum(p.amount) FILTER (WHERE p.side <> 'debit'))::text AS credit
+  FROM {{postings}} AS p WHERE p.position <= %(p)s GROUP BY p.position, p.entry_id
+  UNION ALL
+  SELECT v.position, v.id::text, '{{{{}}}}'::text[], false, NULL, NULL, NULL
+  FROM {{entries}} AS v
+  WHERE v.position <= %(p)s AND NOT EXISTS (SELECT FROM {{postings}} AS q WHERE q.entry_id = v.id)
+) AS x ORDER BY x.position
 """
 _TOTALS = """
 SELECT currency, side = 'debit', sum(amount) FROM {postings} WHERE position <= %s GROUP BY 1, 2

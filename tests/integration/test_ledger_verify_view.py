@@ -9,6 +9,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
@@ -116,6 +117,7 @@ EDITS = {
     "amount": "UPDATE ledger_postings SET amount = amount + 1",
     "currency": "UPDATE ledger_postings SET currency = 'XXX'",
     "line": "UPDATE ledger_postings SET line = 99",  # the lines' order
+    "position": "UPDATE ledger_postings SET position = position + 1",  # split off
     "removed": "DELETE FROM ledger_postings",
 }
 
@@ -151,6 +153,24 @@ def test_a_posting_row_added_to_the_view_is_a_mismatch(ledger: EventStore, engin
 
     assert not report.derived_matches_recorded and not report.balanced
     assert report.missing == [entry_id]
+
+
+def test_a_posting_row_moved_to_another_entry_is_a_mismatch(
+    ledger: EventStore, engine: Engine
+) -> None:
+    entry_id, *_ = one_line(engine)
+    moved_to = uuid4()
+    edit(
+        engine,
+        "UPDATE ledger_postings SET entry_id = :to WHERE entry_id = :id AND line = 0",
+        id=entry_id,
+        to=moved_to,
+    )
+
+    report = fast(ledger)
+
+    assert not report.derived_matches_recorded and not report.balanced
+    assert report.missing == [entry_id] and report.unexpected == [moved_to]
 
 
 @pytest.mark.parametrize(
