@@ -24,7 +24,8 @@ PAGE = 5000  # positions per query: a range, so PostgreSQL sorts only its own ro
 
 def event_rows(store: EventStore) -> EventRows | None:
     """A fast `EventRows` when the store is on PostgreSQL; None (the generic reader) if not.
-    With plain JSON states it also reads the recorded ledger in SQL (`recorded_ledger`)."""
+    With plain JSON states it also reads the recorded ledger in SQL (`recorded_ledger`): the
+    ledger view's typed rows as far as they can be trusted, the entries' JSON after that."""
     recorder = store.recorder
     if not isinstance(recorder, PostgresApplicationRecorder):
         return None
