@@ -26,13 +26,13 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.user import (
-    ACTIVE,
     ADMIN,
     OWNER,
     AccountLockedError,
     EmailIndex,
     User,
     check_password_strength,
+    is_active_status,
     normalize_email,
 )
 
@@ -66,6 +66,10 @@ class UserDetails:
     languages: tuple[str, ...] = ()
     avatar_media_id: UUID | None = None
     email_verified: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        return is_active_status(self.status)
 
 
 def _invalid_credentials() -> AuthenticationError:
@@ -164,7 +168,7 @@ class Identity:
         except NotFoundError:
             self._sessions.revoke_token(token)
             raise AuthenticationError("invalid_session", "the session's user is gone") from None
-        if user.status != ACTIVE:
+        if not user.is_active:
             self._sessions.revoke_all(user.id)
             raise AuthenticationError("account_suspended", "the account is suspended")
         principal = Principal(user.id, user.roles, session.id, session.csrf_token)

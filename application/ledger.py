@@ -339,10 +339,11 @@ def _report(
     balanced = balanced and debits == credits
     derived = due | {i: lines for i, lines in ahead.items() if i in recorded}
     derived_hash = hash_lines(derived)
-    # Equal line for line (and so in hash) in the usual case: hash once.
-    recorded_hash = derived_hash if recorded == derived else hash_lines(recorded)
-    missing = [i for i, lines in derived.items() if recorded.get(i) != lines]
-    unexpected = [i for i in recorded if i not in derived]
+    # Equal line for line (and so in hash) in the usual case: hash once, list nothing.
+    same = recorded == derived
+    recorded_hash = derived_hash if same else hash_lines(recorded)
+    missing = [] if same else [i for i, lines in derived.items() if recorded.get(i) != lines]
+    unexpected = [] if same else [i for i in recorded if i not in derived]
     return LedgerVerification(
         balanced=balanced,
         entries=len(recorded),

@@ -4,7 +4,8 @@ and hashes, without decoding events into domain objects.
 A py-spy profile of verify (issue #9, 13k entries/s) spent its time building what it then
 threw away: a domain event per payment event (the transcoder's per-object hook), `Posting`
 and `Money` per line, two `UUID` objects per entry id. Here a payment event's state is read
-with orjson (application/json_codec.py), the very posting rules of domain/ledger.py run over it
+by a strict pydantic validator of only the fields its posting rule reads (nothing else of the
+JSON becomes a Python object), the very posting rules of domain/ledger.py run over it
 (`canonical_postings`), and ids stay text. Events whose class has upcasts, or whose state
 holds a value this reader does not know, go through the mapper as before.
 """
@@ -16,12 +17,15 @@ import gc
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import get_topic
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
+from typing_extensions import TypedDict
 
 from application.json_codec import loads
 from domain.event_meta import META_KEY
@@ -93,40 +97,78 @@ class _Fields:
         raise _Unknown(name)
 
 
+class _UuidHex(TypedDict):
+    """How the transcoder stores a `UUID`."""
+
+    _type_: Literal["uuid_hex"]
+    _data_: str
+
+
 @dataclass(frozen=True)
 class _Layout:
-    """How an event class's state is read: its `UUID` fields (stored as `uuid_hex`), and the
-    keys left out: fields of any type but text, numbers and `UUID`, and the command context."""
+    """How an event class's state is read: a strict validator of the fields of text, number
+    and `UUID` types its rule reads (and `class_version`, which means upcasting: the
+    mapper's). It reads the JSON in one pass and exactly (integers of any size), making no
+    Python object for anything else; a value of another type, or anything else the
+    validator refuses, sends the event to the mapper."""
 
     cls: type[Any]
     uuids: tuple[str, ...]
-    dropped: tuple[str, ...]
+    validator: SchemaValidator
 
 
 _SCALARS = (int, str, bool)
-_COMPOSITE = frozenset((dict, list))
+
+
+class _Probe:
+    """Stands in for an event to learn which fields a rule reads: each is 0."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        self.read.add(name)
+        return 0
+
+
+def _read_by_rule(cls: type[Any], hints: dict[str, Any]) -> set[str]:
+    """The fields `cls`'s posting rule reads (every field if the probe cannot tell). A rule
+    that read others on another branch would meet `_Unknown` there: the mapper's read."""
+    probe = _Probe()
+    try:
+        canonical_postings(cls, probe)
+    except Exception:
+        return set(hints)
+    return probe.read
 
 
 def _layout(cls: type[Any]) -> _Layout:
     hints = typing.get_type_hints(cls)
-    uuids = tuple(name for name, hint in hints.items() if hint is UUID)
-    dropped = {name for name, hint in hints.items() if hint is not UUID and hint not in _SCALARS}
-    return _Layout(cls, uuids, tuple(sorted(dropped | {META_KEY})))
+    read = _read_by_rule(cls, hints)
+    kept: dict[str, Any] = {
+        name: _UuidHex if hint is UUID else hint
+        for name, hint in hints.items()
+        if name in read and name != META_KEY and (hint is UUID or hint in _SCALARS)
+    }
+    uuids = tuple(name for name in kept if hints[name] is UUID)
+    kept["class_version"] = int
+    fields = TypedDict(cls.__name__, kept, total=False)  # type: ignore[misc]
+    fields.__pydantic_config__ = ConfigDict(strict=True)  # type: ignore[attr-defined]
+    return _Layout(cls, uuids, TypeAdapter(fields).validator)  # type: ignore[arg-type]
 
 
-def _fields(layout: _Layout, state: dict[str, Any]) -> _Fields | None:
-    """`state` made the rules' event, in place; None when a value is not plain JSON."""
-    for name in layout.dropped:
-        state.pop(name, None)
+def _fields(layout: _Layout, raw: bytes) -> _Fields | None:
+    """The rules' event from a stored state; None when the mapper must read it."""
+    try:
+        state = layout.validator.validate_json(raw)
+    except ValidationError:
+        return None
+    if "class_version" in state:
+        return None
     for name in layout.uuids:
-        value = state.get(name)
-        if type(value) is dict and value.get("_type_") == "uuid_hex":
+        if (value := state.get(name)) is not None:
             h = value["_data_"]
             state[name] = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-        else:
-            state.pop(name, None)  # stored otherwise: read through the mapper if read
-    if not _COMPOSITE.isdisjoint(map(type, state.values())):
-        return None  # the transcoder may have encoded anything inside
     fields = _Fields()
     fields.__dict__ = state
     return fields
@@ -159,14 +201,12 @@ class LedgerLines:
     def derived(self, row: RawEvent) -> tuple[str, Lines] | None:
         """(entry id text, canonical lines) of the entry a payment event makes, or None."""
         layout = _PLAIN.get(row[3]) if self.plain else None
-        if layout is not None:
-            state = _state(row[4])
-            if "class_version" not in state and (fields := _fields(layout, state)) is not None:
-                try:
-                    lines = canonical_postings(layout.cls, fields)
-                except _Unknown:
-                    return self._through_mapper(row)
-                return (entry_id_text(row[1], row[2]), lines) if lines else None
+        if layout is not None and (fields := _fields(layout, row[4])) is not None:
+            try:
+                lines = canonical_postings(layout.cls, fields)
+            except _Unknown:
+                return self._through_mapper(row)
+            return (entry_id_text(row[1], row[2]), lines) if lines else None
         return self._through_mapper(row)
 
     def _through_mapper(self, row: RawEvent) -> tuple[str, Lines] | None:

@@ -25,6 +25,14 @@ EMAIL_NS = uuid5(NAMESPACE_URL, "https://rentbook.dev/email")
 RENTER, OWNER, ADMIN = "renter", "owner", "admin"
 ROLES = frozenset({RENTER, OWNER, ADMIN})
 ACTIVE, SUSPENDED, ERASED_STATUS = "active", "suspended", "erased"
+
+
+def is_active_status(status: str) -> bool:
+    """Whether a user of this status may act: `User.is_active`, for a user read as its
+    status alone (a cached `UserDetails`)."""
+    return status == ACTIVE
+
+
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 would take more; nobody needs it and it costs CPU
 MAX_NAME_LENGTH = 100
@@ -123,7 +131,7 @@ class User(Aggregate):
 
     @property
     def is_active(self) -> bool:
-        return self.status == ACTIVE
+        return is_active_status(self.status)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

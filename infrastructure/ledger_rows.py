@@ -7,7 +7,8 @@ values as tuples, the id as text. Binary results skip text parsing of bytea and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
@@ -16,13 +17,15 @@ from psycopg.sql import SQL, Identifier
 from application.ledger import ENTRY_TOPICS
 from application.ledger_lines import EventRows, RawEvent, RecordedLedger
 from application.store import EventStore
+from infrastructure.ledger_view_rows import LedgerViewRows
 
 PAGE = 5000  # positions per query: a range, so PostgreSQL sorts only its own rows
 
 
 def event_rows(store: EventStore) -> EventRows | None:
     """A fast `EventRows` when the store is on PostgreSQL; None (the generic reader) if not.
-    With plain JSON states it also reads the recorded ledger in SQL (`recorded_ledger`)."""
+    With plain JSON states it also reads the recorded ledger in SQL (`recorded_ledger`): the
+    ledger view's typed rows as far as they can be trusted, the entries' JSON after that."""
     recorder = store.recorder
     if not isinstance(recorder, PostgresApplicationRecorder):
         return None
@@ -47,6 +50,7 @@ class PostgresEventRows:
         ).format(**names)
         self.entries = SQL(_ENTRIES).format(**names)
         self.totals = SQL(_TOTALS).format(**names)
+        self.view = LedgerViewRows(names)
 
     def __call__(self, topics: Sequence[str], after: int, stop: int) -> Iterator[RawEvent]:
         while after < stop:
@@ -62,38 +66,62 @@ class PostgresEventRows:
             after = end
 
     def recorded_ledger(self, stop: int) -> RecordedLedger:
-        """The journal entries up to `stop`, their postings read by PostgreSQL's JSON
-        operators: canonical lines per entry, balance and totals per currency."""
-        lines: dict[str, list[str]] = {}
-        balanced, regular = True, True
-        debits: dict[str, int] = {}
-        credits: dict[str, int] = {}
+        """The journal entries up to `stop`: canonical lines per entry, balance and totals per
+        currency. Typed rows of the ledger view as far as it holds exactly the journal's
+        entries (infrastructure/ledger_view_rows.py), the entries' JSON after that."""
+        read = _Recorded()
         with (
             self.datastore.get_connection() as conn,
+            conn.transaction(),
             conn.cursor(row_factory=tuple_row, binary=True) as cur,
         ):
-            after = 0
+            # One snapshot: the view's position, its rows and the entries after them.
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            viewed = self.view.position(cur, ENTRY_TOPIC, stop)
+            if viewed:
+                read.add(cur.execute(self.view.entries, {"p": viewed}).fetchall())
+            after = viewed
             while after < stop:
                 end = min(after + ENTRY_PAGE, stop)
-                cur.execute(self.entries, (ENTRY_TOPIC, after, end))
-                for entry_id, entry_lines, entry_balanced, currency, debit, credit in cur:
-                    lines[entry_id] = entry_lines
-                    balanced = balanced and entry_balanced
-                    if currency is None:  # not one currency in well-formed postings
-                        regular = False
-                        continue
-                    # Keys only for currencies with postings on that side, as a GROUP BY.
-                    if debit is not None:
-                        debits[currency] = debits.get(currency, 0) + int(debit)
-                    if credit is not None:
-                        credits[currency] = credits.get(currency, 0) + int(credit)
+                read.add(cur.execute(self.entries, (ENTRY_TOPIC, after, end)).fetchall())
                 after = end
-            if not regular:  # a malformed ledger: totals of every posting, as they are
-                debits, credits = {}, {}
-                cur.execute(self.totals, (ENTRY_TOPIC, stop))
-                for currency, is_debit, total in cur:
-                    (debits if is_debit else credits)[currency] = int(total)
-        return RecordedLedger(lines, balanced, debits, credits)
+            if not read.regular:  # a malformed ledger: totals of every posting, as they are
+                read.debits, read.credits = {}, {}
+                if viewed:
+                    read.add_totals(cur.execute(self.view.totals, (viewed,)))
+                read.add_totals(cur.execute(self.totals, (ENTRY_TOPIC, viewed, stop)))
+        return RecordedLedger(read.lines, read.balanced, read.debits, read.credits)
+
+
+class _Recorded:
+    """Folds (entry id, lines, balanced, currency, debit, credit) rows into the ledger."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, list[str]] = {}
+        self.balanced, self.regular = True, True
+        self.debits: dict[str, int] = {}
+        self.credits: dict[str, int] = {}
+
+    def add(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        lines, debits, credits = self.lines, self.debits, self.credits
+        balanced = self.balanced
+        for entry_id, entry_lines, entry_balanced, currency, debit, credit in rows:
+            lines[entry_id] = entry_lines
+            balanced = balanced and entry_balanced
+            if currency is None:  # not one currency in well-formed postings
+                self.regular = False
+                continue
+            # Keys only for currencies with postings on that side, as a GROUP BY.
+            if debit is not None:
+                debits[currency] = debits.get(currency, 0) + int(debit)
+            if credit is not None:
+                credits[currency] = credits.get(currency, 0) + int(credit)
+        self.balanced = balanced
+
+    def add_totals(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        for currency, is_debit, total in rows:
+            totals = self.debits if is_debit else self.credits
+            totals[currency] = totals.get(currency, 0) + int(total)
 
 
 ENTRY_TOPIC = ENTRY_TOPICS[0]
@@ -138,6 +166,6 @@ ORDER BY e.notification_id
 _TOTALS = f"""
 SELECT x.p ->> 'currency', x.p ->> 'side' = 'debit', sum({_AMOUNT})
 FROM {{schema}}.{{table}} AS e CROSS JOIN LATERAL {_POSTINGS}
-WHERE e.topic = %s AND e.notification_id <= %s
+WHERE e.topic = %s AND e.notification_id > %s AND e.notification_id <= %s
 GROUP BY 1, 2
 """

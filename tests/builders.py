@@ -13,6 +13,7 @@ from application.identity import Identity
 from application.listings import Listings
 from application.ports import SessionStore
 from application.store import EventStore
+from domain.calendar import ListingCalendar
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.ratelimit import InMemoryLoginFailures
 from infrastructure.sessions import InMemorySessionStore
@@ -63,6 +64,21 @@ def listing_spec(**overrides: Any) -> dict[str, Any]:
     }
     spec.update(overrides)
     return spec
+
+
+def listing_calendar(
+    listing_id: uuid.UUID | None = None, *, unit: str = "night", units: int = 1, at: datetime = NOW
+) -> ListingCalendar:
+    """A new calendar of `units` by the `unit`, one slot a step, no buffer, no opening hours."""
+    return ListingCalendar(
+        listing_id=listing_id or uuid.uuid4(),
+        unit=unit,
+        units=units,
+        step=1,
+        buffer_slots=0,
+        opening_hours={},
+        at=at,
+    )
 
 
 def memory_store() -> EventStore:

@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from domain.calendar import ListingCalendar
 from domain.errors import DomainError
+from tests.builders import listing_calendar
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HORIZON = 20
@@ -24,15 +24,7 @@ class CalendarMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.now = T0
-        self.calendar = ListingCalendar(
-            listing_id=uuid.uuid4(),
-            unit="hour",
-            units=2,
-            step=1,
-            buffer_slots=0,
-            opening_hours={},
-            at=T0,
-        )
+        self.calendar = listing_calendar(unit="hour", units=2, at=T0)
         self.history: list[Any] = list(self.calendar.collect_events())
 
     @rule(

@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from application.ical_export import render_calendar
-from domain.calendar import ListingCalendar
 from domain.calendar_sync import Occurrence, Window, occurrence_keys
 from domain.listing import Listing
-from tests.builders import listing_spec
+from tests.builders import listing_calendar, listing_spec
 
 LISBON = ZoneInfo("Europe/Lisbon")
 WINDOW = Window(date(2030, 1, 1), date(2031, 1, 1))
@@ -74,15 +73,7 @@ def test_events_are_cut_to_the_window() -> None:
 def test_the_export_has_one_event_per_run_with_stable_uids_and_no_expired_holds() -> None:
     at = datetime(2030, 5, 1, 9, tzinfo=UTC)
     listing = Listing.create(uuid.uuid4(), listing_spec(), at)
-    calendar = ListingCalendar(
-        listing_id=listing.id,
-        unit="night",
-        units=1,
-        step=1,
-        buffer_slots=0,
-        opening_hours={},
-        at=at,
-    )
+    calendar = listing_calendar(listing.id, at=at)
     block = uuid.uuid4()
     calendar.add_block(block, ordinals("2030-06-01", "2030-06-02", "2030-06-05"), "x", at)
     live, gone = uuid.uuid4(), uuid.uuid4()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from domain.calendar import ListingCalendar
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
-from tests.builders import NOW
+from tests.builders import listing_calendar
 
 
 def test_a_save_waits_for_a_writer_held_longer_than_the_librarys_five_seconds(
@@ -27,15 +25,7 @@ def test_a_save_waits_for_a_writer_held_longer_than_the_librarys_five_seconds(
     holder = threading.Thread(target=hold_the_writer)
     holder.start()
     assert held.wait(5)
-    calendar = ListingCalendar(
-        listing_id=uuid.uuid4(),
-        unit="night",
-        units=1,
-        step=1,
-        buffer_slots=0,
-        opening_hours={},
-        at=NOW,
-    )
+    calendar = listing_calendar()
     store.record(calendar)  # raised ConnectionUnavailableError after 5 s before
     holder.join()
     assert time.monotonic() >= release_at
