@@ -69,7 +69,12 @@ def serve(
             from interfaces.http.app import create_app
 
             uvicorn.run(
-                create_app(container), host=host, port=port, log_level="info", log_config=None
+                create_app(container, settle_heap=True),
+                host=host,
+                port=port,
+                log_level="info",
+                log_config=None,
+                access_log=False,  # the app writes its own access line (http/boundary.py)
             )
         else:
             # The spawned workers read their settings from the environment.
@@ -82,6 +87,7 @@ def serve(
                 workers=plan.api_workers,
                 log_level="info",
                 log_config=None,  # uvicorn's lines go through our structured logging
+                access_log=False,  # but not its access line: the app writes its own
                 # A spawned worker imports the whole app before it answers the parent's
                 # ping; on a loaded machine that takes longer than uvicorn's 5 s.
                 timeout_worker_healthcheck=HEALTHCHECK_SECONDS,

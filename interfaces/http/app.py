@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from infrastructure import heap
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.observability import configure_observability
 from infrastructure.settings import Settings, get_settings
@@ -58,10 +59,13 @@ def create_app(
     *,
     rate_limits: Mapping[str, tuple[int, int] | None] | None = None,
     min_position_timeout: float = 5.0,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """The API. Without `container`, the lifespan builds one from `settings` (default: the
     environment), starts in-process workers when configured, and closes it at shutdown; a
-    given container belongs to the caller, who starts and closes it."""
+    given container belongs to the caller, who starts and closes it. `settle_heap` is for a
+    serving process: once started, its heap is hidden from the cycle collector
+    (infrastructure/heap.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +77,8 @@ def create_app(
             configure_observability(built.settings)
         if own and built.settings.workers_in_process:
             built.start_workers()
+        if settle_heap:
+            heap.settle_heap()
         try:
             with live_streams(app):  # open SSE streams end when the server stops
                 yield
