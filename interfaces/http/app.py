@@ -45,6 +45,7 @@ from interfaces.http import (
 )
 from interfaces.http.boundary import RequestBoundaryMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
+from interfaces.http.lean_routes import install_lean_routes
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.telemetry import observe_command
 from interfaces.sse.stream import live_streams
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(personal_data.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     install_web(app)  # the browser pages at /, after every API route
+    install_lean_routes(app)  # POST /bookings, GET /users/me without FastAPI's per-request work
     app.add_middleware(IdempotencyMiddleware)
     # Added last: outermost. Request id, last-resort 500, logs' ids, the server span, the
     # access line, request metrics, commands answering from what they saved.
