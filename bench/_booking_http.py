@@ -26,6 +26,8 @@ from infrastructure.bootstrap import Container
 from infrastructure.settings import Settings
 
 PASSWORD = "bench-password-123"
+# As `rentbook serve` runs uvicorn: each response leaves in one `send` (issue #9).
+HTTP_PROTOCOL = "interfaces.http.coalesced_writes:CoalescedHttpToolsProtocol"
 
 
 def make_renters(container: Container, count: int, threads: int) -> list[str]:
@@ -65,6 +67,7 @@ def start_server(
         sys.executable, "-m", "uvicorn", "--factory", "bench._http_app:app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60",
+        "--http", HTTP_PROTOCOL,
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     import httpx

@@ -22,6 +22,6 @@ from interfaces.http.app import create_app  # noqa: E402
 
 
 def app() -> FastAPI:
-    app = create_app(settings=Settings(), rate_limits={"*": None})
+    app = create_app(settings=Settings(), rate_limits={"*": None}, settle_heap=True)
     _memory_report.install(app)  # only with RENTBOOK_BENCH_MEMORY_REPORT
     return app

@@ -20,6 +20,8 @@ from interfaces.cli.serve_plan import plan_serve
 
 console = Console(stderr=True)
 FACTORY = "interfaces.http.asgi:app"
+# uvicorn's httptools protocol writing each response in one `send` (issue #9).
+HTTP_PROTOCOL = "interfaces.http.coalesced_writes:CoalescedHttpToolsProtocol"
 HEALTHCHECK_SECONDS = 60
 
 
@@ -69,7 +71,13 @@ def serve(
             from interfaces.http.app import create_app
 
             uvicorn.run(
-                create_app(container), host=host, port=port, log_level="info", log_config=None
+                create_app(container, settle_heap=True),
+                host=host,
+                port=port,
+                log_level="info",
+                log_config=None,
+                access_log=False,  # the app writes its own access line (http/boundary.py)
+                http=HTTP_PROTOCOL,
             )
         else:
             # The spawned workers read their settings from the environment.
@@ -82,6 +90,8 @@ def serve(
                 workers=plan.api_workers,
                 log_level="info",
                 log_config=None,  # uvicorn's lines go through our structured logging
+                access_log=False,  # but not its access line: the app writes its own
+                http=HTTP_PROTOCOL,
                 # A spawned worker imports the whole app before it answers the parent's
                 # ping; on a loaded machine that takes longer than uvicorn's 5 s.
                 timeout_worker_healthcheck=HEALTHCHECK_SECONDS,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from infrastructure import heap
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.observability import configure_observability
 from infrastructure.settings import Settings, get_settings
@@ -44,6 +45,7 @@ from interfaces.http import (
 )
 from interfaces.http.boundary import RequestBoundaryMiddleware
 from interfaces.http.idempotency import IdempotencyMiddleware
+from interfaces.http.lean_routes import install_lean_routes
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.telemetry import observe_command
 from interfaces.sse.stream import live_streams
@@ -58,10 +60,13 @@ def create_app(
     *,
     rate_limits: Mapping[str, tuple[int, int] | None] | None = None,
     min_position_timeout: float = 5.0,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """The API. Without `container`, the lifespan builds one from `settings` (default: the
     environment), starts in-process workers when configured, and closes it at shutdown; a
-    given container belongs to the caller, who starts and closes it."""
+    given container belongs to the caller, who starts and closes it. `settle_heap` is for a
+    serving process: once started, its heap is hidden from the cycle collector
+    (infrastructure/heap.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +78,8 @@ def create_app(
             configure_observability(built.settings)
         if own and built.settings.workers_in_process:
             built.start_workers()
+        if settle_heap:
+            heap.settle_heap()
         try:
             with live_streams(app):  # open SSE streams end when the server stops
                 yield
@@ -126,6 +133,7 @@ def create_app(
     app.include_router(personal_data.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     install_web(app)  # the browser pages at /, after every API route
+    install_lean_routes(app)  # POST /bookings, GET /users/me without FastAPI's per-request work
     app.add_middleware(IdempotencyMiddleware)
     # Added last: outermost. Request id, last-resort 500, logs' ids, the server span, the
     # access line, request metrics, commands answering from what they saved.

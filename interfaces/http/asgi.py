@@ -11,4 +11,4 @@ from interfaces.http.app import create_app
 
 
 def app() -> FastAPI:
-    return create_app(settings=Settings(workers_in_process=False))
+    return create_app(settings=Settings(workers_in_process=False), settle_heap=True)

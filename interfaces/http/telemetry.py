@@ -5,7 +5,7 @@ own observability, its ids, server span, access line and counters, is
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, contextmanager, nullcontext
 
 from fastapi import Request
 
@@ -32,11 +32,23 @@ async def observe_command(request: Request) -> None:
         return  # no span to make: `span` would only hand back the current one
     stack = request.scope.get("fastapi_inner_astack")
     if isinstance(stack, AsyncExitStack):
-        stack.enter_context(_command_span(name))
+        stack.enter_context(command_span(name))
+
+
+def observed_command(method: str, name: str) -> AbstractContextManager[None]:
+    """What `observe_command` does, for a route served without FastAPI's dependencies
+    (interfaces/http/lean_routes.py): enter it before the dependencies, leave it once the
+    response is sent."""
+    work = current_scope()
+    if work is not None:
+        work.command = name
+    if method in _READS or not tracing_on():
+        return nullcontext()
+    return command_span(name)
 
 
 @contextmanager
-def _command_span(name: str) -> Iterator[None]:
+def command_span(name: str) -> Iterator[None]:
     with span(f"command {name}", **{"rentbook.command": name}) as current:
         try:
             yield
