@@ -162,11 +162,14 @@ def time_catch_up_together(container: Container, total: int) -> dict[str, Any]:
     with temporary_database("rentbook_bench_views") as url:
         engine = create_views_engine(url, pool_size=2)
         try:
+            settings = container.settings
+            catch_up = getattr(settings, "projection_catch_up_batch_size", None)  # older code
             runner = ProjectionRunner(
                 container.store,
                 engine,
                 all_projections(),
-                batch_size=container.settings.projection_batch_size,
+                batch_size=settings.projection_batch_size,
+                **({"catch_up_batch_size": catch_up} if catch_up else {}),
             )
             runner.setup()
             cpu = CpuMeter()
@@ -184,6 +187,7 @@ def time_catch_up_together(container: Container, total: int) -> dict[str, Any]:
             engine.dispose()
     return {
         "batch_size": runner.batch_size,
+        "catch_up_batch_size": getattr(runner, "catch_up_batch_size", None),
         "seconds": round(seconds, 2),
         "log_events": total,
         "log_events_per_s": round(total / seconds),
