@@ -39,6 +39,7 @@ from _common import (
     temporary_database,
 )
 from _event_seed import replicate, seed_events
+from _pg_backends import BackendCpu
 from _projection_lag import lag_benchmarks
 
 from infrastructure.bootstrap import Container, build_container
@@ -100,12 +101,16 @@ def time_rebuilds(container: Container, total: int) -> dict[str, Any]:
     cpu = CpuMeter()
     cpu.start()
     t_all = time.perf_counter()
+    pg = BackendCpu(_url(container))
     for p in all_projections():
+        pg.start()
         t0, c0 = time.perf_counter(), time.process_time()
         position = runner.rebuild(p.name)
         seconds = time.perf_counter() - t0
+        this_cpu, ours = time.process_time() - c0, pg.stop()
         per[p.name] = _rates(seconds, total, applicable(container, p.topics))
-        per[p.name]["cpu_s_per_10k_log_events"] = _per_10k(time.process_time() - c0, total)
+        per[p.name]["cpu_s_per_10k_log_events"] = _per_10k(this_cpu, total)
+        per[p.name]["our_postgres_cpu_s_per_10k_log_events"] = _per_10k(ours, total)
         per[p.name]["position"] = position
     seconds = time.perf_counter() - t_all
     applied = sum(v["events_applied"] for v in per.values())
@@ -127,10 +132,13 @@ def time_rebuild_all(container: Container, total: int) -> dict[str, Any]:
     """Every view in one pass over the log (`runner.rebuild_all`): each page read and
     decoded once."""
     cpu = CpuMeter()
+    pg = BackendCpu(_url(container))
     cpu.start()
+    pg.start()
     t0 = time.perf_counter()
     position = container.runner.rebuild_all()
     seconds = time.perf_counter() - t0
+    ours = pg.stop()
     applied = sum(applicable(container, p.topics) for p in all_projections())
     return {
         "batch_size": container.runner.rebuild_batch_size,
@@ -142,6 +150,8 @@ def time_rebuild_all(container: Container, total: int) -> dict[str, Any]:
         "events_applied_per_s": round(applied / seconds),
         "cpu": (used := cpu.stop()),
         "cpu_s_per_10k_log_events": _per_10k(used.get("this_process_cpu_s", 0.0), total),
+        "our_postgres_cpu_s": ours,
+        "our_postgres_cpu_s_per_10k_log_events": _per_10k(ours, total),
     }
 
 
@@ -152,30 +162,44 @@ def time_catch_up_together(container: Container, total: int) -> dict[str, Any]:
     with temporary_database("rentbook_bench_views") as url:
         engine = create_views_engine(url, pool_size=2)
         try:
+            settings = container.settings
+            catch_up = getattr(settings, "projection_catch_up_batch_size", None)  # older code
             runner = ProjectionRunner(
                 container.store,
                 engine,
                 all_projections(),
-                batch_size=container.settings.projection_batch_size,
+                batch_size=settings.projection_batch_size,
+                **({"catch_up_batch_size": catch_up} if catch_up else {}),
             )
             runner.setup()
             cpu = CpuMeter()
+            pgs = [BackendCpu(_url(container)), BackendCpu(url)]  # events, views
             cpu.start()
+            for pg in pgs:
+                pg.start()
             t0, c0 = time.perf_counter(), time.process_time()
             runner.catch_up()
             seconds = time.perf_counter() - t0
             this_cpu = time.process_time() - c0
+            ours = sum(pg.stop() for pg in pgs)
             used = cpu.stop()
         finally:
             engine.dispose()
     return {
         "batch_size": runner.batch_size,
+        "catch_up_batch_size": getattr(runner, "catch_up_batch_size", None),
         "seconds": round(seconds, 2),
         "log_events": total,
         "log_events_per_s": round(total / seconds),
         "cpu_s_per_10k_log_events": _per_10k(this_cpu, total),
+        "our_postgres_cpu_s_per_10k_log_events": _per_10k(ours, total),
         "cpu": used,
     }
+
+
+def _url(container: Container) -> str:
+    assert container.settings.database_url
+    return container.settings.database_url
 
 
 def _per_10k(cpu_seconds: float, total: int) -> float:

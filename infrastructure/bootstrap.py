@@ -294,7 +294,11 @@ def build_container(
     views = create_views_engine(views_url(settings))
     store = build_event_store(settings, SqlKeyRing(views))
     runner = ProjectionRunner(
-        store, views, all_projections(), batch_size=settings.projection_batch_size
+        store,
+        views,
+        all_projections(),
+        batch_size=settings.projection_batch_size,
+        catch_up_batch_size=settings.projection_catch_up_batch_size,
     )
     runner.setup()
     raw_sessions, limiter, failures, client = _session_adapters(settings, clock)

@@ -59,6 +59,9 @@ class Projection(ABC):
     name: ClassVar[str]  # e.g. "bookings"; also the tracking key
     topics: ClassVar[tuple[str, ...]] = ()  # event class topics of interest; () = every event
     version: ClassVar[int] = 1  # bump to rebuild the view from position 0 on next start
+    # (logical table, column) the view looks rows up by while it applies events, other than
+    # keys: a rebuild creates those indexes up front and builds the rest after its first pass
+    folds_by: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     @abstractmethod
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

@@ -49,15 +49,19 @@ def step_together(
     lives: Sequence[LiveView],
     batch_size: int,
     stop: int | None = None,
+    catch_up_size: int = 0,
 ) -> tuple[Outcome, bool]:
     """Moves the views behind `stop` (default: the head of the log) by at most one page;
     returns what happened and whether there is more to read now. Views whose lock a
-    rebuild holds wait for the next page."""
+    rebuild holds wait for the next page. Views more than a page behind read pages of
+    `catch_up_size` when it is larger."""
     head = store.current_position() if stop is None else stop
     behind = [live for live in lives if live.position < head]
     if not behind:
         return Outcome(), False
     start = min(live.position for live in behind)
+    if head - start > batch_size:
+        batch_size = max(batch_size, catch_up_size)
     topic_sets = [frozenset(live.projection.topics) for live in behind]
     notes = store.recorder.select_notifications(
         start, batch_size, stop=head, topics=read_topics(topic_sets), inclusive_of_start=False

@@ -82,6 +82,7 @@ class PaymentsView(Projection):
     name = "payments"
     topics = TOPICS
     version = 1
+    folds_by = (("payments", "payment_id"),)  # payment events find their row by it
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         payments = Table(

@@ -2,9 +2,13 @@
 
 The live views keep serving meanwhile. Several views rebuild in one pass over the log:
 decoding is a large share of a rebuild, so each page is read once, decoded once, and applied
-to every fresh view in one transaction (with every tracking row). Once the rebuild has
-caught up, live processing of those views pauses (their locks) while the last events are
-applied and each view's fresh tables replace its live ones under the canonical names.
+to every fresh view in one transaction (with every tracking row). The fresh tables start with
+their keys, unique indexes and the indexes a view reads by while it folds
+(`Projection.folds_by`); the others are built once the first pass is in, from the loaded rows,
+rather than kept up row by row (the audit view's five were a quarter of PostgreSQL's time in
+a rebuild). Once the rebuild has caught up, live processing of those views pauses (their
+locks) while the last events are applied and each view's fresh tables replace its live ones
+under the canonical names.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, MetaData, Table, inspect, text
+from sqlalchemy import Connection, Engine, Index, MetaData, Table, inspect, text
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from projections import tracking
 from projections.base import new_metadata, read_topics, write_transaction
@@ -32,6 +37,7 @@ class _Plan:
     tables: dict[str, Table]
     track_as: str
     topics: frozenset[str]
+    deferred: list[Index]  # built once the first pass is in
 
 
 Progress = Callable[[int, int], None]  # (position applied, head), for a progress bar
@@ -54,10 +60,10 @@ def rebuild_views(
         tables = live.projection.define_tables(metadata, suffix)
         _drop_abandoned_rebuilds(engine, live)
         topics = frozenset(live.projection.topics)
-        plans.append(_Plan(live, metadata, tables, name + suffix, topics))
+        plans.append(_Plan(live, metadata, tables, name + suffix, topics, []))
     with write_transaction(engine) as conn:
         for plan in plans:
-            plan.metadata.create_all(conn)
+            plan.deferred = _create_keyed_tables(conn, plan.metadata, plan.tables, plan.live)
             tracking.start(
                 conn, plan.track_as, plan.live.projection.version, status=tracking.REBUILDING
             )
@@ -103,6 +109,10 @@ def rebuild_views(
             advance_to(head)
             if store.current_position() - head <= batch:
                 break
+        with write_transaction(engine) as conn:  # before the pause: live views go on meanwhile
+            for plan in plans:
+                for index in plan.deferred:
+                    conn.execute(CreateIndex(index))
         with ExitStack() as stack:
             for plan in plans:  # live processing of these views pauses here
                 stack.enter_context(plan.live.lock)
@@ -118,6 +128,25 @@ def rebuild_views(
                 tracking.forget(conn, plan.track_as)
         raise
     return position
+
+
+def _create_keyed_tables(
+    conn: Connection, metadata: MetaData, tables: dict[str, Table], live: LiveView
+) -> list[Index]:
+    """Creates the tables with their keys, constraints, unique indexes and the indexes the
+    view folds by; returns the others, to build later."""
+    folds_by = set(live.projection.folds_by)
+    logical = {table.name: name for name, table in tables.items()}
+    deferred: list[Index] = []
+    for table in metadata.sorted_tables:
+        conn.execute(CreateTable(table))
+        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
+            first = next((c.name for c in index.columns), None)
+            if index.unique or (logical.get(table.name), first) in folds_by:
+                conn.execute(CreateIndex(index))
+            else:
+                deferred.append(index)
+    return deferred
 
 
 def _swap(engine: Engine, live: LiveView, fresh: dict[str, Table], track_as: str) -> None:

@@ -42,6 +42,7 @@ class ProjectionRunner:
         projections: Iterable[Projection],
         *,
         batch_size: int = 500,
+        catch_up_batch_size: int | None = None,
         rebuild_batch_size: int = 5000,
         poll_interval: float | None = None,
         max_backoff: float = 30.0,
@@ -49,6 +50,9 @@ class ProjectionRunner:
         self.store = store
         self.engine = engine
         self.batch_size = batch_size
+        # Views more than a page behind read pages this large: per page each view pays a few
+        # statements and a savepoint, which at 500 cost a third more CPU than at 5,000.
+        self.catch_up_batch_size = catch_up_batch_size or batch_size
         self.rebuild_batch_size = max(batch_size, rebuild_batch_size)
         self._is_pg = engine.dialect.name == "postgresql"
         self._channel: str | None = getattr(store.recorder, "channel_name", None)
@@ -121,7 +125,13 @@ class ProjectionRunner:
         more = True
         while more:
             outcome, more = step_together(
-                self.store, self.engine, self._decoded, lives, self.batch_size, stop=head
+                self.store,
+                self.engine,
+                self._decoded,
+                lives,
+                self.batch_size,
+                stop=head,
+                catch_up_size=self.catch_up_batch_size,
             )
             settle(self.engine, outcome, self._refresh_positions, self.max_backoff)
             self._announce(outcome)
@@ -204,7 +214,12 @@ class ProjectionRunner:
             ready = [v for v in lives if not v.rebuilding and v.retry_at <= now]
             try:
                 outcome, more = step_together(
-                    self.store, self.engine, self._decoded, ready, self.batch_size
+                    self.store,
+                    self.engine,
+                    self._decoded,
+                    ready,
+                    self.batch_size,
+                    catch_up_size=self.catch_up_batch_size,
                 )
                 settle(self.engine, outcome, self._refresh_positions, self.max_backoff)
             except Exception:  # the log or the view database: every view waits
