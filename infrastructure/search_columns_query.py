@@ -24,6 +24,12 @@ from sqlalchemy import Connection
 
 from application.search import SearchQuery, SearchResult
 from infrastructure.search_columns import ColumnStore, Floats, IntArray, Mask
+from infrastructure.search_columns_broad import (
+    BROAD_SHARE,
+    broad_aggregates,
+    page_bounds,
+    walk_page,
+)
 from infrastructure.search_embedded_geo import (
     EARTH_RADIUS_M,
     has_point,
@@ -33,7 +39,6 @@ from infrastructure.search_embedded_geo import (
 )
 from infrastructure.search_embedded_sql import (
     MAX_FACET_VALUES,
-    MAX_TOTAL_HITS,
     Aggregates,
     Page,
     assemble,
@@ -43,7 +48,7 @@ from infrastructure.search_embedded_text import ATTRIBUTE_SLOTS, Derivation, fac
 NO_KEY = 255  # a query word the document does not match
 EDGE_M = 0.01  # numpy's distance is within far less of math's; re-decided exactly
 EXACT_UP_TO = 4096  # candidates whose distances are all computed with math
-PROBE_UP_TO = 20_000  # (candidate, day) pairs probed by key; more read each day's rows
+PROBE_UP_TO = 2_000  # (candidate, day) pairs probed by key; more read each day's rows
 
 
 def answer(
@@ -65,12 +70,23 @@ def answer(
     relevance: IntArray | None = None
     if derivations is not None:
         mask &= text_mask(store, derivations)
-    matches = np.flatnonzero(mask)
     by_relevance = query.sort == "relevance" or (query.sort == "distance" and dist is None)
-    if derivations is not None and by_relevance:  # distance without a point: relevance
-        relevance = relevance_key(store, derivations, n_words, matches)
-    order = page_order(store, query, matches, dist, relevance)
+    by_relevance = derivations is not None and by_relevance  # distance without a point too
+    count = int(np.count_nonzero(mask))
+    broad = count * BROAD_SHARE >= store.documents
+    matches: IntArray | None = None
+    if broad and dist is None and not by_relevance:
+        order = walk_page(store, query, mask, count)  # never lists every match
+    else:
+        matches = np.flatnonzero(mask)
+        if by_relevance:
+            assert derivations is not None
+            relevance = relevance_key(store, derivations, n_words, matches)
+        order = page_order(store, query, matches, dist, relevance)
     page = bodies(conn, store, order, query, gen_all)
+    if broad:
+        return assemble(page, broad_aggregates(store, mask, count, query), query)
+    assert matches is not None
     return assemble(page, aggregates(store, matches, query), query)
 
 
@@ -125,13 +141,12 @@ def filter_mask(conn: Connection, store: ColumnStore, query: SearchQuery, gen_al
         ("search_blocked_nights", "day", query.free_nights),
         ("search_blocked_hours", "hour", query.free_hours),
     ):
-        if values and mask.any():
-            candidates = np.flatnonzero(mask)
-            if len(candidates) * len(set(values)) <= PROBE_UP_TO:
-                mask[probe_blocked(conn, table, key, values, candidates)] = False
-            else:
-                for value in set(values):
-                    mask[blocked_on(conn, store, gen_all, table, key, value)] = False
+        count = int(np.count_nonzero(mask)) if values else 0
+        if count and count * len(set(values)) <= PROBE_UP_TO:
+            mask[probe_blocked(conn, table, key, values, np.flatnonzero(mask))] = False
+        elif count:
+            for blocked in blocked_on(conn, store, gen_all, table, key, set(values)):
+                mask[blocked] = False
     return mask
 
 
@@ -151,20 +166,32 @@ def probe_blocked(
 
 
 def blocked_on(
-    conn: Connection, store: ColumnStore, gen_all: int, table: str, key: str, value: int
-) -> IntArray:
-    """Every rid blocked on one day (or hour), as of write generation `gen_all`, which the
-    caller's snapshot shows: kept with the store for the dated queries of that generation."""
-    cache_key = (gen_all, table, value)
-    found: IntArray | None = store.blocked_days.get(cache_key)
-    if found is None:
+    conn: Connection, store: ColumnStore, gen_all: int, table: str, key: str, values: set[int]
+) -> list[IntArray]:
+    """The rids blocked on each day (or hour), as of write generation `gen_all`, which the
+    caller's snapshot shows: kept with the store for the dated queries of that generation;
+    the days not kept yet are read whole in one statement."""
+    found: dict[int, IntArray] = {}
+    for value in values:
+        if (kept := store.blocked_days.get((gen_all, table, value))) is not None:
+            found[value] = kept
+    missing = sorted(values - found.keys())
+    if missing:
         raw = conn.connection.driver_connection
         assert raw is not None
-        rows = raw.execute(f"SELECT doc FROM {table} WHERE {key} = ?", (value,)).fetchall()
-        found = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        found = found[found < store.size]  # a rid newer than the store cannot be a candidate
-        store.blocked_days.put(cache_key, found)
-    return found
+        rows = raw.execute(
+            f"SELECT {key}, doc FROM {table} WHERE {key} IN (SELECT value FROM json_each(?)) "
+            f"ORDER BY {key}",
+            (json.dumps(missing),),
+        ).fetchall()
+        pairs = np.array(rows, np.int64).reshape(-1, 2)
+        bounds = np.searchsorted(pairs[:, 0], [*missing, missing[-1] + 1])
+        for i, value in enumerate(missing):
+            rids = pairs[bounds[i] : bounds[i + 1], 1]
+            rids = rids[rids < store.size]  # a rid newer than the store cannot be a candidate
+            store.blocked_days.put((gen_all, table, value), rids)
+            found[value] = rids
+    return list(found.values())
 
 
 def distances(store: ColumnStore, query: SearchQuery, mask: Mask) -> Floats:
@@ -249,9 +276,7 @@ def page_order(
     relevance: IntArray | None,
 ) -> IntArray:
     """The rids of the page, in order."""
-    offset = max(0, query.offset)
-    limit = max(0, min(query.limit, MAX_TOTAL_HITS - offset))
-    end = min(offset + limit, len(matches))
+    offset, end = page_bounds(query, len(matches))
     if end <= offset:
         return np.zeros(0, np.int64)
     sort = query.sort
