@@ -67,13 +67,21 @@ class ValueSets:
 
 
 def value_sets(
-    size: int, rids: Int32s, keys: Int32s, labels: Int32s, n_keys: int, single: Int32s
+    size: int,
+    rids: Int32s,
+    keys: Int32s,
+    labels: Int32s,
+    n_keys: int,
+    single: Int32s,
+    dense_share: int | None = None,
 ) -> ValueSets:
-    """Rows (rid, key code, label code); `single[key]` < 0 marks keys spelled several ways."""
+    """Rows (rid, key code, label code); `single[key]` < 0 marks keys spelled several ways.
+    `dense_share`: DENSE_SHARE unless given."""
+    share = DENSE_SHARE if dense_share is None else dense_share
     order = np.lexsort((rids, keys))
     rids, keys, labels = rids[order], keys[order], labels[order]
     held = np.bincount(keys, minlength=n_keys)
-    dense = np.flatnonzero(held * DENSE_SHARE > size).astype(np.int32)
+    dense = np.flatnonzero(held * share > size).astype(np.int32)
     is_dense = np.zeros(n_keys, np.bool_)
     is_dense[dense] = True
     bits = np.zeros((len(dense), (size + 63) // 64), np.uint64)
