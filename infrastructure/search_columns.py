@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +55,7 @@ _TERMS = "SELECT word, group_concat(doc), group_concat(attr) FROM search_terms G
 _AMENITIES = "SELECT amenity, doc, label FROM search_amenities"
 BUILD_DUTY = 3  # background builds take at most ~1/(1 + BUILD_DUTY) of a core
 BLOCKED_DAYS_HELD = 1024  # days (or hours) of blocked rids kept per store
+WORD_ROWS_HELD = 32  # query words' rows (<= 7 bytes per rid each) kept per store
 BODIES_HELD = 8192  # page bodies (~650 bytes each) kept per store, for one write generation
 
 
@@ -179,13 +181,14 @@ class ColumnStore:
     amenity_sets: ValueSets
     walks: dict[str, Rids]  # "tiebreak", "price_asc", "price_desc", "newest"
     by_price: Rids
+    word_rows: AnswerCache  # query word's derivations -> its key row (search_columns_text)
     build_ms: float
 
     @property
     def size(self) -> int:
         return len(self.present)
 
-    @property
+    @cached_property
     def documents(self) -> int:
         return int(self.present.sum())
 
@@ -300,6 +303,7 @@ def build(conn: Connection, generation: Generation) -> ColumnStore:
         ),
         walks={name: walk_order(r, present) for name, r in ranks.items()},
         by_price=priced[np.argsort(prices[priced], kind="stable")].astype(np.int32),
+        word_rows=AnswerCache(WORD_ROWS_HELD),
         blocked_days=AnswerCache(BLOCKED_DAYS_HELD),
         bodies=BodyCache(BODIES_HELD),
         build_ms=(time.perf_counter() - t0) * 1000,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from application.search import SearchQuery
-from infrastructure.search_columns import ColumnStore, IntArray, Mask
+from infrastructure.search_columns import ColumnStore, IntArray, Mask, Rids
 from infrastructure.search_columns_sets import facet_counts, first_passing, pack
 from infrastructure.search_embedded_sql import MAX_FACET_VALUES, MAX_TOTAL_HITS, Aggregates
 
@@ -26,14 +26,17 @@ def page_bounds(query: SearchQuery, count: int) -> tuple[int, int]:
     return offset, min(offset + limit, count)
 
 
-def walk_page(store: ColumnStore, query: SearchQuery, mask: Mask, count: int) -> IntArray:
-    """The page of a broad query without text rank or distance: the first rids of its sort
-    order that pass the mask (the orders are the ranks `page_order` sorts by)."""
+def walk_page(
+    store: ColumnStore, query: SearchQuery, mask: Mask, count: int, order: Rids | None = None
+) -> IntArray:
+    """The page of a broad query without distance: the first rids of its sort order (the
+    ranks `page_order` sorts by, or a one-word query's `order`) that pass the mask."""
     offset, end = page_bounds(query, count)
     if end <= offset:
         return np.zeros(0, np.int64)
-    walk = {"price_asc": "price_asc", "price_desc": "price_desc", "newest": "newest"}
-    order = store.walks[walk.get(query.sort, "tiebreak")]
+    if order is None:
+        walk = {"price_asc": "price_asc", "price_desc": "price_desc", "newest": "newest"}
+        order = store.walks[walk.get(query.sort, "tiebreak")]
     return first_passing(order, mask, end, count / max(1, store.documents))[offset:end]
 
 

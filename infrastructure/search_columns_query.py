@@ -30,6 +30,7 @@ from infrastructure.search_columns_broad import (
     page_bounds,
     walk_page,
 )
+from infrastructure.search_columns_text import ranked, relevance_key, text_mask, word_rows
 from infrastructure.search_embedded_geo import (
     EARTH_RADIUS_M,
     has_point,
@@ -43,11 +44,9 @@ from infrastructure.search_embedded_sql import (
     Page,
     assemble,
 )
-from infrastructure.search_embedded_text import ATTRIBUTE_SLOTS, Derivation, facet_key
+from infrastructure.search_embedded_text import Derivation, facet_key
 
-NO_KEY = 255  # a query word the document does not match
 EDGE_M = 0.01  # numpy's distance is within far less of math's; re-decided exactly
-EXACT_UP_TO = 4096  # candidates whose distances are all computed with math
 PROBE_UP_TO = 2_000  # (candidate, day) pairs probed by key; more read each day's rows
 
 
@@ -68,20 +67,22 @@ def answer(
         if query.radius_km is not None:
             mask &= ~np.isnan(dist) & (dist <= radius_meters(query.radius_km))
     relevance: IntArray | None = None
-    if derivations is not None:
-        mask &= text_mask(store, derivations)
+    rows = None if derivations is None else word_rows(store, derivations, n_words)
+    if rows is not None:
+        mask &= text_mask(rows)
     by_relevance = query.sort == "relevance" or (query.sort == "distance" and dist is None)
-    by_relevance = derivations is not None and by_relevance  # distance without a point too
+    by_relevance = rows is not None and by_relevance  # distance without a point too
     count = int(np.count_nonzero(mask))
     broad = count * BROAD_SHARE >= store.documents
     matches: IntArray | None = None
-    if broad and dist is None and not by_relevance:
-        order = walk_page(store, query, mask, count)  # never lists every match
+    if broad and dist is None and (not by_relevance or n_words == 1):
+        # never lists every match: walks the sort's order (a one-word query's rank order)
+        walk = ranked(store, rows[0]) if by_relevance and rows is not None else None
+        order = walk_page(store, query, mask, count, walk)
     else:
         matches = np.flatnonzero(mask)
-        if by_relevance:
-            assert derivations is not None
-            relevance = relevance_key(store, derivations, n_words, matches)
+        if by_relevance and rows is not None:
+            relevance = relevance_key(store, rows, matches)
         order = page_order(store, query, matches, dist, relevance)
     page = bodies(conn, store, order, query, gen_all)
     if broad:
@@ -196,14 +197,11 @@ def blocked_on(
 
 def distances(store: ColumnStore, query: SearchQuery, mask: Mask) -> Floats:
     """Meters from the query's point for the masked rids (NaN elsewhere or without geo):
-    numpy's haversine, redone with `haversine_m` where it decides a radius or a page is small
-    enough to take it all."""
+    numpy's haversine, redone with `haversine_m` where it decides a radius (and, in
+    `page_order`, for the few that can reach the page)."""
     lat0, lng0 = float(query.lat), float(query.lng)  # type: ignore[arg-type]
     out = np.full(store.size, np.nan)
     at = np.flatnonzero(mask & ~np.isnan(store.lat) & ~np.isnan(store.lng))
-    if len(at) <= EXACT_UP_TO:
-        out[at] = _exact(lat0, lng0, store, at)
-        return out
     p1, p2 = math.radians(lat0), np.radians(store.lat[at])
     dl = np.radians(store.lng[at]) - math.radians(lng0)
     total = (1.0 - np.cos(p2 - p1)) / 2.0 + math.cos(p1) * np.cos(p2) * ((1.0 - np.cos(dl)) / 2.0)
@@ -217,55 +215,6 @@ def distances(store: ColumnStore, query: SearchQuery, mask: Mask) -> Floats:
 def _exact(lat0: float, lng0: float, store: ColumnStore, rids: IntArray) -> list[float]:
     pairs = zip(store.lat[rids].tolist(), store.lng[rids].tolist(), strict=True)
     return [haversine_m(lat0, lng0, lat, lng) for lat, lng in pairs]
-
-
-def _key_rows(
-    store: ColumnStore, derivations: Sequence[Derivation], n_words: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per query word and rid: MIN(cost * slots + attr) over its derivations the document
-    holds (NO_KEY: none), and whether one of them is the word itself."""
-    keys = np.full((n_words, store.size), NO_KEY, np.int16)
-    exact = np.zeros((n_words, store.size), np.int16)
-    by_word: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for d in derivations:
-        found = store.postings.get(d.word)
-        if found is None:
-            continue
-        rids, attrs = found
-        by_word.setdefault(d.qi, []).append((rids, attrs + np.int16(d.cost * ATTRIBUTE_SLOTS)))
-        if d.exact:
-            exact[d.qi, rids] = 1
-    for qi, parts in by_word.items():
-        np.minimum.at(
-            keys[qi], np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts])
-        )
-    return keys, exact
-
-
-def text_mask(store: ColumnStore, derivations: Sequence[Derivation]) -> Mask:
-    """Documents matching the first query word (matching strategy `last`)."""
-    mask = np.zeros(store.size, np.bool_)
-    for d in derivations:
-        found = store.postings.get(d.word) if d.qi == 0 else None
-        if found is not None:
-            mask[found[0]] = True
-    return mask
-
-
-def relevance_key(
-    store: ColumnStore, derivations: Sequence[Derivation], n_words: int, matches: IntArray
-) -> IntArray:
-    """The `words DESC, typo ASC, attr ASC, ex DESC` head of the relevance order, packed
-    above the tiebreak rank into one int64 per match."""
-    keys, exact = _key_rows(store, derivations, n_words)
-    k = keys[:, matches].astype(np.int64)
-    alive = np.cumprod(k < NO_KEY, axis=0)  # leading words matched
-    words = alive.sum(axis=0)
-    typo = ((k // ATTRIBUTE_SLOTS) * alive).sum(axis=0)
-    attr = ((k % ATTRIBUTE_SLOTS) * alive).sum(axis=0)
-    ex = (exact[:, matches].astype(np.int64) * alive).sum(axis=0)
-    head = (((n_words - words) * 64 + typo) * 128 + attr) * 16 + (n_words - ex)
-    return (head << 32) + store.tiebreak[matches]
 
 
 def page_order(
@@ -282,8 +231,18 @@ def page_order(
     sort = query.sort
     if sort == "distance" and dist is not None:
         d = dist[matches]
-        order = np.lexsort((store.tiebreak[matches], np.nan_to_num(d, nan=np.inf), np.isnan(d)))
-        return matches[order[offset:end]]
+        near = np.flatnonzero(~np.isnan(d))
+        if len(near) > end:  # only rids within EDGE_M of the page's last can reach it
+            cut = np.partition(d[near], end - 1)[end - 1]
+            near = near[d[near] <= cut + EDGE_M]
+        at = near if len(near) >= end else np.arange(len(matches))
+        exact = d[at]
+        known = ~np.isnan(exact)
+        lat0, lng0 = float(query.lat), float(query.lng)  # type: ignore[arg-type]
+        exact[known] = _exact(lat0, lng0, store, matches[at[known]])
+        tiebreak = store.tiebreak[matches[at]]
+        order = np.lexsort((tiebreak, np.nan_to_num(exact, nan=np.inf), ~known))
+        return matches[at[order[offset:end]]]
     if relevance is not None:
         key = relevance
     else:
