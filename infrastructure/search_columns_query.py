@@ -75,9 +75,9 @@ def answer(
     count = int(np.count_nonzero(mask))
     broad = count * BROAD_SHARE >= store.documents
     matches: IntArray | None = None
-    if broad and dist is None and (not by_relevance or n_words == 1):
-        # never lists every match: walks the sort's order (a one-word query's rank order)
-        walk = ranked(store, rows[0]) if by_relevance and rows is not None else None
+    if broad and dist is None:
+        # never lists every match: walks the sort's order (or the words' rank order)
+        walk = ranked(store, rows) if by_relevance and rows is not None else None
         order = walk_page(store, query, mask, count, walk)
     else:
         matches = np.flatnonzero(mask)

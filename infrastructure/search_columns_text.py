@@ -4,15 +4,15 @@ A query word's row is, per rid, MIN(cost * ATTRIBUTE_SLOTS + attr) over the deri
 document holds and whether one of them is the word itself (the SQL path's `m` CTE). A
 common word or a one-letter prefix unions postings covering most of the index (~1M entries
 at 100k documents), so rows are kept with the store, keyed by the word's derivations
-among the store's postings (what the row is a function of), in a bounded LRU. A one-word
-query ranked by relevance also keeps its rids in rank order, so a broad one walks it to
-its page as the plain sorts do (`search_columns_broad`).
+among the store's postings (what the row is a function of), in a bounded LRU. A query
+ranked by relevance also keeps its words' matches in rank order there, so a broad one
+walks it to its page as the plain sorts do (`search_columns_broad`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -24,12 +24,13 @@ NO_KEY = 255  # a query word the document does not match
 Row = npt.NDArray[np.int16]
 
 
-@dataclass
+@dataclass(frozen=True)
 class WordRow:
-    """`code[rid]`: key * 2 + (0 if exact else 1); NO_CODE where the word does not match."""
+    """`code[rid]`: key * 2 + (0 if exact else 1); NO_CODE where the word does not match.
+    `key`: what the row is a function of (the word's derivations among the postings)."""
 
     code: Row
-    ranked: Rids | None = field(default=None)  # matching rids in one-word relevance order
+    key: tuple[tuple[str, int, int], ...]
 
 
 NO_CODE = NO_KEY * 2 + 1
@@ -46,7 +47,7 @@ def word_rows(store: ColumnStore, derivations: Sequence[Derivation], n_words: in
         key = tuple(sorted((d.word, d.cost, d.exact) for d in found))
         row: WordRow | None = store.word_rows.get(key)
         if row is None:
-            row = WordRow(_build(store, found))
+            row = WordRow(_build(store, found), key)
             store.word_rows.put(key, row)
         rows.append(row)
     return rows
@@ -90,11 +91,14 @@ def relevance_key(store: ColumnStore, rows: Sequence[WordRow], matches: IntArray
     return (head << 32) + store.tiebreak[matches]
 
 
-def ranked(store: ColumnStore, row: WordRow) -> Rids:
-    """A one-word query's matching rids in relevance order (`relevance_key`'s order),
-    built once per row."""
-    if row.ranked is None:
-        rids = np.flatnonzero(row.code < NO_CODE)
-        order = np.argsort(relevance_key(store, [row], rids), kind="stable")
-        row.ranked = rids[order].astype(np.int32)
-    return row.ranked
+def ranked(store: ColumnStore, rows: Sequence[WordRow]) -> Rids:
+    """The rids matching the query's words in relevance order (`relevance_key`'s), for
+    broad queries to walk; kept with the rows (same LRU)."""
+    key = ("ranked", *(r.key for r in rows))
+    found: Rids | None = store.word_rows.get(key)
+    if found is None:
+        rids = np.flatnonzero(text_mask(rows))
+        order = np.argsort(relevance_key(store, rows, rids), kind="stable")
+        found = rids[order].astype(np.int32)
+        store.word_rows.put(key, found)
+    return found

@@ -44,7 +44,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
 
 dated = st.builds(
     SearchQuery,
-    q=st.sampled_from(["", "", "wifi", "court", "a"]),
+    q=st.sampled_from(["", "", "wifi", "court", "a", "studio lisbon", "court pa"]),
     category=st.sampled_from([None, "stay", "court"]),
     min_price=st.sampled_from([None, 0, 3000, 12_000]),
     max_price=st.sampled_from([None, 5000, 20_000]),
