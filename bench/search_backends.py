@@ -119,13 +119,23 @@ def unrepeatable(query: SearchQuery, r: random.Random) -> SearchQuery:
 
 def measure(index: SearchIndex, queries: list[SearchQuery], threads: int) -> dict[str, Any]:
     cpu0 = time.process_time()
-    result = run_threads(threads, len(queries), lambda i: index.search(queries[i]))
+    thread_cpu: list[float] = []  # per query, the calling thread's CPU (load barely moves it)
+
+    def one(i: int) -> None:
+        t0 = time.thread_time()
+        index.search(queries[i])
+        thread_cpu.append(time.thread_time() - t0)
+
+    result = run_threads(threads, len(queries), one)
     cpu_ms = (time.process_time() - cpu0) * 1000
+    per_query = latency_summary(thread_cpu)
     return {
         "count": len(result["latencies"]),
         "rate_per_s": round(len(result["latencies"]) / result["seconds"], 1),
         **latency_summary(result["latencies"]),
         "cpu_ms_per_query": round(cpu_ms / max(1, len(queries)), 3),
+        "thread_cpu_p50_ms": per_query["p50_ms"],
+        "thread_cpu_p95_ms": per_query["p95_ms"],
         "errors": result["errors"],
     }
 

@@ -16,7 +16,7 @@ from infrastructure.search_columns import ColumnStore, IntArray, Mask, Rids
 from infrastructure.search_columns_sets import facet_counts, first_passing, pack
 from infrastructure.search_embedded_sql import MAX_FACET_VALUES, MAX_TOTAL_HITS, Aggregates
 
-BROAD_SHARE = 16  # a query matching over 1/16 of the documents is broad
+BROAD_SHARE = 64  # a query matching over 1/64 of the documents is broad (cheaper from there)
 
 
 def page_bounds(query: SearchQuery, count: int) -> tuple[int, int]:

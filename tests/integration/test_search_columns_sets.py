@@ -63,7 +63,7 @@ dated = st.builds(
 )
 
 
-@pytest.mark.parametrize("broad_share", [10**9, 0, 16], ids=["broad", "narrow", "default"])
+@pytest.mark.parametrize("broad_share", [10**9, 0, 64], ids=["broad", "narrow", "default"])
 @pytest.mark.parametrize("dense_share", [64, 0], ids=["bitsets", "rid-lists"])
 @pytest.mark.parametrize("probe_up_to", [10**6, 0], ids=["probe", "days"])
 @settings(
