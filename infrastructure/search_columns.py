@@ -55,7 +55,7 @@ _TERMS = "SELECT word, group_concat(doc), group_concat(attr) FROM search_terms G
 _AMENITIES = "SELECT amenity, doc, label FROM search_amenities"
 BUILD_DUTY = 3  # background builds take at most ~1/(1 + BUILD_DUTY) of a core
 BLOCKED_DAYS_HELD = 1024  # days (or hours) of blocked rids kept per store
-WORD_ROWS_HELD = 32  # query words' rows (<= 7 bytes per rid each) kept per store
+WORD_ROWS_HELD = 64  # word rows (2 bytes per rid) and rank orders (4 per match) kept
 BODIES_HELD = 8192  # page bodies (~650 bytes each) kept per store, for one write generation
 
 

@@ -79,6 +79,10 @@ def text_mask(rows: Sequence[WordRow]) -> Mask:
 def relevance_key(store: ColumnStore, rows: Sequence[WordRow], matches: IntArray) -> IntArray:
     """The `words DESC, typo ASC, attr ASC, ex DESC` head of the relevance order, packed
     above the tiebreak rank into one int64 per match."""
+    return (_head(rows, matches) << 32) + store.tiebreak[matches]
+
+
+def _head(rows: Sequence[WordRow], matches: IntArray) -> IntArray:
     n_words = len(rows)
     code = np.stack([r.code[matches] for r in rows]).astype(np.int64)
     k = code >> 1
@@ -87,18 +91,26 @@ def relevance_key(store: ColumnStore, rows: Sequence[WordRow], matches: IntArray
     typo = ((k // ATTRIBUTE_SLOTS) * alive).sum(axis=0)
     attr = ((k % ATTRIBUTE_SLOTS) * alive).sum(axis=0)
     ex = ((1 - (code & 1)) * alive).sum(axis=0)
-    head = (((n_words - words) * 64 + typo) * 128 + attr) * 16 + (n_words - ex)
-    return (head << 32) + store.tiebreak[matches]
+    head: IntArray = (((n_words - words) * 64 + typo) * 128 + attr) * 16 + (n_words - ex)
+    return head
 
 
 def ranked(store: ColumnStore, rows: Sequence[WordRow]) -> Rids:
     """The rids matching the query's words in relevance order (`relevance_key`'s), for
-    broad queries to walk; kept with the rows (same LRU)."""
+    broad queries to walk; kept with the rows (same LRU). Built from the tiebreak walk by
+    a stable sort on the head alone: heads take few values, so they are renumbered densely
+    and radix-sorted as int16."""
     key = ("ranked", *(r.key for r in rows))
     found: Rids | None = store.word_rows.get(key)
     if found is None:
-        rids = np.flatnonzero(text_mask(rows))
-        order = np.argsort(relevance_key(store, rows, rids), kind="stable")
-        found = rids[order].astype(np.int32)
+        order = store.walks["tiebreak"]
+        order = order[text_mask(rows)[order]]
+        head = _head(rows, order.astype(np.int64))
+        if len(head):
+            seen = np.zeros(int(head.max()) + 1, np.bool_)
+            seen[head] = True
+            head = (np.cumsum(seen) - 1)[head]
+        dense = head.astype(np.int16) if len(head) and head.max() < 2**15 else head
+        found = order[np.argsort(dense, kind="stable")]
         store.word_rows.put(key, found)
     return found
