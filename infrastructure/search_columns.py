@@ -181,7 +181,7 @@ class ColumnStore:
     amenity_sets: ValueSets
     walks: dict[str, Rids]  # "tiebreak", "price_asc", "price_desc", "newest"
     by_price: Rids
-    word_rows: AnswerCache  # query word's derivations -> its key row (search_columns_text)
+    word_rows: AnswerCache  # word rows and rank orders (search_columns_text), bounded
     build_ms: float
 
     @property

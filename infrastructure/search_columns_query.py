@@ -3,7 +3,9 @@
 The SQL (`search_embedded_sql`) stays the definition; this evaluates it on columns: the
 filters as one boolean mask over rids, the words rule as per-query-word key rows
 (`cost * ATTRIBUTE_SLOTS + attr`, the MIN over a word's derivations, as the `m` CTE),
-counting as `bincount`s over the matches, the page by `argpartition` on one int64 sort key.
+counting as `bincount`s over the matches, the page by `argpartition` on one int64 sort key;
+a broad query (a large share of the documents) walks orders and counts on bitsets instead
+(`search_columns_broad`).
 Blocked days and the page's bodies move without moving `gen_static`: they are read in the
 caller's snapshot, and kept with the store only for the write generation (`gen_all`) read.
 
