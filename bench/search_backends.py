@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -117,11 +118,24 @@ def unrepeatable(query: SearchQuery, r: random.Random) -> SearchQuery:
 
 
 def measure(index: SearchIndex, queries: list[SearchQuery], threads: int) -> dict[str, Any]:
-    result = run_threads(threads, len(queries), lambda i: index.search(queries[i]))
+    cpu0 = time.process_time()
+    thread_cpu: list[float] = []  # per query, the calling thread's CPU (load barely moves it)
+
+    def one(i: int) -> None:
+        t0 = time.thread_time()
+        index.search(queries[i])
+        thread_cpu.append(time.thread_time() - t0)
+
+    result = run_threads(threads, len(queries), one)
+    cpu_ms = (time.process_time() - cpu0) * 1000
+    per_query = latency_summary(thread_cpu)
     return {
         "count": len(result["latencies"]),
         "rate_per_s": round(len(result["latencies"]) / result["seconds"], 1),
         **latency_summary(result["latencies"]),
+        "cpu_ms_per_query": round(cpu_ms / max(1, len(queries)), 3),
+        "thread_cpu_p50_ms": per_query["p50_ms"],
+        "thread_cpu_p95_ms": per_query["p95_ms"],
         "errors": result["errors"],
     }
 
@@ -131,13 +145,20 @@ def bench_backend(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     index.ensure_settings()
-    index.clear()
-    t0 = time.perf_counter()
-    for i in range(0, len(docs), args.batch):
-        index.upsert(docs[i : i + args.batch])
-    build = time.perf_counter() - t0
-    out["build"] = {"docs": len(docs), "seconds": round(build, 2),
-                    "docs_per_s": round(len(docs) / build, 1)}  # fmt: skip
+    if getattr(args, "reused", False):
+        out["build"] = {"docs": len(docs), "reused": True}
+    else:
+        index.clear()
+        t0 = time.perf_counter()
+        for i in range(0, len(docs), args.batch):
+            index.upsert(docs[i : i + args.batch])
+        build = time.perf_counter() - t0
+        out["build"] = {"docs": len(docs), "seconds": round(build, 2),
+                        "docs_per_s": round(len(docs) / build, 1)}  # fmt: skip
+    if hasattr(index, "columns") and index.columns.mode != "off":
+        t0 = time.perf_counter()
+        index.search(SearchQuery())  # the column store's first build, outside the figures
+        out["column_store_first_build_s"] = round(time.perf_counter() - t0, 2)
     r = random.Random(11)
     variants = query_variants(r)
     for q in [v() for v in variants.values() for _ in range(3)]:  # warm caches and plans
@@ -165,6 +186,19 @@ def bench_backend(
     return out
 
 
+def _sqlite_file(args: argparse.Namespace, size: int, tmp: str) -> tuple[Path, Path | None]:
+    """The file to run on, and the kept copy (`--data-dir`): a kept index is copied into
+    `tmp`, so a run never changes it; a fresh build is copied there once complete."""
+    if not args.data_dir:
+        return Path(tmp) / "views.db", None
+    kept = Path(args.data_dir) / f"views_{size}.db"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tmp) / "views.db"
+    if kept.exists():
+        shutil.copyfile(kept, path)
+    return path, kept
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", default="10000", help="comma-separated sizes")
@@ -175,6 +209,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--no-repeat", action="store_true")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--data-dir",
+        help="SQLite: keep each size's built index in DIR/views_<docs>.db and reuse it on later "
+        "runs (a 100k build takes minutes); the file is written only after a complete build",
+    )
     parser.add_argument(
         "--columns",
         default="sync",
@@ -198,7 +237,9 @@ def main() -> None:
                 from infrastructure.search_sqlite import SqliteSearchIndex
 
                 with tempfile.TemporaryDirectory() as tmp:
-                    engine = create_views_engine(f"sqlite:///{tmp}/views.db", pool_size=10)
+                    path, kept = _sqlite_file(args, size, tmp)
+                    args.reused = kept is not None and kept.exists()
+                    engine = create_views_engine(f"sqlite:///{path}", pool_size=10)
                     try:
                         index = SqliteSearchIndex(engine, columns=args.columns)
                         per_size["sqlite"] = bench_backend("sqlite", index, docs, args)
@@ -206,6 +247,8 @@ def main() -> None:
                         per_size["sqlite"]["column_store"] = store and store.stats()
                     finally:
                         engine.dispose()
+                    if kept is not None and not args.reused:
+                        shutil.copyfile(path, kept)
             elif backend == "postgres":
                 from infrastructure.search_postgres import PostgresSearchIndex
 

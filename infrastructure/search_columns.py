@@ -26,12 +26,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Engine
 
+from infrastructure.search_columns_sets import ValueSets, value_sets
 from infrastructure.search_embedded_cache import AnswerCache, Generation, read_generation
 
 log = logging.getLogger("rentbook.search.columns")
@@ -41,7 +43,8 @@ IntArray = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Codes = npt.NDArray[np.int32]
 Mask = npt.NDArray[np.bool_]
-Postings = tuple[npt.NDArray[np.int32], npt.NDArray[np.int16]]  # rids, attributes
+Rids = npt.NDArray[np.int32]
+Postings = tuple[Rids, npt.NDArray[np.int16]]  # rids, attributes
 
 _DOCS = (
     "SELECT rid, id, category, category_label, price_amount, currency, capacity, units, "
@@ -52,6 +55,7 @@ _TERMS = "SELECT word, group_concat(doc), group_concat(attr) FROM search_terms G
 _AMENITIES = "SELECT amenity, doc, label FROM search_amenities"
 BUILD_DUTY = 3  # background builds take at most ~1/(1 + BUILD_DUTY) of a core
 BLOCKED_DAYS_HELD = 1024  # days (or hours) of blocked rids kept per store
+WORD_ROWS_HELD = 64  # word rows (2 bytes per rid) and rank orders (4 per match) kept
 BODIES_HELD = 8192  # page bodies (~650 bytes each) kept per store, for one write generation
 
 
@@ -131,6 +135,12 @@ def rank(size: int, rids: Sequence[int], keys: Sequence[Any]) -> IntArray:
     return out
 
 
+def walk_order(ranks: IntArray, present: Mask) -> Rids:
+    """The present rids in the order of `ranks`: a broad query walks it to its page."""
+    rids = np.flatnonzero(present)
+    return rids[np.argsort(ranks[rids], kind="stable")].astype(np.int32)
+
+
 @dataclass(frozen=True)
 class ColumnStore:
     generation: tuple[str, int]  # (epoch, gen_static) it was read under
@@ -165,13 +175,20 @@ class ColumnStore:
     blocked_days: AnswerCache
     bodies: BodyCache  # the page bodies of one write generation (see `BodyCache`)
     amenity_single: Codes
+    # broad queries (see search_columns_sets): the facets as sets of rids, each sort order
+    # as rids to walk, and the priced rids by price (the price range's two ends)
+    category_sets: ValueSets
+    amenity_sets: ValueSets
+    walks: dict[str, Rids]  # "tiebreak", "price_asc", "price_desc", "newest"
+    by_price: Rids
+    word_rows: AnswerCache  # word rows and rank orders (search_columns_text), bounded
     build_ms: float
 
     @property
     def size(self) -> int:
         return len(self.present)
 
-    @property
+    @cached_property
     def documents(self) -> int:
         return int(self.present.sum())
 
@@ -183,7 +200,9 @@ class ColumnStore:
         ]
         postings = sum(r.nbytes + a.nbytes for r, a in self.postings.values())
         amenities = sum(v.nbytes for v in self.by_amenity.values())
-        return int(sum(arrays) + postings + amenities)
+        sets = self.category_sets.nbytes + self.amenity_sets.nbytes + self.by_price.nbytes
+        walks = sum(v.nbytes for v in self.walks.values())
+        return int(sum(arrays) + postings + amenities + sets + walks)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -224,6 +243,26 @@ def build(conn: Connection, generation: Generation) -> ColumnStore:
     by_amenity = {k: np.sort(amenity_rids[amenity_key == i]) for i, k in enumerate(a_keys)}
     category, category_label = coded(col[2], size, at), coded(col[3], size, at)
     amenity_label = np.array([label_index[str(r[2])] for r in amenity_rows], np.int32)
+    category_single = single_labels(len(category.values), category.codes, category_label.codes)
+    amenity_single = single_labels(len(a_keys), amenity_key, amenity_label)
+    tiebreak = rank(size, rids, tiebreak_key)
+    ranks = {
+        "tiebreak": tiebreak,
+        "price_asc": rank(
+            size,
+            rids,
+            [(p is not None, p or 0, t) for p, t in zip(price, tiebreak_key, strict=True)],
+        ),
+        "price_desc": rank(
+            size,
+            rids,
+            [(p is None, -(p or 0), t) for p, t in zip(price, tiebreak_key, strict=True)],
+        ),
+        "newest": rank(size, rids, [(t[1], t[0], t[2]) for t in tiebreak_key]),
+    }
+    prices = floats(price, size, at)
+    priced = np.flatnonzero(~np.isnan(prices))
+    with_category = np.flatnonzero(category.codes >= 0).astype(np.int32)
     return ColumnStore(
         generation=(generation[0], generation[2]),
         present=present,
@@ -232,23 +271,15 @@ def build(conn: Connection, generation: Generation) -> ColumnStore:
         currency=coded(col[5], size, at),
         booking_mode=coded(col[8], size, at),
         booking_unit=coded(col[9], size, at),
-        price=floats(price, size, at),
+        price=prices,
         capacity=floats(col[6], size, at),
         units=floats(col[7], size, at),
         lat=floats(col[12], size, at),
         lng=floats(col[13], size, at),
-        tiebreak=rank(size, rids, tiebreak_key),
-        price_asc=rank(
-            size,
-            rids,
-            [(p is not None, p or 0, t) for p, t in zip(price, tiebreak_key, strict=True)],
-        ),
-        price_desc=rank(
-            size,
-            rids,
-            [(p is None, -(p or 0), t) for p, t in zip(price, tiebreak_key, strict=True)],
-        ),
-        newest=rank(size, rids, [(t[1], t[0], t[2]) for t in tiebreak_key]),
+        tiebreak=tiebreak,
+        price_asc=ranks["price_asc"],
+        price_desc=ranks["price_desc"],
+        newest=ranks["newest"],
         postings=postings,
         amenity_keys=a_keys,
         amenity_labels=a_labels,
@@ -257,8 +288,22 @@ def build(conn: Connection, generation: Generation) -> ColumnStore:
         amenity_key=amenity_key,
         amenity_label=amenity_label,
         by_amenity=by_amenity,
-        category_single=single_labels(len(category.values), category.codes, category_label.codes),
-        amenity_single=single_labels(len(a_keys), amenity_key, amenity_label),
+        category_single=category_single,
+        amenity_single=amenity_single,
+        category_sets=value_sets(
+            size,
+            with_category,
+            category.codes[with_category],
+            category_label.codes[with_category],
+            len(category.values),
+            category_single,
+        ),
+        amenity_sets=value_sets(
+            size, amenity_rids, amenity_key, amenity_label, len(a_keys), amenity_single
+        ),
+        walks={name: walk_order(r, present) for name, r in ranks.items()},
+        by_price=priced[np.argsort(prices[priced], kind="stable")].astype(np.int32),
+        word_rows=AnswerCache(WORD_ROWS_HELD),
         blocked_days=AnswerCache(BLOCKED_DAYS_HELD),
         bodies=BodyCache(BODIES_HELD),
         build_ms=(time.perf_counter() - t0) * 1000,

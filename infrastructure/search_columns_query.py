@@ -3,7 +3,9 @@
 The SQL (`search_embedded_sql`) stays the definition; this evaluates it on columns: the
 filters as one boolean mask over rids, the words rule as per-query-word key rows
 (`cost * ATTRIBUTE_SLOTS + attr`, the MIN over a word's derivations, as the `m` CTE),
-counting as `bincount`s over the matches, the page by `argpartition` on one int64 sort key.
+counting as `bincount`s over the matches, the page by `argpartition` on one int64 sort key;
+a broad query (a large share of the documents) walks orders and counts on bitsets instead
+(`search_columns_broad`).
 Blocked days and the page's bodies move without moving `gen_static`: they are read in the
 caller's snapshot, and kept with the store only for the write generation (`gen_all`) read.
 
@@ -24,6 +26,13 @@ from sqlalchemy import Connection
 
 from application.search import SearchQuery, SearchResult
 from infrastructure.search_columns import ColumnStore, Floats, IntArray, Mask
+from infrastructure.search_columns_broad import (
+    BROAD_SHARE,
+    broad_aggregates,
+    page_bounds,
+    walk_page,
+)
+from infrastructure.search_columns_text import ranked, relevance_key, text_mask, word_rows
 from infrastructure.search_embedded_geo import (
     EARTH_RADIUS_M,
     has_point,
@@ -33,17 +42,14 @@ from infrastructure.search_embedded_geo import (
 )
 from infrastructure.search_embedded_sql import (
     MAX_FACET_VALUES,
-    MAX_TOTAL_HITS,
     Aggregates,
     Page,
     assemble,
 )
-from infrastructure.search_embedded_text import ATTRIBUTE_SLOTS, Derivation, facet_key
+from infrastructure.search_embedded_text import Derivation, facet_key
 
-NO_KEY = 255  # a query word the document does not match
 EDGE_M = 0.01  # numpy's distance is within far less of math's; re-decided exactly
-EXACT_UP_TO = 4096  # candidates whose distances are all computed with math
-PROBE_UP_TO = 20_000  # (candidate, day) pairs probed by key; more read each day's rows
+PROBE_UP_TO = 2_000  # (candidate, day) pairs probed by key; more read each day's rows
 
 
 def answer(
@@ -63,14 +69,27 @@ def answer(
         if query.radius_km is not None:
             mask &= ~np.isnan(dist) & (dist <= radius_meters(query.radius_km))
     relevance: IntArray | None = None
-    if derivations is not None:
-        mask &= text_mask(store, derivations)
-    matches = np.flatnonzero(mask)
+    rows = None if derivations is None else word_rows(store, derivations, n_words)
+    if rows is not None:
+        mask &= text_mask(rows)
     by_relevance = query.sort == "relevance" or (query.sort == "distance" and dist is None)
-    if derivations is not None and by_relevance:  # distance without a point: relevance
-        relevance = relevance_key(store, derivations, n_words, matches)
-    order = page_order(store, query, matches, dist, relevance)
+    by_relevance = rows is not None and by_relevance  # distance without a point too
+    count = int(np.count_nonzero(mask))
+    broad = count * BROAD_SHARE >= store.documents
+    matches: IntArray | None = None
+    if broad and dist is None:
+        # never lists every match: walks the sort's order (or the words' rank order)
+        walk = ranked(store, rows) if by_relevance and rows is not None else None
+        order = walk_page(store, query, mask, count, walk)
+    else:
+        matches = np.flatnonzero(mask)
+        if by_relevance and rows is not None:
+            relevance = relevance_key(store, rows, matches)
+        order = page_order(store, query, matches, dist, relevance)
     page = bodies(conn, store, order, query, gen_all)
+    if broad:
+        return assemble(page, broad_aggregates(store, mask, count, query), query)
+    assert matches is not None
     return assemble(page, aggregates(store, matches, query), query)
 
 
@@ -125,13 +144,12 @@ def filter_mask(conn: Connection, store: ColumnStore, query: SearchQuery, gen_al
         ("search_blocked_nights", "day", query.free_nights),
         ("search_blocked_hours", "hour", query.free_hours),
     ):
-        if values and mask.any():
-            candidates = np.flatnonzero(mask)
-            if len(candidates) * len(set(values)) <= PROBE_UP_TO:
-                mask[probe_blocked(conn, table, key, values, candidates)] = False
-            else:
-                for value in set(values):
-                    mask[blocked_on(conn, store, gen_all, table, key, value)] = False
+        count = int(np.count_nonzero(mask)) if values else 0
+        if count and count * len(set(values)) <= PROBE_UP_TO:
+            mask[probe_blocked(conn, table, key, values, np.flatnonzero(mask))] = False
+        elif count:
+            for blocked in blocked_on(conn, store, gen_all, table, key, set(values)):
+                mask[blocked] = False
     return mask
 
 
@@ -151,32 +169,40 @@ def probe_blocked(
 
 
 def blocked_on(
-    conn: Connection, store: ColumnStore, gen_all: int, table: str, key: str, value: int
-) -> IntArray:
-    """Every rid blocked on one day (or hour), as of write generation `gen_all`, which the
-    caller's snapshot shows: kept with the store for the dated queries of that generation."""
-    cache_key = (gen_all, table, value)
-    found: IntArray | None = store.blocked_days.get(cache_key)
-    if found is None:
+    conn: Connection, store: ColumnStore, gen_all: int, table: str, key: str, values: set[int]
+) -> list[IntArray]:
+    """The rids blocked on each day (or hour), as of write generation `gen_all`, which the
+    caller's snapshot shows: kept with the store for the dated queries of that generation;
+    the days not kept yet are read whole in one statement."""
+    found: dict[int, IntArray] = {}
+    for value in values:
+        if (kept := store.blocked_days.get((gen_all, table, value))) is not None:
+            found[value] = kept
+    missing = sorted(values - found.keys())
+    if missing:
         raw = conn.connection.driver_connection
         assert raw is not None
-        rows = raw.execute(f"SELECT doc FROM {table} WHERE {key} = ?", (value,)).fetchall()
-        found = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        found = found[found < store.size]  # a rid newer than the store cannot be a candidate
-        store.blocked_days.put(cache_key, found)
-    return found
+        rows = raw.execute(  # one string per day: parsed in C, not a tuple per row
+            f"SELECT {key}, group_concat(doc) FROM {table} "
+            f"WHERE {key} IN (SELECT value FROM json_each(?)) GROUP BY {key}",
+            (json.dumps(missing),),
+        ).fetchall()
+        read = {int(v): np.fromstring(str(docs), dtype=np.int64, sep=",") for v, docs in rows}
+        for value in missing:
+            rids = read.get(value, np.zeros(0, np.int64))
+            rids = rids[rids < store.size]  # a rid newer than the store cannot be a candidate
+            store.blocked_days.put((gen_all, table, value), rids)
+            found[value] = rids
+    return list(found.values())
 
 
 def distances(store: ColumnStore, query: SearchQuery, mask: Mask) -> Floats:
     """Meters from the query's point for the masked rids (NaN elsewhere or without geo):
-    numpy's haversine, redone with `haversine_m` where it decides a radius or a page is small
-    enough to take it all."""
+    numpy's haversine, redone with `haversine_m` where it decides a radius (and, in
+    `page_order`, for the few that can reach the page)."""
     lat0, lng0 = float(query.lat), float(query.lng)  # type: ignore[arg-type]
     out = np.full(store.size, np.nan)
     at = np.flatnonzero(mask & ~np.isnan(store.lat) & ~np.isnan(store.lng))
-    if len(at) <= EXACT_UP_TO:
-        out[at] = _exact(lat0, lng0, store, at)
-        return out
     p1, p2 = math.radians(lat0), np.radians(store.lat[at])
     dl = np.radians(store.lng[at]) - math.radians(lng0)
     total = (1.0 - np.cos(p2 - p1)) / 2.0 + math.cos(p1) * np.cos(p2) * ((1.0 - np.cos(dl)) / 2.0)
@@ -192,55 +218,6 @@ def _exact(lat0: float, lng0: float, store: ColumnStore, rids: IntArray) -> list
     return [haversine_m(lat0, lng0, lat, lng) for lat, lng in pairs]
 
 
-def _key_rows(
-    store: ColumnStore, derivations: Sequence[Derivation], n_words: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per query word and rid: MIN(cost * slots + attr) over its derivations the document
-    holds (NO_KEY: none), and whether one of them is the word itself."""
-    keys = np.full((n_words, store.size), NO_KEY, np.int16)
-    exact = np.zeros((n_words, store.size), np.int16)
-    by_word: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for d in derivations:
-        found = store.postings.get(d.word)
-        if found is None:
-            continue
-        rids, attrs = found
-        by_word.setdefault(d.qi, []).append((rids, attrs + np.int16(d.cost * ATTRIBUTE_SLOTS)))
-        if d.exact:
-            exact[d.qi, rids] = 1
-    for qi, parts in by_word.items():
-        np.minimum.at(
-            keys[qi], np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts])
-        )
-    return keys, exact
-
-
-def text_mask(store: ColumnStore, derivations: Sequence[Derivation]) -> Mask:
-    """Documents matching the first query word (matching strategy `last`)."""
-    mask = np.zeros(store.size, np.bool_)
-    for d in derivations:
-        found = store.postings.get(d.word) if d.qi == 0 else None
-        if found is not None:
-            mask[found[0]] = True
-    return mask
-
-
-def relevance_key(
-    store: ColumnStore, derivations: Sequence[Derivation], n_words: int, matches: IntArray
-) -> IntArray:
-    """The `words DESC, typo ASC, attr ASC, ex DESC` head of the relevance order, packed
-    above the tiebreak rank into one int64 per match."""
-    keys, exact = _key_rows(store, derivations, n_words)
-    k = keys[:, matches].astype(np.int64)
-    alive = np.cumprod(k < NO_KEY, axis=0)  # leading words matched
-    words = alive.sum(axis=0)
-    typo = ((k // ATTRIBUTE_SLOTS) * alive).sum(axis=0)
-    attr = ((k % ATTRIBUTE_SLOTS) * alive).sum(axis=0)
-    ex = (exact[:, matches].astype(np.int64) * alive).sum(axis=0)
-    head = (((n_words - words) * 64 + typo) * 128 + attr) * 16 + (n_words - ex)
-    return (head << 32) + store.tiebreak[matches]
-
-
 def page_order(
     store: ColumnStore,
     query: SearchQuery,
@@ -249,16 +226,24 @@ def page_order(
     relevance: IntArray | None,
 ) -> IntArray:
     """The rids of the page, in order."""
-    offset = max(0, query.offset)
-    limit = max(0, min(query.limit, MAX_TOTAL_HITS - offset))
-    end = min(offset + limit, len(matches))
+    offset, end = page_bounds(query, len(matches))
     if end <= offset:
         return np.zeros(0, np.int64)
     sort = query.sort
     if sort == "distance" and dist is not None:
         d = dist[matches]
-        order = np.lexsort((store.tiebreak[matches], np.nan_to_num(d, nan=np.inf), np.isnan(d)))
-        return matches[order[offset:end]]
+        near = np.flatnonzero(~np.isnan(d))
+        if len(near) > end:  # only rids within EDGE_M of the page's last can reach it
+            cut = np.partition(d[near], end - 1)[end - 1]
+            near = near[d[near] <= cut + EDGE_M]
+        at = near if len(near) >= end else np.arange(len(matches))
+        exact = d[at]
+        known = ~np.isnan(exact)
+        lat0, lng0 = float(query.lat), float(query.lng)  # type: ignore[arg-type]
+        exact[known] = _exact(lat0, lng0, store, matches[at[known]])
+        tiebreak = store.tiebreak[matches[at]]
+        order = np.lexsort((tiebreak, np.nan_to_num(exact, nan=np.inf), ~known))
+        return matches[at[order[offset:end]]]
     if relevance is not None:
         key = relevance
     else:
