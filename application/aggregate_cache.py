@@ -10,10 +10,11 @@ stale: a listing deactivated or repriced by another worker process is seen by th
 next load here, exactly as a cold load would see it.
 
 Only the entries' version and bytes are shared; what `advance` returns is the caller's own
-copy to act on. The cache only ever holds what the database committed (filled from loads,
-never from what a command is about to save), so a failed or conflicting save cannot taint
-it. Only aggregate types without personal data may be cached (checked at construction):
-an erasure destroys keys, and decrypted personal data must not outlive them in memory.
+copy to act on. The cache only ever holds what the database committed (filled from loads
+and from saves once they have committed, never from what a command is about to save), so
+a failed or conflicting save cannot taint it. Only aggregate types without personal data
+may be cached (checked at construction): an erasure destroys keys, and decrypted personal
+data must not outlive them in memory.
 """
 
 from __future__ import annotations
@@ -69,8 +70,14 @@ class AggregateCache:
                 self._entries.move_to_end(aggregate_id)
             return entry
 
+    def version(self, aggregate_id: UUID) -> int:
+        """The version kept for that id (0: none); not counted as a use."""
+        entry = self._entries.get(aggregate_id)
+        return entry.version if entry is not None else 0
+
     def put(self, aggregate: Any) -> None:
-        """Keeps a just loaded (committed, nothing pending) aggregate of a cached type."""
+        """Keeps a just loaded or just saved (committed, nothing pending) aggregate of a
+        cached type."""
         if isinstance(aggregate, self.types) and not aggregate.pending_events:
             self._store(aggregate.id, aggregate.version, pickle.dumps(aggregate, -1))
 
@@ -87,7 +94,7 @@ class AggregateCache:
         except Exception:
             self.discard(aggregate.id)
             return None
-        if moved:
+        if moved and self.version(aggregate.id) < aggregate.version:  # else: already kept
             self._store(aggregate.id, aggregate.version, pickle.dumps(aggregate, -1))
         return aggregate
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from application.context import Actor
 from application.coupons import Coupons
-from application.retry import retry_on_conflict
+from application.retry import StaleStateError, retry_on_conflict
 from application.store import EventStore
 from domain.booking import (
     ACTIVE_STATUSES,
@@ -99,6 +99,8 @@ class Bookings:
                 renter_id=renter.id,
                 at=at,
             )
+            if not self.store.is_current(calendar):  # a save here just moved it: load again
+                raise StaleStateError(f"calendar {calendar.id} moved past {calendar.version}")
             rules = listing.pricing_rules(
                 service_fee_bp=self.service_fee_bp, commission_bp=self.commission_bp
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from itertools import chain
 from typing import Any, ClassVar
@@ -38,6 +39,7 @@ from application.event_transcoder import EventTranscoder
 from application.group_commit import GroupCommitter
 from application.personal_keys import KeyRing
 from application.personal_mapper import PersonalDataMapper
+from application.saves_in_flight import SavesInFlight
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
 from domain.event_meta import META_KEY
@@ -90,6 +92,7 @@ class EventStore(Application[UUID]):
             if cache_size > 0
             else None
         )
+        self.in_flight = SavesInFlight()  # of cached types; loads of those wait for them
         self._listeners: list[Callable[[int], None]] = []
         self._listeners_lock = threading.Lock()
         # `record(..., grouped=True)` saves share transactions through it; None: each alone.
@@ -144,14 +147,22 @@ class EventStore(Application[UUID]):
             if agg is not None:
                 for event in agg.pending_events:
                     object.__setattr__(event, META_KEY, meta)
-        try:
-            if grouped and self.committer is not None:
-                recordings = self._save_grouped(self.committer, aggregates)
-            else:
-                recordings = self._save_alone(aggregates)
-        except IntegrityError:
-            saved_aggregates.forget_all()  # a retry must load what the winner saved
-            raise
+        cache = self.aggregate_cache
+        cached = (
+            [a for a in aggregates if isinstance(a, self.cached_types)] if cache is not None else []
+        )
+        with self.in_flight.saving([a.id for a in cached]) if cached else nullcontext():
+            try:
+                if grouped and self.committer is not None:
+                    recordings = self._save_grouped(self.committer, aggregates)
+                else:
+                    recordings = self._save_alone(aggregates)
+            except IntegrityError:
+                saved_aggregates.forget_all()  # a retry must load what the winner saved
+                raise
+            if cache is not None:
+                for aggregate in cached:  # committed: what this process's next load starts from
+                    cache.put(aggregate)
         saved_aggregates.remember(aggregates)
         position = max((r.notification.id for r in recordings), default=0)
         if position:
@@ -207,6 +218,8 @@ class EventStore(Application[UUID]):
         states get their new events stream by stream, the rest load the library's way."""
         found: dict[int, Any] = {}
         cache = self.aggregate_cache
+        if cache is not None:  # a save under way here: read what it commits
+            self.in_flight.wait(aggregate_id for aggregate_id, _ in wanted)
         reads: list[tuple[int, UUID, Entry | None]] = []
         for i, (aggregate_id, _) in enumerate(wanted):
             if (saved := saved_aggregates.recall(aggregate_id)) is not None:
@@ -242,6 +255,16 @@ class EventStore(Application[UUID]):
                 if cache is not None:
                     cache.put(found[i])
         return [found[i] for i in range(len(wanted))]
+
+    def is_current(self, aggregate: Aggregate) -> bool:
+        """False when this process has committed a later version of the aggregate (after
+        waiting for its saves under way): acting on it could only conflict. True is no
+        promise: only the save's version check is."""
+        cache = self.aggregate_cache
+        if cache is None or not isinstance(aggregate, self.cached_types):
+            return True
+        self.in_flight.wait((aggregate.id,))
+        return cache.version(aggregate.id) <= aggregate.version
 
     def _get(self, aggregate_id: UUID, kind: str, version: int | None = None) -> Any:
         try:
