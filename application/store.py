@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import date
 from itertools import chain
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -46,6 +46,8 @@ from domain.event_meta import META_KEY
 from domain.listing import Listing
 from domain.owner_account import OwnerAccount
 from domain.user import User
+
+A = TypeVar("A")
 
 
 class DateAsISO(Transcoding):
@@ -211,19 +213,23 @@ class EventStore(Application[UUID]):
             return self._get(aggregate_id, kind, version)
         return self.load_all((aggregate_id, kind))[0]
 
-    def load_all(self, *wanted: tuple[UUID, str]) -> list[Any]:
+    def load_all(self, *wanted: tuple[UUID, str], shared: bool = False) -> list[Any]:
         """The current state of each (id, kind): what this request saved, else read in ONE
         query for all of them where the recorder can (`select_streams`, PostgreSQL): the
         cached state's new events, or the latest snapshot and its tail. Elsewhere cached
-        states get their new events stream by stream, the rest load the library's way."""
+        states get their new events stream by stream, the rest load the library's way.
+        `shared`: cached types may come back as an instance other callers share (read it,
+        never change it: `own` gives the caller a copy to act on)."""
         found: dict[int, Any] = {}
         cache = self.aggregate_cache
         if cache is not None:  # a save under way here: read what it commits
             self.in_flight.wait(aggregate_id for aggregate_id, _ in wanted)
         reads: list[tuple[int, UUID, Entry | None]] = []
+        kept: set[int] = set()  # not to be offered for sharing: recalled, or shared already
         for i, (aggregate_id, _) in enumerate(wanted):
             if (saved := saved_aggregates.recall(aggregate_id)) is not None:
                 found[i] = saved
+                kept.add(i)
             else:
                 entry = cache.get(aggregate_id) if cache is not None else None
                 reads.append((i, aggregate_id, entry))
@@ -241,7 +247,11 @@ class EventStore(Application[UUID]):
                     continue  # cold, without a one-query reader: the library's way below
                 events = map(self.mapper.to_domain_event, stored)
                 if entry is not None and cache is not None:
-                    aggregate = cache.advance(entry, events)
+                    if shared and not stored:
+                        aggregate = cache.shared(aggregate_id, entry)
+                        kept.add(i)
+                    else:
+                        aggregate = cache.advance(entry, events)
                 else:
                     start = [self.mapper.to_domain_event(snapshot)] if snapshot else []
                     aggregate = project_aggregate(None, chain(start, events))
@@ -254,7 +264,20 @@ class EventStore(Application[UUID]):
                 found[i] = self._get(aggregate_id, kind)
                 if cache is not None:
                     cache.put(found[i])
+        if shared and cache is not None:
+            for i, aggregate in found.items():
+                if i not in kept and isinstance(aggregate, self.cached_types):
+                    cache.share(aggregate)
         return [found[i] for i in range(len(wanted))]
+
+    def own(self, aggregate: A) -> A:
+        """A copy of an aggregate from `load_all(shared=True)` that the caller may change
+        (the instance itself when no other caller was handed it)."""
+        cache = self.aggregate_cache
+        if cache is None or not isinstance(aggregate, self.cached_types):
+            return aggregate
+        owned: A = cache.own(aggregate)
+        return owned
 
     def is_current(self, aggregate: Aggregate) -> bool:
         """False when this process has committed a later version of the aggregate (after

@@ -89,10 +89,10 @@ def test_a_loser_in_the_same_worker_is_refused_without_saving(
     real_load_all = a.load_all
     loads = 0
 
-    def load_all_then_the_winner_books(*wanted: Any) -> list[Any]:
+    def load_all_then_the_winner_books(*wanted: Any, **kwargs: Any) -> list[Any]:
         nonlocal loads
         loads += 1
-        found = real_load_all(*wanted)
+        found = real_load_all(*wanted, **kwargs)
         if loads == 1:
             place(winner, listing_id, 0)
         return found
@@ -151,10 +151,10 @@ class HotCalendar(RuleBasedStateMachine):
             real = store.load_all
             reads = 0
 
-            def read_then(*wanted: Any) -> list[Any]:
+            def read_then(*wanted: Any, **kwargs: Any) -> list[Any]:
                 nonlocal reads
                 reads += 1
-                found = real(*wanted)
+                found = real(*wanted, **kwargs)
                 if reads == 1:
                     between()
                 return found
