@@ -10,10 +10,15 @@ stale: a listing deactivated or repriced by another worker process is seen by th
 next load here, exactly as a cold load would see it.
 
 Only the entries' version and bytes are shared; what `advance` returns is the caller's own
-copy to act on. The cache only ever holds what the database committed (filled from loads,
-never from what a command is about to save), so a failed or conflicting save cannot taint
-it. Only aggregate types without personal data may be cached (checked at construction):
-an erasure destroys keys, and decrypted personal data must not outlive them in memory.
+copy to act on. The cache only ever holds what the database committed (filled from loads
+and from saves once they have committed, never from what a command is about to save), so
+a failed or conflicting save cannot taint it. Only aggregate types without personal data
+may be cached (checked at construction): an erasure destroys keys, and decrypted personal
+data must not outlive them in memory.
+
+Readers that only look (fifty racers checking one calendar's nights) can share ONE decoded
+instance per version instead of a copy each (`shared`); whoever then acts takes its own
+copy (`own`: the shared instance itself when nobody else was handed it).
 """
 
 from __future__ import annotations
@@ -30,11 +35,22 @@ from eventsourcing.utils import get_topic
 
 from domain.personal_data import PERSONAL_EVENTS, PERSONAL_SNAPSHOTS
 
+SHARED_SLOTS = 32  # decoded instances kept for sharing, the most recently used
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     version: int
     state: bytes  # the pickled aggregate at `version`
+
+
+class _Shared:
+    __slots__ = ("aggregate", "holders", "version")
+
+    def __init__(self, aggregate: Any) -> None:
+        self.aggregate = aggregate
+        self.version: int = aggregate.version
+        self.holders = 1  # callers handed this instance
 
 
 class AggregateCache:
@@ -52,6 +68,7 @@ class AggregateCache:
         self.bytes = 0
         self.types = types
         self._entries: OrderedDict[UUID, Entry] = OrderedDict()
+        self._shared: OrderedDict[UUID, _Shared] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0  # counters, for benchmarks and tests
         self.misses = 0
@@ -69,8 +86,14 @@ class AggregateCache:
                 self._entries.move_to_end(aggregate_id)
             return entry
 
+    def version(self, aggregate_id: UUID) -> int:
+        """The version kept for that id (0: none); not counted as a use."""
+        entry = self._entries.get(aggregate_id)
+        return entry.version if entry is not None else 0
+
     def put(self, aggregate: Any) -> None:
-        """Keeps a just loaded (committed, nothing pending) aggregate of a cached type."""
+        """Keeps a just loaded or just saved (committed, nothing pending) aggregate of a
+        cached type."""
         if isinstance(aggregate, self.types) and not aggregate.pending_events:
             self._store(aggregate.id, aggregate.version, pickle.dumps(aggregate, -1))
 
@@ -87,18 +110,57 @@ class AggregateCache:
         except Exception:
             self.discard(aggregate.id)
             return None
-        if moved:
+        if moved and self.version(aggregate.id) < aggregate.version:  # else: already kept
             self._store(aggregate.id, aggregate.version, pickle.dumps(aggregate, -1))
         return aggregate
 
+    def shared(self, aggregate_id: UUID, entry: Entry) -> Any:
+        """The entry's aggregate as the one instance this process's callers share at that
+        version (decoded once): read it, never change it; `own` gives a copy to act on."""
+        with self._lock:
+            slot = self._shared.get(aggregate_id)
+            if slot is not None and slot.version == entry.version:
+                slot.holders += 1
+                self._shared.move_to_end(aggregate_id)
+                return slot.aggregate
+        aggregate = pickle.loads(entry.state)
+        self.share(aggregate)
+        return aggregate
+
+    def share(self, aggregate: Any) -> None:
+        """Offers a just loaded aggregate, handed to one caller, for sharing."""
+        with self._lock:
+            slot = self._shared.get(aggregate.id)
+            if slot is not None and slot.version >= aggregate.version:
+                return  # that one stays shared; this instance stays its caller's alone
+            self._shared[aggregate.id] = _Shared(aggregate)
+            self._shared.move_to_end(aggregate.id)
+            if len(self._shared) > SHARED_SLOTS:
+                self._shared.popitem(last=False)
+
+    def own(self, aggregate: Any) -> Any:
+        """A copy of a shared aggregate that the caller may change: the instance itself
+        when this caller was the only one handed it (it is then shared no more)."""
+        with self._lock:
+            slot = self._shared.get(aggregate.id)
+            if slot is not None and slot.aggregate is aggregate and slot.holders == 1:
+                del self._shared[aggregate.id]
+                return aggregate
+            entry = self._entries.get(aggregate.id)
+        if entry is not None and entry.version == aggregate.version:
+            return pickle.loads(entry.state)
+        return pickle.loads(pickle.dumps(aggregate, -1))
+
     def discard(self, aggregate_id: UUID) -> None:
         with self._lock:
+            self._shared.pop(aggregate_id, None)
             if (entry := self._entries.pop(aggregate_id, None)) is not None:
                 self.bytes -= len(entry.state)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._shared.clear()
             self.bytes = 0
 
     def _store(self, aggregate_id: UUID, version: int, state: bytes) -> None:

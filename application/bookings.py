@@ -9,7 +9,7 @@ from uuid import UUID
 
 from application.context import Actor
 from application.coupons import Coupons
-from application.retry import retry_on_conflict
+from application.retry import StaleStateError, retry_on_conflict
 from application.store import EventStore
 from domain.booking import (
     ACTIVE_STATUSES,
@@ -76,10 +76,13 @@ class Bookings:
         booking_id = booking_id or uuid.uuid4()
 
         def attempt() -> int:
-            # Both in one go: cached ones are brought up to date with a single query.
+            # Both in one go: cached ones are brought up to date with a single query. Shared:
+            # racers that lose read them only; whoever goes on takes its own copies below.
             try:
                 listing, calendar = self.store.load_all(
-                    (listing_id, "listing"), (ListingCalendar.create_id(listing_id), "calendar")
+                    (listing_id, "listing"),
+                    (ListingCalendar.create_id(listing_id), "calendar"),
+                    shared=True,
                 )
             except NotFoundError:  # as before: a missing listing is named first
                 if not isinstance(self.store.load(listing_id, "listing"), Listing):
@@ -99,6 +102,9 @@ class Bookings:
                 renter_id=renter.id,
                 at=at,
             )
+            if not self.store.is_current(calendar):  # a save here just moved it: load again
+                raise StaleStateError(f"calendar {calendar.id} moved past {calendar.version}")
+            listing, calendar = self.store.own(listing), self.store.own(calendar)
             rules = listing.pricing_rules(
                 service_fee_bp=self.service_fee_bp, commission_bp=self.commission_bp
             )

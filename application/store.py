@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from itertools import chain
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -38,12 +39,15 @@ from application.event_transcoder import EventTranscoder
 from application.group_commit import GroupCommitter
 from application.personal_keys import KeyRing
 from application.personal_mapper import PersonalDataMapper
+from application.saves_in_flight import SavesInFlight
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError
 from domain.event_meta import META_KEY
 from domain.listing import Listing
 from domain.owner_account import OwnerAccount
 from domain.user import User
+
+A = TypeVar("A")
 
 
 class DateAsISO(Transcoding):
@@ -90,6 +94,7 @@ class EventStore(Application[UUID]):
             if cache_size > 0
             else None
         )
+        self.in_flight = SavesInFlight()  # of cached types; loads of those wait for them
         self._listeners: list[Callable[[int], None]] = []
         self._listeners_lock = threading.Lock()
         # `record(..., grouped=True)` saves share transactions through it; None: each alone.
@@ -144,14 +149,22 @@ class EventStore(Application[UUID]):
             if agg is not None:
                 for event in agg.pending_events:
                     object.__setattr__(event, META_KEY, meta)
-        try:
-            if grouped and self.committer is not None:
-                recordings = self._save_grouped(self.committer, aggregates)
-            else:
-                recordings = self._save_alone(aggregates)
-        except IntegrityError:
-            saved_aggregates.forget_all()  # a retry must load what the winner saved
-            raise
+        cache = self.aggregate_cache
+        cached = (
+            [a for a in aggregates if isinstance(a, self.cached_types)] if cache is not None else []
+        )
+        with self.in_flight.saving([a.id for a in cached]) if cached else nullcontext():
+            try:
+                if grouped and self.committer is not None:
+                    recordings = self._save_grouped(self.committer, aggregates)
+                else:
+                    recordings = self._save_alone(aggregates)
+            except IntegrityError:
+                saved_aggregates.forget_all()  # a retry must load what the winner saved
+                raise
+            if cache is not None:
+                for aggregate in cached:  # committed: what this process's next load starts from
+                    cache.put(aggregate)
         saved_aggregates.remember(aggregates)
         position = max((r.notification.id for r in recordings), default=0)
         if position:
@@ -200,17 +213,23 @@ class EventStore(Application[UUID]):
             return self._get(aggregate_id, kind, version)
         return self.load_all((aggregate_id, kind))[0]
 
-    def load_all(self, *wanted: tuple[UUID, str]) -> list[Any]:
+    def load_all(self, *wanted: tuple[UUID, str], shared: bool = False) -> list[Any]:
         """The current state of each (id, kind): what this request saved, else read in ONE
         query for all of them where the recorder can (`select_streams`, PostgreSQL): the
         cached state's new events, or the latest snapshot and its tail. Elsewhere cached
-        states get their new events stream by stream, the rest load the library's way."""
+        states get their new events stream by stream, the rest load the library's way.
+        `shared`: cached types may come back as an instance other callers share (read it,
+        never change it: `own` gives the caller a copy to act on)."""
         found: dict[int, Any] = {}
         cache = self.aggregate_cache
+        if cache is not None:  # a save under way here: read what it commits
+            self.in_flight.wait(aggregate_id for aggregate_id, _ in wanted)
         reads: list[tuple[int, UUID, Entry | None]] = []
+        kept: set[int] = set()  # not to be offered for sharing: recalled, or shared already
         for i, (aggregate_id, _) in enumerate(wanted):
             if (saved := saved_aggregates.recall(aggregate_id)) is not None:
                 found[i] = saved
+                kept.add(i)
             else:
                 entry = cache.get(aggregate_id) if cache is not None else None
                 reads.append((i, aggregate_id, entry))
@@ -228,7 +247,11 @@ class EventStore(Application[UUID]):
                     continue  # cold, without a one-query reader: the library's way below
                 events = map(self.mapper.to_domain_event, stored)
                 if entry is not None and cache is not None:
-                    aggregate = cache.advance(entry, events)
+                    if shared and not stored:
+                        aggregate = cache.shared(aggregate_id, entry)
+                        kept.add(i)
+                    else:
+                        aggregate = cache.advance(entry, events)
                 else:
                     start = [self.mapper.to_domain_event(snapshot)] if snapshot else []
                     aggregate = project_aggregate(None, chain(start, events))
@@ -241,7 +264,30 @@ class EventStore(Application[UUID]):
                 found[i] = self._get(aggregate_id, kind)
                 if cache is not None:
                     cache.put(found[i])
+        if shared and cache is not None:
+            for i, aggregate in found.items():
+                if i not in kept and isinstance(aggregate, self.cached_types):
+                    cache.share(aggregate)
         return [found[i] for i in range(len(wanted))]
+
+    def own(self, aggregate: A) -> A:
+        """A copy of an aggregate from `load_all(shared=True)` that the caller may change
+        (the instance itself when no other caller was handed it)."""
+        cache = self.aggregate_cache
+        if cache is None or not isinstance(aggregate, self.cached_types):
+            return aggregate
+        owned: A = cache.own(aggregate)
+        return owned
+
+    def is_current(self, aggregate: Aggregate) -> bool:
+        """False when this process has committed a later version of the aggregate (after
+        waiting for its saves under way): acting on it could only conflict. True is no
+        promise: only the save's version check is."""
+        cache = self.aggregate_cache
+        if cache is None or not isinstance(aggregate, self.cached_types):
+            return True
+        self.in_flight.wait((aggregate.id,))
+        return cache.version(aggregate.id) <= aggregate.version
 
     def _get(self, aggregate_id: UUID, kind: str, version: int | None = None) -> Any:
         try:

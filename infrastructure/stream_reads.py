@@ -3,7 +3,8 @@
 `select_streams`: several streams in ONE query, each either from its latest snapshot (a
 cold load: the library reads the snapshot, then the tail, two round trips per stream) or
 after a version (a cached state brought up to date; see `application.aggregate_cache`).
-A placement reads its listing and calendar with it.
+A placement reads its listing and calendar with it. Identical reads from concurrent threads
+share one query (`infrastructure.shared_reads`: never one that started before they asked).
 
 `select_events`: the library's query, but only the four columns a `StoredEvent` holds (not
 the hash), as tuples, in binary. Same bounds, order and limit.
@@ -18,6 +19,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
+
+from infrastructure.shared_reads import SharedReads
 
 _COLUMNS = "originator_id, originator_version, topic, state"
 # Wanted streams with the version to read after (NULL: from the latest snapshot); their
@@ -59,7 +62,16 @@ class LeanStreamReads:
         self, wanted: Sequence[tuple[UUID, int | None]], snapshots_table: str | None
     ) -> dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]:
         """For each (stream, version): its events after `version`; with None for the version,
-        its latest snapshot (from `snapshots_table`, if any) and the events after that."""
+        its latest snapshot (from `snapshots_table`, if any) and the events after that.
+        The answer may be shared with concurrent callers: read it, never change it."""
+        shared: SharedReads[dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]]
+        shared = self.__dict__.setdefault("_shared_reads", SharedReads())
+        key = (tuple(wanted), snapshots_table)
+        return shared.read(key, lambda: self._select_streams(wanted, snapshots_table))
+
+    def _select_streams(
+        self, wanted: Sequence[tuple[UUID, int | None]], snapshots_table: str | None
+    ) -> dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]:
         params = [[stream for stream, _ in wanted], [version for _, version in wanted]]
         rows = self._tuples(
             ("streams", snapshots_table), lambda: self._streams_statement(snapshots_table), params
