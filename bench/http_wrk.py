@@ -15,7 +15,8 @@ script per request) costs a few µs. Needs Debian's `wrk` (`apt-get install -y w
             server: the cheapest authenticated read, i.e. mostly the HTTP layer's own cost.
   search    `GET /api/v1/search/listings` (bench/wrk/search.lua) over search.py's query mix,
             on `--search-size` demo listings seeded and indexed as search.py does (SQLite,
-            the embedded backend, workers in-process).
+            the embedded backend, workers in-process). The seed's welcome mails are sent
+            before the server starts (`--mail-backlog drain`, bench/_mail_backlog.py).
 
 Per scenario: `rate_per_s` (responses / wrk's duration), `ok_per_s` (2xx/3xx), latency
 p50/p90/p95/p99/max from wrk (every response, errors included), `errors` by kind,
@@ -52,6 +53,7 @@ from _booking_http import make_renters
 from _booking_http import start_server as start_booking_server
 from _booking_setup import create_listings
 from _common import CpuMeter, _proc_stat, machine, redis_url, temporary_database
+from _mail_backlog import drain as drain_mail
 from _search_queries import API, query_mix, run_queries
 from _workers_compare import tree_rss_mb
 
@@ -226,14 +228,27 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     settings = Settings(environment="test", data_dir=work / "search")
     t0 = time.perf_counter()
     template = Path(args.search_template) if args.search_template else None
-    if template is not None and (template / "events.db").exists():  # seeded by an earlier run
-        shutil.copytree(template, settings.data_dir)
-        seeded = json.loads((template / "seeded.json").read_text())
+    drained = template / "drained" if template is not None else None
+    backlog: dict[str, Any] = {"mode": args.mail_backlog}
+    if args.mail_backlog == "drain" and drained and (drained / "events.db").exists():
+        shutil.copytree(drained, settings.data_dir)  # seeded and drained by an earlier run
+        seeded = json.loads((drained / "seeded.json").read_text())
+        backlog.update(json.loads((drained / "drained.json").read_text()), from_template=True)
     else:
-        seeded, _ = search_bench.seed(settings, args.search_size)
-        if template is not None:
-            shutil.copytree(settings.data_dir, template, dirs_exist_ok=True)
-            (template / "seeded.json").write_text(json.dumps(seeded))
+        if template is not None and (template / "events.db").exists():  # an earlier seed
+            shutil.copytree(template, settings.data_dir, ignore=shutil.ignore_patterns("drained"))
+            seeded = json.loads((template / "seeded.json").read_text())
+        else:
+            seeded, _ = search_bench.seed(settings, args.search_size)
+            if template is not None:
+                shutil.copytree(settings.data_dir, template, dirs_exist_ok=True)
+                (template / "seeded.json").write_text(json.dumps(seeded))
+        if args.mail_backlog == "drain":
+            backlog.update(drain_mail(settings))
+            if drained is not None:
+                shutil.copytree(settings.data_dir, drained)
+                (drained / "seeded.json").write_text(json.dumps(seeded))
+                (drained / "drained.json").write_text(json.dumps(backlog))
     setup_s = time.perf_counter() - t0
     cities = demo_cities(shared_places(), max(1, min(args.search_size, 2_000)))
     paths = [
@@ -259,6 +274,7 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 1000 * (result["cpu"]["server_cpu_s"] - idle_s) / max(1, result["requests"]), 3
             )
         result["settled"] = settled
+        result["mail_backlog"] = backlog
     finally:
         search_bench.stop_server(server)
     return {
@@ -282,7 +298,22 @@ def rss_detail(pid: int, data_dir: Path) -> dict[str, Any]:
     out["db_files_mb"] = {
         p.name: round(p.stat().st_size / 2**20, 1) for p in sorted(data_dir.glob("*.db*"))
     }
+    out["db_mappings_mb"] = db_mappings(pid)
     return out
+
+
+def db_mappings(pid: int) -> dict[str, list[float]]:
+    """Resident MB of each mapping of a database file (one per connection that mmaps it),
+    largest first: every connection's mmap counts its touched pages again."""
+    out: dict[str, list[float]] = {}
+    name = None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5:  # a mapping's header line
+            name = Path(head[5]).name if len(head) > 5 and ".db" in head[5] else None
+        elif name and head[0] == "Rss:":
+            out.setdefault(name, []).append(round(int(head[1]) / 1024, 1))
+    return {k: sorted(v, reverse=True) for k, v in out.items()}
 
 
 def memory_report(pid: int, path: Path) -> Any:
@@ -330,6 +361,14 @@ def main() -> None:
         default="off",
         help="search: the server's memory by mapping, malloc, caches (tracemalloc: also "
         "Python allocations, traced from start-up; slows the server)",
+    )
+    ap.add_argument(
+        "--mail-backlog",
+        choices=("drain", "keep"),
+        default="drain",
+        help="search: send the seed's ~1 welcome mail per listing before the server starts "
+        "(drain, bench/_mail_backlog.py), or leave them to the server's job queue during "
+        "the run (keep, as before 2026-12-06d)",
     )
     ap.add_argument(
         "--settle",

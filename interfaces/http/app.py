@@ -106,14 +106,14 @@ def create_app(
     app.state.min_position_timeout = min_position_timeout
     install_problem_handlers(app)
     # Routes are matched one by one in this order (issue #9: each miss costs a few µs), so
-    # the hot routers come first: identity (every session, `/users/me`), then bookings; no
-    # route of the routers bookings passes can match a path it serves
-    # (tests/http/test_route_order.py), so no request changes route.
-    for module in (identity, bookings, admin, admin_ledger, health, listings, payments, places):
+    # the hot routers come first: identity (every session, `/users/me`), bookings, search;
+    # no route of the routers they pass can match a path they serve
+    # (tests/http/test_route_order.py, test_search_route_order.py), so no request changes route.
+    for module in (identity, bookings, search, admin, admin_ledger, health, listings, payments):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(places.router, prefix=API_PREFIX)
     app.include_router(disputes.router, prefix=API_PREFIX)
     app.include_router(admin_jobs.router, prefix=API_PREFIX)
-    app.include_router(search.router, prefix=API_PREFIX)
     app.include_router(media.router, prefix=API_PREFIX)
     app.include_router(reviews.router, prefix=API_PREFIX)
     app.include_router(stays.router, prefix=API_PREFIX)
