@@ -10,7 +10,7 @@ Distances come from a Python function registered on the connection, the same
 `haversine_m` the other backends use, after a lat/lng box prefilter.
 Answers are cached per write generation (`search_meta`, see `search_embedded`); sort orders
 have composite indexes so a page with a cached total walks an index and stops at LIMIT; read
-connections get a larger page cache, mmap and in-memory temp b-trees.
+connections read through the OS page cache (no mmap) and keep temp b-trees in memory.
 """
 
 from __future__ import annotations
@@ -102,11 +102,9 @@ _SIDE = (
 )
 
 
-_READ_PRAGMAS = (
-    "PRAGMA cache_size=-65536",  # 64 MiB
-    "PRAGMA mmap_size=268435456",
-    "PRAGMA temp_store=MEMORY",
-)
+# Each pooled connection's mmap (or big page cache) holds its own resident copy of the pages
+# it touched, counted again per connection (10-30 of them); pread from the OS page cache is not.
+_READ_PRAGMAS = ("PRAGMA cache_size=-2048", "PRAGMA mmap_size=0", "PRAGMA temp_store=MEMORY")
 
 
 def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | None:
