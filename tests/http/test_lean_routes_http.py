@@ -77,7 +77,7 @@ def test_the_lean_path_serves_both_routes_without_solving_dependencies(
 ) -> None:
     stack = market.api.app.router.middleware_stack
     assert isinstance(stack, LeanRoutes)
-    assert set(stack.routes) == {("POST", f"{API}/bookings"), ("GET", f"{API}/users/me")}
+    assert {("POST", f"{API}/bookings"), ("GET", f"{API}/users/me")} <= set(stack.routes)
     solved: list[object] = []
     real = fastapi.routing.solve_dependencies
 
