@@ -12,6 +12,7 @@ request and the wall rate:
              (middlewares, routing, dependencies, the access line, serialisation).
   me         GET /api/v1/users/me with a bearer token: plus a session lookup and a user read.
   not_found  GET /api/v1/nope: a 404 problem response.
+  booking    GET /api/v1/bookings/{id}: the renter reading a booking (a path parameter).
 
 Logs go, as JSON, to /dev/null through the real configuration (`configure_logging`), so the
 access line is paid as in production. Run before/after back to back: CPU per request is the
@@ -29,12 +30,16 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _booking_setup import create_listings
+
+from application.context import Actor, command_context
 from infrastructure.bootstrap import build_container
 from infrastructure.settings import Settings
 from infrastructure.structured_logging import configure_logging
@@ -92,6 +97,22 @@ async def _run(
     }
 
 
+def _booking(container: Any, renter_id: Any) -> str:
+    [listing_id] = create_listings(container, 1, 1)
+    renter, day = Actor(renter_id, "user"), datetime.now(UTC).date() + timedelta(days=30)
+    with command_context(renter):
+        booking_id, _ = container.bookings.place(
+            renter,
+            listing_id,
+            start=day.isoformat(),
+            end=(day + timedelta(days=1)).isoformat(),
+            quantity=1,
+            guests=1,
+            at=datetime.now(UTC),
+        )
+    return str(booking_id)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--requests", type=int, default=3000, help="per request kind")
@@ -111,7 +132,9 @@ def main() -> None:
         try:
             app = create_app(container, settings, rate_limits={"*": None})
             now = datetime.now(UTC)
-            container.identity.register("bench@layer.example", PASSWORD, "Bench", at=now)
+            user_id, _ = container.identity.register(
+                "bench@layer.example", PASSWORD, "Bench", at=now
+            )
             session, _, _ = container.identity.login("bench@layer.example", PASSWORD, at=now)
             bearer = [(b"authorization", f"Bearer {session.token}".encode())]
             paths = {
@@ -119,6 +142,8 @@ def main() -> None:
                 "me": ("/api/v1/users/me", bearer),
                 "not_found": ("/api/v1/nope", []),
             }
+            if "booking" in args.kinds:
+                paths["booking"] = (f"/api/v1/bookings/{_booking(container, user_id)}", bearer)
             for kind in filter(None, args.kinds.split(",")):
                 path, headers = paths[kind]
                 out[kind] = asyncio.run(_run(app, path, headers, args.requests, args.concurrency))

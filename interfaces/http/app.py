@@ -133,7 +133,7 @@ def create_app(
     app.include_router(personal_data.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     install_web(app)  # the browser pages at /, after every API route
-    install_lean_routes(app)  # POST /bookings, GET /users/me without FastAPI's per-request work
+    install_lean_routes(app)  # hot routes (bookings, /users/me, search) without FastAPI's work
     app.add_middleware(IdempotencyMiddleware)
     # Added last: outermost. Request id, last-resort 500, logs' ids, the server span, the
     # access line, request metrics, commands answering from what they saved.

@@ -13,26 +13,36 @@ the lean path is not sure about (not `application/json`, an empty, unreadable, i
 non-validating body, dependency overrides, a root path) goes to the FastAPI route with its
 body replayed, which answers it as before (422 problems included).
 
+GET /api/v1/bookings/{booking_id} is served the same way when the id is a canonical UUID
+(the one spelling whose pydantic value is certain; any other goes to the FastAPI route, 422
+included), and GET /api/v1/search/listings by `lean_search`, which reads its query
+parameters by hand.
+
 The FastAPI routes stay for OpenAPI and as that fallback. A route whose dependencies are not
 the ones a lean spec expects (someone changed its signature) is left to FastAPI entirely.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from fastapi import FastAPI
 from fastapi.exceptions import ResponseValidationError
 from fastapi.routing import iter_route_contexts
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interfaces.http.deps import get_command, get_container, get_principal
+from interfaces.http.lean_search import LeanSearch, lean_search
 from interfaces.http.telemetry import observe_command, observed_command
 
 Arguments = Callable[[Request], Awaitable[dict[str, Any]]]
@@ -51,7 +61,17 @@ async def _principal_arguments(request: Request) -> dict[str, Any]:
 SPECS: dict[str, tuple[tuple[Callable[..., Any], ...], Arguments]] = {
     "place_booking": ((observe_command, get_command), _command_arguments),
     "get_me": ((observe_command, get_principal, get_container), _principal_arguments),
+    "get_booking": ((observe_command, get_command), _command_arguments),
 }
+# A UUID path parameter in the one form whose pydantic value is certain: the canonical one.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_SAMPLE_UUID = "00000000-0000-4000-8000-000000000000"
+
+
+class Served(Protocol):
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, fallback: ASGIApp, router: Any
+    ) -> None: ...
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
@@ -81,19 +101,32 @@ class LeanRoute:
     body_field: Any  # FastAPI's ModelField, or None
     response_field: Any
     status_code: int
+    is_coroutine: bool
+    path_param: str | None = None  # a UUID's name: the route's only path parameter
 
     async def serve(
-        self, scope: Scope, receive: Receive, send: Send, fallback: ASGIApp, router: Any
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        fallback: ASGIApp,
+        router: Any,
+        path_value: str | None = None,
     ) -> None:
         received: list[Message] = []
         kwargs: dict[str, Any] = {}
+        path_params: dict[str, str] = {}
+        if self.path_param is not None and path_value is not None:
+            path_params[self.path_param] = path_value
+            kwargs[self.path_param] = UUID(path_value)
         if self.body_field is not None:
             body = await self._body(scope, receive, received)
             if body is None:
                 await fallback(scope, _replaying(received, receive), send)
                 return
             kwargs[self.body_field.name] = body
-        scope["route"], scope["endpoint"], scope["path_params"] = self.route, self.endpoint, {}
+        scope["route"], scope["endpoint"] = self.route, self.endpoint
+        scope["path_params"] = path_params
         scope.setdefault("router", router)
         request = Request(scope, receive)
         with observed_command(scope["method"], self.name):
@@ -101,7 +134,10 @@ class LeanRoute:
             sub = Response()  # what the endpoint's `response` parameter sets headers on
             del sub.headers["content-length"]
             sub.status_code = None  # type: ignore[assignment]
-            result = await self.endpoint(response=sub, **kwargs)
+            if self.is_coroutine:
+                result = await self.endpoint(response=sub, **kwargs)
+            else:
+                result = await run_in_threadpool(self.endpoint, response=sub, **kwargs)
             value, errors = self.response_field.validate(result, {}, loc=("response",))
             if errors:
                 raise ResponseValidationError(errors=errors, body=result)
@@ -141,14 +177,31 @@ class LeanRoutes:
     """In the router's place (`Router.middleware_stack`): the lean routes by method and
     path, everything else to the router."""
 
-    def __init__(self, app: FastAPI, router: ASGIApp, routes: dict[tuple[str, str], LeanRoute]):
+    def __init__(
+        self,
+        app: FastAPI,
+        router: ASGIApp,
+        routes: dict[tuple[str, str], Served],
+        templates: dict[tuple[str, str], LeanRoute],
+    ):
         self.fastapi, self.router, self.routes = app, router, routes
+        self.templates = templates  # (method, path up to the UUID parameter) -> route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
-            lean = self.routes.get((scope["method"], scope["path"]))
-            if lean is not None and not self.fastapi.dependency_overrides:
+        if (
+            scope["type"] == "http"
+            and not scope.get("root_path")
+            and not self.fastapi.dependency_overrides
+        ):
+            method, path = scope["method"], scope["path"]
+            lean = self.routes.get((method, path))
+            if lean is not None:
                 await lean.serve(scope, receive, send, self.router, self.fastapi.router)
+                return
+            head, _, tail = path.rpartition("/")
+            template = self.templates.get((method, head + "/"))
+            if template is not None and _UUID.fullmatch(tail):
+                await template.serve(scope, receive, send, self.router, self.fastapi.router, tail)
                 return
         await self.router(scope, receive, send)
 
@@ -162,9 +215,10 @@ def lean_route(context: Any) -> LeanRoute | None:
     expected, arguments = spec
     dependant = context.dependant
     body_params = dependant.body_params
+    path_param = _uuid_path_param(context)
     if (
         tuple(d.call for d in dependant.dependencies) != expected
-        or dependant.path_params
+        or (dependant.path_params and path_param is None)
         or dependant.query_params
         or dependant.header_params
         or dependant.cookie_params
@@ -183,7 +237,28 @@ def lean_route(context: Any) -> LeanRoute | None:
         body_field=body_params[0] if body_params else None,
         response_field=context.response_field,
         status_code=context.status_code or 200,
+        is_coroutine=inspect.iscoroutinefunction(context.endpoint),
+        path_param=path_param,
     )
+
+
+def _uuid_path_param(context: Any) -> str | None:
+    """The name of the route's path parameter when it is its only one, a plain `UUID` and
+    the path's last segment."""
+    params = context.dependant.path_params
+    if len(params) != 1:
+        return None
+    [field] = params
+    info = field.field_info
+    if (
+        info.annotation is not UUID
+        or info.metadata
+        or field.alias != field.name
+        or not context.path.endswith(f"/{{{field.name}}}")
+        or context.path.count("{") != 1
+    ):
+        return None
+    return str(field.name)
 
 
 def _first_match(contexts: list[Any], method: str, path: str) -> Any:
@@ -195,17 +270,28 @@ def _first_match(contexts: list[Any], method: str, path: str) -> Any:
     return None
 
 
-def install_lean_routes(app: FastAPI) -> dict[tuple[str, str], LeanRoute]:
-    """Puts `LeanRoutes` in the router's place; returns the routes it serves: those FastAPI
-    itself would select for their path (no route ahead of them matches it)."""
+def install_lean_routes(app: FastAPI) -> LeanRoutes | None:
+    """Puts `LeanRoutes` in the router's place, serving the routes FastAPI itself would
+    select for their paths (no route ahead of them matches; for a UUID template, a sample
+    UUID's path)."""
     contexts = list(iter_route_contexts(app.router.routes))
-    routes: dict[tuple[str, str], LeanRoute] = {}
+    routes: dict[tuple[str, str], Served] = {}
+    templates: dict[tuple[str, str], LeanRoute] = {}
     for context in contexts:
-        lean = lean_route(context)
-        if lean is not None and context.methods and context.path:
-            [method] = context.methods
-            if _first_match(contexts, method, context.path) is context:
-                routes[(method, context.path)] = lean
-    if routes:
-        app.router.middleware_stack = LeanRoutes(app, app.router.middleware_stack, routes)
-    return routes
+        lean: LeanRoute | LeanSearch | None = (
+            lean_search(context) if context.name == "search_listings" else lean_route(context)
+        )
+        if lean is None or not context.methods or not context.path:
+            continue
+        [method] = context.methods
+        if isinstance(lean, LeanRoute) and lean.path_param is not None:
+            head = context.path.rsplit("/", 1)[0] + "/"
+            if _first_match(contexts, method, head + _SAMPLE_UUID) is context:
+                templates[(method, head)] = lean
+        elif _first_match(contexts, method, context.path) is context:
+            routes[(method, context.path)] = lean
+    if not routes and not templates:
+        return None
+    lean_routes = LeanRoutes(app, app.router.middleware_stack, routes, templates)
+    app.router.middleware_stack = lean_routes
+    return lean_routes

@@ -77,7 +77,7 @@ def test_the_lean_path_serves_both_routes_without_solving_dependencies(
 ) -> None:
     stack = market.api.app.router.middleware_stack
     assert isinstance(stack, LeanRoutes)
-    assert set(stack.routes) == {("POST", f"{API}/bookings"), ("GET", f"{API}/users/me")}
+    assert {("POST", f"{API}/bookings"), ("GET", f"{API}/users/me")} <= set(stack.routes)
     solved: list[object] = []
     real = fastapi.routing.solve_dependencies
 
@@ -109,7 +109,8 @@ def test_a_placed_booking_answers_as_the_fastapi_route_does(market: Market) -> N
     assert lean.headers["location"] == f"{API}/bookings/{booking_id}"
     assert int(lean.headers["x-rentbook-position"]) < int(reference.headers["x-rentbook-position"])
     # The same booking read through FastAPI's GET route: the same model, the same bytes.
-    assert lean.content == market.get(booking_id).content
+    with fastapi_route(market.api):  # GET /bookings/{id} has a lean path too
+        assert lean.content == market.get(booking_id).content
     assert commands._value.get() - before == 2  # the command is named on both paths
 
 
