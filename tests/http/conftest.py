@@ -173,3 +173,12 @@ def pg_client(pg_container: Container) -> Iterator[TestClient]:
 @pytest.fixture
 def pg_api(pg_client: TestClient, pg_container: Container, clock: FakeClock) -> Api:
     return Api(pg_client, pg_container, clock)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_api(request: pytest.FixtureRequest) -> Api:
+    """The `api` on SQLite, then the `pg_api` on PostgreSQL (marked `postgres`)."""
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+    api: Api = request.getfixturevalue("api" if request.param == "sqlite" else "pg_api")
+    return api

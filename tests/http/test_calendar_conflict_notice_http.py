@@ -30,14 +30,6 @@ END:VEVENT
 END:VCALENDAR"""
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_api(request: pytest.FixtureRequest) -> Api:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
-    api: Api = request.getfixturevalue("api" if request.param == "sqlite" else "pg_api")
-    return api
-
-
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
     with FeedServer() as s:

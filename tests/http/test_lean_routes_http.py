@@ -23,14 +23,6 @@ from tests.http.conftest import API, Api
 _PER_REQUEST = frozenset({"x-request-id", "date"})
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_api(request: pytest.FixtureRequest) -> Api:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
-    api: Api = request.getfixturevalue("api" if request.param == "sqlite" else "pg_api")
-    return api
-
-
 @pytest.fixture
 def market(any_api: Api) -> Market:
     return market_factory(any_api)(quantity=1)

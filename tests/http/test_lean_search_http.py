@@ -22,14 +22,6 @@ from tests.http.test_lean_routes_http import _both, _headers, assert_same_proble
 from tests.http.test_search_http import SEARCH, active_listing, wait_indexed
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_api(request: pytest.FixtureRequest) -> Api:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
-    api: Api = request.getfixturevalue("api" if request.param == "sqlite" else "pg_api")
-    return api
-
-
 @pytest.fixture
 def indexed(any_api: Api) -> Api:
     owner = Actor(uuid.UUID(any_api.new_user().id), "user")
