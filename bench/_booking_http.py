@@ -24,10 +24,9 @@ from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import Container
 from infrastructure.settings import Settings
+from interfaces.http.coalesced_writes import UVICORN_HTTP
 
 PASSWORD = "bench-password-123"
-# As `rentbook serve` runs uvicorn: each response leaves in one `send` (issue #9).
-HTTP_PROTOCOL = "interfaces.http.coalesced_writes:CoalescedHttpToolsProtocol"
 
 
 def make_renters(container: Container, count: int, threads: int) -> list[str]:
@@ -67,7 +66,7 @@ def start_server(
         sys.executable, "-m", "uvicorn", "--factory", "bench._http_app:app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60",
-        "--http", HTTP_PROTOCOL,
+        "--http", UVICORN_HTTP,  # as `rentbook serve` runs uvicorn
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     import httpx

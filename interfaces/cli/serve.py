@@ -17,11 +17,10 @@ from infrastructure.demo_images import draw_demo_photo
 from infrastructure.event_log import open_event_log
 from infrastructure.settings import get_settings
 from interfaces.cli.serve_plan import plan_serve
+from interfaces.http.coalesced_writes import UVICORN_HTTP
 
 console = Console(stderr=True)
 FACTORY = "interfaces.http.asgi:app"
-# uvicorn's httptools protocol writing each response in one `send` (issue #9).
-HTTP_PROTOCOL = "interfaces.http.coalesced_writes:CoalescedHttpToolsProtocol"
 HEALTHCHECK_SECONDS = 60
 
 
@@ -77,7 +76,7 @@ def serve(
                 log_level="info",
                 log_config=None,
                 access_log=False,  # the app writes its own access line (http/boundary.py)
-                http=HTTP_PROTOCOL,
+                http=UVICORN_HTTP,  # each response leaves in one `send` (issue #9)
             )
         else:
             # The spawned workers read their settings from the environment.
@@ -91,7 +90,7 @@ def serve(
                 log_level="info",
                 log_config=None,  # uvicorn's lines go through our structured logging
                 access_log=False,  # but not its access line: the app writes its own
-                http=HTTP_PROTOCOL,
+                http=UVICORN_HTTP,
                 # A spawned worker imports the whole app before it answers the parent's
                 # ping; on a loaded machine that takes longer than uvicorn's 5 s.
                 timeout_worker_healthcheck=HEALTHCHECK_SECONDS,

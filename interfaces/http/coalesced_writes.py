@@ -70,3 +70,7 @@ class CoalescedHttpToolsProtocol(HttpToolsProtocol):
         self.coalescing.flush()  # a WebSocket protocol gets the real transport
         self.transport = self.coalescing.transport
         super().handle_websocket_upgrade()
+
+
+# What `uvicorn --http` (or `uvicorn.run(http=...)`) takes to serve with this protocol.
+UVICORN_HTTP = f"{__name__}:{CoalescedHttpToolsProtocol.__name__}"
