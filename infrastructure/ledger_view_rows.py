@@ -39,12 +39,17 @@ _EXISTS = SQL(
 _POSITION = SQL("SELECT position FROM {tracking} WHERE name = %s AND version = %s").format(**_NAMES)
 # The entries up to a position: as many in the view as in the journal, each matched by
 # position and id (positions are unique on both sides, so the counts make it one to one).
+# One pass over the view's entries counts them and their matches.
 _MATCHES = """
-SELECT (SELECT count(*) FROM {schema}.{table} WHERE topic = %(topic)s AND notification_id <= %(p)s)
-  = (SELECT count(*) FROM {entries} WHERE position <= %(p)s)
-  AND (SELECT count(*) FROM {entries} AS v JOIN {schema}.{table} AS e
-       ON e.notification_id = v.position AND e.originator_id = v.id AND e.topic = %(topic)s
-       WHERE v.position <= %(p)s) = (SELECT count(*) FROM {entries} WHERE position <= %(p)s)
+WITH viewed AS (
+  SELECT count(*) AS entries, count(e.notification_id) AS matched
+  FROM {entries} AS v LEFT JOIN {schema}.{table} AS e
+    ON e.notification_id = v.position AND e.originator_id = v.id AND e.topic = %(topic)s
+  WHERE v.position <= %(p)s
+)
+SELECT viewed.matched = viewed.entries AND viewed.entries = (
+  SELECT count(*) FROM {schema}.{table} WHERE topic = %(topic)s AND notification_id <= %(p)s)
+FROM viewed
 """
 _AMOUNT_SIGNED = "CASE WHEN q.side = 'debit' THEN q.amount ELSE -q.amount END"
 _ONE_CURRENCY = "min(p.currency) = max(p.currency)"

@@ -4,6 +4,8 @@ responses, and a stream never ends), and a small blocking SSE reader over httpx.
 from __future__ import annotations
 
 import json
+import logging
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +28,39 @@ class Sse:
     text: str = ""
 
 
+_ACCESS = logging.getLogger("rentbook.access")  # interfaces/http/boundary.py
+
+
+class _HeldAccessLines(logging.Filter):
+    """The server thread's access lines, held while pytest's capture is suspended.
+
+    A stream's access line is logged when the server notices the client left, which is often
+    just after the test's call phase, between phases, when `sys.stderr` is the terminal again.
+    Held there, a line is logged with the next one that comes while the capture is on, or when
+    the server stops (inside the fixture's teardown): in the test's captured output, never on
+    the terminal. Without capture (`-s`) every line passes at once."""
+
+    def __init__(self, server_thread: threading.Thread) -> None:
+        super().__init__()
+        self._thread = server_thread
+        self._captured = sys.stderr  # a fixture or a test enters served_app: capture is on
+        self._held: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if threading.current_thread() is not self._thread:
+            return True
+        if sys.stderr is not self._captured:
+            self._held.append(record)
+            return False
+        self.release()
+        return True
+
+    def release(self) -> None:
+        held, self._held = self._held, []
+        for record in held:
+            _ACCESS.callHandlers(record)  # as `Logger.handle` would have, past this filter
+
+
 @contextmanager
 def served_app(app: FastAPI) -> Iterator[str]:
     """The app on a free port (lifespan on); yields its base URL."""
@@ -35,14 +70,20 @@ def served_app(app: FastAPI) -> Iterator[str]:
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    held = _HeldAccessLines(thread)
+    _ACCESS.addFilter(held)
     thread.start()
-    eventually(lambda: server.started or not thread.is_alive(), "uvicorn started", interval=0.05)
-    assert server.started, "uvicorn stopped before it started"
     try:
+        eventually(
+            lambda: server.started or not thread.is_alive(), "uvicorn started", interval=0.05
+        )
+        assert server.started, "uvicorn stopped before it started"
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(30)
+        _ACCESS.removeFilter(held)
+        held.release()
 
 
 class SseStream:

@@ -19,6 +19,7 @@ unit never starts last while the other worker idles. Refresh the file from a who
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -128,9 +129,30 @@ class DurationRecorder:
         self.path.write_text(json.dumps(rounded, indent=1) + "\n")
 
 
+class QuickWorkerExit:
+    """A worker's last cycle collection, done before it reports that it finished.
+
+    Once every worker has reported, the controller ends them, and a worker still running 5 s
+    later is sent SIGINT by execnet (`WorkerGateway._terminate_execution`). What a worker
+    still does after reporting is pytest's unconfigure, whose two `gc.collect()` calls walk
+    the whole heap a long suite leaves; on the loaded machine that took longer than 5 s, and
+    the KeyboardInterrupt landed in Hypothesis' gc callback, printed as an unraisable
+    exception at the very end of the run. So the worker collects here, while its session is
+    still its own (anything a finalizer raises is still reported by pytest), and freezes what
+    survives: the collections after it have nothing left to walk."""
+
+    @pytest.hookimpl(trylast=True)  # after the session fixtures' teardown
+    def pytest_sessionfinish(self) -> None:
+        gc.collect()
+        gc.freeze()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """With RENTBOOK_STORE_DURATIONS=<path>, the run records its units' seconds there (in the
-    controller under xdist: the workers' reports all reach it)."""
+    controller under xdist: the workers' reports all reach it). An xdist worker ends quickly
+    once it has finished (`QuickWorkerExit`)."""
     path = os.environ.get("RENTBOOK_STORE_DURATIONS")
-    if path and not hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        config.pluginmanager.register(QuickWorkerExit(), "rentbook-quick-worker-exit")
+    elif path:
         config.pluginmanager.register(DurationRecorder(Path(path)), "rentbook-durations")

@@ -46,14 +46,14 @@ class ReadResult(BaseModel):
 
 
 class PreferencePublic(BaseModel):
-    kind: str
+    kind: str = Field(description=f"One of: {', '.join(KINDS)}")
     channel: Literal["in_app", "email"]
     enabled: bool
     locked: bool = Field(description="Transactional email (receipts, security): always on")
 
 
 class PreferenceChange(Schema):
-    kind: str = Field(max_length=40)
+    kind: str = Field(max_length=40, description=f"One of: {', '.join(KINDS)}")
     channel: Literal["in_app", "email"] = Field(description=f"One of {', '.join(CHANNELS)}")
     enabled: bool
 

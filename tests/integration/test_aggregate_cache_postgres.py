@@ -21,6 +21,7 @@ from domain.errors import NotFoundError, RuleViolation, UnavailableError
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
 from tests.builders import NOW, World, make_world, place_night
+from tests.integration.shared_stores import two_workers
 
 pytestmark = pytest.mark.postgres
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
@@ -31,13 +32,7 @@ SMALL_POOL = {"postgres_pool_size": 2, "postgres_max_overflow": 2}
 def stores(pg_url: str, tmp_path: Any) -> Iterator[tuple[EventStore, EventStore]]:
     """Worker A's and worker B's stores (caches on, as `build_event_store` makes them)."""
     settings = Settings(environment="test", database_url=pg_url, data_dir=tmp_path, **SMALL_POOL)
-    a, b = build_event_store(settings), build_event_store(settings)
-    assert a.aggregate_cache is not None and b.aggregate_cache is not None
-    try:
-        yield a, b
-    finally:
-        a.close()
-        b.close()
+    yield from two_workers(settings)
 
 
 def _warm(world: World, b: EventStore) -> tuple[uuid.UUID, Bookings]:

@@ -26,8 +26,8 @@ from application.context import Actor
 from application.store import EventStore
 from domain.calendar import ListingCalendar
 from domain.errors import UnavailableError
-from infrastructure.eventstore import build_event_store
 from tests.builders import NOW, World, make_world
+from tests.integration.shared_stores import two_workers
 from tests.money_stores import STORES, store_settings
 
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
@@ -38,14 +38,7 @@ NIGHTS = 3
 @pytest.fixture(params=STORES)
 def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[EventStore, ...]]:
     """Worker A's and worker B's stores on one database."""
-    settings = store_settings(request.param, tmp_path, request)
-    a, b = build_event_store(settings), build_event_store(settings)
-    assert a.aggregate_cache is not None and b.aggregate_cache is not None
-    try:
-        yield a, b
-    finally:
-        a.close()
-        b.close()
+    yield from two_workers(store_settings(request.param, tmp_path, request))
 
 
 def place(bookings: Bookings, listing_id: uuid.UUID, night: int) -> tuple[uuid.UUID, Actor]:

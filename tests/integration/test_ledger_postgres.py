@@ -4,8 +4,6 @@ and its position, two processes on one log, and the views against the derived le
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +13,6 @@ from sqlalchemy import Engine
 from application.ledger import LedgerProcess, verify
 from application.store import EventStore
 from domain.ledger import balances, derive
-from infrastructure.eventstore import build_event_store, views_url
-from infrastructure.settings import Settings
-from infrastructure.views_db import create_views_engine
 from projections import ledger as views
 from projections.ledger import LedgerView
 from projections.runner import ProjectionRunner
@@ -27,33 +22,13 @@ from tests.application.test_ledger_process import (
     forged_entry,
     record_flows,
 )
+from tests.integration.shared_stores import (  # noqa: F401 - the fixtures
+    ledger_pg_engine,
+    ledger_pg_settings,
+    ledger_pg_store,
+)
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def settings(pg_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path / "var",
-        postgres_pool_size=4,
-        postgres_max_overflow=0,
-    )
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[EventStore]:
-    store = build_event_store(settings)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = create_views_engine(views_url(settings))
-    yield engine
-    engine.dispose()
 
 
 def test_a_restart_after_a_crash_between_commit_and_position_records_each_entry_once(

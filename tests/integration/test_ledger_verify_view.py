@@ -6,8 +6,6 @@ with the journal), and catch a view row edited in any column, added or removed."
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -21,43 +19,20 @@ from sqlalchemy import Engine, text
 from application.context import Actor, command_context
 from application.ledger import ENTRY_TOPICS, LedgerProcess, LedgerVerification, verify
 from application.store import EventStore
-from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.ledger_rows import event_rows
 from infrastructure.ledger_view_rows import LedgerViewRows
-from infrastructure.settings import Settings
-from infrastructure.views_db import create_views_engine
 from projections.ledger import LedgerView
 from projections.runner import ProjectionRunner
 from tests.application.test_ledger_process import forged_entry, record_flows
+from tests.integration.shared_stores import (  # noqa: F401 - the fixtures
+    ledger_pg_engine,
+    ledger_pg_settings,
+    ledger_pg_store,
+)
 from tests.ledger_reference import reference_verify
 from tests.properties.test_ledger_verify_fast import build_ledger
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_settings(pg_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path / "var",
-        postgres_pool_size=4,
-        postgres_max_overflow=0,
-    )
-
-
-@pytest.fixture
-def store(pg_settings: Settings) -> Iterator[EventStore]:
-    store = build_event_store(pg_settings)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def engine(pg_settings: Settings) -> Iterator[Engine]:
-    engine = create_views_engine(views_url(pg_settings))
-    yield engine
-    engine.dispose()
 
 
 def project(store: EventStore, engine: Engine) -> None:

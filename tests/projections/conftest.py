@@ -1,8 +1,10 @@
-"""The runner tests' SQLite event store and view database (one pair per test)."""
+"""The runner tests' event store and view database, one pair per test: on SQLite (`store`,
+`engine`), or on SQLite and then PostgreSQL (`backend`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -23,3 +25,19 @@ def engine(sqlite_settings: Settings) -> Iterator[Engine]:
     engine = create_views_engine(views_url(sqlite_settings))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[EventStore, Engine]]:
+    if request.param == "sqlite":
+        settings: Settings = request.getfixturevalue("sqlite_settings")
+    else:
+        url = request.getfixturevalue("pg_url")
+        settings = Settings(environment="test", database_url=url, data_dir=tmp_path / "var")
+    store = build_event_store(settings)
+    engine = create_views_engine(views_url(settings))
+    try:
+        yield store, engine
+    finally:
+        engine.dispose()
+        store.close()

@@ -5,10 +5,9 @@ catch-up ends."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, MetaData, Table
@@ -39,22 +38,6 @@ class PagesView(Projection):
     ) -> None:
         self.pages.append(len(events))
         self.positions.extend(position for _, position in events)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[EventStore, Engine]]:
-    if request.param == "sqlite":
-        cfg: Settings = request.getfixturevalue("sqlite_settings")
-    else:
-        url = request.getfixturevalue("pg_url")
-        cfg = Settings(environment="test", database_url=url, data_dir=tmp_path / "var")
-    store = build_event_store(cfg)
-    engine = create_views_engine(views_url(cfg))
-    try:
-        yield store, engine
-    finally:
-        engine.dispose()
-        store.close()
 
 
 def test_a_view_far_behind_reads_catch_up_pages_then_normal_ones(

@@ -4,11 +4,9 @@ pass; the swapped-in view has every index its tables declare."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-import pytest
 from sqlalchemy import (
     Column,
     Connection,
@@ -22,9 +20,6 @@ from sqlalchemy import (
 )
 
 from application.store import EventStore
-from infrastructure.eventstore import build_event_store, views_url
-from infrastructure.settings import Settings
-from infrastructure.views_db import create_views_engine
 from projections.base import Projection, upsert
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import record_items, rows
@@ -64,22 +59,6 @@ class ThingsView(Projection):
                 for e in named
             ],
         )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[EventStore, Engine]]:
-    if request.param == "sqlite":
-        settings: Settings = request.getfixturevalue("sqlite_settings")
-    else:
-        url = request.getfixturevalue("pg_url")
-        settings = Settings(environment="test", database_url=url, data_dir=tmp_path / "var")
-    store = build_event_store(settings)
-    engine = create_views_engine(views_url(settings))
-    try:
-        yield store, engine
-    finally:
-        engine.dispose()
-        store.close()
 
 
 def _indexed(engine: Engine, prefix: str) -> dict[str, set[tuple[str, ...]]]:
