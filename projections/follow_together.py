@@ -92,7 +92,8 @@ def _apply(
         live.projection.name for live, _ in mine if decoded.plain and live.projection.reads_stored
     }
     every = sorted({n.id: n for _, page in mine for n in page}.values(), key=lambda n: n.id)
-    # Decoded only what views that decode want; the others read the page as stored.
+    # Decoded only what views that decode want; views reading stored events get the decoded
+    # ones where there are (cheaper to read) and the stored ones else.
     topic_sets = [
         frozenset(live.projection.topics)
         for live, page in mine
@@ -107,7 +108,7 @@ def _apply(
             if not page:
                 continue
             if live.projection.name in stored:
-                pairs: list[tuple[object, int]] = [(n, n.id) for n in page]
+                pairs: list[tuple[object, int]] = [(events.get(n.id, n), n.id) for n in page]
             else:
                 pairs = [(events[n.id], n.id) for n in page]
             try:

@@ -82,12 +82,12 @@ def rebuild_views(
                     position, batch, stop=head, topics=union, inclusive_of_start=False
                 )
                 new_position = notes[-1].id if len(notes) == batch else head
-                # Decoded only what views that decode want; the others read `notes` as stored.
+                # Decoded only what views that decode want; views reading stored events get
+                # the decoded ones where there are (cheaper to read) and the stored ones else.
                 wanted = to_decode(notes, [p.topics for p in plans if not p.stored])
                 events = decode_page(store, [n for i, n in enumerate(notes) if i in wanted])
                 found = iter(events)
                 pairs = [(next(found) if i in wanted else n, n.id) for i, n in enumerate(notes)]
-                stored_pairs = [(n, n.id) for n in notes]
                 topics = [n.topic for n in notes]
                 present = frozenset(topics)
                 last_at = timestamp_of(pairs[-1][0]) if pairs else None
@@ -101,12 +101,11 @@ def rebuild_views(
                         status=tracking.REBUILDING,
                     )
                     for plan in plans:
-                        mine = stored_pairs if plan.stored else pairs
                         if not plan.topics or present <= plan.topics:
-                            page = list(mine)  # the whole page: no per-event filter
+                            page = list(pairs)  # the whole page: no per-event filter
                         else:
                             own = plan.topics
-                            page = [x for x, t in zip(mine, topics, strict=True) if t in own]
+                            page = [x for x, t in zip(pairs, topics, strict=True) if t in own]
                         if page:
                             plan.live.projection.process_page(conn, plan.tables, page)
             position = new_position

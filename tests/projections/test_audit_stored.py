@@ -107,7 +107,7 @@ def test_audit_catches_up_and_rebuilds_without_decoding_into_the_decoded_rows(
     assert caught_up == rebuilt == audit_rows(other_engine, decoded)
 
 
-def test_views_that_decode_get_their_events_beside_audit(
+def test_audit_beside_views_that_decode_reads_their_events_and_the_rest_as_stored(
     store: EventStore, engine: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     some_history(store)
@@ -118,13 +118,17 @@ def test_views_that_decode_get_their_events_beside_audit(
     notes = store.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
     assert decodes.count == sum(n.topic in wanted for n in notes) > 0
 
-    alone = ProjectionRunner(store, other_engine, [BookingsView()], batch_size=7)
+    # the same views handed decoded events only
+    alone = ProjectionRunner(
+        store, other_engine, [BookingsView(), DecodedAuditView()], batch_size=7
+    )
     alone.catch_up()
 
     table = together.tables("bookings")["bookings"]
     with engine.connect() as a, other_engine.connect() as b:
         query = select(table).order_by(table.c.id)
         assert [tuple(r) for r in a.execute(query)] == [tuple(r) for r in b.execute(query)]
+    assert audit_rows(engine, together) == audit_rows(other_engine, alone)
 
 
 def test_only_json_states_are_read_as_stored() -> None:
