@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from domain.event_meta import META_KEY
 from projections.base import Projection, upsert
 from projections.listings import check_limit, log_order_page, rfc3339, utc
+from projections.stored import meta_in, state_of, stream_of, timestamp_in
 
 META = ("actor_id", "actor_role", "correlation_id", "causation_id", "request_id")
 
@@ -31,6 +33,7 @@ class AuditView(Projection):
     name = "audit"
     topics = ()  # every event
     version = 1
+    reads_stored = True  # its row is the log's columns, the time and the command context
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         table = Table(
@@ -55,7 +58,12 @@ class AuditView(Projection):
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]
     ) -> None:
-        rows = [audit_row(event, position) for event, position in events]
+        rows = [
+            stored_audit_row(event, position)
+            if isinstance(event, StoredEvent)
+            else audit_row(event, position)
+            for event, position in events
+        ]
         if not rows:
             return
         # One set-based insert; a replayed position is a no-op.
@@ -88,6 +96,36 @@ def audit_row(event: Any, position: int) -> dict[str, Any]:
 
 
 _NAMES: dict[type, tuple[str, str]] = {}
+
+
+def stored_audit_row(note: StoredEvent, position: int) -> dict[str, Any]:
+    """`audit_row` of the decoded event, read from its stored JSON (the time and `_meta`,
+    which the library and the store write and no upcaster changes)."""
+    names = _TOPIC_NAMES.get(note.topic)
+    if names is None:
+        cls = resolve_topic(note.topic)  # a renamed topic reads as its class's current one
+        names = _TOPIC_NAMES[note.topic] = (cls.__qualname__, get_topic(cls))
+    state = state_of(note)
+    get = meta_in(state).get
+    at = timestamp_in(state)
+    if at is None:
+        raise ValueError(f"stored event {note.topic} at {position} has no timestamp")
+    return {
+        "position": position,
+        "stream_id": stream_of(note),
+        "version": note.originator_version,
+        "type": names[0],
+        "topic": names[1],
+        "actor_id": get("actor_id") or None,
+        "actor_role": get("actor_role") or None,
+        "correlation_id": get("correlation_id") or None,
+        "causation_id": get("causation_id") or None,
+        "request_id": get("request_id") or None,
+        "recorded_at": at if at.tzinfo is UTC else utc(at),
+    }
+
+
+_TOPIC_NAMES: dict[str, tuple[str, str]] = {}
 
 
 def _no_meta(name: str) -> None:

@@ -62,6 +62,11 @@ class Projection(ABC):
     # (logical table, column) the view looks rows up by while it applies events, other than
     # keys: a rebuild creates those indexes up front and builds the rest after its first pass
     folds_by: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # True: `process_page` also takes stored events (`Notification`s, state as plain JSON
+    # bytes) in place of decoded ones, mixed in one page: when the store's states are plain
+    # JSON (`projections/stored.py`) it gets the events other views had decoded anyway and
+    # the stored ones of the rest, which nothing decodes for it
+    reads_stored: ClassVar[bool] = False
 
     @abstractmethod
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

@@ -17,6 +17,7 @@ from eventsourcing.persistence import Notification
 
 from domain.personal_data import USER_ERASED_TOPIC
 from projections.event_log import EventLog, decode_page
+from projections.stored import plain_json
 
 CAPACITY = 20_000  # a few pages of every view, a few tens of MB
 
@@ -25,6 +26,7 @@ class DecodedEvents:
     def __init__(self, store: EventLog, capacity: int = CAPACITY) -> None:
         self.store = store
         self.capacity = capacity
+        self.plain = plain_json(store)  # views that read stored events may skip decoding
         self._events: dict[int, object] = {}  # position -> event, oldest first
         self._lock = threading.Lock()
 

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from typing import Any
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine
@@ -27,6 +26,7 @@ from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
 from projections.gc_pause import gc_paused
 from projections.live_view import LiveView
+from projections.stored import timestamp_of, to_decode
 from projections.tracing import page_span
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,18 @@ def _apply(
     mine: Sequence[tuple[LiveView, list[Notification]]],
     end: int,
 ) -> Outcome:
-    wanted = sorted({n.id: n for _, page in mine for n in page}.values(), key=lambda n: n.id)
+    stored = {
+        live.projection.name for live, _ in mine if decoded.plain and live.projection.reads_stored
+    }
+    every = sorted({n.id: n for _, page in mine for n in page}.values(), key=lambda n: n.id)
+    # Decoded only what views that decode want; views reading stored events get the decoded
+    # ones where there are (cheaper to read) and the stored ones else.
+    topic_sets = [
+        frozenset(live.projection.topics)
+        for live, page in mine
+        if page and live.projection.name not in stored
+    ]
+    wanted = [every[i] for i in sorted(to_decode(every, topic_sets))]
     events = dict(zip((n.id for n in wanted), decoded.decode(wanted), strict=True))
     outcome = Outcome()
     idle = [live for live, page in mine if not page]
@@ -96,7 +107,10 @@ def _apply(
         for live, page in mine:
             if not page:
                 continue
-            pairs = [(events[n.id], n.id) for n in page]
+            if live.projection.name in stored:
+                pairs: list[tuple[object, int]] = [(events.get(n.id, n), n.id) for n in page]
+            else:
+                pairs = [(events[n.id], n.id) for n in page]
             try:
                 with conn.begin_nested():
                     _apply_view(conn, live, pairs, end)
@@ -115,9 +129,11 @@ def _apply(
     return outcome
 
 
-def _apply_view(conn: Connection, live: LiveView, pairs: list[tuple[Any, int]], end: int) -> None:
+def _apply_view(
+    conn: Connection, live: LiveView, pairs: list[tuple[object, int]], end: int
+) -> None:
     with page_span(live.projection.name, [e for e, _ in pairs], live.position, end):
-        last_at = getattr(pairs[-1][0], "timestamp", None)
+        last_at = timestamp_of(pairs[-1][0])
         tracking.advance(
             conn, live.projection.name, expected=live.position, position=end, last_event_at=last_at
         )

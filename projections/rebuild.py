@@ -26,6 +26,7 @@ from projections.base import new_metadata, read_topics, write_transaction
 from projections.event_log import EventLog, decode_page
 from projections.gc_pause import gc_paused
 from projections.live_view import LiveView
+from projections.stored import plain_json, timestamp_of, to_decode
 
 CHASE_PASSES = 5  # then pause live processing and finish; a busy writer cannot starve us
 
@@ -38,6 +39,7 @@ class _Plan:
     track_as: str
     topics: frozenset[str]
     deferred: list[Index]  # built once the first pass is in
+    stored: bool  # reads stored events, not decoded ones (`Projection.reads_stored`)
 
 
 Progress = Callable[[int, int], None]  # (position applied, head), for a progress bar
@@ -53,6 +55,7 @@ def rebuild_views(
     """Rebuilds these views, reading `batch` events a page; returns the position they
     stand at. `progress` hears of each page applied (the head moves while live writes go on)."""
     plans = []
+    plain = plain_json(store)
     for live in lives:
         name = live.projection.name
         suffix = f"__rb{uuid.uuid4().hex[:8]}"
@@ -60,7 +63,8 @@ def rebuild_views(
         tables = live.projection.define_tables(metadata, suffix)
         _drop_abandoned_rebuilds(engine, live)
         topics = frozenset(live.projection.topics)
-        plans.append(_Plan(live, metadata, tables, name + suffix, topics, []))
+        stored = plain and live.projection.reads_stored
+        plans.append(_Plan(live, metadata, tables, name + suffix, topics, [], stored))
     with write_transaction(engine) as conn:
         for plan in plans:
             plan.deferred = _create_keyed_tables(conn, plan.metadata, plan.tables, plan.live)
@@ -78,10 +82,15 @@ def rebuild_views(
                     position, batch, stop=head, topics=union, inclusive_of_start=False
                 )
                 new_position = notes[-1].id if len(notes) == batch else head
-                pairs = list(zip(decode_page(store, notes), [n.id for n in notes], strict=True))
+                # Decoded only what views that decode want; views reading stored events get
+                # the decoded ones where there are (cheaper to read) and the stored ones else.
+                wanted = to_decode(notes, [p.topics for p in plans if not p.stored])
+                events = decode_page(store, [n for i, n in enumerate(notes) if i in wanted])
+                found = iter(events)
+                pairs = [(next(found) if i in wanted else n, n.id) for i, n in enumerate(notes)]
                 topics = [n.topic for n in notes]
                 present = frozenset(topics)
-                last_at = getattr(pairs[-1][0], "timestamp", None) if pairs else None
+                last_at = timestamp_of(pairs[-1][0]) if pairs else None
                 with write_transaction(engine) as conn:
                     tracking.advance_all(
                         conn,
@@ -95,8 +104,8 @@ def rebuild_views(
                         if not plan.topics or present <= plan.topics:
                             page = list(pairs)  # the whole page: no per-event filter
                         else:
-                            wanted = plan.topics
-                            page = [x for x, t in zip(pairs, topics, strict=True) if t in wanted]
+                            own = plan.topics
+                            page = [x for x, t in zip(pairs, topics, strict=True) if t in own]
                         if page:
                             plan.live.projection.process_page(conn, plan.tables, page)
             position = new_position

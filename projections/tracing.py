@@ -9,7 +9,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from domain.event_meta import event_meta
+from projections.stored import meta_of
 
 _tracer = trace.get_tracer("rentbook.projections")
 CORRELATION_ID = "rentbook.correlation_id"
@@ -22,7 +22,7 @@ def page_span(view: str, events: Sequence[Any], start: int, stop: int) -> Iterat
         if span.is_recording():
             ids: list[str] = []
             for event in events:
-                cid = event_meta(event).get("correlation_id")
+                cid = meta_of(event).get("correlation_id")
                 if cid and cid not in ids:
                     ids.append(cid)
             span.set_attribute("rentbook.view", view)
