@@ -102,8 +102,15 @@ class Bookings:
                 renter_id=renter.id,
                 at=at,
             )
-            if not self.store.is_current(calendar):  # a save here just moved it: load again
+            # Taken already (a race's losers): 409 before any copy, quote or booking is made,
+            # as `place_hold` would answer; a coupon's 422s still come first there.
+            keys = sorted(period.keys) if not coupon_code else []
+            if not self.store.is_current(calendar):
+                # A save in this process moved it on during this request: that committed
+                # state may answer already; else load again to act on the latest.
+                _check_free(self.store.latest(calendar), booking_id, keys, quantity, at)
                 raise StaleStateError(f"calendar {calendar.id} moved past {calendar.version}")
+            _check_free(calendar, booking_id, keys, quantity, at)
             listing, calendar = self.store.own(listing), self.store.own(calendar)
             rules = listing.pricing_rules(
                 service_fee_bp=self.service_fee_bp, commission_bp=self.commission_bp
@@ -253,3 +260,12 @@ class Bookings:
             booking = self.get(booking_id, viewer=actor)
         booking.complete(actor.id, actor.role, at)
         return self.store.record(booking)
+
+
+def _check_free(
+    calendar: ListingCalendar, booking_id: UUID, keys: list[int], quantity: int, at: datetime
+) -> None:
+    """`place_hold`'s availability check on a state the caller only reads (a booking that
+    already holds units is left to `place_hold`, which names it)."""
+    if keys and str(booking_id) not in calendar.allocations:
+        calendar.check_available(keys, quantity, at)

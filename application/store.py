@@ -48,6 +48,7 @@ from domain.owner_account import OwnerAccount
 from domain.user import User
 
 A = TypeVar("A")
+CachedT = TypeVar("CachedT", bound=Aggregate)
 
 
 class DateAsISO(Transcoding):
@@ -236,8 +237,16 @@ class EventStore(Application[UUID]):
         select_streams = getattr(self.recorder, "select_streams", None)
         if reads and (select_streams is not None or cache is not None):
             after = [(aggregate_id, e.version if e else None) for _, aggregate_id, e in reads]
+            # A read shared with racers waits for a save of these streams begun meanwhile
+            # (a race's winner): the losers then see its state at once, woken only once.
+            ids = [aggregate_id for aggregate_id, _ in after]
+
+            def saves_ended() -> None:
+                if cache is not None:
+                    self.in_flight.wait(ids)
+
             streams = (
-                select_streams(after, self._snapshots_table())
+                select_streams(after, self._snapshots_table(), saves_ended)
                 if select_streams is not None
                 else self._read_tails(after)
             )
@@ -249,6 +258,13 @@ class EventStore(Application[UUID]):
                 if entry is not None and cache is not None:
                     if shared and not stored:
                         aggregate = cache.shared(aggregate_id, entry)
+                        kept.add(i)
+                    elif (
+                        shared
+                        and (ahead := cache.get(aggregate_id)) is not None
+                        and (ahead.version == stored[-1].originator_version)
+                    ):  # the cache holds that version (the winner saved it): share it
+                        aggregate = cache.shared(aggregate_id, ahead)
                         kept.add(i)
                     else:
                         aggregate = cache.advance(entry, events)
@@ -288,6 +304,17 @@ class EventStore(Application[UUID]):
             return True
         self.in_flight.wait((aggregate.id,))
         return cache.version(aggregate.id) <= aggregate.version
+
+    def latest(self, aggregate: CachedT) -> CachedT:
+        """The latest committed state of a cached aggregate this process holds, if later than
+        `aggregate` (shared: read it only), else `aggregate`. Committed after what the
+        caller read, so during its request: an answer from it is one the caller could get."""
+        cache = self.aggregate_cache
+        entry = cache.get(aggregate.id) if cache is not None else None
+        if cache is None or entry is None or entry.version <= aggregate.version:
+            return aggregate
+        newer: CachedT = cache.shared(aggregate.id, entry)
+        return newer
 
     def _get(self, aggregate_id: UUID, kind: str, version: int | None = None) -> Any:
         try:

@@ -43,12 +43,14 @@ from _common import (
     summary,
     temporary_database,
 )
+from _gc_watch import GcWatch
 from _library_baseline import bench_library
 from _workers_compare import compare_workers
 
 from application.context import Actor, command_context
 from domain.errors import UnavailableError
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.heap import settle_heap
 from infrastructure.settings import Settings
 
 CHEAP_ARGON2: dict[str, Any] = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
@@ -148,6 +150,7 @@ def bench_race(
             outcome = f"{type(exc).__name__}: {str(exc)[:100]}"
         return outcome, t0, time.perf_counter()
 
+    watch = GcWatch()  # the collector's pauses while racing (a tail's usual suspect)
     with ThreadPoolExecutor(racers) as pool:
         total_t0 = time.perf_counter()
         for r in range(rounds):
@@ -155,9 +158,10 @@ def bench_race(
             night = first + timedelta(days=10 * r)
             actors = renters()
             cpu0 = time.process_time()
-            results = list(
-                pool.map(racer, range(racers), [night] * racers, [barrier] * racers, actors)
-            )
+            with watch:
+                results = list(
+                    pool.map(racer, range(racers), [night] * racers, [barrier] * racers, actors)
+                )
             race_cpu += time.process_time() - cpu0
             begin = min(t0 for _, t0, _ in results)
             end = max(t1 for _, _, t1 in results)
@@ -188,6 +192,8 @@ def bench_race(
         "cpu_ms_per_attempt": round(race_cpu / max(1, rounds * racers) * 1000, 3),
         "winner": latency_summary(winner_latencies),
         "round_wall": rounds_summary,
+        "round_walls_ms": [round(w * 1000, 1) for w in round_walls],
+        "gc_while_racing": watch.summary(),
         "conflicts_retried": conflicts["n"],
         "errors": sum(errors.values()) + bad_rounds,
         "error_kinds": dict(errors),
@@ -235,6 +241,7 @@ def main() -> None:
         action="store_true",
         help="d: racers whose personal-data key exists (registered users), not new ones",
     )
+    ap.add_argument("--no-settle-heap", action="store_true", help="d: race without settle_heap")
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c,d")
     ap.add_argument("--profile-http", default=None, help="py-spy output file for the server")
@@ -315,6 +322,8 @@ def main() -> None:
                     date.today() + timedelta(days=60),
                 )
             if "d" not in skip:
+                if not args.no_settle_heap:  # as an API worker does once its app is up
+                    settle_heap()
                 out["d_race"] = bench_race(
                     container,
                     racers=args.racers,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -22,6 +23,12 @@ HOLD = "hold"
 RESERVATION = "reservation"
 
 
+@lru_cache(maxsize=4096)
+def calendar_id(listing_id: UUID) -> UUID:
+    """Every placement derives it (a SHA-1): hot listings' ids are kept."""
+    return uuid5(CALENDAR_NS, str(listing_id))
+
+
 def occupied_keys(keys: Iterable[int], buffer_slots: int, step: int) -> set[int]:
     """The keys an allocation takes: its own plus the turnover buffer after it (the read
     side uses this same rule)."""
@@ -31,7 +38,7 @@ def occupied_keys(keys: Iterable[int], buffer_slots: int, step: int) -> set[int]
 class ListingCalendar(Aggregate):
     @staticmethod
     def create_id(listing_id: UUID, **_: Any) -> UUID:
-        return uuid5(CALENDAR_NS, str(listing_id))
+        return calendar_id(listing_id)
 
     @event("Opened")
     def __init__(

@@ -59,15 +59,26 @@ class LeanStreamReads:
     events_table_name: str
 
     def select_streams(
-        self, wanted: Sequence[tuple[UUID, int | None]], snapshots_table: str | None
+        self,
+        wanted: Sequence[tuple[UUID, int | None]],
+        snapshots_table: str | None,
+        before: Callable[[], object] | None = None,
     ) -> dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]:
         """For each (stream, version): its events after `version`; with None for the version,
         its latest snapshot (from `snapshots_table`, if any) and the events after that.
-        The answer may be shared with concurrent callers: read it, never change it."""
+        The answer may be shared with concurrent callers: read it, never change it.
+        `before`: called right before the query by whichever caller runs it (to wait for
+        saves of these streams under way, so that every caller sharing it reads them)."""
         shared: SharedReads[dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]]
         shared = self.__dict__.setdefault("_shared_reads", SharedReads())
         key = (tuple(wanted), snapshots_table)
-        return shared.read(key, lambda: self._select_streams(wanted, snapshots_table))
+
+        def fetch() -> dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]:
+            if before is not None:
+                before()
+            return self._select_streams(wanted, snapshots_table)
+
+        return shared.read(key, fetch)
 
     def _select_streams(
         self, wanted: Sequence[tuple[UUID, int | None]], snapshots_table: str | None

@@ -72,7 +72,8 @@ def test_a_loser_in_the_same_worker_is_refused_without_saving(
     stores: tuple[EventStore, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The loser reads the calendar; before it acts, the winner saves the same night in
-    this worker. The loser reads again (the winner's state) and is refused: one save."""
+    this worker. The loser is refused from the winner's committed state, which this worker
+    holds, without reading again: one save."""
     a, _ = stores
     world = make_world(a)
     listing_id = world.active_listing()
@@ -93,7 +94,7 @@ def test_a_loser_in_the_same_worker_is_refused_without_saving(
     monkeypatch.setattr(a, "load_all", load_all_then_the_winner_books)
     with pytest.raises(UnavailableError):
         place(loser, listing_id, 0)
-    assert loads == 3  # the loser's, the winner's, and the loser's again
+    assert loads == 2  # the loser's and the winner's
     assert saves == [2]  # the winner's booking and calendar; nothing from the loser
     calendar: ListingCalendar = a.load(ListingCalendar.create_id(listing_id), "calendar")
     assert len(calendar.allocations) == 2
