@@ -44,8 +44,12 @@ class Bookings:
         self.hold = timedelta(minutes=hold_minutes)
         self.request_window = timedelta(hours=request_hours)
 
-    def get(self, booking_id: UUID, *, viewer: Actor | None = None) -> Booking:
-        booking = self.store.load(booking_id, "booking")
+    def get(
+        self, booking_id: UUID, *, viewer: Actor | None = None, read_only: bool = False
+    ) -> Booking:
+        """`read_only`: the caller will not act on the booking (an answer), so the one this
+        request saved comes back itself, not a copy."""
+        booking = self.store.load(booking_id, "booking", read_only=read_only)
         if not isinstance(booking, Booking):
             raise NotFoundError("booking_not_found", f"booking {booking_id} not found")
         if viewer is not None:

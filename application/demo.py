@@ -202,8 +202,10 @@ class _Batch:
                 self.known[agg.id] = agg
         return 0
 
-    def load(self, aggregate_id: UUID, kind: str, *, version: int | None = None) -> Any:
-        if aggregate_id in self.known:
+    def load(
+        self, aggregate_id: UUID, kind: str, *, version: int | None = None, read_only: bool = False
+    ) -> Any:
+        if aggregate_id in self.known:  # the instance itself, read only or not
             return self.known[aggregate_id]
         return self.store.load(aggregate_id, kind, version=version)
 

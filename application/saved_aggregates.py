@@ -44,6 +44,12 @@ def forget_all() -> None:
 
 def recall(aggregate_id: UUID) -> Any | None:
     """A copy (the caller may act on it) of what this scope saved under that id."""
-    saved = _saved.get()
-    found = saved.get(aggregate_id) if saved else None
+    found = peek(aggregate_id)
     return copy.deepcopy(found) if found is not None else None
+
+
+def peek(aggregate_id: UUID) -> Any | None:
+    """What this scope saved under that id, itself: to read (an answer), never to change.
+    The copy `recall` makes of a booking is ~40 µs, on every command's answer."""
+    saved = _saved.get()
+    return saved.get(aggregate_id) if saved else None

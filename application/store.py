@@ -209,7 +209,13 @@ class EventStore(Application[UUID]):
         self._notify(recordings)
         return recordings
 
-    def load(self, aggregate_id: UUID, kind: str, *, version: int | None = None) -> Any:
+    def load(
+        self, aggregate_id: UUID, kind: str, *, version: int | None = None, read_only: bool = False
+    ) -> Any:
+        """`read_only`: the caller only reads the result, so what this request saved under
+        that id may come back itself rather than a copy."""
+        if read_only and version is None and (saved := saved_aggregates.peek(aggregate_id)):
+            return saved
         if version is not None:
             return self._get(aggregate_id, kind, version)
         return self.load_all((aggregate_id, kind))[0]

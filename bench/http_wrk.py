@@ -89,7 +89,8 @@ def run_wrk(
     load_before = [round(x, 2) for x in os.getloadavg()]
     meter = CpuMeter(server_pid=server_pid)
     profile = getattr(args, "profile", None)  # group_commit.py's arguments have none
-    spy = _start_spy(profile, server_pid) if profile else None
+    gil = getattr(args, "profile_gil", False)
+    spy = _start_spy(profile, server_pid, gil=gil) if profile else None
     wrk_cpu0 = children_cpu_s()
     meter.start()
     proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, check=False)
@@ -130,11 +131,13 @@ def run_wrk(
     }
 
 
-def _start_spy(profile: str, pid: int) -> subprocess.Popen[bytes]:
-    """py-spy, raw collapsed stacks (for spy_top.py), on the server while wrk runs."""
+def _start_spy(profile: str, pid: int, *, gil: bool = False) -> subprocess.Popen[bytes]:
+    """py-spy, raw collapsed stacks (for spy_top.py), on the server while wrk runs; with
+    `gil`, only the thread holding the GIL (shares of CPU, not of waits)."""
     spy = subprocess.Popen(
         [str(Path(sys.executable).with_name("py-spy")), "record", "-o", profile, "-f", "raw",
-         "--pid", str(pid), "--subprocesses", "--rate", "200", "--nonblocking"],
+         "--pid", str(pid), "--subprocesses", "--rate", "200", "--nonblocking",
+         *(["--gil"] if gil else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(1.0)
@@ -349,6 +352,7 @@ def main() -> None:
     ap.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     ap.add_argument("--keep-db", action="store_true")
     ap.add_argument("--profile", default=None, help="py-spy raw profile of the server")
+    ap.add_argument("--profile-gil", action="store_true", help="py-spy --gil: CPU, not waits")
     ap.add_argument(
         "--search-template",
         default=None,

@@ -23,7 +23,8 @@ router = APIRouter(tags=["bookings"])
 def _respond(
     command: CommandDep, response: Response, booking_id: UUID, position: int
 ) -> BookingPublic:
-    booking = command.container.bookings.get(booking_id, viewer=command.actor)
+    # Read only: the answer is built from what the command saved, not from a copy of it.
+    booking = command.container.bookings.get(booking_id, viewer=command.actor, read_only=True)
     set_position(response, position)
     set_etag(response, booking.version)
     return BookingPublic.of(booking)

@@ -24,6 +24,7 @@ the ones a lean spec expects (someone changed its signature) is left to FastAPI 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -35,7 +36,6 @@ from uuid import UUID
 from fastapi import FastAPI
 from fastapi.exceptions import ResponseValidationError
 from fastapi.routing import iter_route_contexts
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -43,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interfaces.http.deps import get_command, get_container, get_principal
 from interfaces.http.lean_search import LeanSearch, lean_search
+from interfaces.http.offload import run_in_command_thread
 from interfaces.http.telemetry import observe_command, observed_command
 
 Arguments = Callable[[Request], Awaitable[dict[str, Any]]]
@@ -137,7 +138,9 @@ class LeanRoute:
             if self.is_coroutine:
                 result = await self.endpoint(response=sub, **kwargs)
             else:
-                result = await run_in_threadpool(self.endpoint, response=sub, **kwargs)
+                result = await run_in_command_thread(
+                    functools.partial(self.endpoint, response=sub, **kwargs)
+                )
             value, errors = self.response_field.validate(result, {}, loc=("response",))
             if errors:
                 raise ResponseValidationError(errors=errors, body=result)
