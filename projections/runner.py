@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, Table
 
 from projections import tracking
-from projections.base import Projection, create_tables, new_metadata, write_transaction
+from projections.base import Projection, canonical_tables, create_tables, write_transaction
 from projections.decoded import DecodedEvents
 from projections.event_log import EventLog
 from projections.follow_together import Outcome, settle, step_together
@@ -60,8 +60,7 @@ class ProjectionRunner:
         self.max_backoff = max_backoff
         self._live: dict[str, LiveView] = {}
         for p in projections:
-            metadata = new_metadata()
-            self._live[p.name] = LiveView(p, metadata, p.define_tables(metadata, ""))
+            self._live[p.name] = LiveView(p, *canonical_tables(p))
         self._decoded = DecodedEvents(store)  # one decode of a page for every view
         self._changed = threading.Condition()
         self.page_hooks: list[Callable[[str, int], None]] = []  # (name, position) per page

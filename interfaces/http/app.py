@@ -61,12 +61,14 @@ def create_app(
     rate_limits: Mapping[str, tuple[int, int] | None] | None = None,
     min_position_timeout: float = 5.0,
     settle_heap: bool = False,
+    lean_routes: bool = True,
 ) -> FastAPI:
     """The API. Without `container`, the lifespan builds one from `settings` (default: the
     environment), starts in-process workers when configured, and closes it at shutdown; a
     given container belongs to the caller, who starts and closes it. `settle_heap` is for a
     serving process: once started, its heap is hidden from the cycle collector
-    (infrastructure/heap.py)."""
+    (infrastructure/heap.py). Without `lean_routes` the caller installs them
+    (`install_lean_routes`), as the tests do once the app borrows resolved route tables."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -133,7 +135,8 @@ def create_app(
     app.include_router(personal_data.router, prefix=API_PREFIX)
     app.include_router(health.router, include_in_schema=False)  # /health for probes
     install_web(app)  # the browser pages at /, after every API route
-    install_lean_routes(app)  # hot routes (bookings, /users/me, search) without FastAPI's work
+    if lean_routes:
+        install_lean_routes(app)  # hot routes (bookings, /users/me, search) without FastAPI's work
     app.add_middleware(IdempotencyMiddleware)
     # Added last: outermost. Request id, last-resort 500, logs' ids, the server span, the
     # access line, request metrics, commands answering from what they saved.

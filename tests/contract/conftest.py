@@ -2,7 +2,8 @@
 
 Backends: the fake (always); Meilisearch when MEILISEARCH_URL is set (skipped otherwise, the
 one allowed skip); the embedded SQLite and PostgreSQL backends as soon as their modules exist.
-Each test gets a fresh, settings-applied index holding CORPUS.
+`empty_backend` is a fresh, settings-applied index per test; `search_backend` one holding
+CORPUS per backend and module, for tests that only read it.
 
 The corpus is shaped so that Meilisearch rules the contract does not model never decide an
 order: distinct ratings and created_at, `wifi` first in every amenities list, query words at
@@ -14,10 +15,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from application.search import SENTINEL_DAY, SearchIndex
@@ -116,10 +119,9 @@ def backend_names() -> list[str]:
     return names
 
 
-@pytest.fixture
-def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
-    """A fresh, settings-applied, empty index of the backend named by the param."""
-    name = request.param
+@contextmanager
+def _backend(name: str, tmp_path: Path, pg_url: Callable[[], str]) -> Iterator[SearchIndex]:
+    """A fresh, settings-applied, empty index of backend `name`, removed after."""
     if name == "fake":
         index: SearchIndex = FakeMeilisearchIndex()
         index.ensure_settings()
@@ -152,7 +154,7 @@ def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
                 PostgresSearchIndex,
             )
 
-            engine = create_views_engine(request.getfixturevalue("pg_url"), pool_size=2)
+            engine = create_views_engine(pg_url(), pool_size=2)
             index = PostgresSearchIndex(engine)
         index.ensure_settings()
         try:
@@ -162,7 +164,46 @@ def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
 
 
 @pytest.fixture
-def search_backend(empty_backend: SearchIndex) -> SearchIndex:
-    """A backend holding CORPUS."""
-    empty_backend.upsert(CORPUS)
-    return empty_backend
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
+    """A fresh, settings-applied, empty index of the backend named by the param."""
+    with _backend(request.param, tmp_path, lambda: request.getfixturevalue("pg_url")) as index:
+        yield index
+
+
+@pytest.fixture(scope="module")
+def _corpus_backends(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, SearchIndex]]:
+    """Backend name -> an index holding CORPUS, made on first use and kept for the module:
+    the tests of `search_backend` only read (search, get), and building one per test (a
+    PostgreSQL database each) was most of the module's time."""
+    from tests.conftest import PG_ADMIN_URL, _with_db
+
+    with ExitStack() as stack:
+
+        def pg_url() -> str:
+            name = f"rentbook_t_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            dropper = request.getfixturevalue("_pg_dropper")
+            stack.callback(dropper.drop, name)  # after the engine's disposal (LIFO)
+            return _with_db(PG_ADMIN_URL, name)
+
+        class Built(dict[str, SearchIndex]):
+            def __missing__(self, name: str) -> SearchIndex:
+                path = tmp_path_factory.mktemp(f"contract-{name}")
+                index = stack.enter_context(_backend(name, path, pg_url))
+                index.upsert(CORPUS)
+                self[name] = index
+                return index
+
+        yield Built()
+
+
+@pytest.fixture
+def search_backend(
+    request: pytest.FixtureRequest, _corpus_backends: dict[str, SearchIndex]
+) -> SearchIndex:
+    """The backend named by the param, holding CORPUS (shared by the module's tests: read
+    it, never write)."""
+    return _corpus_backends[request.param]

@@ -119,9 +119,11 @@ def oracle() -> SearchIndex:
 
 
 on_every_backend = pytest.mark.parametrize("empty_backend", backend_names(), indirect=True)
+# The same, for the tests of `search_backend` (one corpus index per backend, shared).
+on_every_corpus = pytest.mark.parametrize("search_backend", backend_names(), indirect=True)
 
 
-@on_every_backend
+@on_every_corpus
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_backend_answers_as_meilisearch_does(
     name: str, search_backend: SearchIndex, oracle: SearchIndex
@@ -130,13 +132,13 @@ def test_backend_answers_as_meilisearch_does(
     assert answer(search_backend.search(query)) == answer(oracle.search(query))
 
 
-@on_every_backend
+@on_every_corpus
 @pytest.mark.parametrize("name", list(EXPECTED_IDS))
 def test_backend_returns_the_written_down_hits(name: str, search_backend: SearchIndex) -> None:
     assert answer(search_backend.search(QUERIES[name]))["ids"] == EXPECTED_IDS[name]
 
 
-@on_every_backend
+@on_every_corpus
 def test_pages_concatenate_to_one_page(search_backend: SearchIndex) -> None:
     for sort in ("relevance", "price_asc", "price_desc", "rating", "newest"):
         whole = search_backend.search(SearchQuery(q="wifi", sort=sort, limit=100))
@@ -167,7 +169,7 @@ def test_versioned_writes(empty_backend: SearchIndex) -> None:
     assert empty_backend.search(SearchQuery()).total_estimate == 0
 
 
-@on_every_backend
+@on_every_corpus
 def test_stored_document_comes_back_unchanged(search_backend: SearchIndex) -> None:
     for doc in CORPUS[:5]:
         assert search_backend.get(doc["id"]) == doc
@@ -185,7 +187,7 @@ PROPERTY_SETTINGS = settings(
 )
 
 
-@on_every_backend
+@on_every_corpus
 @PROPERTY_SETTINGS
 @given(
     lat=lats,
@@ -206,7 +208,7 @@ def test_a_radius_search_never_returns_a_listing_farther_than_the_radius(
     assert [h.distance_km for h in result.hits] == sorted(h.distance_km or 0 for h in result.hits)
 
 
-@on_every_backend
+@on_every_corpus
 @PROPERTY_SETTINGS
 @given(
     sort=st.sampled_from(["relevance", "price_asc", "price_desc", "rating", "newest", "distance"]),

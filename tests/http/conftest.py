@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
+from interfaces.http.lean_routes import install_lean_routes
 from tests.fakes import CapturingMailer, FakeClock
 from tests.http.route_tables import borrow_route_tables
 from tests.store_templates import SqliteTemplates
@@ -117,8 +118,12 @@ def make_app(
 
 
 def fixture_app(container: Container) -> FastAPI:
-    """The `client` fixtures' app: a new one, with the worker's route tables."""
-    return borrow_route_tables(make_app(container), create_app)
+    """The `client` fixtures' app: a new one, with the worker's route tables. Its lean
+    routes are built from those tables, already resolved (from its own they would cost
+    ~0.2 s of CPU per test)."""
+    app = borrow_route_tables(make_app(container, lean_routes=False), create_app)
+    install_lean_routes(app)
+    return app
 
 
 def https_client(app: FastAPI) -> TestClient:
