@@ -7,14 +7,11 @@ a listed literal, a string within its length) and within the field's bounds. Any
 (another spelling, a value out of bounds, an `X-Rentbook-Min-Position` header) goes to the
 FastAPI route, which answers as before, 422 problems included. Parameters are read the way
 FastAPI reads them (`QueryParams.get`: the last of repeated ones; `getlist` for amenities;
-unknown ones ignored), and the same endpoint function runs on AnyIO's thread pool, at
-most as many at once as the views pool keeps connections (`LeanSearch.limiter`).
+unknown ones ignored), and the same endpoint function runs on the same thread pool.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +19,7 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
-from anyio import CapacityLimiter, to_thread
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -134,7 +131,6 @@ def _reader(field: Any) -> Reader | None:
 
 
 _HEADER = b"x-rentbook-min-position"
-_SEARCH_THREADS = 10  # a views pool without a size (not a QueuePool): its default
 
 
 @dataclass(frozen=True)
@@ -144,18 +140,6 @@ class LeanSearch:
     readers: dict[str, Reader]
     lists: tuple[str, ...]  # `list[str] | None` parameters: every value, repeats kept
     defaults: dict[str, Any]
-    # the limiter, made on the first request (in the event loop; the pool's size known)
-    held: list[CapacityLimiter] = dataclasses.field(default_factory=list)
-
-    def limiter(self, request: Request) -> CapacityLimiter:
-        """Searches at once: as many as the views pool keeps connections. With AnyIO's 40
-        threads a burst took up to 40 connections, and the pool closes each overflow one when
-        it is returned, so the next burst opened them again (12.6% of a quiet search server's
-        samples); each thread also hands the GIL back and forth with the others."""
-        if not self.held:
-            size = getattr(request.app.state.container.views.pool, "size", None)
-            self.held.append(CapacityLimiter(size() if callable(size) else _SEARCH_THREADS))
-        return self.held[0]
 
     def arguments(self, scope: Scope) -> dict[str, Any] | None:
         """The endpoint's parameters as FastAPI would validate them, or None when unsure."""
@@ -187,8 +171,7 @@ class LeanSearch:
         scope.setdefault("router", router)
         request = Request(scope, receive)
         with observed_command(scope["method"], self.route.name):
-            call = functools.partial(self.endpoint, request=request, **values)
-            response = await to_thread.run_sync(call, limiter=self.limiter(request))
+            response = await run_in_threadpool(self.endpoint, request=request, **values)
             await response(scope, receive, send)
 
 
