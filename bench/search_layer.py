@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import search as search_bench
 from _mail_backlog import drain
 from _search_queries import API, query_mix
+from sqlalchemy import event
 
 from infrastructure.bootstrap import build_container
 from infrastructure.settings import Settings
@@ -78,14 +80,21 @@ async def _round(app: Any, paths: list[str], concurrency: int) -> dict[str, Any]
             statuses[status] = statuses.get(status, 0) + 1
             size += n
 
+    before = resource.getrusage(resource.RUSAGE_SELF)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    after = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "requests": len(paths),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "cpu_ms_per_request": round(1000 * cpu / len(paths), 3),
         "rate_per_s": round(len(paths) / wall, 1),
+        # every thread's: a GIL hand-off to a sleeping thread is a voluntary switch
+        "voluntary_switches_per_request": round((after.ru_nvcsw - before.ru_nvcsw) / len(paths), 2),
+        "involuntary_switches_per_request": round(
+            (after.ru_nivcsw - before.ru_nivcsw) / len(paths), 2
+        ),
         "mean_body_bytes": size // max(1, len(paths)),
     }
 
@@ -131,9 +140,19 @@ def main() -> None:
         container.search.columns.mode = "sync"  # type: ignore[attr-defined]
         app = create_app(container, settings, rate_limits={"*": None})
 
+        connects = [0]  # views connections opened (the pool's overflow ones are not kept)
+        event.listen(
+            container.views, "connect", lambda *_: connects.__setitem__(0, connects[0] + 1)
+        )
+
         async def run() -> list[dict[str, Any]]:
             await _round(app, paths[:300], args.concurrency)  # warm-up: store, lazy imports
-            return [await _round(app, paths, args.concurrency) for _ in range(args.rounds)]
+            rounds = []
+            for _ in range(args.rounds):
+                opened = connects[0]
+                rounds.append(await _round(app, paths, args.concurrency))
+                rounds[-1]["views_connects"] = connects[0] - opened
+            return rounds
 
         out["rounds"] = asyncio.run(run())
     finally:
