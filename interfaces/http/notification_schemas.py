@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, model_validator
 
 from domain.notifications import CHANNELS, KINDS
+from interfaces.http.positions import MAX_POSITION
 from interfaces.http.schemas_common import Schema
 
 MAX_IDS = 100
@@ -31,7 +32,8 @@ class NotificationsPage(BaseModel):
 class ReadRequest(Schema):
     """Either `up_to` (every notification at or below that position is read) or `ids`."""
 
-    up_to: int | None = Field(default=None, ge=0)
+    # Bounded like every log position: a larger one is a 422, not a store overflow (500).
+    up_to: int | None = Field(default=None, ge=0, le=MAX_POSITION)
     ids: list[UUID] | None = Field(default=None, max_length=MAX_IDS)
 
     @model_validator(mode="after")

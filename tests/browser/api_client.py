@@ -118,3 +118,25 @@ def signed_in_as(page: Page, served: Served, email: str, password: str = DEMO_PA
         "httpOnly": True,
     }
     page.context.add_cookies([cookie])  # type: ignore[list-item]
+
+
+def lived_through(served: Served, nights: int) -> dict[str, Any]:
+    """A paid stay of the demo renter from tomorrow by the server's clock, and that clock
+    moved to two hours after its end: the booking. The tokens cached before the move are
+    dropped (the sessions age with the clock; several journeys share the server)."""
+    api = f"{served.base_url}/api/v1"
+    now = datetime.fromisoformat(httpx.get(f"{api}/dev/clock").json()["now"])
+    first = now.date() + timedelta(days=1)
+    stay = instant_stay(served)
+    booking_id = paid_booking(
+        served, str(stay["id"]), first.isoformat(), (first + timedelta(days=nights)).isoformat()
+    )
+    renter = bearer(token(served, RENTER))
+    booking: dict[str, Any] = httpx.get(f"{api}/bookings/{booking_id}", headers=renter).json()
+    ahead = datetime.fromisoformat(booking["deadlines"]["end_at"]) + timedelta(hours=2) - now
+    advance = {"advance": f"PT{int(ahead.total_seconds())}S"}
+    r = httpx.post(f"{api}/dev/clock", json=advance, headers=renter, timeout=120)
+    assert r.status_code == 200, r.text
+    for key in [key for key in _TOKENS if key[0] == served.base_url]:
+        del _TOKENS[key]
+    return booking

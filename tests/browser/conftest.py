@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,28 @@ TIMEOUT_MS = 15_000
 # sync API is open, asyncio.run() fails in this thread for every later test of the worker.
 @pytest.fixture(scope="package")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    data = tmp_path_factory.mktemp("web-store")
+    with _serve(tmp_path_factory.mktemp("web-store"), demo_listings=6) as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A second server, for the journeys that move its clock past a stay (the disputes):
+    moving the shared one's clock would age the other journeys' data. One for all of them
+    (each server start costs ~8 s of CPU): each books from the server's own date
+    (`api_client.lived_through`)."""
+    with _serve(tmp_path_factory.mktemp("clocked-store"), demo_listings=4) as server:
+        yield server
+
+
+@contextmanager
+def _serve(data: Path, demo_listings: int) -> Iterator[Served]:
     env = {
         "RENTBOOK_DATA_DIR": str(data),
         "RENTBOOK_LOG_FORMAT": "console",
         "RENTBOOK_ENVIRONMENT": "development",
     }
-    with serve(["--demo-listings", "6"], env, data / "serve.log") as server:
+    with serve(["--demo-listings", str(demo_listings)], env, data / "serve.log") as server:
         yield server
 
 

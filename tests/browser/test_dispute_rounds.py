@@ -3,60 +3,31 @@ claimed amount and an evidence link (a bad amount is refused next to its field, 
 kept); an admin asks the renter a question from the dispute page; the renter answers it on
 the booking page; the admin sees claim, question and answer in the timeline. Axe checks each
 new page (dispute form, booking page with its dispute, admin dispute page, review form with
-category ratings, public profile, paginated admin lists). On a server of its own: the test
+category ratings, public profile, paginated admin lists). On the `clocked` server: the test
 moves its clock past the stay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-
-import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.api_client import bearer, instant_stay, paid_booking, signed_in_as, token
+from tests.browser.api_client import lived_through, signed_in_as
 from tests.browser.harness import ADMIN, RENTER, assert_accessible
-from tests.e2e.served import Served, serve
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    data = tmp_path_factory.mktemp("dispute-rounds-store")
-    env = {
-        "RENTBOOK_DATA_DIR": str(data),
-        "RENTBOOK_LOG_FORMAT": "console",
-        "RENTBOOK_ENVIRONMENT": "development",
-    }
-    with serve(["--demo-listings", "4"], env, data / "serve.log") as server:
-        yield server
+from tests.e2e.served import Served
 
 
 def _ended_booking(served: Served) -> tuple[str, str]:
     """A paid stay of the demo renter whose end is two hours past (the dev clock moved):
     (booking id, owner id)."""
-    api = f"{served.base_url}/api/v1"
-    stay = instant_stay(served)
-    first = datetime.now(UTC).date() + timedelta(days=1)
-    booking_id = paid_booking(
-        served, str(stay["id"]), first.isoformat(), (first + timedelta(days=2)).isoformat()
-    )
-    renter = bearer(token(served, RENTER))
-    booking = httpx.get(f"{api}/bookings/{booking_id}", headers=renter).json()
-    now = datetime.fromisoformat(httpx.get(f"{api}/dev/clock").json()["now"])
-    ahead = datetime.fromisoformat(booking["deadlines"]["end_at"]) + timedelta(hours=2) - now
-    advance = {"advance": f"PT{int(ahead.total_seconds())}S"}
-    r = httpx.post(f"{api}/dev/clock", json=advance, headers=renter, timeout=120)
-    assert r.status_code == 200, r.text
-    return booking_id, str(booking["owner_id"])
+    booking = lived_through(served, nights=2)
+    return str(booking["id"]), str(booking["owner_id"])
 
 
 def test_a_dispute_question_is_asked_and_answered_across_the_pages(
-    page: Page, own_server: Served
+    page: Page, clocked: Served
 ) -> None:
-    base = own_server.base_url
-    booking_id, owner_id = _ended_booking(own_server)
-    signed_in_as(page, own_server, RENTER)
+    base = clocked.base_url
+    booking_id, owner_id = _ended_booking(clocked)
+    signed_in_as(page, clocked, RENTER)
     page.goto(f"{base}/trips/{booking_id}")
     page.get_by_role("link", name="Open a dispute").click()
     assert_accessible(page)
@@ -83,7 +54,7 @@ def test_a_dispute_question_is_asked_and_answered_across_the_pages(
     expect(page.get_by_role("heading", name="Reviews received")).to_be_visible()
     assert_accessible(page)
 
-    signed_in_as(page, own_server, ADMIN)
+    signed_in_as(page, clocked, ADMIN)
     page.goto(f"{base}/admin/disputes/{dispute_id}")
     assert_accessible(page)
     page.get_by_role("button", name="Send the question").click()
@@ -95,7 +66,7 @@ def test_a_dispute_question_is_asked_and_answered_across_the_pages(
     expect(page.locator("#waiting")).to_contain_text("the renter")
     expect(page.locator('li[data-kind="information_request"]')).to_contain_text("notice the lamp")
 
-    signed_in_as(page, own_server, RENTER)
+    signed_in_as(page, clocked, RENTER)
     page.goto(f"{base}/trips/{booking_id}")
     expect(page.get_by_text("An admin asks you:")).to_be_visible()
     assert_accessible(page)
@@ -104,7 +75,7 @@ def test_a_dispute_question_is_asked_and_answered_across_the_pages(
     expect(page.locator('#disputes li[data-kind="answer"]')).to_contain_text("at 6 pm")
     expect(page.get_by_text("An admin asks you:")).to_have_count(0)
 
-    signed_in_as(page, own_server, ADMIN)
+    signed_in_as(page, clocked, ADMIN)
     page.goto(f"{base}/admin/disputes/{dispute_id}")
     kinds = page.locator("#timeline li[data-kind]")
     expect(kinds).to_have_count(3)

@@ -1,20 +1,17 @@
 """Owner and admin tools in Chromium: an owner creates a coupon and sees it listed; the
 admin's projections page shows each view's lag; an admin resolves a dispute from the queue
-(on a server of its own, whose clock the test moves past the stay)."""
+(on the `clocked` server, whose clock the test moves past the stay)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.api_client import bearer, instant_stay, paid_booking, signed_in_as, token
+from tests.browser.api_client import bearer, lived_through, signed_in_as, token
 from tests.browser.harness import ADMIN, RENTER, assert_accessible
-from tests.e2e.served import Served, serve
+from tests.e2e.served import Served
 
 OWNER = "owner0@rentbook.example"
 
@@ -51,46 +48,25 @@ def test_the_admin_projections_page_shows_each_views_lag(page: Page, served: Ser
     expect(page.get_by_role("status")).to_have_text("Rebuilt listings.")
 
 
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A server of this module's own: moving its clock must not age the shared one's data."""
-    data = tmp_path_factory.mktemp("dispute-store")
-    env = {
-        "RENTBOOK_DATA_DIR": str(data),
-        "RENTBOOK_LOG_FORMAT": "console",
-        "RENTBOOK_ENVIRONMENT": "development",
-    }
-    with serve(["--demo-listings", "4"], env, data / "serve.log") as server:
-        yield server
-
-
 def _disputed_booking(served: Served) -> str:
     """A short stay of the demo renter, paid, lived through (the clock moved to two hours
     after its end) and disputed by the renter: the dispute's id."""
-    api = f"{served.base_url}/api/v1"
-    stay = instant_stay(served)
-    first = datetime.now(UTC).date() + timedelta(days=1)
-    booking_id = paid_booking(
-        served, str(stay["id"]), first.isoformat(), (first + timedelta(days=3)).isoformat()
-    )
-    renter = bearer(token(served, RENTER))
-    booking = httpx.get(f"{api}/bookings/{booking_id}", headers=renter).json()
-    now = datetime.fromisoformat(httpx.get(f"{api}/dev/clock").json()["now"])
-    ahead = datetime.fromisoformat(booking["deadlines"]["end_at"]) + timedelta(hours=2) - now
-    advance = {"advance": f"PT{int(ahead.total_seconds())}S"}
-    r = httpx.post(f"{api}/dev/clock", json=advance, headers=renter, timeout=120)
-    assert r.status_code == 200, r.text
+    booking_id = lived_through(served, nights=3)["id"]
     body = {"type": "damage", "description": "The lamp was broken on arrival.",
             "evidence": ["https://example.com/lamp.jpg"]}  # fmt: skip
-    r = httpx.post(f"{api}/bookings/{booking_id}/disputes", json=body, headers=renter)
+    r = httpx.post(
+        f"{served.base_url}/api/v1/bookings/{booking_id}/disputes",
+        json=body,
+        headers=bearer(token(served, RENTER)),
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
 
-def test_an_admin_resolves_a_dispute_from_the_queue(page: Page, own_server: Served) -> None:
-    dispute_id = _disputed_booking(own_server)
-    signed_in_as(page, own_server, ADMIN)
-    page.goto(f"{own_server.base_url}/admin")
+def test_an_admin_resolves_a_dispute_from_the_queue(page: Page, clocked: Served) -> None:
+    dispute_id = _disputed_booking(clocked)
+    signed_in_as(page, clocked, ADMIN)
+    page.goto(f"{clocked.base_url}/admin")
     page.get_by_role("link", name="Disputes").first.click()
     assert_accessible(page)
     page.get_by_role("link", name=f"Review dispute {dispute_id}").click()
@@ -106,6 +82,6 @@ def test_an_admin_resolves_a_dispute_from_the_queue(page: Page, own_server: Serv
     page.get_by_role("button", name="Resolve").click()
     expect(page.get_by_role("heading", name="Disputes")).to_be_visible()
     expect(page.locator(f'tr[data-id="{dispute_id}"]')).to_have_count(0)  # out of the queue
-    page.goto(f"{own_server.base_url}/admin/disputes/{dispute_id}")
+    page.goto(f"{clocked.base_url}/admin/disputes/{dispute_id}")
     expect(page.locator("#dispute-status")).to_have_text("Resolved")
     expect(page.locator("#resolution")).to_contain_text("No proof of the damage.")
