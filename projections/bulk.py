@@ -8,10 +8,8 @@ One statement per page rather than one bind per row: the rows cross the driver a
 arrays, and the SQL text is the same whatever the page size, so it is built once per table
 shape and PostgreSQL plans it once. The arrays go in binary (`%b`): psycopg's text format
 builds each array literal in Python, escaping every element (7 us per JSON value, 3 per
-timestamp, against 0.2 us in binary for everything but JSON); the common types are packed a
-column at a time (`projections/pg_arrays.py`) rather than by psycopg value by value. Values
-go through each column's own bind processor first, so what is stored is what SQLAlchemy
-would have stored row by row.
+timestamp, against 0.2 us in binary for everything but JSON). Values go through each column's
+own bind processor first, so what is stored is what SQLAlchemy would have stored row by row.
 """
 
 from __future__ import annotations
@@ -20,8 +18,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
-
-from projections.pg_arrays import packed
 
 _Processor = Callable[[Any], Any] | None
 _sql_cache: dict[tuple[Any, ...], tuple[Table, str, list[_Processor]]] = {}
@@ -48,7 +44,7 @@ def pg_upsert(
         sql, procs = _upsert_sql(conn, table, columns, key, newer, add, keep_existing)
         cached = _sql_cache[cache_key] = (table, sql, procs)
     _, sql, procs = cached
-    arrays = tuple(packed(_column(rows, c, p)) for c, p in zip(columns, procs, strict=True))
+    arrays = tuple(_column(rows, c, p) for c, p in zip(columns, procs, strict=True))
     conn.exec_driver_sql(sql, arrays)
 
 
@@ -148,10 +144,9 @@ def _keyed(
     return cached[1], cached[2]
 
 
-def _arrays(keys: Sequence[Sequence[Any]], procs: Sequence[_Processor]) -> tuple[Any, ...]:
+def _arrays(keys: Sequence[Sequence[Any]], procs: Sequence[_Processor]) -> tuple[list[Any], ...]:
     return tuple(
-        packed([k[i] for k in keys] if p is None else [p(k[i]) for k in keys])
-        for i, p in enumerate(procs)
+        [k[i] for k in keys] if p is None else [p(k[i]) for k in keys] for i, p in enumerate(procs)
     )
 
 

@@ -32,16 +32,6 @@ def _as_is(text: str) -> str:
     return text
 
 
-def jsonb_text(text: str) -> Jsonb:
-    """JSON text bound as JSONB as it is (what `JSONText` binds on PostgreSQL)."""
-    return Jsonb(text, _as_is)
-
-
-def is_text_jsonb(value: object) -> bool:
-    """Whether `value` is what `JSONText` binds on PostgreSQL: JSON text sent as it is."""
-    return type(value) is Jsonb and value.dumps is _as_is and type(value.obj) is str
-
-
 class JSONText(TypeDecorator[Any]):
     """Binds text from `encode` (never a dict); results are decoded values, as from JSON."""
 
@@ -53,5 +43,5 @@ class JSONText(TypeDecorator[Any]):
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name == "postgresql":
-            return lambda text: None if text is None else jsonb_text(text)
+            return lambda text: None if text is None else Jsonb(text, _as_is)
         return None  # SQLite stores the text as it is
