@@ -2,9 +2,8 @@
 """Rebuilds chosen views alone, several rounds, on one seeded PostgreSQL log: CPU per 10k
 log events of this process and of our PostgreSQL backends per view and round (the machine is
 shared, so CPU, not rates, compares runs). `--profile FILE` writes a cProfile of the rebuilds.
-`--ab-lists` rebuilds each view twice a round, in alternating order: once as is, once with
-the bulk writer's columns handed to psycopg as lists (`projections/pg_arrays.py` bypassed),
-so both sides see the same minutes of a loaded machine.
+The profile counts CPU time, yet it inflates code made of many small calls (psycopg's array
+dumper looked like a quarter of notifications' time under it, ~1% by py-spy and by A/B).
 
 Run:  .venv/bin/python bench/view_rebuild.py --views notifications,deadlines --rounds 3
 """
@@ -27,12 +26,6 @@ from _pg_backends import BackendCpu
 
 from infrastructure.bootstrap import build_container
 from infrastructure.settings import Settings
-from projections import bulk
-from projections.pg_arrays import packed
-
-
-def as_is(values: list[Any]) -> list[Any]:
-    return values
 
 
 def main() -> None:
@@ -43,7 +36,6 @@ def main() -> None:
     ap.add_argument("--bookings-per-listing", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--profile", default="", help="write a cProfile of the rebuilds here")
-    ap.add_argument("--ab-lists", action="store_true", help="also rebuild with unpacked arrays")
     args = ap.parse_args()
     views = [v for v in args.views.split(",") if v]
     seed, listing_ids = seed_events(min(args.seed_events, args.events), args.bookings_per_listing)
@@ -66,15 +58,9 @@ def main() -> None:
             total = container.store.current_position()
             out["log_events"] = total
             pg = BackendCpu(db_url)
-            sides = ["packed", "lists"] if args.ab_lists else [""]
-            per: dict[str, list[dict[str, float]]] = {
-                f"{v}:{side}" if side else v: [] for v in views for side in sides
-            }
-            for n in range(args.rounds):
-                for view, side in [
-                    (v, side) for v in views for side in (sides if n % 2 else sides[::-1])
-                ]:
-                    bulk.packed = as_is if side == "lists" else packed
+            per: dict[str, list[dict[str, float]]] = {v: [] for v in views}
+            for _ in range(args.rounds):
+                for view in views:
                     pg.start()
                     t0, c0 = time.perf_counter(), time.process_time()
                     if profiler:
@@ -83,7 +69,7 @@ def main() -> None:
                     if profiler:
                         profiler.disable()
                     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-                    per[f"{view}:{side}" if side else view].append(
+                    per[view].append(
                         {
                             "cpu_s_per_10k": round(cpu * 10_000 / total, 4),
                             "pg_cpu_s_per_10k": round(pg.stop() * 10_000 / total, 4),
