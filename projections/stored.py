@@ -6,6 +6,8 @@ topic, stream, version, time and command context, four of them columns of the lo
 store keeps its states as plain JSON (no cipher, no compressor, the JSON transcoder), such a
 view reads the few fields it needs from the stored bytes instead. Erasures are always
 decoded: decoding one forgets the subject's key and empties the runner's decoded cache.
+So is every event whose class upcasts (`class_version` or an `upcast_v*` method: listings
+since v2): its stored state is an older shape, and only the mapper brings it up to date.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.utils import TopicError, resolve_topic
 
 from domain.event_meta import META_KEY
 from domain.personal_data import USER_ERASED_TOPIC
@@ -40,7 +43,27 @@ def to_decode(notes: Iterable[StoredEvent], topic_sets: Sequence[frozenset[str]]
     if any(not topics for topics in topic_sets):
         return {i for i, _ in enumerate(notes)}
     wanted = frozenset[str]().union(*topic_sets) | {USER_ERASED_TOPIC}
-    return {i for i, note in enumerate(notes) if note.topic in wanted}
+    return {i for i, note in enumerate(notes) if note.topic in wanted or upcasts(note.topic)}
+
+
+_upcasting: dict[str, bool] = {}
+
+
+def upcasts(topic: str) -> bool:
+    """Whether the event class of `topic` upcasts its stored states (remembered per topic;
+    a topic that does not resolve has no upcasts: read as stored, as before this check)."""
+    known = _upcasting.get(topic)
+    if known is None:
+        try:
+            cls = resolve_topic(topic)
+        except TopicError:
+            known = False
+        else:
+            known = getattr(cls, "class_version", 1) != 1 or any(
+                name.startswith("upcast_v") for name in dir(cls)
+            )
+        _upcasting[topic] = known
+    return known
 
 
 def state_of(note: StoredEvent) -> dict[str, Any]:

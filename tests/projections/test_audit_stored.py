@@ -20,7 +20,7 @@ from projections.audit import AuditView, audit_row, stored_audit_row
 from projections.bookings import BookingsView
 from projections.event_log import decode_page
 from projections.runner import ProjectionRunner
-from projections.stored import plain_json, to_decode
+from projections.stored import plain_json, to_decode, upcasts
 from tests.builders import NOW, make_world, memory_store, verified_user
 
 
@@ -98,12 +98,15 @@ def test_audit_catches_up_and_rebuilds_without_decoding_into_the_decoded_rows(
     caught_up = audit_rows(engine, runner)
     runner.rebuild("audit")
     rebuilt = audit_rows(engine, runner)
-    assert decodes.count == 0
+    # only events whose class upcasts (listings' created and updated) are decoded, each pass
+    notes = store.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
+    upcasting = sum(upcasts(n.topic) for n in notes)
+    assert decodes.count == 2 * upcasting > 0
 
     decoded = ProjectionRunner(store, other_engine, [DecodedAuditView()], batch_size=7)
     decoded.catch_up()
 
-    assert decodes.count == len(caught_up) > 10
+    assert decodes.count - 2 * upcasting == len(caught_up) > 10
     assert caught_up == rebuilt == audit_rows(other_engine, decoded)
 
 
@@ -116,7 +119,7 @@ def test_audit_beside_views_that_decode_reads_their_events_and_the_rest_as_store
     together.catch_up()
     wanted = set(BookingsView.topics)
     notes = store.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
-    assert decodes.count == sum(n.topic in wanted for n in notes) > 0
+    assert decodes.count == sum(n.topic in wanted or upcasts(n.topic) for n in notes) > 0
 
     # the same views handed decoded events only
     alone = ProjectionRunner(
