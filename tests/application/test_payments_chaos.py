@@ -20,7 +20,11 @@ from domain import booking as b
 from domain.money import Money
 from infrastructure.payments_wiring import WebhookReceiver
 from infrastructure.simulated_gateway import DEFAULT_WEBHOOK_SECRET, Faults
-from tests.application.test_payments_flows import NOW, Env, make_env
+from infrastructure.views_db import create_views_engine
+from projections.payments import PaymentsView
+from projections.payments_reader import PaymentsReader
+from projections.runner import ProjectionRunner
+from tests.application.test_payments_flows import NOW, AllBookings, Env, make_env
 
 # -- chaos: duplicated, shuffled deliveries ------------------------------------------------
 
@@ -183,6 +187,22 @@ def test_faults_on_a_real_store_leave_no_double_charge_and_nothing_stuck(
 PER_LISTING = 50
 
 
+class StuckFromTheView(AllBookings):
+    """`needing_attention` from the real payments view, caught up before each question:
+    AllBookings named every booking, so each minute's reconciliation reloaded all of them
+    (captured ones too), a quarter of this test's CPU."""
+
+    def __init__(self, known: AllBookings, runner: ProjectionRunner) -> None:
+        super().__init__()
+        self.ids, self.intents = known.ids, known.intents
+        self.runner = runner
+        self.reader = PaymentsReader(runner.engine, runner.tables("payments"))
+
+    def needing_attention(self, stuck_before: datetime, limit: int) -> list[UUID]:
+        self.runner.catch_up(["payments"])
+        return self.reader.needing_attention(stuck_before, limit)
+
+
 def _faults_over(tmp_path: Path, store: EventStore | None, count: int, ids_seed: int = 7) -> None:
     faults = Faults(seed=11, timeout_rate=0.2, error_rate=0.2, lost_reply_rate=0.2)
     env = make_env(
@@ -201,10 +221,15 @@ def _faults_over(tmp_path: Path, store: EventStore | None, count: int, ids_seed:
     for booking_id in bookings:
         env.payments.start_payment(env.world.renter, booking_id, NOW)
     env.payments.stuck_after = timedelta(minutes=5)
+    views = create_views_engine(f"sqlite:///{tmp_path / 'views.db'}")
+    runner = ProjectionRunner(env.world.store, views, [PaymentsView()])
+    runner.setup()
+    env.payments.queries = StuckFromTheView(env.queries, runner)
+    looked_at = 0
     # Reconciliation runs every minute while the 15 min hold lasts (minutes 6..14): one
     # booking was once still uncaptured after minute 13 in a full-suite run (not reproduced).
     for minute in range(6, 15):
-        env.payments.reconcile(NOW + timedelta(minutes=minute))
+        looked_at += env.payments.reconcile(NOW + timedelta(minutes=minute))
         env.gateway.deliver_pending()  # the processor retries deliveries that failed
     with env.gateway.engine.connect() as conn:
         intents = [
@@ -224,3 +249,4 @@ def _faults_over(tmp_path: Path, store: EventStore | None, count: int, ids_seed:
     stuck = [x for x in bookings if env.payments.payment(x).charge["status"] != "captured"]
     assert stuck == []
     assert all(env.status(x) == b.CONFIRMED for x in bookings)
+    assert 0 < looked_at < 9 * count  # the view named the stuck ones, not every booking

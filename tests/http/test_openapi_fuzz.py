@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.python.asgi import get_client
+from schemathesis.python.asgi import get_client, shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -95,6 +95,14 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
             print(f"\nopenapi fuzz: {fuzz.sent} requests sent")  # shown with -s
     finally:
         containers.close()
+
+
+@pytest.fixture(autouse=True)
+def _asgi_lifespans_end_with_each_test() -> Iterator[None]:
+    # What schemathesis' pytest plugin did after every test; the plugin is off (pyproject's
+    # `-p no:schemathesis`: nothing here uses it, and every pytest process paid its import).
+    yield
+    shutdown_lifespans()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.python.asgi import shutdown_lifespans
 
 from infrastructure.bootstrap import build_container
 from infrastructure.db_roles import log_tables, migrate
@@ -68,6 +69,14 @@ def fuzz(roles: SplitRoles, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 @pytest.fixture(scope="module")
 def schema(fuzz: Fuzz) -> Any:
     return schemathesis.openapi.from_asgi(OPENAPI_PATH, fuzz.api.app)
+
+
+@pytest.fixture(autouse=True)
+def _asgi_lifespans_end_with_each_test() -> Iterator[None]:
+    # What schemathesis' pytest plugin did after every test; the plugin is off (pyproject's
+    # `-p no:schemathesis`: nothing here uses it, and every pytest process paid its import).
+    yield
+    shutdown_lifespans()
 
 
 def test_the_application_role_cannot_change_the_log(roles: SplitRoles, fuzz: Fuzz) -> None:
