@@ -23,8 +23,9 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from projections import tracking
 from projections.base import new_metadata, read_topics, write_transaction
-from projections.event_log import EventLog, decode_page
+from projections.event_log import EventLog
 from projections.gc_pause import gc_paused
+from projections.light import decode_events
 from projections.live_view import LiveView
 from projections.stored import plain_json, timestamp_of, to_decode
 
@@ -85,7 +86,7 @@ def rebuild_views(
                 # Decoded only what views that decode want; views reading stored events get
                 # the decoded ones where there are (cheaper to read) and the stored ones else.
                 wanted = to_decode(notes, [p.topics for p in plans if not p.stored])
-                events = decode_page(store, [n for i, n in enumerate(notes) if i in wanted])
+                events = decode_events(store, [n for i, n in enumerate(notes) if i in wanted])
                 found = iter(events)
                 pairs = [(next(found) if i in wanted else n, n.id) for i, n in enumerate(notes)]
                 topics = [n.topic for n in notes]
