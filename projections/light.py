@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -50,30 +51,74 @@ def light_class(topic: str) -> type | None:
 def _light(topic: str) -> tuple[type, Any] | None:
     if topic in _classes:
         return _classes[topic]
-    found: tuple[type, Any] | None = None
     heavy = topic in PERSONAL_EVENTS or topic in (USER_ERASED_TOPIC, _SNAPSHOT_TOPIC)
-    if not heavy and not upcasts(topic):
-        try:
-            cls = resolve_topic(topic)
-        except TopicError:
-            cls = None
-        if isinstance(cls, type):
-            found = (cls, find_id_convertor(cls, UUID))
+    found = None if heavy or upcasts(topic) else _resolved(topic)
     _classes[topic] = found
     return found
 
 
-def light_event(log: EventLog, note: StoredEvent) -> object | None:
-    """`note`'s event built without the mapper, or None where only the mapper builds it."""
-    found = _light(note.topic)
-    raw = note.state
-    if found is None or type(raw) is not bytes or _ENVELOPE_KEY in raw or _ESCAPE in raw:
+@cache
+def _resolved(topic: str) -> tuple[type, Any] | None:
+    try:
+        cls = resolve_topic(topic)
+    except TopicError:
         return None
-    stream = note.originator_id
-    if type(stream) is not UUID:
+    return (cls, find_id_convertor(cls, UUID)) if isinstance(cls, type) else None
+
+
+def blind_topics(views: Sequence[tuple[frozenset[str], frozenset[str] | None]]) -> frozenset[str]:
+    """Personal topics (with top-level personal fields only) that no view of these reads
+    the personal fields of: each view as (its topics, empty: all; its `reads_personal`)."""
+    blind = set()
+    for topic, policy in PERSONAL_EVENTS.items():
+        if policy.nested or upcasts(topic):
+            continue
+        takers = [reads for topics, reads in views if not topics or topic in topics]
+        if takers and all(reads is not None and topic not in reads for reads in takers):
+            blind.add(topic)
+    return frozenset(blind)
+
+
+def light_event(
+    log: EventLog, note: StoredEvent, blind: frozenset[str] = frozenset()
+) -> object | None:
+    """`note`'s event built without the mapper, or None where only the mapper builds it.
+    A topic in `blind` is built with its personal fields erased (none is opened)."""
+    raw = note.state
+    if type(raw) is not bytes or _ESCAPE in raw:
+        return None
+    if note.topic in blind:
+        return _blind_event(log, note, raw)
+    found = _light(note.topic)
+    if found is None or _ENVELOPE_KEY in raw:
         return None
     state = _state(log, note.topic, raw)
     if state is None or _snapshot_like(state):
+        return None
+    return _event(found, note, state)
+
+
+def _blind_event(log: EventLog, note: StoredEvent, raw: bytes) -> object | None:
+    policy = PERSONAL_EVENTS[note.topic]
+    state = _state(log, note.topic, raw)
+    if state is None or _snapshot_like(state):
+        return None
+    for field, erased in policy.fields.items():
+        if field in state:
+            state[field] = erased
+    if _ENVELOPE_KEY in raw and any(_envelope(v) for v in state.values()):
+        return None  # an envelope beyond the policy's fields: the mapper opens it
+    found = _resolved(note.topic)
+    return None if found is None else _event(found, note, state)
+
+
+def _envelope(value: Any) -> bool:
+    return type(value) is dict and len(value) == 1 and "_personal" in value
+
+
+def _event(found: tuple[type, Any], note: StoredEvent, state: dict[str, Any]) -> object | None:
+    stream = note.originator_id
+    if type(stream) is not UUID:
         return None
     cls, convert = found
     state["originator_id"] = convert(stream)
@@ -164,12 +209,14 @@ def _snapshot_like(state: dict[str, Any]) -> bool:
     return isinstance(inner, dict) and state.get("topic") in PERSONAL_SNAPSHOTS
 
 
-def decode_events(log: EventLog, stored: Sequence[StoredEvent]) -> list[object]:
+def decode_events(
+    log: EventLog, stored: Sequence[StoredEvent], blind: frozenset[str] = frozenset()
+) -> list[object]:
     """A page of domain events: light where the topic allows it (plain JSON states only),
-    through the mapper for the rest, in the page's order."""
+    through the mapper for the rest, in the page's order. `blind`: see `light_event`."""
     if not stored or not plain_json(log):
         return decode_page(log, stored)
-    events: list[object | None] = [light_event(log, note) for note in stored]
+    events: list[object | None] = [light_event(log, note, blind) for note in stored]
     rest = [note for note, event in zip(stored, events, strict=True) if event is None]
     if rest:
         heavy = iter(decode_page(log, rest))

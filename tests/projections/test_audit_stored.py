@@ -75,8 +75,8 @@ class CountingDecodes:
 
         light_event = light.light_event
 
-        def counted_light_event(log: Any, note: Any) -> Any:
-            event = light_event(log, note)
+        def counted_light_event(log: Any, note: Any, blind: Any = frozenset()) -> Any:
+            event = light_event(log, note, blind)
             self.count += event is not None
             return event
 
