@@ -5,6 +5,9 @@ shared, so CPU, not rates, compares runs). `--profile FILE` writes a cProfile of
 The profile counts CPU time, yet it inflates code made of many small calls (psycopg's array
 dumper looked like a quarter of notifications' time under it, ~1% by py-spy and by A/B).
 
+`--views ALL` rebuilds every view in one pass; `--ab-light` alternates light events
+(`projections/light.py`) on and off in this process (the fair comparison on a shared machine).
+
 Run:  .venv/bin/python bench/view_rebuild.py --views notifications,deadlines --rounds 3
 """
 
@@ -26,6 +29,7 @@ from _pg_backends import BackendCpu
 
 from infrastructure.bootstrap import build_container
 from infrastructure.settings import Settings
+from projections import light
 
 
 def main() -> None:
@@ -36,6 +40,11 @@ def main() -> None:
     ap.add_argument("--bookings-per-listing", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--profile", default="", help="write a cProfile of the rebuilds here")
+    ap.add_argument(
+        "--ab-light",
+        action="store_true",
+        help="each rebuild twice, alternating: light events on, then off (the mapper only)",
+    )
     args = ap.parse_args()
     views = [v for v in args.views.split(",") if v]
     seed, listing_ids = seed_events(min(args.seed_events, args.events), args.bookings_per_listing)
@@ -58,18 +67,26 @@ def main() -> None:
             total = container.store.current_position()
             out["log_events"] = total
             pg = BackendCpu(db_url)
-            per: dict[str, list[dict[str, float]]] = {v: [] for v in views}
+            modes = ("", "_no_light") if args.ab_light else ("",)
+            per: dict[str, list[dict[str, float]]] = {v + m: [] for v in views for m in modes}
+            light_event = light.light_event
             for _ in range(args.rounds):
-                for view in views:
+                for view, mode in ((v, m) for v in views for m in modes):
+                    # "_no_light": every event through the mapper, as before light events
+                    light.light_event = light_event if not mode else lambda *a: None  # type: ignore[assignment]
                     pg.start()
                     t0, c0 = time.perf_counter(), time.process_time()
                     if profiler:
                         profiler.enable()
-                    container.runner.rebuild(view)
+                    if view == "ALL":  # every view in one pass
+                        container.runner.rebuild_all()
+                    else:
+                        container.runner.rebuild(view)
                     if profiler:
                         profiler.disable()
                     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-                    per[view].append(
+                    light.light_event = light_event
+                    per[view + mode].append(
                         {
                             "cpu_s_per_10k": round(cpu * 10_000 / total, 4),
                             "pg_cpu_s_per_10k": round(pg.stop() * 10_000 / total, 4),

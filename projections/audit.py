@@ -33,6 +33,7 @@ class AuditView(Projection):
     name = "audit"
     topics = ()  # every event
     version = 1
+    reads_personal = frozenset[str]()  # the log's columns, the time and the context
     reads_stored = True  # its row is the log's columns, the time and the command context
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

@@ -90,6 +90,11 @@ class Projection(ABC):
     # JSON (`projections/stored.py`) it gets the events other views had decoded anyway and
     # the stored ones of the rest, which nothing decodes for it
     reads_stored: ClassVar[bool] = False
+    # The topics whose personal fields (`domain/personal_data.py`) the view reads; None: it
+    # may read any. A rebuild hands the events of the other personal topics it takes, where
+    # no view of the pass reads them, built light with those fields erased
+    # (`projections/light.py`): no key is fetched or envelope opened for them.
+    reads_personal: ClassVar[frozenset[str] | None] = None
 
     @abstractmethod
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

@@ -56,6 +56,8 @@ class BookingsView(RowPerAggregate):
     row_events = EVENTS
     name = "bookings"
     topics = TOPICS
+    # check-in and check-out reports (their notes are personal); not a placement's message
+    reads_personal = frozenset(get_topic(cls) for cls in STAY_EVENTS)
     version = 3  # 2: check-ins and check-outs; 3: the by-placement-time index
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

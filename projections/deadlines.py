@@ -41,6 +41,7 @@ class DeadlinesView(RowPerAggregate):
     row_newer = "booking_version"
     name = "deadlines"
     topics = TOPICS
+    reads_personal = frozenset[str]()  # ids, instants and statuses only
     version = 1
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

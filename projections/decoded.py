@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from eventsourcing.persistence import Notification
 
 from domain.personal_data import USER_ERASED_TOPIC
-from projections.event_log import EventLog, decode_page
+from projections.event_log import EventLog
+from projections.light import decode_events
 from projections.stored import plain_json
 
 CAPACITY = 20_000  # a few pages of every view, a few tens of MB
@@ -36,7 +37,7 @@ class DecodedEvents:
             found = {n.id: e for n in notes if (e := self._events.get(n.id)) is not None}
         missing = [n for n in notes if n.id not in found]
         if missing:
-            decoded = decode_page(self.store, missing)
+            decoded = decode_events(self.store, missing)
             erased = any(n.topic == USER_ERASED_TOPIC for n in missing)
             with self._lock:
                 if erased:

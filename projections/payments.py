@@ -81,6 +81,7 @@ ACTIVE = (b.PENDING_PAYMENT, b.CONFIRMED, b.IN_PROGRESS, b.AWAITING_RETURN_INSPE
 class PaymentsView(Projection):
     name = "payments"
     topics = TOPICS
+    reads_personal = frozenset[str]()  # ids, money and statuses only
     version = 1
     folds_by = (("payments", "payment_id"),)  # payment events find their row by it
 

@@ -23,8 +23,9 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from projections import tracking
 from projections.base import new_metadata, read_topics, write_transaction
-from projections.event_log import EventLog, decode_page
+from projections.event_log import EventLog
 from projections.gc_pause import gc_paused
+from projections.light import blind_topics, decode_events
 from projections.live_view import LiveView
 from projections.stored import plain_json, timestamp_of, to_decode
 
@@ -72,6 +73,8 @@ def rebuild_views(
                 conn, plan.track_as, plan.live.projection.version, status=tracking.REBUILDING
             )
     union = read_topics([p.topics for p in plans])  # one read serves every view
+    # personal topics none of these views reads the personal fields of: built light
+    blind = blind_topics([(p.topics, p.live.projection.reads_personal) for p in plans])
     position = 0
 
     def advance_to(head: int) -> None:
@@ -85,7 +88,9 @@ def rebuild_views(
                 # Decoded only what views that decode want; views reading stored events get
                 # the decoded ones where there are (cheaper to read) and the stored ones else.
                 wanted = to_decode(notes, [p.topics for p in plans if not p.stored])
-                events = decode_page(store, [n for i, n in enumerate(notes) if i in wanted])
+                events = decode_events(
+                    store, [n for i, n in enumerate(notes) if i in wanted], blind
+                )
                 found = iter(events)
                 pairs = [(next(found) if i in wanted else n, n.id) for i, n in enumerate(notes)]
                 topics = [n.topic for n in notes]

@@ -16,6 +16,7 @@ from application.context import Actor, command_context
 from application.store import EventStore
 from domain.personal_data import USER_ERASED_TOPIC
 from infrastructure.views_db import create_views_engine
+from projections import light
 from projections.audit import AuditView, audit_row, stored_audit_row
 from projections.bookings import BookingsView
 from projections.event_log import decode_page
@@ -55,7 +56,8 @@ def audit_rows(engine: Engine, runner: ProjectionRunner) -> list[tuple[Any, ...]
 
 
 class CountingDecodes:
-    """Counts the events the store's mapper decodes (it keeps decoding them)."""
+    """Counts the events decoded: by the store's mapper (it keeps decoding them) or built
+    light (`projections/light.py`), a decode of another kind."""
 
     def __init__(self, store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
@@ -71,6 +73,14 @@ class CountingDecodes:
             assert many is not None
             return many(stored)
 
+        light_event = light.light_event
+
+        def counted_light_event(log: Any, note: Any, blind: Any = frozenset()) -> Any:
+            event = light_event(log, note, blind)
+            self.count += event is not None
+            return event
+
+        monkeypatch.setattr(light, "light_event", counted_light_event)
         monkeypatch.setattr(mapper, "to_domain_event", to_domain_event)
         if many is not None:
             monkeypatch.setattr(mapper, "to_domain_events", to_domain_events)

@@ -1,0 +1,224 @@
+"""Light events: events built from their stored JSON without the mapper's full decode.
+
+The application's mapper opens sealed personal fields (a key per subject, fetched for the
+page), erases plaintext ones of erased subjects, upcasts older shapes and forgets a key on
+an erasure. Most events carry none of that: no personal fields (`PERSONAL_EVENTS`), no
+upcasts, not an erasure. For those the decoded event is the transcoder's state with the
+stream's id and version set, as an instance of the event's class, and that is what a light
+event is: the same object the mapper would build (same class, same `__dict__`), at about
+half the cost, for every view at once (views need no change). Anything else, and any state
+that might hold an envelope (`"_personal"` in the bytes, or a `\\u` escape that could spell
+it), goes through the mapper as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any, cast
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import StoredEvent, find_id_convertor
+from eventsourcing.utils import TopicError, resolve_topic
+
+from domain.personal_data import PERSONAL_EVENTS, PERSONAL_SNAPSHOTS, USER_ERASED_TOPIC
+from projections.event_log import EventLog, decode_page
+from projections.stored import plain_json, upcasts
+
+_ENVELOPE_KEY = b'"_personal"'
+_ESCAPE = b"\\u"
+_SNAPSHOT_TOPIC = "eventsourcing.domain:Snapshot"
+_TYPED = b'"_type_"'
+MEMO_SIZE = 20_000  # revived values kept per type name; emptied when full
+_IMMUTABLE = (UUID, datetime, date, Decimal)  # revived values safe to share between events
+# type name -> text -> value, or None for a type that is not immutable
+_memos: dict[str, dict[str, Any] | None] = {}
+_typed_keys: dict[str, tuple[str, ...]] = {}  # topic -> typed top-level fields last seen
+
+# topic -> (event class, id convertor), or None: the topic needs the mapper
+_classes: dict[str, tuple[type, Any] | None] = {}
+
+
+def light_class(topic: str) -> type | None:
+    """The event class of a topic whose events may be built light, else None."""
+    found = _light(topic)
+    return found[0] if found is not None else None
+
+
+def _light(topic: str) -> tuple[type, Any] | None:
+    if topic in _classes:
+        return _classes[topic]
+    heavy = topic in PERSONAL_EVENTS or topic in (USER_ERASED_TOPIC, _SNAPSHOT_TOPIC)
+    found = None if heavy or upcasts(topic) else _resolved(topic)
+    _classes[topic] = found
+    return found
+
+
+@cache
+def _resolved(topic: str) -> tuple[type, Any] | None:
+    try:
+        cls = resolve_topic(topic)
+    except TopicError:
+        return None
+    return (cls, find_id_convertor(cls, UUID)) if isinstance(cls, type) else None
+
+
+def blind_topics(views: Sequence[tuple[frozenset[str], frozenset[str] | None]]) -> frozenset[str]:
+    """Personal topics (with top-level personal fields only) that no view of these reads
+    the personal fields of: each view as (its topics, empty: all; its `reads_personal`)."""
+    blind = set()
+    for topic, policy in PERSONAL_EVENTS.items():
+        if policy.nested or upcasts(topic):
+            continue
+        takers = [reads for topics, reads in views if not topics or topic in topics]
+        if takers and all(reads is not None and topic not in reads for reads in takers):
+            blind.add(topic)
+    return frozenset(blind)
+
+
+def light_event(
+    log: EventLog, note: StoredEvent, blind: frozenset[str] = frozenset()
+) -> object | None:
+    """`note`'s event built without the mapper, or None where only the mapper builds it.
+    A topic in `blind` is built with its personal fields erased (none is opened)."""
+    raw = note.state
+    if type(raw) is not bytes or _ESCAPE in raw:
+        return None
+    if note.topic in blind:
+        return _blind_event(log, note, raw)
+    found = _light(note.topic)
+    if found is None or _ENVELOPE_KEY in raw:
+        return None
+    state = _state(log, note.topic, raw)
+    if state is None or _snapshot_like(state):
+        return None
+    return _event(found, note, state)
+
+
+def _blind_event(log: EventLog, note: StoredEvent, raw: bytes) -> object | None:
+    policy = PERSONAL_EVENTS[note.topic]
+    state = _state(log, note.topic, raw)
+    if state is None or _snapshot_like(state):
+        return None
+    for field, erased in policy.fields.items():
+        if field in state:
+            state[field] = erased
+    if _ENVELOPE_KEY in raw and any(_envelope(v) for v in state.values()):
+        return None  # an envelope beyond the policy's fields: the mapper opens it
+    found = _resolved(note.topic)
+    return None if found is None else _event(found, note, state)
+
+
+def _envelope(value: Any) -> bool:
+    return type(value) is dict and len(value) == 1 and "_personal" in value
+
+
+def _event(found: tuple[type, Any], note: StoredEvent, state: dict[str, Any]) -> object | None:
+    stream = note.originator_id
+    if type(stream) is not UUID:
+        return None
+    cls, convert = found
+    state["originator_id"] = convert(stream)
+    state["originator_version"] = note.originator_version
+    state.pop("class_version", None)  # no upcasts: it can only be 1
+    event: object = object.__new__(cls)
+    object.__setattr__(event, "__dict__", state)
+    return event
+
+
+def _state(log: EventLog, topic: str, raw: bytes) -> dict[str, Any] | None:
+    """The transcoder's fast path (`application/event_transcoder.py`), with the typed fields
+    of the topic's last event tried first: orjson's parse, the top-level typed values
+    revived, or None (the mapper decodes it) wherever that path would hand over to the
+    stock decoder. A list of typed fields is right when each is a typed value and they are
+    as many as `"_type_"` keys in the bytes: then there is no other."""
+    if not _orjson_reads(raw):
+        return None
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict:
+        return None
+    typed = raw.count(_TYPED)
+    if not typed:
+        return obj
+    names = log.mapper.transcoder.names  # type: ignore[attr-defined]
+    keys = _typed_keys.get(topic)
+    if keys is None or len(keys) != typed or not all(_typed(obj.get(k), names) for k in keys):
+        keys = tuple(k for k, v in obj.items() if _typed(v, names))
+        if len(keys) != typed:
+            return None
+        _typed_keys[topic] = keys
+    for key in keys:
+        value = obj[key]
+        name, data = value["_type_"], value["_data_"]
+        memo = _memo(name, names) if type(data) is str else None
+        if memo is None:
+            obj[key] = names[name].decode(data)
+            continue
+        revived = memo.get(data)
+        if revived is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            revived = memo[data] = names[name].decode(data)
+        obj[key] = revived
+    return obj
+
+
+def _memo(name: str, names: dict[str, Any]) -> dict[str, Any] | None:
+    if name not in _memos:
+        _memos[name] = {} if names[name].type in _IMMUTABLE else None
+    return _memos[name]
+
+
+def _typed(value: Any, names: dict[str, Any]) -> bool:
+    """A typed value the transcoder revives as it is (a known name, plain data)."""
+    return (
+        type(value) is dict
+        and len(value) == 2
+        and type(name := value.get("_type_")) is str
+        and name in names
+        and "_data_" in value
+        and type(value["_data_"]) not in (dict, list)
+    )
+
+
+# Exactly application/json_codec.py's `orjson_reads` (projections never import application):
+# every digit made "0", a quote kept, anything else " "; orjson reads integers of up to 18
+# digits exactly, a run of 19 after a space may be beyond 64 bits (a float to orjson).
+_DIGITS = bytes(
+    ord("0") if chr(b).isdigit() and b < 128 else ord('"') if b == ord('"') else ord(" ")
+    for b in range(256)
+)
+_RUN = b"0" * 19
+_LONG = b" " + _RUN
+
+
+def _orjson_reads(raw: bytes) -> bool:
+    shape = raw.translate(_DIGITS)
+    return _LONG not in shape and not shape.startswith(_RUN)
+
+
+def _snapshot_like(state: dict[str, Any]) -> bool:
+    """A `state` field the mapper would treat as a personal snapshot's state."""
+    inner = state.get("state")
+    return isinstance(inner, dict) and state.get("topic") in PERSONAL_SNAPSHOTS
+
+
+def decode_events(
+    log: EventLog, stored: Sequence[StoredEvent], blind: frozenset[str] = frozenset()
+) -> list[object]:
+    """A page of domain events: light where the topic allows it (plain JSON states only),
+    through the mapper for the rest, in the page's order. `blind`: see `light_event`."""
+    if not stored or not plain_json(log):
+        return decode_page(log, stored)
+    events: list[object | None] = [light_event(log, note, blind) for note in stored]
+    rest = [note for note, event in zip(stored, events, strict=True) if event is None]
+    if rest:
+        heavy = iter(decode_page(log, rest))
+        events = [next(heavy) if event is None else event for event in events]
+    return cast(list[object], events)
