@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from application.erasure import Erasure
+from application.json_codec import orjson_reads
 from application.store import EventStore
 from domain.errors import DomainError
 from domain.personal_data import PERSONAL_EVENTS, USER_ERASED_TOPIC
@@ -48,7 +49,10 @@ def check_light_equals_decoded(store: EventStore) -> set[str]:
     for note in notes:
         made = light.light_event(store, note)
         if made is None:
-            assert light.light_class(note.topic) is None or b"\\u" in note.state, note.topic
+            # The reasons a light-class event goes to the mapper: a `\\u` escape, or a run
+            # of 19+ digits orjson might misread (random uuid hex has one now and then).
+            fallback = b"\\u" in note.state or not orjson_reads(note.state)
+            assert light.light_class(note.topic) is None or fallback, (note.topic, note.state)
             continue
         assert exact(made) == exact(store.mapper.to_domain_event(note)), note.topic
         built.add(note.topic)
