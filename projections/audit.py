@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,19 +81,7 @@ def audit_row(event: Any, position: int) -> dict[str, Any]:
     meta = getattr(event, META_KEY, None)
     get = meta.get if isinstance(meta, dict) else _no_meta
     at = event.timestamp
-    return {
-        "position": position,
-        "stream_id": event.originator_id,
-        "version": event.originator_version,
-        "type": names[0],
-        "topic": names[1],
-        "actor_id": get("actor_id") or None,
-        "actor_role": get("actor_role") or None,
-        "correlation_id": get("correlation_id") or None,
-        "causation_id": get("causation_id") or None,
-        "request_id": get("request_id") or None,
-        "recorded_at": at if at.tzinfo is UTC else utc(at),
-    }
+    return _row(position, event.originator_id, event.originator_version, names, get, at)
 
 
 _NAMES: dict[type, tuple[str, str]] = {}
@@ -111,10 +99,25 @@ def stored_audit_row(note: StoredEvent, position: int) -> dict[str, Any]:
     at = timestamp_in(state)
     if at is None:
         raise ValueError(f"stored event {note.topic} at {position} has no timestamp")
+    return _row(position, stream_of(note), note.originator_version, names, get, at)
+
+
+_TOPIC_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def _row(
+    position: int,
+    stream_id: Any,
+    version: int,
+    names: tuple[str, str],
+    get: Callable[[str], Any],
+    at: datetime,
+) -> dict[str, Any]:
+    """One audit row, from a decoded event or its stored JSON alike."""
     return {
         "position": position,
-        "stream_id": stream_of(note),
-        "version": note.originator_version,
+        "stream_id": stream_id,
+        "version": version,
         "type": names[0],
         "topic": names[1],
         "actor_id": get("actor_id") or None,
@@ -124,9 +127,6 @@ def stored_audit_row(note: StoredEvent, position: int) -> dict[str, Any]:
         "request_id": get("request_id") or None,
         "recorded_at": at if at.tzinfo is UTC else utc(at),
     }
-
-
-_TOPIC_NAMES: dict[str, tuple[str, str]] = {}
 
 
 def _no_meta(name: str) -> None:
