@@ -6,15 +6,8 @@ from __future__ import annotations
 
 from application.saved_aggregates import answering_from_saves
 from domain.booking import Booking
-from tests.builders import NOW, make_world
-
-
-def place(world, listing_id):  # type: ignore[no-untyped-def]
-    booking_id, _ = world.bookings.place(
-        world.renter, listing_id, start="2026-06-10", end="2026-06-11", quantity=1, guests=1,
-        at=NOW,
-    )  # fmt: skip
-    return booking_id
+from tests.application.test_saved_aggregates import place
+from tests.builders import make_world
 
 
 def test_a_read_only_get_returns_the_saved_booking_itself_and_a_plain_get_a_copy() -> None:

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,13 @@ from domain.calendar import ListingCalendar
 from domain.errors import ConflictError, UnavailableError
 from infrastructure.eventstore import build_event_store
 from tests.builders import NOW, make_world
-from tests.integration.test_hot_calendar_workers import FEES, FIRST, counting_saves, place
+from tests.integration.test_hot_calendar_workers import (
+    FEES,
+    FIRST,
+    counting_saves,
+    place,
+    winner_books_after_first_load,
+)
 from tests.money_stores import STORES, store_settings
 
 
@@ -42,20 +47,9 @@ def test_a_racer_whose_night_the_winner_left_free_loads_again_and_wins(
     racer, winner = Bookings(store, **FEES), Bookings(store, **FEES)
     place(winner, listing_id, 5)  # the listing and calendar are cached now
     saves = counting_saves(store, monkeypatch)
-    real_load_all = store.load_all
-    loads = 0
-
-    def load_all_then_the_winner_books(*wanted: Any, **kwargs: Any) -> list[Any]:
-        nonlocal loads
-        loads += 1
-        found = real_load_all(*wanted, **kwargs)
-        if loads == 1:
-            place(winner, listing_id, 1)
-        return found
-
-    monkeypatch.setattr(store, "load_all", load_all_then_the_winner_books)
+    loads = winner_books_after_first_load(store, monkeypatch, winner, listing_id, 1)
     booking_id, _ = place(racer, listing_id, 0)
-    assert loads == 3  # the racer's, the winner's, and the racer's again
+    assert len(loads) == 3  # the racer's, the winner's, and the racer's again
     assert saves == [2, 2]
     calendar: ListingCalendar = store.repository.get(ListingCalendar.create_id(listing_id))
     assert len(calendar.allocations) == 3

@@ -68,6 +68,29 @@ def counting_saves(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[i
     return saves
 
 
+def winner_books_after_first_load(
+    store: EventStore,
+    monkeypatch: pytest.MonkeyPatch,
+    winner: Bookings,
+    listing_id: uuid.UUID,
+    night: int,
+) -> list[int]:
+    """Counts `store.load_all` calls (one item each); right after the first one reads, the
+    winner books `night`, as a rival does between a racer's read and its act."""
+    loads: list[int] = []
+    real = store.load_all
+
+    def load_all(*wanted: Any, **kwargs: Any) -> list[Any]:
+        loads.append(1)
+        found = real(*wanted, **kwargs)
+        if len(loads) == 1:
+            place(winner, listing_id, night)
+        return found
+
+    monkeypatch.setattr(store, "load_all", load_all)
+    return loads
+
+
 def test_a_loser_in_the_same_worker_is_refused_without_saving(
     stores: tuple[EventStore, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,21 +103,10 @@ def test_a_loser_in_the_same_worker_is_refused_without_saving(
     loser, winner = Bookings(a, **FEES), Bookings(a, **FEES)
     place(winner, listing_id, NIGHTS)  # the listing and calendar are cached now
     saves = counting_saves(a, monkeypatch)
-    real_load_all = a.load_all
-    loads = 0
-
-    def load_all_then_the_winner_books(*wanted: Any, **kwargs: Any) -> list[Any]:
-        nonlocal loads
-        loads += 1
-        found = real_load_all(*wanted, **kwargs)
-        if loads == 1:
-            place(winner, listing_id, 0)
-        return found
-
-    monkeypatch.setattr(a, "load_all", load_all_then_the_winner_books)
+    loads = winner_books_after_first_load(a, monkeypatch, winner, listing_id, 0)
     with pytest.raises(UnavailableError):
         place(loser, listing_id, 0)
-    assert loads == 2  # the loser's and the winner's
+    assert len(loads) == 2  # the loser's and the winner's
     assert saves == [2]  # the winner's booking and calendar; nothing from the loser
     calendar: ListingCalendar = a.load(ListingCalendar.create_id(listing_id), "calendar")
     assert len(calendar.allocations) == 2
