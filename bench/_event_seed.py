@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import re
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +24,8 @@ from application.listings import Listings
 from application.store import EventStore
 from domain.calendar import ListingCalendar
 from domain.errors import DomainError
+from infrastructure.bootstrap import Container, build_container
+from infrastructure.settings import Settings
 from tests.builders import listing_spec
 
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
@@ -143,3 +147,16 @@ def replicate(
     if batch:
         batches.append(batch)
     return batches, topics
+
+
+def log_container(db_url: str) -> Container:
+    """A container on `db_url` that a replicated log is inserted into and views are built
+    from: PostgreSQL events and views, no workers, cheap password hashing."""
+    settings = Settings(
+        environment="test",
+        database_url=db_url,
+        data_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rentbook-bench",
+        postgres_pool_size=10,
+        workers_in_process=False,
+    )
+    return build_container(settings, time_cost=1, memory_cost=64, parallelism=1)

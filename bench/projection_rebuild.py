@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -38,12 +37,11 @@ from _common import (
     machine,
     temporary_database,
 )
-from _event_seed import replicate, seed_events
+from _event_seed import log_container, replicate, seed_events
 from _pg_backends import BackendCpu
 from _projection_lag import lag_benchmarks
 
-from infrastructure.bootstrap import Container, build_container
-from infrastructure.settings import Settings
+from infrastructure.bootstrap import Container
 from infrastructure.views_db import create_views_engine
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
@@ -247,14 +245,7 @@ def main() -> None:
     batches, topics = replicate(seed, listing_ids, args.events)
     replicate_seconds = time.perf_counter() - t0
     with temporary_database(keep=args.keep_db) as db_url:
-        settings = Settings(
-            environment="test",
-            database_url=db_url,
-            data_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rentbook-bench",
-            postgres_pool_size=10,
-            workers_in_process=False,
-        )
-        container = build_container(settings, time_cost=1, memory_cost=64, parallelism=1)
+        container = log_container(db_url)
         try:
             t0 = time.perf_counter()
             for batch in batches:
@@ -284,7 +275,10 @@ def main() -> None:
                 )
             if "lag" not in skip:
                 out["read_your_writes_lag"] = lag_benchmarks(
-                    container, settings, samples=args.lag_samples, writers=args.lag_writers
+                    container,
+                    container.settings,
+                    samples=args.lag_samples,
+                    writers=args.lag_writers,
                 )
         finally:
             container.close()

@@ -24,11 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, temporary_database
-from _event_seed import replicate, seed_events
+from _event_seed import log_container, replicate, seed_events
 from _pg_backends import BackendCpu
 
-from infrastructure.bootstrap import build_container
-from infrastructure.settings import Settings
 from projections import light
 
 
@@ -53,14 +51,7 @@ def main() -> None:
     # CPU time, not wall: the machine is shared and waits on PostgreSQL are not ours.
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     with temporary_database() as db_url:
-        settings = Settings(
-            environment="test",
-            database_url=db_url,
-            data_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rentbook-bench",
-            postgres_pool_size=10,
-            workers_in_process=False,
-        )
-        container = build_container(settings, time_cost=1, memory_cost=64, parallelism=1)
+        container = log_container(db_url)
         try:
             for batch in batches:
                 container.store.recorder.insert_events(batch)
