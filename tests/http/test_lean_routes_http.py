@@ -64,12 +64,8 @@ def assert_same_problem(lean: httpx.Response, reference: httpx.Response) -> None
     assert _problem(lean) == _problem(reference)
 
 
-def test_the_lean_path_serves_both_routes_without_solving_dependencies(
-    market: Market, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stack = market.api.app.router.middleware_stack
-    assert isinstance(stack, LeanRoutes)
-    assert {("POST", f"{API}/bookings"), ("GET", f"{API}/users/me")} <= set(stack.routes)
+def counting_solved(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The dependants FastAPI solves from now on: none, where the lean path serves."""
     solved: list[object] = []
     real = fastapi.routing.solve_dependencies
 
@@ -78,6 +74,16 @@ def test_the_lean_path_serves_both_routes_without_solving_dependencies(
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    return solved
+
+
+def test_the_lean_path_serves_both_routes_without_solving_dependencies(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = market.api.app.router.middleware_stack
+    assert isinstance(stack, LeanRoutes)
+    assert {("POST", f"{API}/bookings"), ("GET", f"{API}/users/me")} <= set(stack.routes)
+    solved = counting_solved(monkeypatch)
     assert market.book(30, 31).status_code == 201
     me = market.api.client.get(f"{API}/users/me", headers=market.renter.headers)
     assert me.status_code == 200

@@ -6,9 +6,7 @@ too. A dependency override sends every request to the FastAPI route (the referen
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import fastapi.routing
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +16,13 @@ from application.context import Actor
 from interfaces.http.lean_routes import LeanRoutes
 from tests.http.bookings_support import MISSING, Market, market_factory
 from tests.http.conftest import API, Api
-from tests.http.test_lean_routes_http import _both, _headers, assert_same_problem, fastapi_route
+from tests.http.test_lean_routes_http import (
+    _both,
+    _headers,
+    assert_same_problem,
+    counting_solved,
+    fastapi_route,
+)
 from tests.http.test_search_http import SEARCH, active_listing, wait_indexed
 
 
@@ -73,14 +77,7 @@ def test_search_and_a_booking_are_served_without_solving_dependencies(
     assert set(stack.templates) == {("GET", f"{API}/bookings/")}
     market = market_factory(indexed)(quantity=1)
     booking_id = market.book(30, 31).json()["id"]
-    solved: list[object] = []
-    real = fastapi.routing.solve_dependencies
-
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        solved.append(kwargs.get("dependant"))
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    solved = counting_solved(monkeypatch)
     assert indexed.client.get(SEARCH, params={"q": "loft", "limit": 5}).status_code == 200
     assert market.get(booking_id).status_code == 200
     assert solved == []
