@@ -9,6 +9,7 @@ import threading
 
 from sqlalchemy import Engine, create_engine, inspect
 
+from application.store import EventStore
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
 from interfaces.http.idempotency import create_table
@@ -59,10 +60,17 @@ def test_workers_creating_the_same_tables_at_once_all_start(pg_url: str) -> None
 def test_workers_creating_the_event_store_at_once_all_start(pg_settings: Settings) -> None:
     """The library's CREATE OR REPLACE of the hash trigger and lock functions collided as
     "tuple concurrently updated" when two workers started together."""
-    stores: list[object] = []
+    # One connection each: eight stores at the default pool would open 32+ of the server's
+    # 100 beside the other worker's tests (a CI run failed with "too many clients").
+    small = pg_settings.model_copy(update={"postgres_pool_size": 1, "postgres_max_overflow": 0})
+    stores: list[EventStore] = []
 
     def start(_engine: object) -> None:
-        stores.append(build_event_store(pg_settings))
+        stores.append(build_event_store(small))
 
-    assert _race(None, start) == []  # type: ignore[arg-type]
-    assert len(stores) == STARTERS
+    try:
+        assert _race(None, start) == []  # type: ignore[arg-type]
+        assert len(stores) == STARTERS
+    finally:
+        for store in stores:
+            store.close()
