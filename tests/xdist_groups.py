@@ -37,6 +37,10 @@ GROUPS = {
     "tests/integration/test_coupon_race_postgres.py": "many_pg_connections",
     "tests/integration/test_conversations_postgres.py": "many_pg_connections",
     "tests/application/test_identity.py::test_twenty_racing": "many_pg_connections",
+    "tests/integration/test_concurrent_orders_postgres.py": "many_pg_connections",
+    "tests/integration/test_order_coupon_race_postgres.py": "many_pg_connections",
+    "tests/e2e/test_serve_workers_postgres.py": "many_pg_connections",
+    "tests/e2e/test_sse_workers_postgres.py": "many_pg_connections",
 }
 
 # Modules split into several units by the API section their test ids name (the first path

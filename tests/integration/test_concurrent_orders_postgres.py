@@ -88,7 +88,10 @@ def test_fifty_racing_baskets_never_oversell_and_are_all_or_nothing(
     assert won and refused, (len(won), len(refused))
     assert all(o.code == "unavailable" for o in refused), {o.code for o in refused}
 
-    fresh = build_event_store(settings)  # reads the database alone
+    # Reads the database alone, from one thread: a small pool, beside the racers' twenty.
+    fresh = build_event_store(
+        settings.model_copy(update={"postgres_pool_size": 1, "postgres_max_overflow": 2})
+    )
     held_by: dict[uuid.UUID, set[str]] = {}
     for n, listing_id in enumerate(listings):
         calendar = fresh.repository.get(ListingCalendar.create_id(listing_id))

@@ -104,3 +104,5 @@ def test_racing_first_messages_make_one_conversation_each(pg_url: str, tmp_path:
                 assert count == rows == THREADS
     finally:
         engine.dispose()
+        fresh.close()
+        store.close()  # its pool of twenty would stay open until the collector found it
