@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from application import json_codec
+
 Sort = Literal["relevance", "price_asc", "price_desc", "rating", "distance", "newest"]
 SENTINEL_DAY = -1  # `blocked_nights` / `blocked_hours` always hold it, so never empty
 
@@ -62,10 +64,52 @@ class SearchQuery:
     facets: bool = True
 
 
-@dataclass(frozen=True)
 class SearchHit:
-    document: dict[str, Any]
-    distance_km: float | None = None  # when lat/lng were given, rounded to 3 decimals
+    """A matching document and, when lat/lng were given, its distance rounded to 3
+    decimals. A backend that keeps documents as JSON passes `stored` (the bytes) instead of
+    `document`: it is parsed on first use (a fresh dict per hit), and a caller that only
+    re-serialises reads `stored` and never parses it (the search endpoint, issue #9).
+    Immutable; equal when documents and distances are."""
+
+    __slots__ = ("_document", "distance_km", "stored")
+    _document: dict[str, Any] | None
+    distance_km: float | None
+    stored: bytes | None
+
+    def __init__(
+        self,
+        document: dict[str, Any] | None = None,
+        distance_km: float | None = None,
+        *,
+        stored: bytes | None = None,
+    ) -> None:
+        if document is None and stored is None:
+            raise TypeError("a SearchHit needs its document or its stored JSON")
+        object.__setattr__(self, "_document", document)
+        object.__setattr__(self, "distance_km", distance_km)
+        object.__setattr__(self, "stored", stored)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        document = self._document
+        if document is None:
+            assert self.stored is not None
+            document = json_codec.loads(self.stored)
+            object.__setattr__(self, "_document", document)
+        return document
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"SearchHit is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SearchHit):
+            return NotImplemented
+        return self.distance_km == other.distance_km and self.document == other.document
+
+    __hash__ = None  # type: ignore[assignment]  # the document is a dict, as before
+
+    def __repr__(self) -> str:
+        return f"SearchHit(document={self.document!r}, distance_km={self.distance_km!r})"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from infrastructure.bootstrap import build_container
 from infrastructure.places_offline import shared_places
 from infrastructure.settings import Settings
 from interfaces.http.search import _amenities, get_listing_search
-from interfaces.http.search_json import json_response, results_json
+from interfaces.http.search_json import body_response, results_body
 
 INTS = ("guests", "min_price", "max_price", "limit", "offset", "quantity")
 
@@ -65,7 +65,7 @@ def main() -> None:
 
     def one(p: SearchParams) -> bytes:
         page = get_listing_search(container).search(p, at=container.clock.now())
-        return bytes(json_response(results_json(page, set())).body)
+        return bytes(body_response(results_body(page, set())).body)
 
     try:
         for _, raw in query_mix(cities, 300, seed_=3):  # warm-up: the store, lazy imports

@@ -108,8 +108,9 @@ def ranked(store: ColumnStore, rows: Sequence[WordRow]) -> Rids:
         head = _head(rows, order.astype(np.int64))
         if len(head):
             seen = np.zeros(int(head.max()) + 1, np.bool_)
-            seen[head] = True
-            head = (np.cumsum(seen) - 1)[head]
+            seen[head] = True  # dense rank = position among the distinct heads (a
+            # cumsum over `seen` cost ~0.4 ms: heads reach ~2**17 for one word)
+            head = np.searchsorted(np.flatnonzero(seen), head)
         dense = head.astype(np.int16) if len(head) and head.max() < 2**15 else head
         found = order[np.argsort(dense, kind="stable")]
         store.word_rows.put(key, found)

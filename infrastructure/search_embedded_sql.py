@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from application import json_codec
 from application.search import SearchHit, SearchQuery, SearchResult
 from infrastructure.search_embedded_geo import distance_km, has_point, radius_box, radius_meters
 from infrastructure.search_embedded_text import ATTRIBUTE_SLOTS, facet_key
@@ -167,13 +166,13 @@ def aggregates_from_rows(rows: Sequence[Any], query: SearchQuery) -> Aggregates:
 
 
 def assemble(page: Page, aggregates: Aggregates, query: SearchQuery) -> SearchResult:
-    """A fresh result (documents parsed anew, so callers never share cached objects)."""
+    """A fresh result (each hit parses its document anew, so callers never share cached
+    objects)."""
     return SearchResult(
         hits=[
-            SearchHit(
-                document=json_codec.loads(body) if isinstance(body, bytes) else json.loads(body),
-                distance_km=distance_km(dist) if has_point(query) else None,
-            )
+            SearchHit(stored=body, distance_km=distance_km(dist) if has_point(query) else None)
+            if isinstance(body, bytes)  # parsed on first use: the endpoint may never need to
+            else SearchHit(json.loads(body), distance_km(dist) if has_point(query) else None)
             for body, dist in page
         ],
         total_estimate=aggregates.total,

@@ -27,7 +27,7 @@ from infrastructure.bootstrap import Container
 from interfaces.http.deps import ContainerDep, Now, credentials, get_optional_principal
 from interfaces.http.positions import min_position
 from interfaces.http.schemas_common import problem_responses
-from interfaces.http.search_json import json_response, results_json
+from interfaces.http.search_json import body_response, results_body
 from interfaces.http.search_positions import wait_for_search_index
 from interfaces.http.search_schemas import SearchKeyPublic, SearchResultsPublic
 from interfaces.http.wishlist_marks import wishlisted_hits
@@ -150,7 +150,7 @@ def search_listings(
             [{"loc": loc, "msg": error.reason, "type": "value_error"}]
         ) from None
     marked = wishlisted_hits(container, principal.user_id, page) if principal else set()
-    return json_response(results_json(page, marked))
+    return body_response(results_body(page, marked))
 
 
 _wait_for_wishlists = min_position("wishlists")
