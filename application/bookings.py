@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from application import random_ids
 from application.context import Actor
 from application.coupons import Coupons
 from application.retry import StaleStateError, retry_on_conflict
@@ -77,7 +77,7 @@ class Bookings:
         """Holds the units and records the booking in one save; 409 `unavailable` when
         another booking won the units first. A `coupon_code` discounts the quote and its
         redemption is saved in that same save (422 `coupon_*` when it does not apply)."""
-        booking_id = booking_id or uuid.uuid4()
+        booking_id = booking_id or random_ids.uuid4()
 
         def attempt() -> int:
             # Both in one go: cached ones are brought up to date with a single query. Shared:

@@ -6,7 +6,7 @@ the second (every other writer of every process queues behind it). And it passes
 as one array of a composite type, which psycopg dumps as text: every state's bytes escaped
 in Python, a tenth of a placement's CPU.
 
-Here the same statements go in one pipeline without BEGIN/COMMIT: between two Syncs the
+Here the same statements go in one pipeline without BEGIN/COMMIT, ended by one Sync: the
 server runs them as one implicit transaction, committed at the Sync if all succeeded and
 rolled back (NOTIFY included) if any failed, so the outcome is the library's. The four
 columns go as four arrays in binary (`unnest` zips them back into rows, in order), so the
@@ -59,27 +59,19 @@ class LeanEventInserts:
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         )
-        exc: Exception | None = None
-        ids: list[int] = []
         with self.datastore.get_connection() as conn:
             assert conn.autocommit  # else the statements would join a transaction left open
             locks, notify, insert = self._insert_statements(conn)
-            with (
-                conn.pipeline() as pipeline,
-                conn.cursor(row_factory=tuple_row, binary=True) as curs,
-            ):
-                try:
+            with conn.cursor(row_factory=tuple_row, binary=True) as curs:
+                # Leaving the pipeline sends its one Sync: the commit, and a unique violation
+                # raises there. (A `sync()` inside it cost a second round trip: the exit
+                # always sends a Sync of its own and waits for it.)
+                with conn.pipeline():
                     for lock in locks:  # first: notification ids are issued in commit order
                         curs.execute(lock, prepare=True)
                     curs.execute(notify, prepare=False)
                     curs.execute(insert, params, prepare=True)
-                    pipeline.sync()  # the commit; a unique violation raises here
-                    ids = [row[0] for row in curs.fetchall()]
-                except Exception as e:  # re-raised once the pipeline is closed
-                    exc = e
-            if exc:
-                raise exc
-        return ids
+                return [row[0] for row in curs.fetchall()]
 
     def _insert_statements(self, conn: Any) -> tuple[list[bytes], bytes, bytes]:
         rendered: dict[str, tuple[list[bytes], bytes, bytes]] = self.__dict__.setdefault(

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from application.saved_aggregates import answering_from_saves
 from application.work_scope import current_scope, work_scope
 from infrastructure import metrics
+from infrastructure.structured_logging import direct_line
 from infrastructure.tracing import span
 from interfaces.http.health import LATENCY, REQUESTS, route_template
 from interfaces.http.problems import REQUEST_ID_HEADER, SAFE_REQUEST_ID, last_resort
@@ -156,6 +157,8 @@ def _access_line(method: str, route: str, status: int, started_at: float) -> Non
         "status": status,
         "duration_ms": round((time.perf_counter() - started_at) * 1000, 2),
     }
+    if direct_line(log, logging.INFO, "request", extra):  # our handler alone: no record
+        return
     # Made and handled here rather than by `log.info`, which walks the stack for its caller
     # (structlog's logger class skips its own frames too): always this line, and no line
     # format of ours prints it.
