@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from projections.bulk import pg_upsert
+from projections.fresh_tables import take_new
 
 WRITE_OPTION = "rentbook_write"  # execution option: SQLite begins with BEGIN IMMEDIATE
 
@@ -206,6 +207,10 @@ def upsert(
             merged[k] = both
         else:
             merged[k] = {**kept, **row}
+    written = len(merged)
+    pg = conn.dialect.name == "postgresql"
+    if pg:  # a rebuild's fresh table: its new keys by COPY (`projections/fresh_tables.py`)
+        merged = take_new(conn, table, key, merged)
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in merged.values():
         shape = tuple(row)
@@ -214,7 +219,6 @@ def upsert(
             groups[shape] = [row]
         else:
             group.append(row)
-    pg = conn.dialect.name == "postgresql"
     for columns, group in groups.items():
         if pg:
             pg_upsert(
@@ -226,7 +230,7 @@ def upsert(
         # VALUES statement per chunk cost more than the database's own work.
         stmt = _upsert_statement(conn.dialect.name, table, columns, key, newer, add, keep_existing)
         conn.execute(stmt, group)
-    return len(merged)
+    return written
 
 
 _statements: dict[tuple[Any, ...], Any] = {}

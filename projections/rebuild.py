@@ -24,6 +24,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from projections import tracking
 from projections.base import new_metadata, read_topics, write_transaction
 from projections.event_log import EventLog
+from projections.fresh_tables import forget_fresh, mark_fresh
 from projections.gc_pause import gc_paused
 from projections.light import blind_topics, decode_events
 from projections.live_view import LiveView
@@ -76,6 +77,8 @@ def rebuild_views(
     # personal topics none of these views reads the personal fields of: built light
     blind = blind_topics([(p.topics, p.live.projection.reads_personal) for p in plans])
     position = 0
+    for plan in plans:  # written by this rebuild alone until the swap
+        mark_fresh(plan.tables.values())
 
     def advance_to(head: int) -> None:
         nonlocal position
@@ -141,6 +144,9 @@ def rebuild_views(
                 plan.metadata.drop_all(conn, checkfirst=True)
                 tracking.forget(conn, plan.track_as)
         raise
+    finally:
+        for plan in plans:
+            forget_fresh(plan.tables.values())
     return position
 
 
