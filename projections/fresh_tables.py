@@ -7,23 +7,27 @@ in by binary COPY rather than `INSERT ... SELECT FROM unnest ... ON CONFLICT`. M
 40k audit rows: half the client CPU and a quarter less server CPU. The rows are the same:
 `upsert` has merged a page's rows per key before, and the ON CONFLICT branch never runs for
 a new key. Rows of known keys (a later event of the aggregate) still go through `pg_upsert`.
+For the same reason `load_rows` does not look up keys a fresh table cannot hold (on any
+database): a page's new aggregates cost no query.
 
-A key deleted since stays known (its next write is an upsert: correct, only slower). If
-anything else inserted a row, COPY would fail on the key and the rebuild abort (its tables
-are dropped): never a silent difference. Past `MAX_KEYS` a table stops tracking and every
+A key deleted since stays known (its next write is an upsert: correct, only slower). A
+table that another SQLAlchemy insert writes (ledger's entries) stops being tracked at once
+(`watch_inserts`); had a row come in unseen, COPY would fail on its key and the rebuild
+abort (its tables are dropped). Past `MAX_KEYS` a table stops tracking and every
 write is an upsert, which bounds the memory of a rebuild of a very long log.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Engine, Insert, Table, event
 
 from projections.bulk import bind_processors
 
+UPSERT_OPTION = "rentbook_upsert"  # execution option of `upsert`'s own statements
 MAX_KEYS = 1_000_000  # per table (~100 bytes a uuid key): then upserts only
 
 
@@ -52,11 +56,44 @@ def forget_fresh(tables: Iterable[Table]) -> None:
             _fresh.pop(id(table), None)
 
 
+def watch_inserts(engine: Engine) -> Callable[[], None]:
+    """Stops tracking a fresh table that a statement other than `upsert`'s inserts into
+    (ledger's entries): its keys then no longer tell its rows. Returns the unwatch."""
+
+    def seen(conn: Any, statement: Any, multi: Any, params: Any, options: Any) -> None:
+        if isinstance(statement, Insert) and not options.get(UPSERT_OPTION):
+            fresh = _fresh.get(id(statement.table))
+            if fresh is not None and fresh.table is statement.table:
+                fresh.keys = None
+
+    event.listen(engine, "before_execute", seen)
+    return lambda: event.remove(engine, "before_execute", seen)
+
+
+def may_hold(table: Table, key: str, ids: list[Any]) -> list[Any]:
+    """Of `ids` (values of column `key`), those `table` may hold: when it is a tracked fresh
+    table, those `upsert` wrote (a page's new aggregates are not looked up); else all."""
+    fresh = _fresh.get(id(table))
+    if fresh is None or fresh.table is not table or fresh.keys is None or not ids:
+        return ids
+    if fresh.key is None:  # nothing written yet: nothing to find
+        return []
+    keys = fresh.keys
+    if fresh.key != (key,) or not keys:
+        return ids
+    # the same Python type as the keys written, or a str id would miss its uuid row
+    kind = type(next(iter(keys)))
+    if any(type(i) is not kind for i in ids):
+        return ids
+    return [i for i in ids if i in keys]
+
+
 def take_new(
     conn: Connection, table: Table, key: tuple[str, ...], merged: dict[Any, Mapping[str, Any]]
 ) -> dict[Any, Mapping[str, Any]]:
     """Writes the rows of `merged` (`key` value -> row) that `table` cannot hold yet by COPY,
-    when it is a fresh table on PostgreSQL; returns the rest, for `upsert` to write."""
+    when it is a fresh table on PostgreSQL, and returns the rest for `upsert` to write (on
+    SQLite: all of them, the keys noted)."""
     fresh = _fresh.get(id(table))
     if fresh is None or fresh.table is not table or fresh.keys is None:
         return merged
@@ -71,6 +108,9 @@ def take_new(
         return merged
     if len(keys) + len(merged) > MAX_KEYS:
         fresh.keys = None
+        return merged
+    if conn.dialect.name != "postgresql":
+        keys.update(merged)
         return merged
     shapes: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for k, row in merged.items():

@@ -24,7 +24,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from projections import tracking
 from projections.base import new_metadata, read_topics, write_transaction
 from projections.event_log import EventLog
-from projections.fresh_tables import forget_fresh, mark_fresh
+from projections.fresh_tables import forget_fresh, mark_fresh, watch_inserts
 from projections.gc_pause import gc_paused
 from projections.light import blind_topics, decode_events
 from projections.live_view import LiveView
@@ -79,6 +79,7 @@ def rebuild_views(
     position = 0
     for plan in plans:  # written by this rebuild alone until the swap
         mark_fresh(plan.tables.values())
+    unwatch = watch_inserts(engine)
 
     def advance_to(head: int) -> None:
         nonlocal position
@@ -145,6 +146,7 @@ def rebuild_views(
                 tracking.forget(conn, plan.track_as)
         raise
     finally:
+        unwatch()
         for plan in plans:
             forget_fresh(plan.tables.values())
     return position
