@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, Insert, Table, event
 from projections.bulk import bind_processors
 
 UPSERT_OPTION = "rentbook_upsert"  # execution option of `upsert`'s own statements
-MAX_KEYS = 1_000_000  # per table (~100 bytes a uuid key): then upserts only
+MAX_KEYS = 250_000  # per table (~100 bytes a uuid key, so ~25 MB at most): then upserts
 
 
 class _Fresh:

@@ -6,9 +6,11 @@ to every fresh view in one transaction (with every tracking row). The fresh tabl
 their keys, unique indexes and the indexes a view reads by while it folds
 (`Projection.folds_by`); the others are built once the first pass is in, from the loaded rows,
 rather than kept up row by row (the audit view's five were a quarter of PostgreSQL's time in
-a rebuild). Once the rebuild has caught up, live processing of those views pauses (their
-locks) while the last events are applied and each view's fresh tables replace its live ones
-under the canonical names.
+a rebuild). Only the rebuild writes its fresh tables, so the keys it has written are all
+their rows: new rows go in by COPY on PostgreSQL and are never looked up
+(`projections/fresh_tables.py`). Once the rebuild has caught up, live processing of those
+views pauses (their locks) while the last events are applied and each view's fresh tables
+replace its live ones under the canonical names.
 """
 
 from __future__ import annotations
