@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from projections.bulk import pg_upsert
+from projections.fresh_tables import UPSERT_OPTION, take_new
 
 WRITE_OPTION = "rentbook_write"  # execution option: SQLite begins with BEGIN IMMEDIATE
 
@@ -206,6 +207,10 @@ def upsert(
             merged[k] = both
         else:
             merged[k] = {**kept, **row}
+    written = len(merged)
+    pg = conn.dialect.name == "postgresql"
+    # a rebuild's fresh table: its new keys by COPY (`projections/fresh_tables.py`)
+    merged = take_new(conn, table, key, merged)
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in merged.values():
         shape = tuple(row)
@@ -214,7 +219,6 @@ def upsert(
             groups[shape] = [row]
         else:
             group.append(row)
-    pg = conn.dialect.name == "postgresql"
     for columns, group in groups.items():
         if pg:
             pg_upsert(
@@ -225,8 +229,8 @@ def upsert(
         # One cached statement per shape, run as executemany: compiling a fresh multi-row
         # VALUES statement per chunk cost more than the database's own work.
         stmt = _upsert_statement(conn.dialect.name, table, columns, key, newer, add, keep_existing)
-        conn.execute(stmt, group)
-    return len(merged)
+        conn.execute(stmt, group, execution_options={UPSERT_OPTION: True})
+    return written
 
 
 _statements: dict[tuple[Any, ...], Any] = {}

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table
 _Processor = Callable[[Any], Any] | None
 _sql_cache: dict[tuple[Any, ...], tuple[Table, str, list[_Processor]]] = {}
 _results_cache: dict[tuple[Any, ...], tuple[Table, list[str], list[_Processor]]] = {}
+_procs_cache: dict[tuple[Any, ...], tuple[Table, list[_Processor]]] = {}
 
 
 def pg_upsert(
@@ -73,6 +74,20 @@ def pg_delete_keys(
         template = "DELETE FROM {t} WHERE ({c}) IN (SELECT * FROM unnest({a}))"
         sql, procs = _keyed(conn, table, columns, template)
         conn.exec_driver_sql(sql, _arrays(keys, procs))
+
+
+def bind_processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[_Processor]:
+    """The columns' own bind processors (what SQLAlchemy does to a value before the driver),
+    remembered per table and columns."""
+    cache_key = ("procs", id(table), tuple(columns))
+    cached = _procs_cache.get(cache_key)
+    if cached is None or cached[0] is not table:
+        dialect = conn.dialect
+        procs: list[_Processor] = [
+            table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        ]
+        cached = _procs_cache[cache_key] = (table, procs)
+    return cached[1]
 
 
 def _select(

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, select
 from projections.base import Projection, upsert
 from projections.bulk import pg_select_in
 from projections.event_kinds import Kinds
+from projections.fresh_tables import may_hold
 
 CHUNK = 5000  # ids per IN (...) query
 
@@ -23,7 +24,7 @@ def load_rows(
     conn: Connection, table: Table, ids: Iterable[Any], *, key: str = "id"
 ) -> dict[Any, dict[str, Any]]:
     """The existing rows for `ids`, keyed by `key`, as mutable dicts."""
-    wanted = list(set(ids))
+    wanted = may_hold(table, key, list(set(ids)))  # a rebuild's new rows: no look-up
     found: dict[Any, dict[str, Any]] = {}
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]

@@ -6,9 +6,11 @@ to every fresh view in one transaction (with every tracking row). The fresh tabl
 their keys, unique indexes and the indexes a view reads by while it folds
 (`Projection.folds_by`); the others are built once the first pass is in, from the loaded rows,
 rather than kept up row by row (the audit view's five were a quarter of PostgreSQL's time in
-a rebuild). Once the rebuild has caught up, live processing of those views pauses (their
-locks) while the last events are applied and each view's fresh tables replace its live ones
-under the canonical names.
+a rebuild). Only the rebuild writes its fresh tables, so the keys it has written are all
+their rows: new rows go in by COPY on PostgreSQL and are never looked up
+(`projections/fresh_tables.py`). Once the rebuild has caught up, live processing of those
+views pauses (their locks) while the last events are applied and each view's fresh tables
+replace its live ones under the canonical names.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from projections import tracking
 from projections.base import new_metadata, read_topics, write_transaction
 from projections.event_log import EventLog
+from projections.fresh_tables import forget_fresh, mark_fresh, watch_inserts
 from projections.gc_pause import gc_paused
 from projections.light import blind_topics, decode_events
 from projections.live_view import LiveView
@@ -76,6 +79,9 @@ def rebuild_views(
     # personal topics none of these views reads the personal fields of: built light
     blind = blind_topics([(p.topics, p.live.projection.reads_personal) for p in plans])
     position = 0
+    for plan in plans:  # written by this rebuild alone until the swap
+        mark_fresh(plan.tables.values())
+    unwatch = watch_inserts(engine)
 
     def advance_to(head: int) -> None:
         nonlocal position
@@ -141,6 +147,10 @@ def rebuild_views(
                 plan.metadata.drop_all(conn, checkfirst=True)
                 tracking.forget(conn, plan.track_as)
         raise
+    finally:
+        unwatch()
+        for plan in plans:
+            forget_fresh(plan.tables.values())
     return position
 
 
