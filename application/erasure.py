@@ -1,5 +1,6 @@
 """Erasing a user: record `User.Erased`, destroy their keys, end their sessions, and have
-the views that hold personal data rebuilt so they show it as erased.
+the views that hold personal data repair the rows the user's sealed fields fed, so they
+show them as erased (`projections/erasure_repair.py`; a rebuild where a view cannot).
 
 The stored events are never touched (the log is append-only and hash-chained); what was
 sealed with the destroyed keys reads as "[erased]" / null from then on, in every replay,
@@ -24,7 +25,8 @@ from domain.personal_data import ERASED
 from domain.user import ADMIN, ERASED_STATUS, EmailIndex, User
 
 RETRIES = 5
-RebuildViews = Callable[[], int]  # rebuilds the views holding personal data; their position
+# Repairs the views holding personal data after this user's keys went; their position
+RepairViews = Callable[[UUID], int]
 
 
 class Erasure:
@@ -33,7 +35,7 @@ class Erasure:
         store: EventStore,
         hasher: PasswordHasher,
         sessions: SessionStore,
-        rebuild_views: RebuildViews,
+        repair_views: RepairViews,
         *,
         users: UserCache[Any] | None = None,
     ) -> None:
@@ -42,7 +44,7 @@ class Erasure:
         self._store = store
         self._hasher = hasher
         self._sessions = sessions
-        self._rebuild = rebuild_views
+        self._repair = repair_views
         self._users = users
 
     def erase_self(self, user_id: UUID, password: str, *, at: datetime) -> int:
@@ -78,7 +80,7 @@ class Erasure:
         if self._users is not None:
             self._users.discard(user_id)
         self._sessions.revoke_all(user_id)
-        view_position = self._rebuild()
+        view_position = self._repair(user_id)  # again on a repeat: it may have crashed
         return max(position, view_position)
 
     def _record_erased(self, user_id: UUID, by: UUID, role: str, at: datetime) -> int:

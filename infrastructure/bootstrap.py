@@ -141,10 +141,10 @@ class Container:
 
     @cached_property
     def erasure(self) -> Erasure:
-        names = personal_views()  # rebuilt after an erasure: they hold personal data
-        rebuild = partial(self.runner.rebuild_all, names)
+        names = personal_views()  # repaired after an erasure: they hold personal data
+        repair = partial(self.runner.repair_erasure, names)
         return Erasure(
-            self.store, self.identity.hasher, self.sessions, rebuild, users=self.identity.users
+            self.store, self.identity.hasher, self.sessions, repair, users=self.identity.users
         )
 
     @cached_property

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier, Literal
@@ -209,3 +209,26 @@ class HashedSQLiteRecorder(SQLiteApplicationRecorder):
                 (notification_id, stream.hex, stored.originator_version, digest),
             )
         return ids
+
+    def select_stream_notifications(self, streams: Sequence[UUID]) -> Sequence[Notification]:
+        """Every event of these streams with its log position, in log order (the events
+        table's key is (originator_id, originator_version): an index look-up per stream)."""
+        if not streams:
+            return []
+        marks = ",".join("?" * len(streams))
+        statement = (
+            f"SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE originator_id IN ({marks}) ORDER BY rowid"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, [s.hex for s in streams])
+            return [
+                Notification(
+                    id=row["rowid"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in c.fetchall()
+            ]

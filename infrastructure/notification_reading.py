@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 from eventsourcing.utils import retry
@@ -63,6 +64,33 @@ class LeanNotificationReads:
             conn.cursor(row_factory=tuple_row, binary=True) as curs,
         ):
             curs.execute(statement, params, prepare=True)
+            return [
+                Notification(
+                    id=nid, originator_id=oid, originator_version=version, topic=topic, state=state
+                )
+                for nid, oid, version, topic, state in curs.fetchall()
+            ]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_stream_notifications(self, streams: Sequence[UUID]) -> Sequence[Notification]:
+        """Every event of these streams as a notification (with its log position), in log
+        order: an erasure's targeted repair replays a few streams, not the whole log. Found
+        by the stream key (originator_id, originator_version)."""
+        if not streams:
+            return []
+        statement = SQL(
+            "SELECT {columns} FROM {schema}.{table} WHERE originator_id = ANY(%s) "
+            "ORDER BY notification_id"
+        ).format(
+            columns=SQL(_COLUMNS),
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+        )
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
+            curs.execute(statement, [list(streams)])
             return [
                 Notification(
                     id=nid, originator_id=oid, originator_version=version, topic=topic, state=state

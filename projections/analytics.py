@@ -117,6 +117,7 @@ def _day(at: Any) -> Any:
 class AnalyticsView(Projection):
     name = "analytics"
     topics = TOPICS
+    reads_personal = frozenset[str]()  # counts and money: no message or name
     version = 1
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
+from uuid import UUID
 
 from sqlalchemy import Connection, Engine, MetaData, Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -75,6 +76,11 @@ def canonical_tables(projection: Projection) -> tuple[MetaData, dict[str, Table]
             metadata = new_metadata()
             _CANONICAL[kind] = metadata, projection.define_tables(metadata, "")
         return _CANONICAL[kind]
+
+
+# The events of these streams a view has applied, decoded now (an erased subject's sealed
+# fields read as erased), in log order, with their positions: what an erasure replays.
+Replay = Callable[[Collection[UUID]], list[tuple[object, int]]]
 
 
 class Projection(ABC):
@@ -121,6 +127,16 @@ class Projection(ABC):
         and write them with one `upsert` per table: that is what makes rebuilds fast."""
         for event, position in events:
             self.process(conn, tables, event, position)
+
+    def repair_erasure(
+        self, conn: Connection, tables: dict[str, Table], subject: UUID, replay: Replay
+    ) -> bool:
+        """After `subject`'s keys were destroyed, rewrites (in the caller's transaction) the
+        rows their sealed personal fields fed, as a rebuild from position 0 would now write
+        them: found through the view's own rows (ids of the subject), so the work follows
+        the subject's data, not the log. False: the view cannot, and is rebuilt instead.
+        A view that reads no personal field (`reads_personal` empty) has nothing to do."""
+        return self.reads_personal == frozenset()
 
 
 class ViewTables(Mapping[str, Table]):

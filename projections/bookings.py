@@ -17,11 +17,14 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    or_,
+    select,
 )
 
 from domain import booking as b
 from domain.booking import Booking as _Booking
 from domain.errors import RuleViolation
+from projections.base import Replay
 from projections.folding import RowPerAggregate
 from projections.listings import JSONType, newest_first_page, parse_instant, rfc3339
 
@@ -93,6 +96,22 @@ class BookingsView(RowPerAggregate):
 
     def fold(self, row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
         return apply(row, event)
+
+    def repair_erasure(
+        self, conn: Connection, tables: dict[str, Table], subject: UUID, replay: Replay
+    ) -> bool:
+        """The subject's condition reports: the bookings (as renter or owner) where they
+        checked in or out, refolded from their streams."""
+        table = tables["bookings"]
+        parties = or_(table.c.renter_id == subject, table.c.owner_id == subject)
+        rows = conn.execute(select(table.c.id, table.c.stay).where(parties))
+        mine = [r.id for r in rows if _reported_by(r.stay, str(subject))]
+        self.refold(conn, tables, mine, replay)
+        return True
+
+
+def _reported_by(stay: dict[str, Any], by: str) -> bool:
+    return any(r.get("by") == by for kind in stay.values() for r in kind.values())
 
 
 def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:

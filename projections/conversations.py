@@ -27,14 +27,17 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    delete,
+    or_,
+    select,
 )
 
 from domain.booking import Booking as _Booking
 from domain.conversation import BOOKING, INQUIRY, booking_conversation_id, message_id_for
 from domain.conversation import Conversation as _Conversation
-from projections.base import Projection, upsert
+from projections.base import Projection, Replay, upsert
 from projections.event_kinds import Kinds
-from projections.folding import load_rows
+from projections.folding import CHUNK, chunks, load_rows
 from projections.listings import JSONType, parse_instant
 
 # @event classes are made at runtime, where mypy cannot see them.
@@ -131,6 +134,25 @@ class ConversationsView(Projection):
         upsert(conn, tables["messages"], messages, keep_existing=True)
         # Read marks only move forward: a higher position carries a higher mark.
         upsert(conn, tables["reads"], reads.values(), newer="position")
+
+    def repair_erasure(
+        self, conn: Connection, tables: dict[str, Table], subject: UUID, replay: Replay
+    ) -> bool:
+        """The subject's conversations (only parties write in one), their rows and messages
+        made again from the conversation's stream and its booking's (a request's message,
+        erased, is a message even where it was empty). Read marks hold no text."""
+        table, messages = tables["conversations"], tables["messages"]
+        parties = or_(table.c.renter_id == subject, table.c.owner_id == subject)
+        rows = conn.execute(select(table.c.id, table.c.kind, table.c.booking_id).where(parties))
+        streams: dict[UUID, list[UUID]] = {}
+        for row in rows:
+            booking = row.booking_id if row.kind == BOOKING else None
+            streams[row.id] = [row.id] if booking is None else [row.id, booking]
+        for chunk in chunks(streams, CHUNK):
+            conn.execute(delete(messages).where(messages.c.conversation_id.in_(chunk)))
+            conn.execute(delete(table).where(table.c.id.in_(chunk)))
+            self.process_page(conn, tables, replay([s for c in chunk for s in streams[c]]))
+        return True
 
 
 def conversation_of(event: Any) -> UUID:

@@ -49,6 +49,11 @@ class DecodedEvents:
             found.update((n.id, e) for n, e in zip(missing, decoded, strict=True))
         return [found[n.id] for n in notes]
 
+    def forget(self) -> None:
+        """Drops every decoded event (an erasure's keys are gone: they may hold its fields)."""
+        with self._lock:
+            self._events.clear()
+
     def _evict(self) -> None:
         excess = len(self._events) - self.capacity
         if excess > 0:

@@ -63,6 +63,7 @@ class DisputesView(RowPerAggregate):
     row_events = EVENTS
     name = "disputes"
     topics = TOPICS
+    reads_personal = frozenset[str]()  # ids, parties, statuses, money: no description
     version = 1
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

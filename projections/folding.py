@@ -10,9 +10,9 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, delete, select
 
-from projections.base import Projection, upsert
+from projections.base import Projection, Replay, upsert
 from projections.bulk import pg_select_in
 from projections.event_kinds import Kinds
 from projections.fresh_tables import may_hold
@@ -77,3 +77,12 @@ class RowPerAggregate(Projection):
             if row is not None:
                 rows[event.originator_id] = changed[event.originator_id] = row
         upsert(conn, table, changed.values(), newer=self.row_newer)
+
+    def refold(
+        self, conn: Connection, tables: dict[str, Table], ids: Iterable[Any], replay: Replay
+    ) -> None:
+        """These aggregates' rows made again from their streams (an erasure's repair)."""
+        table = tables[self.row_table]
+        for chunk in chunks(set(ids), CHUNK):
+            conn.execute(delete(table).where(table.c[self.row_key].in_(chunk)))
+            self.process_page(conn, tables, replay(chunk))

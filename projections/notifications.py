@@ -32,7 +32,8 @@ from sqlalchemy import (
 
 from domain.notifications import Draft, notification_id, outbox_id
 from domain.user import User as _User
-from projections.base import Projection, upsert
+from projections import notification_erasure
+from projections.base import Projection, Replay, upsert
 from projections.event_kinds import Kinds
 from projections.folding import load_rows
 from projections.json_text import JSONText, encode
@@ -68,7 +69,7 @@ DEFAULT_LOCALE = "en"
 class NotificationsView(Projection):
     name = "notifications"
     topics = TOPICS
-    version = 1
+    version = 2  # 2: the bookings facts by renter (an erasure's repair finds theirs)
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         notifications = Table(
@@ -100,7 +101,14 @@ class NotificationsView(Projection):
             name: Table(f"notification_{name}{suffix}", metadata, *columns)
             for name, columns in _fact_columns().items()
         }
+        Index(None, facts["bookings"].c.renter_id)
         return {"notifications": notifications, "outbox": outbox, **facts}
+
+    def repair_erasure(
+        self, conn: Connection, tables: dict[str, Table], subject: UUID, replay: Replay
+    ) -> bool:
+        notification_erasure.repair(conn, tables, subject, replay, self.process_page)
+        return True
 
     def process_page(
         self, conn: Connection, tables: dict[str, Table], events: Sequence[tuple[object, int]]

@@ -43,6 +43,7 @@ TOPICS = tuple(get_topic(cls) for cls in EVENTS)
 class OrdersView(Projection):
     name = "orders"
     topics = TOPICS
+    reads_personal = frozenset[str]()  # ids, items and money: no message
     folds_by = (("order_items", "order_id"),)  # an order's status reads its items
     version = 1
 

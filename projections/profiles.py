@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    delete,
     func,
     select,
     union_all,
@@ -35,7 +36,7 @@ from sqlalchemy import (
 from domain import booking as b
 from domain.booking import Booking as _Booking
 from domain.user import User as _User
-from projections.base import Projection, upsert
+from projections.base import Projection, Replay, upsert
 from projections.event_kinds import Kinds
 from projections.folding import load_rows
 from projections.listings import parse_instant, utc
@@ -123,6 +124,16 @@ class ProfilesView(Projection):
                 if row is not None:
                     rows[event.originator_id] = changed[event.originator_id] = row
             upsert(conn, table, changed.values(), newer="version")
+
+    def repair_erasure(
+        self, conn: Connection, tables: dict[str, Table], subject: UUID, replay: Replay
+    ) -> bool:
+        """The subject's own row (name, bio), folded again from their stream. Booking
+        requests and inquiries keep no personal field."""
+        table = tables["profiles"]
+        conn.execute(delete(table).where(table.c.id == subject))
+        self.process_page(conn, tables, replay([subject]))
+        return True
 
 
 def fold_profile(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:

@@ -35,6 +35,7 @@ class ReviewDeadlinesView(RowPerAggregate):
     row_events = EVENTS
     name = "review_deadlines"
     topics = tuple(get_topic(cls) for cls in EVENTS)
+    reads_personal = frozenset[str]()  # ids and windows: no comment or reply
     version = 1
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

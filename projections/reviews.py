@@ -29,11 +29,13 @@ from sqlalchemy import (
     Text,
     Uuid,
     select,
+    update,
 )
 
+from domain.personal_data import PERSONAL_EVENTS
 from domain.review import RENTER, average
 from domain.review import BookingReviews as _BookingReviews
-from projections.base import Projection, upsert
+from projections.base import Projection, Replay, upsert
 from projections.folding import load_rows
 from projections.listings import JSONType, newest_first_page, parse_instant, rfc3339
 
@@ -123,6 +125,27 @@ class ReviewsView(Projection):
         _apply_sums(
             conn, tables["categories"], ("subject_kind", "subject_id", "category"), category_sums
         )
+
+    def repair_erasure(
+        self, conn: Connection, tables: dict[str, Table], subject: UUID, replay: Replay
+    ) -> bool:
+        """The subject's comments, and their replies (only the owner, the reviewee of a
+        renter's review, replies), read as erased; ratings are not personal."""
+        table = tables["reviews"]
+        conn.execute(
+            update(table).where(table.c.reviewer_id == subject).values(comment=_ERASED_COMMENT)
+        )
+        replied = (table.c.side == RENTER, table.c.reviewee_id == subject)
+        conn.execute(
+            update(table)
+            .where(*replied, table.c.replied_at.is_not(None))
+            .values(reply=_ERASED_REPLY)
+        )
+        return True
+
+
+_ERASED_COMMENT = PERSONAL_EVENTS[get_topic(BookingReviews.Submitted)].fields["comment"]
+_ERASED_REPLY = PERSONAL_EVENTS[get_topic(BookingReviews.Replied)].fields["text"]
 
 
 def _review_ids(event: Any) -> list[UUID]:

@@ -18,14 +18,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Engine, Table
 
 from projections import tracking
 from projections.base import Projection, canonical_tables, create_tables, write_transaction
 from projections.decoded import DecodedEvents
+from projections.erasure_repair import repair_views, stream_reader
 from projections.event_log import EventLog
 from projections.follow_together import Outcome, settle, step_together
 from projections.live_view import LiveView
@@ -120,13 +123,16 @@ class ProjectionRunner:
         for live in lives:
             if live.needs_rebuild:
                 self.rebuild(live.projection.name)
+        self._catch_up(lives, self._decoded)
+
+    def _catch_up(self, lives: Sequence[LiveView], decoded: DecodedEvents) -> None:
         head = self.store.current_position()  # a busy writer must not keep us here
         more = True
         while more:
             outcome, more = step_together(
                 self.store,
                 self.engine,
-                self._decoded,
+                decoded,
                 lives,
                 self.batch_size,
                 stop=head,
@@ -311,3 +317,31 @@ class ProjectionRunner:
         with self._changed:
             self._changed.notify_all()
         return position
+
+    # -- erasure -----------------------------------------------------------------------
+
+    def repair_erasure(self, names: Iterable[str], subject: UUID) -> int:
+        """After `subject`'s keys were destroyed: catches these views up (decoding afresh:
+        pages decoded before hold the opened fields), then has each rewrite the rows fed by
+        the subject's sealed fields (`projections/erasure_repair.py`), live processing of
+        them paused meanwhile. A view that cannot, or that is being rebuilt, and every view
+        where the store cannot read streams with their positions, is rebuilt. Returns the
+        position they stand at."""
+        if not self._set_up:
+            self.setup()
+        wanted = set(names)
+        lives = [live for live in self._live.values() if live.projection.name in wanted]
+        read = stream_reader(self.store)
+        if read is None or any(live.needs_rebuild or live.rebuilding for live in lives):
+            return self.rebuild_all([live.projection.name for live in lives])
+        self._decoded.forget()
+        with ExitStack() as stack:
+            for live in lives:  # in the runner's order, as a rebuild of them all takes them
+                stack.enter_context(live.lock)
+            self._catch_up(lives, DecodedEvents(self.store))
+            failed = repair_views(self.store, self.engine, lives, subject, read)
+        if failed:
+            return self.rebuild_all([live.projection.name for live in failed])
+        with self._changed:
+            self._changed.notify_all()
+        return max((live.position for live in lives), default=0)

@@ -126,7 +126,7 @@ def test_an_erasure_that_stopped_before_destroying_the_keys_completes_when_repea
 
     rebuilt: list[int] = []
 
-    def rebuild() -> int:
+    def rebuild(_subject: UUID) -> int:
         rebuilt.append(1)
         return 0
 

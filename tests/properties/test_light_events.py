@@ -120,7 +120,7 @@ def test_light_events_with_sealed_fields_and_an_erasure_equal_decoded_ones_and_v
     some_history(store)
     identity = identity_of(store)
     erased = verified_user(store, "Eve Erased")
-    erasure = Erasure(store, identity.hasher, InMemorySessionStore(), lambda: 0)
+    erasure = Erasure(store, identity.hasher, InMemorySessionStore(), lambda _: 0)
     erasure.erase_self(erased, "correct horse battery", at=NOW)
     some_history(store)  # events after the erasure too
 
