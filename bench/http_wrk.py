@@ -48,6 +48,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _group_stats
 from _booking_http import make_renters
 from _booking_http import start_server as start_booking_server
 from _booking_setup import create_listings
@@ -188,11 +189,21 @@ def bench_bookings(
                 ),
             }
             port = free_port()
+            stats_dir = work / "group_stats"
+            stats_dir.mkdir(exist_ok=True)
+            os.environ["RENTBOOK_BENCH_GROUP_STATS"] = str(stats_dir)  # the server's env
             server = start_booking_server(settings, port, args.workers, 10)
             try:
+                time.sleep(0.6)  # every worker has written its counters once
+                groups_before = _group_stats.read(stats_dir)
                 result = run_wrk(args, f"http://127.0.0.1:{port}", script, env, server.pid)
+                time.sleep(0.6)
+                result["group_commit"] = _group_stats.delta(
+                    groups_before, _group_stats.read(stats_dir)
+                )
             finally:
                 stop(server)
+                os.environ.pop("RENTBOOK_BENCH_GROUP_STATS", None)
     finally:
         _drop_redis_keys(prefix)
     nights = result["requests"] // max(1, len(listings)) + 1
