@@ -69,7 +69,7 @@ class GroupCommitter:
         self.members = 0
         self.fallbacks = 0
         self.notifies = 0  # `Event.set` calls by leaders (members answered, leadership passed)
-        self.lead_cpu_s = 0.0  # leaders' thread CPU from taking a batch to waking it
+        self.lead_cpu_s = 0.0  # leaders' thread CPU, batch taken to members woken (not locked: ~)
 
     @property
     def queued(self) -> int:
