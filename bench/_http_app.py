@@ -7,8 +7,13 @@ booking placement rather than the limiter."""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -25,4 +30,28 @@ def app() -> FastAPI:
     _sql_trace.install()  # only with RENTBOOK_BENCH_PQ_TRACE
     app = create_app(settings=Settings(), rate_limits={"*": None}, settle_heap=True)
     _memory_report.install(app)  # only with RENTBOOK_BENCH_MEMORY_REPORT
+    _install_group_stats(app)  # only with RENTBOOK_BENCH_GROUP_STATS
     return app
+
+
+GROUP_FIELDS = ("groups", "members", "fallbacks", "notifies", "lead_cpu_s")  # _group_stats's
+
+
+def _install_group_stats(app: Any) -> None:
+    target = os.environ.get("RENTBOOK_BENCH_GROUP_STATS")
+    if not target:
+        return
+    path = Path(target) / f"{os.getpid()}.json"
+
+    def writer() -> None:
+        while True:
+            time.sleep(0.5)
+            container = getattr(app.state, "container", None)
+            committer = getattr(getattr(container, "store", None), "committer", None)
+            if committer is None:
+                continue
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({f: getattr(committer, f, 0) for f in GROUP_FIELDS}))
+            tmp.replace(path)
+
+    threading.Thread(target=writer, name="group-stats", daemon=True).start()

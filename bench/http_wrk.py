@@ -42,12 +42,13 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _group_stats
 from _booking_http import make_renters
 from _booking_http import start_server as start_booking_server
 from _booking_setup import create_listings
@@ -188,20 +189,53 @@ def bench_bookings(
                 ),
             }
             port = free_port()
+            stats_dir = work / "group_stats"
+            stats_dir.mkdir(exist_ok=True)
+            os.environ["RENTBOOK_BENCH_GROUP_STATS"] = str(stats_dir)  # the server's env
             server = start_booking_server(settings, port, args.workers, 10)
             try:
+                warmup = _warm_up(args, f"http://127.0.0.1:{port}", script, env, first, server.pid)
+                time.sleep(0.6)  # every worker has written its counters once
+                groups_before = _group_stats.read(stats_dir)
                 result = run_wrk(args, f"http://127.0.0.1:{port}", script, env, server.pid)
+                time.sleep(0.6)
+                result["group_commit"] = _group_stats.delta(
+                    groups_before, _group_stats.read(stats_dir)
+                )
             finally:
                 stop(server)
+                os.environ.pop("RENTBOOK_BENCH_GROUP_STATS", None)
     finally:
         _drop_redis_keys(prefix)
     nights = result["requests"] // max(1, len(listings)) + 1
     return {
         **result,
+        "warmup": warmup,
         "setup": {"listings": len(listings), "renters": len(tokens), "seconds": round(setup_s, 1)},
         "nights_per_listing": nights,
         "server": f"uvicorn, {args.workers} worker(s), PostgreSQL + Redis, no in-process workers",
     }
+
+
+def _warm_up(
+    args: argparse.Namespace,
+    base: str,
+    script: str,
+    env: dict[str, str],
+    first: date,
+    server_pid: int,
+) -> dict[str, Any] | None:
+    """`--warmup` seconds of the same load before the measured run, on nights 120 days
+    later (their own): every API worker's caches and pool connections warm, so 1 and 2
+    workers compare in their steady state rather than by how many cold loads each pays."""
+    seconds = getattr(args, "warmup", 0)
+    if not seconds:
+        return None
+    later = first + timedelta(days=120)
+    day = int(datetime(later.year, later.month, later.day, tzinfo=UTC).timestamp())
+    warm_args = argparse.Namespace(**{**vars(args), "duration": seconds, "profile": None})
+    warm = run_wrk(warm_args, base, script, {**env, "RENTBOOK_WRK_FIRST_DAY": str(day)}, server_pid)
+    return {k: warm[k] for k in ("seconds", "rate_per_s", "ok_per_s", "errors")}
 
 
 def settle(pid: int, quiet_cpu_s: float = 0.05, longest_s: float = 90.0) -> dict[str, float]:
@@ -305,6 +339,13 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--workers", type=int, default=1, help="API workers (bookings)")
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        help="bookings: seconds of the same load first, on later nights, not measured "
+        "(warm caches and pools in every worker)",
+    )
     ap.add_argument("--listings", type=int, default=500)
     ap.add_argument("--renters", type=int, default=64)
     ap.add_argument("--search-size", type=int, default=2000, help="demo listings (search)")
