@@ -154,7 +154,7 @@ class SettledHeap:
     every test module is imported: the ~350k objects of the imports (modules, the collected
     tests) leave the collector's sight, and the young generation grows. Full collections
     walked them all, several times a minute, while each test's app and container (hundreds
-    of thousands of objects) came and went: ~17% of a worker's CPU on a sample of the suite
+    of thousands of objects) came and went: 20-41% of a worker's CPU in samples of the suite
     (bench/README.md, task G). Reference counting frees as before; cycles are still
     collected, from fewer objects, a little later."""
 
