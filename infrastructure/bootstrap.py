@@ -191,8 +191,9 @@ class Container:
         self.start_ledger()
         self.start_coupon_process()
         self.start_notifications(scheduler_interval)
-        # No preload of the city index (~40 MB kept, ~150 MB at its build's peak): it loads
-        # on the first /places request, as in API workers without in-process workers.
+        # No preload of the city index here (~40 MB kept, ~150 MB at its build's peak): a
+        # serving API worker builds it at start-up (`preload_places`), a process that
+        # serves no /places request never does.
 
     def start_notifications(self, interval: float = 5.0) -> None:
         """Queues notification mail as the outbox fills (the jobs send it)."""

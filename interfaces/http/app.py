@@ -3,11 +3,13 @@ their feature; this module only wires them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from application.places import Places
 from infrastructure import heap
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.observability import configure_observability
@@ -82,6 +84,8 @@ def create_app(
             built.start_workers()
         if settle_heap:
             heap.settle_heap()
+            if built.settings.places_preload:  # after the freeze: its garbage is not frozen
+                preload_places(built.places)
         try:
             with live_streams(app):  # open SSE streams end when the server stops
                 yield
@@ -142,3 +146,12 @@ def create_app(
     # access line, request metrics, commands answering from what they saved.
     app.add_middleware(RequestBoundaryMiddleware)
     return app
+
+
+def preload_places(places: Places) -> threading.Thread:
+    """Builds the places index in a daemon thread: the first /places request of a serving
+    worker took seconds (>10 s on a loaded machine) while it was built on demand. A request
+    arriving meanwhile waits on the index's lock, as before, never for longer."""
+    thread = threading.Thread(target=places.load, name="places-preload", daemon=True)
+    thread.start()
+    return thread

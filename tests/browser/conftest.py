@@ -24,7 +24,9 @@ TIMEOUT_MS = 15_000
 # sync API is open, asyncio.run() fails in this thread for every later test of the worker.
 @pytest.fixture(scope="package")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with _serve(tmp_path_factory.mktemp("web-store"), demo_listings=6) as server:
+    # The renter journeys pick a city from the suggestions: the index builds at start-up.
+    store = tmp_path_factory.mktemp("web-store")
+    with _serve(store, demo_listings=6, places_preload=True) as server:
         yield server
 
 
@@ -39,11 +41,12 @@ def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @contextmanager
-def _serve(data: Path, demo_listings: int) -> Iterator[Served]:
+def _serve(data: Path, demo_listings: int, places_preload: bool = False) -> Iterator[Served]:
     env = {
         "RENTBOOK_DATA_DIR": str(data),
         "RENTBOOK_LOG_FORMAT": "console",
         "RENTBOOK_ENVIRONMENT": "development",
+        "RENTBOOK_PLACES_PRELOAD": "1" if places_preload else "0",
     }
     with serve(["--demo-listings", str(demo_listings)], env, data / "serve.log") as server:
         yield server

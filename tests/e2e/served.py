@@ -65,7 +65,9 @@ def free_port() -> int:
 def serve(args: list[str], env: Mapping[str, str], log: Path) -> Iterator[Served]:
     port = free_port()
     command = [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port), *args]
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    # No places index built at start-up unless a test asks (`env`): most served tests never
+    # ask for a city, and each API worker would spend a few CPU-seconds building it.
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "RENTBOOK_PLACES_PRELOAD": "0", **env}
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from application.places import Place, Places
-from infrastructure.places_offline import OfflinePlaces
+from infrastructure.places_offline import shared_places
 from interfaces.http.places import router
 from interfaces.http.problems import install_problem_handlers
 
@@ -134,7 +134,7 @@ def test_openapi_documents_both_routes_as_public(client: TestClient) -> None:
 
 
 def test_places_over_the_shipped_dataset() -> None:
-    client = client_for(OfflinePlaces())
+    client = client_for(shared_places())  # the shipped dataset, built once per process
     first = client.get("/api/v1/places", params={"q": "lisb"}).json()["data"][0]
     assert first["name"] == "Lisbon" and first["timezone"] == "Europe/Lisbon"
     r = client.get("/api/v1/places/timezone", params={"lat": first["lat"], "lng": first["lng"]})

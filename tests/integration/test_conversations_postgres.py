@@ -47,11 +47,14 @@ def race(action: Callable[[int], Any]) -> list[Any]:
     return outcomes
 
 
-def test_racing_first_messages_make_one_conversation_each(pg_url: str, tmp_path: Path) -> None:
+def test_racing_first_messages_make_one_conversation_each(
+    pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     settings = Settings(
         environment="test", database_url=pg_url, data_dir=tmp_path, postgres_pool_size=20
     )
     store = build_event_store(settings)
+    request.addfinalizer(store.close)  # its 20 connections back to the shared server
     world = make_world(store)
     listing_id = world.active_listing()
     booking_id, _ = world.bookings.place(
@@ -79,6 +82,7 @@ def test_racing_first_messages_make_one_conversation_each(pg_url: str, tmp_path:
     # The replay reads from one thread: a small pool, so the shared server's connections
     # go to the racers (psycopg opens the whole pool up front).
     fresh = build_event_store(settings.model_copy(update=REPLAY_POOL))
+    request.addfinalizer(fresh.close)
     for conversation_id in (inquiry_id, cid):
         events: list[Any] = [e for e in fresh.events.get(conversation_id) if hasattr(e, "seq")]
         assert sorted(e.seq for e in events) == list(range(1, THREADS + 1))
@@ -104,5 +108,3 @@ def test_racing_first_messages_make_one_conversation_each(pg_url: str, tmp_path:
                 assert count == rows == THREADS
     finally:
         engine.dispose()
-        fresh.close()
-        store.close()  # its pool of twenty would stay open until the collector found it

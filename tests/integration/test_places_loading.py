@@ -1,6 +1,7 @@
 """The city index (~40 MB kept, ~150 MB at its build's peak) is built on the first place
-query, never by starting the in-process workers: a process that serves no /places request
-(the search path, the background process of a multi-worker serve) must not hold it."""
+query (or at a serving API worker's start-up, tests/unit/test_places_preload.py), never by
+starting the in-process workers: a process that serves no /places request (the search path,
+the background process of a multi-worker serve) must not hold it."""
 
 from __future__ import annotations
 

@@ -21,9 +21,13 @@ from tests.properties.test_rebuild_equals_incremental import FIRST_DAY, snapshot
 pytestmark = pytest.mark.postgres
 
 
-def test_all_views_on_postgres_match_their_rebuilds(pg_url: str, tmp_path: Path) -> None:
+def test_all_views_on_postgres_match_their_rebuilds(
+    pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     settings = Settings(environment="test", database_url=pg_url, data_dir=tmp_path / "var")
-    world = make_world(build_event_store(settings))
+    store = build_event_store(settings)
+    request.addfinalizer(store.close)  # its pool's connections back to the shared server
+    world = make_world(store)
     engine = create_views_engine(views_url(settings))
     try:
         runner = ProjectionRunner(world.store, engine, all_projections(), batch_size=50)

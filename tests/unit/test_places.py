@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from application.demo_places import currency_for, demo_cities, local_amount
 from application.listing_defaults import with_default_timezone
 from application.places import Place, Places
-from infrastructure.places_offline import OfflinePlaces, fold
+from infrastructure.places_offline import OfflinePlaces, fold, shared_places
 
 
 def city(
@@ -60,7 +60,9 @@ def table() -> OfflinePlaces:
 
 @pytest.fixture(scope="module")
 def world() -> OfflinePlaces:
-    places = OfflinePlaces()
+    # The process's shared instance: the same shipped dataset, and a pytest worker that has
+    # built it already (an app's first /places request) does not build it again (~3 CPU-s).
+    places = shared_places()
     places.load()
     return places
 
