@@ -1,13 +1,14 @@
 """A booking's answer as JSON bytes, serialised once (issue #9).
 
 `BookingPublic.of(b)` built and validated a model in the command thread, and the route then
-validated it again against its response model and dumped it with pydantic-core: ~22 µs of a
-POST /bookings' ~1.4 ms, the model's `__init__` about half of it. Here the same fields, in
-`BookingPublic`'s order, are plain values dumped by orjson (~4 µs), byte for byte the body
-the model gave (`tests/http/test_booking_body_bytes.py`). The response model still documents
-the route (OpenAPI). A booking with check-in or check-out records (their reports are models
-of their own) or a value orjson refuses (an integer over 64 bits, a non-string key) takes the
-model path, as before; non-finite floats are `null` in both.
+validated it again against its response model and dumped it with pydantic-core: 22 to 42 µs
+of a POST /bookings' ~1.4 ms with its `Response`, the model's `__init__` about half. Here the
+same fields, in `BookingPublic`'s order, are plain values dumped by orjson (~14 µs with the
+`Response`, bench/README.md "Task A2"), byte for byte the body the model gave
+(`tests/http/test_booking_body_bytes.py`). The response model still documents the route. A
+booking with check-in or check-out records (their reports are models of their own) or a
+value orjson refuses (an integer over 64 bits, a non-string key) takes the model path, as
+before; non-finite floats are `null` in both.
 """
 
 from __future__ import annotations
