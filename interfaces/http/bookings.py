@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from interfaces.http.booking_json import booking_response
 from interfaces.http.booking_schemas import BookingCreate, BookingPublic, RoleQuery
 from interfaces.http.deps import CommandDep
 from interfaces.http.etag import set_etag
@@ -21,18 +22,18 @@ router = APIRouter(tags=["bookings"])
 
 
 def _respond(
-    command: CommandDep, response: Response, booking_id: UUID, position: int
-) -> BookingPublic:
+    command: CommandDep, response: Response, booking_id: UUID, position: int, status_code: int = 200
+) -> Response:
     # Read only: the answer is built from what the command saved, not from a copy of it.
     booking = command.container.bookings.get(booking_id, viewer=command.actor, read_only=True)
     set_position(response, position)
     set_etag(response, booking.version)
-    return BookingPublic.of(booking)
+    return booking_response(response, booking, status_code)
 
 
 @router.post("/bookings", status_code=status.HTTP_201_CREATED, response_model=BookingPublic)
 @in_thread  # validated on the event loop: one thread-pool hop, not two
-def place_booking(body: BookingCreate, command: CommandDep, response: Response) -> BookingPublic:
+def place_booking(body: BookingCreate, command: CommandDep, response: Response) -> Response:
     """Holds the units and creates the booking: `pending_payment` for instant-book
     listings (15 minutes to pay), `pending_owner_approval` for request-to-book (24 hours
     for the owner). 409 `unavailable` when the units are taken; 422 for rule violations.
@@ -50,11 +51,11 @@ def place_booking(body: BookingCreate, command: CommandDep, response: Response) 
             coupon_code=body.coupon_code,
         )
     response.headers["Location"] = f"/api/v1/bookings/{booking_id}"
-    return _respond(command, response, booking_id, position)
+    return _respond(command, response, booking_id, position, status.HTTP_201_CREATED)
 
 
 @router.post("/bookings/{booking_id}/approve", response_model=BookingPublic)
-def approve_booking(booking_id: UUID, command: CommandDep, response: Response) -> BookingPublic:
+def approve_booking(booking_id: UUID, command: CommandDep, response: Response) -> Response:
     """The owner accepts a request; the renter then has 15 minutes to pay."""
     with command.context():
         position = command.container.bookings.approve(command.actor, booking_id, command.now)
@@ -64,7 +65,7 @@ def approve_booking(booking_id: UUID, command: CommandDep, response: Response) -
 @router.post("/bookings/{booking_id}/decline", response_model=BookingPublic)
 def decline_booking(
     booking_id: UUID, body: ReasonIn, command: CommandDep, response: Response
-) -> BookingPublic:
+) -> Response:
     """The owner refuses a request; the units are released."""
     with command.context():
         position = command.container.bookings.decline(
@@ -76,7 +77,7 @@ def decline_booking(
 @router.post("/bookings/{booking_id}/cancel", response_model=BookingPublic)
 def cancel_booking(
     booking_id: UUID, body: ReasonIn, command: CommandDep, response: Response
-) -> BookingPublic:
+) -> Response:
     """Cancels (renter, owner or admin). A paid booking records the refund its policy
     snapshot gives (`refund_due`); the units are released."""
     with command.context():
@@ -87,11 +88,11 @@ def cancel_booking(
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingPublic)
-def get_booking(booking_id: UUID, command: CommandDep, response: Response) -> BookingPublic:
+def get_booking(booking_id: UUID, command: CommandDep, response: Response) -> Response:
     """A booking, for its renter, its owner and admins (404 for anyone else)."""
     booking = command.container.bookings.get(booking_id, viewer=command.actor)
     set_etag(response, booking.version)
-    return BookingPublic.of(booking)
+    return booking_response(response, booking)
 
 
 @router.get(

@@ -6,8 +6,9 @@ cookie and query parsing, the request and response models' generic handling, two
 stacks) than in their own code. `LeanRoutes` sits where the router is, inside the
 exception middleware, and serves those two itself: it parses and validates the body with
 the route's own body field, resolves the same dependencies by calling them, awaits the same
-endpoint, and validates and serialises the result with the route's own response field, so
-status, headers (in the same order) and bytes are FastAPI's. Problems are FastAPI's too:
+endpoint, and validates and serialises the result with the route's own response field (or,
+as FastAPI does, sends a `Response` the endpoint returned as it is), so status, headers (in
+the same order) and bytes are FastAPI's. Problems are FastAPI's too:
 a dependency's or the endpoint's error goes to the same exception handlers, and a request
 the lean path is not sure about (not `application/json`, an empty, unreadable, invalid or
 non-validating body, dependency overrides, a root path) goes to the FastAPI route with its
@@ -141,6 +142,9 @@ class LeanRoute:
                 result = await run_in_command_thread(
                     functools.partial(self.endpoint, response=sub, **kwargs)
                 )
+            if isinstance(result, Response):  # already the answer: FastAPI sends it as it is
+                await result(scope, receive, send)
+                return
             value, errors = self.response_field.validate(result, {}, loc=("response",))
             if errors:
                 raise ResponseValidationError(errors=errors, body=result)
