@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -52,10 +51,11 @@ import _group_stats
 from _booking_http import make_renters
 from _booking_http import start_server as start_booking_server
 from _booking_setup import create_listings
-from _common import CpuMeter, _proc_stat, machine, redis_url, temporary_database
+from _common import CpuMeter, machine, redis_url, temporary_database
 from _mail_backlog import drain as drain_mail
 from _rss import memory_report, rss_detail
 from _search_queries import API, query_mix, run_queries
+from _server_ready import children_cpu_s, free_port, places_ready, settle
 from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import build_container
@@ -63,19 +63,6 @@ from infrastructure.settings import Settings
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 CHEAP_ARGON2: dict[str, Any] = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_wrk(
@@ -194,6 +181,7 @@ def bench_bookings(
             os.environ["RENTBOOK_BENCH_GROUP_STATS"] = str(stats_dir)  # the server's env
             server = start_booking_server(settings, port, args.workers, 10)
             try:
+                places_ready(f"http://127.0.0.1:{port}", args.workers)
                 warmup = _warm_up(args, f"http://127.0.0.1:{port}", script, env, first, server.pid)
                 time.sleep(0.6)  # every worker has written its counters once
                 groups_before = _group_stats.read(stats_dir)
@@ -238,24 +226,6 @@ def _warm_up(
     return {k: warm[k] for k in ("seconds", "rate_per_s", "ok_per_s", "errors")}
 
 
-def settle(pid: int, quiet_cpu_s: float = 0.05, longest_s: float = 90.0) -> dict[str, float]:
-    """Waits until the server idles (< `quiet_cpu_s` CPU in a second): its start-up work (the
-    offline places index, the seed's welcome mails sent by the in-process job queue) would
-    otherwise be counted against the first queries. Returns the wait and the last second's CPU."""
-    t0 = time.monotonic()
-    last = 0.0
-    while time.monotonic() - t0 < longest_s:
-        before = _proc_stat(pid)
-        time.sleep(1.0)
-        after = _proc_stat(pid)
-        if before is None or after is None:
-            break
-        last = after[2] - before[2]
-        if last < quiet_cpu_s:
-            break
-    return {"waited_s": round(time.monotonic() - t0, 1), "idle_cpu_s_per_s": round(last, 3)}
-
-
 def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     import search as search_bench
 
@@ -297,6 +267,7 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     server = search_bench.start_server(settings, port)
     base = f"http://127.0.0.1:{port}"
     try:  # a short warm-up with the existing clients: caches, lazy imports
+        places_ready(base, 1)
         asyncio.run(run_queries(base, query_mix(cities, 200, seed_=3), 8))
         settled = settle(server.pid) if args.settle else None
         result = run_wrk(
