@@ -13,46 +13,13 @@ before; non-finite floats are `null` in both.
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from fastapi import Response
 
 from domain.booking import Booking
-from interfaces.http.booking_schemas import BookingPublic
+from interfaces.http.booking_schemas import BookingPublic, booking_fields
 
 _OPTIONS = orjson.OPT_UTC_Z  # pydantic-core writes a zero UTC offset as `Z`
-
-
-def booking_json(b: Booking) -> dict[str, Any]:
-    """`BookingPublic`'s fields as plain values, in its order (no stay records)."""
-    return {
-        "id": b.id,
-        "version": b.version,
-        "listing_id": b.listing_id,
-        "owner_id": b.owner_id,
-        "renter_id": b.renter_id,
-        "status": b.status,
-        "status_reason": b.status_reason,
-        "unit": b.unit,
-        "start": b.start,
-        "end": b.end,
-        "timezone": b.timezone,
-        "quantity": b.quantity,
-        "guests": b.guests,
-        "message": b.message,
-        "quote": b.quote,
-        "cancellation_policy": b.policy,
-        "deposit": b.deposit,
-        "expires_at": b.deadlines.get("expires_at"),
-        "deadlines": b.deadlines,
-        "payment_id": b.payment_id,
-        "refund_due": b.refund_due,
-        "placed_at": b.placed_at,
-        "updated_at": b.updated_at,
-        "check_ins": {},
-        "check_outs": {},
-    }
 
 
 def _model_body(b: Booking) -> bytes:
@@ -65,7 +32,7 @@ def booking_body(b: Booking) -> bytes:
     if b.check_ins or b.check_outs:
         return _model_body(b)
     try:
-        return orjson.dumps(booking_json(b), option=_OPTIONS)
+        return orjson.dumps(booking_fields(b), option=_OPTIONS)
     except TypeError:  # over 64 bits, a key not a string, a type orjson does not know
         return _model_body(b)
 
