@@ -12,33 +12,51 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections.abc import Callable
 from uuid import UUID
 
 IDS_PER_FILL = 256
 _SIZE = 16
 
 
-class RandomIds:
-    """Thread-safe: the buffer and its counter are one state, read at once, and `next()` on
-    an `itertools.count` is atomic under the GIL."""
+class CountedDraws:
+    """Random material drawn once and numbered draws from it, `limit` per material: spent
+    material is drawn again, and `renew` (a forked child must not repeat its parent's)
+    draws it at once. Thread-safe: the material and its counter are one state, read at once,
+    and `next()` on an `itertools.count` is atomic under the GIL. Also the AEAD nonces'
+    (infrastructure/aead_nonces.py)."""
 
-    def __init__(self, per_fill: int = IDS_PER_FILL) -> None:
-        self._per_fill = per_fill
+    def __init__(self, material: Callable[[], bytes], limit: int) -> None:
+        self._material = material
+        self._limit = limit
         self._lock = threading.Lock()
-        self.refill()
+        self.renew()
+
+    def renew(self) -> None:
+        self._state = (self._material(), itertools.count())
+
+    def draw(self) -> tuple[bytes, int]:
+        """The current material and this draw's number, below `limit`."""
+        material, counter = self._state
+        n = next(counter)
+        if n < self._limit:
+            return material, n
+        with self._lock:  # spent: one caller renews, the others use that
+            if self._state[1] is counter:
+                self.renew()
+        return self.draw()
+
+
+class RandomIds:
+    def __init__(self, per_fill: int = IDS_PER_FILL) -> None:
+        self._draws = CountedDraws(lambda: os.urandom(_SIZE * per_fill), per_fill)
 
     def refill(self) -> None:
-        self._state = (os.urandom(_SIZE * self._per_fill), itertools.count())
+        self._draws.renew()
 
     def uuid4(self) -> UUID:
-        buffer, counter = self._state
-        i = next(counter)
-        if i < self._per_fill:
-            return UUID(bytes=buffer[_SIZE * i : _SIZE * (i + 1)], version=4)
-        with self._lock:  # spent: one caller refills, the others use that
-            if self._state[1] is counter:
-                self.refill()
-        return self.uuid4()
+        buffer, i = self._draws.draw()
+        return UUID(bytes=buffer[_SIZE * i : _SIZE * (i + 1)], version=4)
 
 
 _IDS = RandomIds()

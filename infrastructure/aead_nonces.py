@@ -13,9 +13,9 @@ NIST allows for random nonces, which this replaces.
 
 from __future__ import annotations
 
-import itertools
 import os
-import threading
+
+from application.random_ids import CountedDraws
 
 FIXED_BYTES = 8
 COUNTER_BYTES = 4
@@ -23,27 +23,18 @@ COUNTER_LIMIT = 1 << (8 * COUNTER_BYTES)
 
 
 class NonceSource:
-    """Thread-safe: a nonce's fixed field and counter come from one state, read at once, and
-    `next()` on an `itertools.count` is atomic under the GIL."""
+    """Thread-safe: a nonce's fixed field and counter come from one draw (`CountedDraws`)."""
 
     def __init__(self, limit: int = COUNTER_LIMIT) -> None:
-        self._limit = limit  # tests wrap the counter sooner
-        self._lock = threading.Lock()
-        self._state = (os.urandom(FIXED_BYTES), itertools.count())
+        self._draws = CountedDraws(lambda: os.urandom(FIXED_BYTES), limit)  # tests: sooner
 
     def renew(self) -> None:
         """A new fixed field and counter (a forked child must not repeat its parent's)."""
-        self._state = (os.urandom(FIXED_BYTES), itertools.count())
+        self._draws.renew()
 
     def next(self) -> bytes:
-        fixed, counter = self._state
-        n = next(counter)
-        if n < self._limit:
-            return fixed + n.to_bytes(COUNTER_BYTES, "big")
-        with self._lock:  # this counter is spent: one caller renews, the others use that
-            if self._state[1] is counter:
-                self.renew()
-        return self.next()
+        fixed, n = self._draws.draw()
+        return fixed + n.to_bytes(COUNTER_BYTES, "big")
 
 
 NONCES = NonceSource()
