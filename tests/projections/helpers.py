@@ -2,7 +2,8 @@
 
 `ItemsView` is deliberately *not* idempotent (it counts the events applied to each row), so
 an event applied twice or lost shows up as a wrong count. Run as a module it is the worker
-that the crash tests kill with SIGKILL.
+that the crash tests kill with SIGKILL. `every_view` snapshots all registered views, for
+tests that compare two ways of building them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Ta
 
 from application.store import EventStore
 from projections.base import Projection, upsert
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
 
 
 class Item(Aggregate):
@@ -145,6 +148,17 @@ def record_items(store: EventStore, count: int, changes: int = 2) -> list[UUID]:
     return ids
 
 
+def every_view(runner: ProjectionRunner, engine: Engine) -> dict[str, list[str]]:
+    """Every registered view's rows, sorted per table: two ways of building views compare."""
+    out: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        for projection in all_projections():
+            for logical, table in runner.tables(projection.name).items():
+                rows = conn.execute(select(table)).all()
+                out[f"{projection.name}.{logical}"] = sorted(repr(tuple(r)) for r in rows)
+    return out
+
+
 def rows(engine: Engine, table: Table) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return sorted(tuple(r) for r in conn.execute(select(table)))
@@ -154,7 +168,6 @@ def _run_forever(data_dir: str, database_url: str, delay: float) -> None:
     from infrastructure.eventstore import build_event_store, views_url
     from infrastructure.settings import Settings
     from infrastructure.views_db import create_views_engine
-    from projections.runner import ProjectionRunner
 
     settings = Settings(
         environment="test",

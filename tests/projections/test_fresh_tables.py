@@ -37,6 +37,7 @@ from projections.listings import JSONType
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.builders import NOW, make_world
+from tests.projections.helpers import every_view
 from tests.properties.test_rebuild_equals_incremental import FIRST_DAY
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -171,16 +172,6 @@ def test_another_key_or_too_many_keys_go_back_to_upserts(
         engine.dispose()
 
 
-def _every_view(runner: ProjectionRunner, engine: Engine) -> dict[str, list[str]]:
-    out = {}
-    with engine.connect() as conn:
-        for projection in all_projections():
-            for logical, table in runner.tables(projection.name).items():
-                rows = conn.execute(select(table)).all()
-                out[f"{projection.name}.{logical}"] = sorted(repr(tuple(r)) for r in rows)
-    return out
-
-
 def test_views_rebuilt_on_fresh_tables_equal_the_caught_up_views(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -218,16 +209,16 @@ def test_views_rebuilt_on_fresh_tables_equal_the_caught_up_views(
                 world.bookings.cancel(world.renter, booking_id, "plans changed", NOW)
     runner.catch_up()
     assert not copied and not any(skipped)  # live tables: never copied into nor skipped
-    incremental = _every_view(runner, engine)
+    incremental = every_view(runner, engine)
     runner.rebuild_all()
-    assert _every_view(runner, engine) == incremental
+    assert every_view(runner, engine) == incremental
     assert sum(skipped) > 24  # at least the bookings placed were not looked up
     if pg:
         assert {"audit", "bookings", "availability_keys"} <= {n.split("__rb")[0] for n, _ in copied}
     copied.clear()
     for name in ("audit", "bookings", "availability", "search_documents", "payments"):
         runner.rebuild(name)
-    assert _every_view(runner, engine) == incremental
+    assert every_view(runner, engine) == incremental
     assert bool(copied) == pg and not fresh_tables._fresh  # forgotten after the swap
 
 

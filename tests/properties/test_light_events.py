@@ -15,7 +15,6 @@ from uuid import UUID
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
 
 from application.erasure import Erasure
 from application.json_codec import orjson_reads
@@ -31,6 +30,7 @@ from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from projections.stored import upcasts
 from tests.builders import NOW, identity_of, make_world, verified_user
+from tests.projections.helpers import every_view
 from tests.projections.test_audit_stored import some_history
 from tests.properties.test_rebuild_equals_incremental import commands, run
 
@@ -102,16 +102,6 @@ def test_light_events_equal_decoded_ones_over_random_booking_histories(
     assert "domain.listing:Listing.Submitted" in built
 
 
-def views(engine: Engine, runner: ProjectionRunner) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    with engine.connect() as conn:
-        for projection in all_projections():
-            for logical, table in runner.tables(projection.name).items():
-                rows = conn.execute(select(table)).all()
-                out[f"{projection.name}.{logical}"] = sorted(repr(tuple(r)) for r in rows)
-    return out
-
-
 def test_light_events_with_sealed_fields_and_an_erasure_equal_decoded_ones_and_views_match(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,7 +132,7 @@ def test_light_events_with_sealed_fields_and_an_erasure_equal_decoded_ones_and_v
                 m.setattr(light, "light_event", lambda *args: None)  # the mapper only
                 without = ProjectionRunner(store, mapper_engine, all_projections(), batch_size=5)
                 without.catch_up()
-            assert views(light_engine, with_light) == views(mapper_engine, without)
+            assert every_view(with_light, light_engine) == every_view(without, mapper_engine)
             # rebuilt alone, these views take Booking.Placed blind (no message opened)
             placed = "domain.booking:Booking.Placed"
             for view in ("bookings", "payments", "deadlines", "audit"):
@@ -151,7 +141,7 @@ def test_light_events_with_sealed_fields_and_an_erasure_equal_decoded_ones_and_v
                 assert placed in light.blind_topics(shape), view
                 with_light.rebuild(view)
             with_light.rebuild_all()  # with notifications: Booking.Placed is decoded
-            assert views(light_engine, with_light) == views(mapper_engine, without)
+            assert every_view(with_light, light_engine) == every_view(without, mapper_engine)
         finally:
             light_engine.dispose()
             mapper_engine.dispose()

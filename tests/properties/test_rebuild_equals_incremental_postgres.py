@@ -14,12 +14,11 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from infrastructure.views_db import create_views_engine
-from projections.registry import all_projections
-from projections.runner import ProjectionRunner
 from tests.conftest import PG_ADMIN_URL, _with_db
+from tests.projections.helpers import every_view
 from tests.properties.test_rebuild_equals_incremental import check, commands
 
 pytestmark = pytest.mark.postgres
@@ -37,16 +36,6 @@ def fresh_views_engine() -> Iterator[Engine]:
         engine.dispose()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def every_view(runner: ProjectionRunner, engine: Engine) -> dict[str, list[str]]:
-    out = {}
-    with engine.connect() as conn:
-        for projection in all_projections():
-            for logical, table in runner.tables(projection.name).items():
-                rows = conn.execute(select(table)).all()
-                out[f"{projection.name}.{logical}"] = sorted(repr(tuple(r)) for r in rows)
-    return out
 
 
 @settings(
