@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from application.search import SearchHit
 from application.search_queries import SearchPage
 from interfaces.http.search_json import results_body, results_json
-from tests.http.test_search_lean_json import counts_st, document_st
+from tests.http.test_search_lean_json import document_st, pages_of
 
 
 def stored(document: dict[str, Any]) -> bytes:
@@ -32,18 +32,7 @@ hit_st = st.builds(
     st.one_of(st.none(), st.floats(0, 20_000, allow_nan=False), st.integers(0, 50)),
     st.booleans(),
 )
-page_st = st.builds(
-    SearchPage,
-    hits=st.lists(hit_st, max_size=6),
-    total_estimate=st.integers(0, 1000),
-    facets=st.one_of(
-        st.just({}), st.fixed_dictionaries({"category": counts_st, "amenities": counts_st})
-    ),
-    price_stats=st.one_of(
-        st.none(), st.fixed_dictionaries({"min": st.integers(0, 9), "max": st.integers(9, 99)})
-    ),
-    next_offset=st.one_of(st.none(), st.integers(1, 1000)),
-)
+page_st = pages_of(hit_st, 6)
 
 
 @settings(max_examples=200, deadline=None)

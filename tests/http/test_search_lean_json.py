@@ -47,18 +47,26 @@ hit_st = st.builds(
     distance_km=st.one_of(st.none(), st.floats(0, 20_000, allow_nan=False)),
 )
 counts_st = st.dictionaries(st.text(max_size=6), st.integers(0, 99), max_size=4)
-page_st = st.builds(
-    SearchPage,
-    hits=st.lists(hit_st, max_size=5),
-    total_estimate=st.integers(0, 1000),
-    facets=st.one_of(
-        st.just({}), st.fixed_dictionaries({"category": counts_st, "amenities": counts_st})
-    ),
-    price_stats=st.one_of(
-        st.none(), st.fixed_dictionaries({"min": st.integers(0, 9), "max": st.integers(9, 99)})
-    ),
-    next_offset=st.one_of(st.none(), st.integers(1, 1000)),
-)
+
+
+def pages_of(hits: st.SearchStrategy[SearchHit], max_hits: int) -> st.SearchStrategy[SearchPage]:
+    """Search pages of up to `max_hits` hits drawn from `hits`, with any facets and stats."""
+    return st.builds(
+        SearchPage,
+        hits=st.lists(hits, max_size=max_hits),
+        total_estimate=st.integers(0, 1000),
+        facets=st.one_of(
+            st.just({}), st.fixed_dictionaries({"category": counts_st, "amenities": counts_st})
+        ),
+        price_stats=st.one_of(
+            st.none(),
+            st.fixed_dictionaries({"min": st.integers(0, 9), "max": st.integers(9, 99)}),
+        ),
+        next_offset=st.one_of(st.none(), st.integers(1, 1000)),
+    )
+
+
+page_st = pages_of(hit_st, 5)
 
 
 def model_json(page: SearchPage, marked: set[str]) -> Any:
