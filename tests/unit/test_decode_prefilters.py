@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from application.event_transcoder import EventTranscoder
 from application.json_codec import _DIGITS, _LONG, _RUN, orjson_reads
+from application.personal_mapper import _may_hold_envelope
 from application.store import DateAsISO
 from projections import light
 
@@ -69,3 +70,9 @@ def test_an_escaped_state_is_read_by_the_stock_decoder() -> None:
     assert FAST.decode(raw) == STOCK.decode(raw)
     note: Any = SimpleNamespace(state=raw, topic="test:Topic")
     assert light.light_event(LOG, note) is None
+
+
+@given(st.binary(max_size=80) | digits_and_text | st.just(b'{"m":"\\u005fpersonal"}'))
+def test_the_envelope_check_answers_as_before(raw: bytes) -> None:
+    before = b'"_personal"' in raw or b"\\u" in raw
+    assert _may_hold_envelope(raw) == before
