@@ -39,7 +39,8 @@ _LONG = b" " + _RUN
 def orjson_reads(raw: bytes) -> bool:
     """False where `raw` may hold an integer orjson would read inexactly."""
     shape = raw.translate(_DIGITS)
-    return _LONG not in shape and not shape.startswith(_RUN)
+    # A run of 19 anywhere first: a shorter needle, found (or not) at a third of the cost.
+    return _RUN not in shape or (_LONG not in shape and not shape.startswith(_RUN))
 
 
 def loads(raw: bytes) -> Any:

@@ -61,9 +61,10 @@ class Draft:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def notification_id(source: str, recipient: UUID, kind: str) -> UUID:
+def notification_id(source: str, recipient: UUID | str, kind: str) -> UUID:
     """Derived from (event, recipient, kind): a rebuild or a replay gives the same id.
-    `source` names the event by its aggregate and version (`{originator_id}:{version}`)."""
+    `source` names the event by its aggregate and version (`{originator_id}:{version}`);
+    `recipient` may come as its text (`str(recipient)`): the same id."""
     return name_based(_NAMESPACE, f"{source}|{recipient}|{kind}")
 
 

@@ -30,6 +30,7 @@ from projections.stored import plain_json, upcasts
 
 _ENVELOPE_KEY = b'"_personal"'
 _ESCAPE = b"\\u"
+_BACKSLASH = b"\\"
 _SNAPSHOT_TOPIC = "eventsourcing.domain:Snapshot"
 _TYPED = b'"_type_"'
 MEMO_SIZE = 20_000  # revived values kept per type name; emptied when full
@@ -85,7 +86,9 @@ def light_event(
     """`note`'s event built without the mapper, or None where only the mapper builds it.
     A topic in `blind` is built with its personal fields erased (none is opened)."""
     raw = note.state
-    if type(raw) is not bytes or _ESCAPE in raw:
+    # One byte's search first: `\\u` (two bytes) costs ten times more, and few states hold
+    # a backslash at all.
+    if type(raw) is not bytes or (_BACKSLASH in raw and _ESCAPE in raw):
         return None
     if note.topic in blind:
         return _blind_event(log, note, raw)
@@ -148,16 +151,31 @@ def _state(log: EventLog, topic: str, raw: bytes) -> dict[str, Any] | None:
         return obj
     names = log.mapper.transcoder.names  # type: ignore[attr-defined]
     keys = _typed_keys.get(topic)
-    if keys is None or len(keys) != typed or not all(_typed(obj.get(k), names) for k in keys):
+    if keys is None or len(keys) != typed or not _revive(obj, keys, names):
         keys = tuple(k for k, v in obj.items() if _typed(v, names))
-        if len(keys) != typed:
+        if len(keys) != typed or not _revive(obj, keys, names):
             return None
         _typed_keys[topic] = keys
+    return obj
+
+
+def _revive(obj: dict[str, Any], keys: tuple[str, ...], names: dict[str, Any]) -> bool:
+    """Revives `obj[key]` for each key, in place, if each holds a typed value (`_typed`,
+    checked inline: a call per field was a third of it); False and `obj` untouched if not."""
+    found = []
     for key in keys:
-        value = obj[key]
-        name, data = value["_type_"], value["_data_"]
-        memo = _memo(name, names) if type(data) is str else None
-        if memo is None:
+        value = obj.get(key)
+        if type(value) is not dict or len(value) != 2:
+            return False
+        name, data = value.get("_type_"), value.get("_data_", value)
+        if type(name) is not str or name not in names or data is value:
+            return False
+        if type(data) in (dict, list):
+            return False
+        found.append((key, name, data))
+    for key, name, data in found:
+        memo = _memos[name] if name in _memos else _memo(name, names)
+        if memo is None or type(data) is not str:
             obj[key] = names[name].decode(data)
             continue
         revived = memo.get(data)
@@ -166,7 +184,7 @@ def _state(log: EventLog, topic: str, raw: bytes) -> dict[str, Any] | None:
                 memo.clear()
             revived = memo[data] = names[name].decode(data)
         obj[key] = revived
-    return obj
+    return True
 
 
 def _memo(name: str, names: dict[str, Any]) -> dict[str, Any] | None:
@@ -200,7 +218,8 @@ _LONG = b" " + _RUN
 
 def _orjson_reads(raw: bytes) -> bool:
     shape = raw.translate(_DIGITS)
-    return _LONG not in shape and not shape.startswith(_RUN)
+    # A run of 19 anywhere first: a shorter needle, found (or not) at a third of the cost.
+    return _RUN not in shape or (_LONG not in shape and not shape.startswith(_RUN))
 
 
 def _snapshot_like(state: dict[str, Any]) -> bool:

@@ -30,7 +30,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from domain.notifications import Draft, notification_id, outbox_id
+from domain.notifications import notification_id, outbox_id
 from domain.user import User as _User
 from projections import notification_erasure
 from projections.base import Projection, Replay, upsert
@@ -126,14 +126,28 @@ class NotificationsView(Projection):
         # id(data) -> (data, its JSON): one encoding however many rows share a value; the
         # value is kept so that its id cannot be reused by another within the page.
         encoded: dict[int, tuple[object, str]] = {}
+        texts: dict[UUID, str] = {}  # each id's text once a page: the ids' names repeat
         for event, position in ours:
             _learn(event, facts, users, changed)
             rule = RULES.get(type(event))
-            for draft in rule(event, facts) if rule else []:
+            drafts = rule(event, facts) if rule else None
+            if not drafts:
+                continue
+            source = f"{_text(texts, event.originator_id)}:{event.originator_version}"
+            created_at = _when(event)
+            for draft in drafts:
                 known = encoded.get(id(draft.data))
                 if known is None:
                     known = encoded[id(draft.data)] = (draft.data, encode(draft.data))
-                row = _row(event, position, draft, known[1])
+                recipient = _text(texts, draft.recipient)
+                row = {
+                    "id": notification_id(source, recipient, draft.kind),
+                    "recipient_id": draft.recipient,
+                    "kind": draft.kind,
+                    "position": position,
+                    "created_at": created_at,
+                    "data": known[1],
+                }
                 rows.append(row)
                 outbox.append(_outbox_row(row, users.get(draft.recipient)))
         for name, table_rows in changed.items():
@@ -337,16 +351,11 @@ def _when(event: Any) -> datetime:
     return at if at is not None else event.timestamp
 
 
-def _row(event: Any, position: int, draft: Draft, data: str) -> dict[str, Any]:
-    source = f"{event.originator_id}:{event.originator_version}"
-    return {
-        "id": notification_id(source, draft.recipient, draft.kind),
-        "recipient_id": draft.recipient,
-        "kind": draft.kind,
-        "position": position,
-        "created_at": _when(event),
-        "data": data,
-    }
+def _text(texts: dict[UUID, str], value: UUID) -> str:
+    text = texts.get(value)
+    if text is None:
+        text = texts[value] = str(value)
+    return text
 
 
 def _outbox_row(row: dict[str, Any], user: dict[str, Any] | None) -> dict[str, Any]:
