@@ -20,7 +20,7 @@ from uuid import UUID
 
 from _booking_setup import Nights
 from _common import ROOT, CpuMeter, summary
-from _servers import server_cmd
+from _servers import give_up, server_cmd
 from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import Container
@@ -77,7 +77,7 @@ def start_server(
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    proc.kill()
+    give_up(proc)
     raise RuntimeError(f"{server} did not become healthy in 60 s")
 
 

@@ -8,6 +8,7 @@ process tree (`CpuMeter` does) and waits for the worker, not the parent, to idle
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,3 +43,13 @@ def serving_pid(pid: int) -> int:
     except OSError:
         return pid
     return int(found[0]) if len(found) == 1 else pid
+
+
+def give_up(proc: subprocess.Popen[bytes]) -> None:
+    """Stops a server that never became healthy: SIGTERM first, since granian's parent stops
+    its worker on it, while a SIGKILL would leave the worker serving, orphaned."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -43,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, CpuMeter, latency_summary, machine, summary, temporary_database
 from _search_queries import API, query_mix, run_queries
-from _servers import server_cmd
+from _servers import give_up, server_cmd
 
 from application.demo import DEMO_PASSWORD, seed_demo
 from application.demo_places import demo_cities
@@ -165,7 +165,7 @@ def start_server(settings: Settings, port: int, server: str = "uvicorn") -> subp
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return proc
         time.sleep(0.2)
-    proc.kill()
+    give_up(proc)
     raise RuntimeError(f"{server} did not become healthy in 120 s")
 
 
