@@ -4,7 +4,9 @@ uvicorn runs as `rentbook serve` does (httptools, our one-`send` protocol, loop 
 uvloop, no access line of its own). granian (a Rust HTTP server with an ASGI interface) runs
 the same factory with uvloop, HTTP/1 only, no websockets and no access line: the app writes
 its own. granian always serves from a spawned worker process, so the bench meters the whole
-process tree (`CpuMeter` does) and waits for the worker, not the parent, to idle."""
+process tree (`CpuMeter` does) and waits for the worker, not the parent, to idle. granian is
+not a project dependency (it did not pay: bench/README.md, task H, 20261206g): `pip install
+'granian>=2,<3'` to use it."""
 
 from __future__ import annotations
 
