@@ -20,11 +20,11 @@ from uuid import UUID
 
 from _booking_setup import Nights
 from _common import ROOT, CpuMeter, summary
+from _servers import give_up, server_cmd
 from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import Container
 from infrastructure.settings import Settings
-from interfaces.http.coalesced_writes import UVICORN_HTTP
 
 PASSWORD = "bench-password-123"
 
@@ -46,7 +46,7 @@ def make_renters(container: Container, count: int, threads: int) -> list[str]:
 
 
 def start_server(
-    settings: Settings, port: int, workers: int, pool_size: int
+    settings: Settings, port: int, workers: int, pool_size: int, server: str = "uvicorn"
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
@@ -62,27 +62,23 @@ def start_server(
         }
     )
     env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it (and search.py)
-    cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "bench._http_app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60",
-        "--http", UVICORN_HTTP,  # as `rentbook serve` runs uvicorn
-    ]  # fmt: skip
+    # uvicorn as `rentbook serve` runs it (one-`send` protocol), or granian
+    cmd = server_cmd(server, "bench._http_app:app", port, workers, coalesce=True)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     import httpx
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {proc.returncode}")
+            raise RuntimeError(f"{server} exited with {proc.returncode}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("uvicorn did not become healthy in 60 s")
+    give_up(proc)
+    raise RuntimeError(f"{server} did not become healthy in 60 s")
 
 
 async def _http_load(

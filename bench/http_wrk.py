@@ -56,6 +56,7 @@ from _mail_backlog import drain as drain_mail
 from _rss import memory_report, rss_detail
 from _search_queries import API, query_mix, run_queries
 from _server_ready import children_cpu_s, free_port, places_ready, settle
+from _servers import SERVERS, serving_pid
 from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import build_container
@@ -179,7 +180,7 @@ def bench_bookings(
             stats_dir = work / "group_stats"
             stats_dir.mkdir(exist_ok=True)
             os.environ["RENTBOOK_BENCH_GROUP_STATS"] = str(stats_dir)  # the server's env
-            server = start_booking_server(settings, port, args.workers, 10)
+            server = start_booking_server(settings, port, args.workers, 10, args.server)
             try:
                 places_ready(f"http://127.0.0.1:{port}", args.workers)
                 warmup = _warm_up(args, f"http://127.0.0.1:{port}", script, env, first, server.pid)
@@ -201,7 +202,8 @@ def bench_bookings(
         "warmup": warmup,
         "setup": {"listings": len(listings), "renters": len(tokens), "seconds": round(setup_s, 1)},
         "nights_per_listing": nights,
-        "server": f"uvicorn, {args.workers} worker(s), PostgreSQL + Redis, no in-process workers",
+        "server": f"{args.server}, {args.workers} worker(s), PostgreSQL + Redis, "
+        "no in-process workers",
     }
 
 
@@ -264,12 +266,12 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     ]
     (work / "paths.txt").write_text("\n".join(paths) + "\n")
     port = free_port()
-    server = search_bench.start_server(settings, port)
+    server = search_bench.start_server(settings, port, args.server)
     base = f"http://127.0.0.1:{port}"
     try:  # a short warm-up with the existing clients: caches, lazy imports
         places_ready(base, 1)
         asyncio.run(run_queries(base, query_mix(cities, 200, seed_=3), 8))
-        settled = settle(server.pid) if args.settle else None
+        settled = settle(serving_pid(server.pid)) if args.settle else None
         result = run_wrk(
             args, base, "search.lua", {"RENTBOOK_WRK_PATHS": str(work / "paths.txt")}, server.pid
         )
@@ -289,7 +291,7 @@ def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         **result,
         "setup": {"listings": seeded["listings"], "seconds": round(setup_s, 1)},
         "distinct_queries": len(set(paths)),
-        "server": "uvicorn, 1 worker, SQLite + embedded search, workers in-process",
+        "server": f"{args.server}, 1 worker, SQLite + embedded search, workers in-process",
     }
 
 
@@ -310,6 +312,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--workers", type=int, default=1, help="API workers (bookings)")
+    ap.add_argument("--server", choices=SERVERS, default="uvicorn", help="bench/_servers.py")
     ap.add_argument(
         "--warmup",
         type=int,

@@ -43,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, CpuMeter, latency_summary, machine, summary, temporary_database
 from _search_queries import API, query_mix, run_queries
+from _servers import give_up, server_cmd
 
 from application.demo import DEMO_PASSWORD, seed_demo
 from application.demo_places import demo_cities
@@ -137,7 +138,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, server: str = "uvicorn") -> subprocess.Popen[bytes]:
     import httpx
 
     env = dict(os.environ)
@@ -154,22 +155,18 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it
     env.pop("RENTBOOK_REDIS_URL", None)
     env.pop("RENTBOOK_MEILISEARCH_URL", None)
-    cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "bench._http_app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60",
-    ]  # fmt: skip
+    cmd = server_cmd(server, "bench._http_app:app", port, 1, coalesce=False)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {proc.returncode}")
+            raise RuntimeError(f"{server} exited with {proc.returncode}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return proc
         time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("uvicorn did not become healthy in 120 s")
+    give_up(proc)
+    raise RuntimeError(f"{server} did not become healthy in 120 s")
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
