@@ -56,8 +56,11 @@ _ONE_CURRENCY = "min(p.currency) = max(p.currency)"
 # As ledger_rows._ENTRIES, over typed rows (no column is NULL in the view): the postings
 # grouped by entry (a third cheaper than joining the entries to them), then the entries
 # that have none. A posting moved to another entry or position changes the lines compared.
+# Only (id, lines, balanced) per entry: the totals per currency come from `_TOTALS` (one
+# cheap pass), so this process decodes and folds half the columns it did (its CPU is the
+# critical half of verify; issue #9).
 _ENTRIES = f"""
-SELECT x.id, x.lines, x.balanced, x.currency, x.debit, x.credit FROM (
+SELECT x.id, x.lines, x.balanced FROM (
   SELECT p.position, p.entry_id::text AS id,
     array_agg(concat_ws('|', p.account, p.side, p.amount, p.currency) ORDER BY p.line) AS lines,
     CASE WHEN {_ONE_CURRENCY}
@@ -66,13 +69,10 @@ SELECT x.id, x.lines, x.balanced, x.currency, x.debit, x.credit FROM (
     ELSE coalesce((SELECT bool_and(c.ok) FROM (
         SELECT bool_and(q.amount > 0) AND sum({_AMOUNT_SIGNED}) = 0 AS ok
         FROM {{postings}} AS q WHERE q.entry_id = p.entry_id GROUP BY q.currency) AS c), false)
-    END AS balanced,
-    CASE WHEN {_ONE_CURRENCY} THEN min(p.currency) END AS currency,
-    (sum(p.amount) FILTER (WHERE p.side = 'debit'))::text AS debit,
-    (sum(p.amount) FILTER (WHERE p.side <> 'debit'))::text AS credit
+    END AS balanced
   FROM {{postings}} AS p WHERE p.position <= %(p)s GROUP BY p.position, p.entry_id
   UNION ALL
-  SELECT v.position, v.id::text, '{{{{}}}}'::text[], false, NULL, NULL, NULL
+  SELECT v.position, v.id::text, '{{{{}}}}'::text[], false
   FROM {{entries}} AS v
   WHERE v.position <= %(p)s AND NOT EXISTS (SELECT FROM {{postings}} AS q WHERE q.entry_id = v.id)
 ) AS x ORDER BY x.position
