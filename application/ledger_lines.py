@@ -157,18 +157,24 @@ def _layout(cls: type[Any]) -> _Layout:
     return _Layout(cls, uuids, TypeAdapter(fields).validator)  # type: ignore[arg-type]
 
 
-def _fields(layout: _Layout, raw: bytes) -> _Fields | None:
-    """The rules' event from a stored state; None when the mapper must read it."""
+def _fields(layout: _Layout, raw: bytes, ids: dict[str, str] | None = None) -> _Fields | None:
+    """The rules' event from a stored state; None when the mapper must read it. `ids`
+    remembers each id's text by its hex: owners and bookings recur across a ledger's events
+    (formatting them was a tenth of deriving)."""
     try:
         state = layout.validator.validate_json(raw)
     except ValidationError:
         return None
     if "class_version" in state:
         return None
+    if ids is None:
+        ids = {}
     for name in layout.uuids:
         if (value := state.get(name)) is not None:
             h = value["_data_"]
-            state[name] = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            if (text := ids.get(h)) is None:
+                text = ids[h] = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            state[name] = text
     fields = _Fields()
     fields.__dict__ = state
     return fields
@@ -190,6 +196,7 @@ class LedgerLines:
         self.mapper = mapper
         # With a cipher or a compressor the bytes are not JSON: the mapper reads them.
         self.plain = mapper.cipher is None and mapper.compressor is None
+        self.ids: dict[str, str] = {}  # id text by hex, for `_fields`
 
     def recorded(self, row: RawEvent) -> list[dict[str, Any]]:
         """A `JournalEntry.Recorded`'s postings, as recorded (dicts)."""
@@ -201,7 +208,7 @@ class LedgerLines:
     def derived(self, row: RawEvent) -> tuple[str, Lines] | None:
         """(entry id text, canonical lines) of the entry a payment event makes, or None."""
         layout = _PLAIN.get(row[3]) if self.plain else None
-        if layout is not None and (fields := _fields(layout, row[4])) is not None:
+        if layout is not None and (fields := _fields(layout, row[4], self.ids)) is not None:
             try:
                 lines = canonical_postings(layout.cls, fields)
             except _Unknown:

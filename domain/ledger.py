@@ -144,6 +144,23 @@ class _Postings:
         return self.add(deposit_authorized(booking_id), "credit", amount)
 
 
+class _Lines(_Postings):
+    """`_Postings` kept straight as canonical text (`Posting.canonical()`), for verification:
+    no tuple per line and no second pass to format them (a fifth of the rules' cost)."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.lines: list[str] = []  # type: ignore[assignment]
+        self._tail = f"|{currency}"
+
+    def add(self, account: str, side: Side, amount: int) -> _Postings:
+        if amount < 0:
+            side, amount = ("credit" if side == "debit" else "debit"), -amount
+        if amount:
+            self.lines.append(f"{account}|{side}|{amount}{self._tail}")
+        return self
+
+
 def _charge_captured(e: Any, p: _Postings) -> None:
     p.add(PROCESSOR_BALANCE, "debit", e.amount - e.fee).add(PROCESSOR_FEES, "debit", e.fee)
     p.owner(e).add(PLATFORM_FEES, "credit", e.platform_share)
@@ -238,10 +255,9 @@ def canonical_postings(event_type: type[Any], event: Any) -> list[str]:
     rule = RULES.get(event_type)
     if rule is None:
         return []
-    collected = _Postings(event.currency)
+    collected = _Lines(event.currency)
     rule(event, collected)
-    currency = collected.currency
-    return [f"{a}|{side}|{amount}|{currency}" for a, side, amount in collected.lines]
+    return collected.lines
 
 
 def check_balanced(postings: Iterable[Posting]) -> None:

@@ -79,7 +79,7 @@ class PostgresEventRows:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             viewed = self.view.position(cur, ENTRY_TOPIC, stop)
             if viewed:
-                read.add(cur.execute(self.view.entries, {"p": viewed}).fetchall())
+                read.add_viewed(cur.execute(self.view.entries, {"p": viewed}).fetchall())
             after = viewed
             while after < stop:
                 end = min(after + ENTRY_PAGE, stop)
@@ -87,14 +87,15 @@ class PostgresEventRows:
                 after = end
             if not read.regular:  # a malformed ledger: totals of every posting, as they are
                 read.debits, read.credits = {}, {}
-                if viewed:
-                    read.add_totals(cur.execute(self.view.totals, (viewed,)))
                 read.add_totals(cur.execute(self.totals, (ENTRY_TOPIC, viewed, stop)))
+            if viewed:  # the view's totals: one pass over its postings, not a sum per entry
+                read.add_totals(cur.execute(self.view.totals, (viewed,)))
         return RecordedLedger(read.lines, read.balanced, read.debits, read.credits)
 
 
 class _Recorded:
-    """Folds (entry id, lines, balanced, currency, debit, credit) rows into the ledger."""
+    """Folds rows of recorded entries into the ledger: the JSON path's (entry id, lines,
+    balanced, currency, debit, credit), the view's (entry id, lines, balanced) and totals."""
 
     def __init__(self) -> None:
         self.lines: dict[str, list[str]] = {}
@@ -117,6 +118,11 @@ class _Recorded:
             if credit is not None:
                 credits[currency] = credits.get(currency, 0) + int(credit)
         self.balanced = balanced
+
+    def add_viewed(self, rows: list[tuple[str, list[str], bool]]) -> None:
+        """The view's (entry id, lines, balanced) rows; its totals come from `add_totals`."""
+        self.lines.update([(row[0], row[1]) for row in rows])
+        self.balanced = self.balanced and all([row[2] for row in rows])
 
     def add_totals(self, rows: Iterable[tuple[Any, ...]]) -> None:
         for currency, is_debit, total in rows:

@@ -36,28 +36,35 @@ _EXISTS = SQL(
     postings=Literal(_TABLES["postings"].name),
     tracking=Literal(tracking.name),
 )
-_POSITION = SQL("SELECT position FROM {tracking} WHERE name = %s AND version = %s").format(**_NAMES)
-# The entries up to a position: as many in the view as in the journal, each matched by
-# position and id (positions are unique on both sides, so the counts make it one to one).
-# One pass over the view's entries counts them and their matches.
+# The view's position (at most the stop) and whether the entries up to it are exactly the
+# journal's: as many in the view as in the journal, each matched by position and id
+# (positions are unique on both sides, so the counts make it one to one). One statement,
+# one pass over the view's entries: each round trip costs a wake-up of both sides, which a
+# loaded machine makes tens of milliseconds (issue #9). No row: the view has no position.
 _MATCHES = """
-WITH viewed AS (
+WITH t AS (
+  SELECT least(position, %(stop)s) AS p FROM {tracking} WHERE name = %(name)s
+  AND version = %(version)s
+), viewed AS (
   SELECT count(*) AS entries, count(e.notification_id) AS matched
   FROM {entries} AS v LEFT JOIN {schema}.{table} AS e
     ON e.notification_id = v.position AND e.originator_id = v.id AND e.topic = %(topic)s
-  WHERE v.position <= %(p)s
+  WHERE v.position <= (SELECT t.p FROM t)
 )
-SELECT viewed.matched = viewed.entries AND viewed.entries = (
-  SELECT count(*) FROM {schema}.{table} WHERE topic = %(topic)s AND notification_id <= %(p)s)
-FROM viewed
+SELECT t.p, viewed.matched = viewed.entries AND viewed.entries = (
+  SELECT count(*) FROM {schema}.{table} WHERE topic = %(topic)s AND notification_id <= t.p)
+FROM t, viewed
 """
 _AMOUNT_SIGNED = "CASE WHEN q.side = 'debit' THEN q.amount ELSE -q.amount END"
 _ONE_CURRENCY = "min(p.currency) = max(p.currency)"
 # As ledger_rows._ENTRIES, over typed rows (no column is NULL in the view): the postings
 # grouped by entry (a third cheaper than joining the entries to them), then the entries
 # that have none. A posting moved to another entry or position changes the lines compared.
+# Only (id, lines, balanced) per entry: the totals per currency come from `_TOTALS` (one
+# cheap pass), so this process decodes and folds half the columns it did (its CPU is the
+# critical half of verify; issue #9).
 _ENTRIES = f"""
-SELECT x.id, x.lines, x.balanced, x.currency, x.debit, x.credit FROM (
+SELECT x.id, x.lines, x.balanced FROM (
   SELECT p.position, p.entry_id::text AS id,
     array_agg(concat_ws('|', p.account, p.side, p.amount, p.currency) ORDER BY p.line) AS lines,
     CASE WHEN {_ONE_CURRENCY}
@@ -66,13 +73,10 @@ SELECT x.id, x.lines, x.balanced, x.currency, x.debit, x.credit FROM (
     ELSE coalesce((SELECT bool_and(c.ok) FROM (
         SELECT bool_and(q.amount > 0) AND sum({_AMOUNT_SIGNED}) = 0 AS ok
         FROM {{postings}} AS q WHERE q.entry_id = p.entry_id GROUP BY q.currency) AS c), false)
-    END AS balanced,
-    CASE WHEN {_ONE_CURRENCY} THEN min(p.currency) END AS currency,
-    (sum(p.amount) FILTER (WHERE p.side = 'debit'))::text AS debit,
-    (sum(p.amount) FILTER (WHERE p.side <> 'debit'))::text AS credit
+    END AS balanced
   FROM {{postings}} AS p WHERE p.position <= %(p)s GROUP BY p.position, p.entry_id
   UNION ALL
-  SELECT v.position, v.id::text, '{{{{}}}}'::text[], false, NULL, NULL, NULL
+  SELECT v.position, v.id::text, '{{{{}}}}'::text[], false
   FROM {{entries}} AS v
   WHERE v.position <= %(p)s AND NOT EXISTS (SELECT FROM {{postings}} AS q WHERE q.entry_id = v.id)
 ) AS x ORDER BY x.position
@@ -95,9 +99,8 @@ class LedgerViewRows:
         it does not, or there is no view. Call it in the transaction that reads the rows."""
         if not cur.execute(_EXISTS).fetchone()[0]:
             return 0
-        row = cur.execute(_POSITION, (_VIEW.name, _VIEW.version)).fetchone()
-        viewed = min(int(row[0]), stop) if row else 0
-        if viewed <= 0:
+        params = {"topic": topic, "stop": stop, "name": _VIEW.name, "version": _VIEW.version}
+        row = cur.execute(self.matches, params).fetchone()
+        if row is None or row[0] <= 0 or not row[1]:
             return 0
-        matched = cur.execute(self.matches, {"topic": topic, "p": viewed}).fetchone()[0]
-        return viewed if matched else 0
+        return int(row[0])
