@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from infrastructure import places_offline
 from infrastructure.places_index import ALT_NAME_PENALTY, CityIndex, encode
 from infrastructure.places_offline import (
     EXACT_BONUS,
@@ -176,3 +177,17 @@ def test_without_a_writable_cache_the_index_is_kept_in_memory(tmp_path: Path) ->
     assert [p.name for p in places.autocomplete("lodz")] == ["Łódź"]
     assert loads == [1]
     assert places._index is not None and isinstance(places._index.data, bytes)
+
+
+def test_the_shipped_dataset_is_indexed_by_a_child_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_here() -> list[dict[str, Any]]:
+        raise AssertionError("the rows were loaded in the serving process")
+
+    monkeypatch.setattr(places_offline, "_load_cities", not_here)
+
+    places = OfflinePlaces(cache_dir=tmp_path)
+
+    assert places.autocomplete("lisb")[0].name == "Lisbon"
+    assert places._index is not None and not isinstance(places._index.data, bytes)
