@@ -33,15 +33,21 @@ def _status() -> dict[str, float]:
     return fields
 
 
+def _cpu() -> float:
+    """This process's CPU and its children's (a child may build the index file)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def child() -> dict[str, object]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from infrastructure.places_offline import shared_places
 
     places = shared_places()
     before = _status()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0 = _cpu(), time.perf_counter()
     places.autocomplete("lisb")  # builds (or maps) the name index
-    build_cpu, build_wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    build_cpu, build_wall = _cpu() - cpu0, time.perf_counter() - wall0
     after = _status()
     digest = hashlib.sha256()
     for q in QUERIES:

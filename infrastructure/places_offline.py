@@ -20,7 +20,6 @@ import sys
 import threading
 import unicodedata
 import zoneinfo
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -295,10 +294,9 @@ class OfflinePlaces(Places):
         if not key or limit < 1:
             return []
         index = self._cities()
-        keys = index.keys
-        lo = bisect_left(keys, key)
-        exact = bisect_right(keys, key, lo)
-        hi = bisect_left(keys, key + _PREFIX_END, exact)
+        lo = index.bisect(key)
+        exact = index.bisect(key, right=True, lo=lo)
+        hi = index.bisect(key + _PREFIX_END, lo=exact)
         whole, every = index.rank[lo:exact].tolist(), index.rank[lo:hi].tolist()
         if country:
             wanted = index.country_code.get(country.upper())

@@ -3,6 +3,7 @@ reference does, and its file is mapped when it is current, rebuilt when it is no
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,22 @@ def test_the_shipped_dataset_is_indexed_by_a_child_process(
 
     assert places.autocomplete("lisb")[0].name == "Lisbon"
     assert places._index is not None and not isinstance(places._index.data, bytes)
+
+
+def test_bisecting_through_the_sampled_keys_equals_bisecting_all_keys(
+    compact: OfflinePlaces,
+) -> None:
+    index = compact._cities()
+    keys = [index.keys[i] for i in range(len(index.keys))]
+    probes = {
+        b"",
+        b"\xff",
+        *keys[::5],
+        *(k[:-1] for k in keys[::7]),
+        *(k + b"!" for k in keys[::9]),
+    }
+
+    for probe in probes:
+        lo = bisect_left(keys, probe)
+        assert index.bisect(probe) == lo
+        assert index.bisect(probe, right=True, lo=lo) == bisect_right(keys, probe)
