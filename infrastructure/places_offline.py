@@ -147,8 +147,8 @@ def _build_index(found: list[dict[str, Any]]) -> CityIndex:
 def _compacted(index: CityIndex) -> CityIndex:
     """Gives what it can of the build's garbage (the parsed rows, ~150 MB at the peak) back
     to the system once the index is one buffer. In a quiet process that is nearly all of it;
-    in a busy server other threads' objects keep arenas pinned (+75 MB RSS measured), which
-    is why the shipped dataset is built by a child process."""
+    in a busy server other threads' objects keep arenas pinned (a search server that built
+    it held 367 MB, 240 MB mapping the file), which is why a child builds the shipped one."""
     gc.collect()  # also empties the interpreter's free lists, which hold arenas too
     _malloc_trim()
     return CityIndex(index.data)
@@ -174,8 +174,8 @@ def _fingerprint() -> str:
 
 def _build_in_child(path: Path) -> bool:
     """Builds the shipped dataset's index file in a child process: the build's ~200 MB peak,
-    and the garbage that would stay pinned in a serving worker's busy heap (~50 MB of RSS
-    measured), leave with the child."""
+    and the garbage that would stay pinned in a serving worker's busy heap (`_compacted`),
+    leave with the child."""
     root = str(Path(__file__).resolve().parent.parent)  # where `infrastructure` imports from
     paths = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
     try:
