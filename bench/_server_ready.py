@@ -1,7 +1,8 @@
 """Waiting for a bench server to reach its steady state before the measured run.
 
-`rentbook serve`'s API workers build the offline places index in a background thread at
-start-up (`preload_places`): ~2.8 CPU-s, and ~110-200 MB that a serving worker then holds.
+`rentbook serve`'s API workers load the offline places index in a background thread at
+start-up (`preload_places`): ~2 CPU-s where its file is missing and must be built (before
+task R every worker built it, ~2.8 CPU-s and ~70 MB held), ~15 ms to map it otherwise.
 Measured while it builds, that CPU was counted against the first requests (POST /bookings
 1.40 -> 2.08 ms in one run). `places_ready` waits for it, so CPU per request is the steady
 state's and RSS is what a serving worker holds."""

@@ -191,7 +191,7 @@ class Container:
         self.start_ledger()
         self.start_coupon_process()
         self.start_notifications(scheduler_interval)
-        # No preload of the city index here (~40 MB kept, ~150 MB at its build's peak): a
+        # No preload of the city index here (~150 MB at its build's peak, when built): a
         # serving API worker builds it at start-up (`preload_places`), a process that
         # serves no /places request never does.
 

@@ -92,8 +92,9 @@ class Settings(BaseSettings):
     # API worker processes `rentbook serve` runs (unset: one per core); the workers it
     # spawns see the number it chose.
     api_workers: int | None = None
-    # A serving API worker builds the offline city index in a background thread at start-up
-    # (~40 MB kept, a few CPU-seconds) instead of on the first /places request.
+    # A serving API worker loads the offline city index in a background thread at start-up
+    # instead of on the first /places request: it maps the index file of the places cache
+    # (~11 MB, shared by the workers), or builds that file first (~2 CPU-s) when missing.
     places_preload: bool = True
     # Observability: JSON logs except in development ("auto"); traces go to an OTLP/HTTP
     # collector only when an endpoint is set (here or OTEL_EXPORTER_OTLP_ENDPOINT).
