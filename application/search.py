@@ -68,12 +68,14 @@ class SearchHit:
     """A matching document and, when lat/lng were given, its distance rounded to 3
     decimals. A backend that keeps documents as JSON passes `stored` (the bytes) instead of
     `document`: it is parsed on first use (a fresh dict per hit), and a caller that only
-    re-serialises reads `stored` and never parses it (the search endpoint, issue #9).
+    re-serialises reads `stored` and never parses it (the search endpoint, issue #9);
+    such a backend may pass the document's `listing_id` read from those bytes too.
     Immutable; equal when documents and distances are."""
 
-    __slots__ = ("_document", "distance_km", "stored")
+    __slots__ = ("_document", "distance_km", "listing_id", "stored")
     _document: dict[str, Any] | None
     distance_km: float | None
+    listing_id: str | None
     stored: bytes | None
 
     def __init__(
@@ -82,12 +84,19 @@ class SearchHit:
         distance_km: float | None = None,
         *,
         stored: bytes | None = None,
+        listing_id: str | None = None,
     ) -> None:
         if document is None and stored is None:
             raise TypeError("a SearchHit needs its document or its stored JSON")
         object.__setattr__(self, "_document", document)
         object.__setattr__(self, "distance_km", distance_km)
         object.__setattr__(self, "stored", stored)
+        object.__setattr__(self, "listing_id", listing_id)
+
+    @property
+    def id(self) -> str:
+        """The document's id, without parsing it when the backend gave `listing_id`."""
+        return self.listing_id if self.listing_id is not None else str(self.document["id"])
 
     @property
     def document(self) -> dict[str, Any]:

@@ -197,7 +197,7 @@ class ListingSearch:
         chunk, cursor, dropped, rounds = first, query.offset, 0, 0
         next_offset: int | None = None
         while True:
-            ids = [UUID(str(hit.document["id"])) for hit in chunk.hits]
+            ids = [UUID(hit.id) for hit in chunk.hits]
             ok = self.availability.bookable(ids, period, quantity, at) if ids else set()
             for i, (hit, listing_id) in enumerate(zip(chunk.hits, ids, strict=True)):
                 if listing_id in ok:

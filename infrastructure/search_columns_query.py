@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import Connection
 
 from application.search import SearchQuery, SearchResult
 from infrastructure.search_columns import ColumnStore, Floats, IntArray, Mask
@@ -53,7 +53,7 @@ PROBE_UP_TO = 2_000  # (candidate, day) pairs probed by key; more read each day'
 
 
 def answer(
-    conn: Connection,
+    db: sqlite3.Connection,
     store: ColumnStore,
     query: SearchQuery,
     derivations: Sequence[Derivation] | None,
@@ -61,8 +61,8 @@ def answer(
     gen_all: int,
 ) -> SearchResult:
     """`gen_all`: the write generation the caller's snapshot shows (see
-    `search_embedded_cache`)."""
-    mask = filter_mask(conn, store, query, gen_all)
+    `search_embedded_cache`); `db`: the DB-API connection holding that snapshot."""
+    mask = filter_mask(db, store, query, gen_all)
     dist: Floats | None = None
     if has_point(query):
         dist = distances(store, query, mask)
@@ -86,14 +86,16 @@ def answer(
         if by_relevance and rows is not None:
             relevance = relevance_key(store, rows, matches)
         order = page_order(store, query, matches, dist, relevance)
-    page = bodies(conn, store, order, query, gen_all)
+    page = bodies(db, store, order, query, gen_all)
     if broad:
         return assemble(page, broad_aggregates(store, mask, count, query), query)
     assert matches is not None
     return assemble(page, aggregates(store, matches, query), query)
 
 
-def filter_mask(conn: Connection, store: ColumnStore, query: SearchQuery, gen_all: int) -> Mask:
+def filter_mask(
+    db: sqlite3.Connection, store: ColumnStore, query: SearchQuery, gen_all: int
+) -> Mask:
     """`scalar_filters`, amenities, dates and booking units, as in the SQL path."""
     mask = store.present.copy()
 
@@ -146,21 +148,19 @@ def filter_mask(conn: Connection, store: ColumnStore, query: SearchQuery, gen_al
     ):
         count = int(np.count_nonzero(mask)) if values else 0
         if count and count * len(set(values)) <= PROBE_UP_TO:
-            mask[probe_blocked(conn, table, key, values, np.flatnonzero(mask))] = False
+            mask[probe_blocked(db, table, key, values, np.flatnonzero(mask))] = False
         elif count:
-            for blocked in blocked_on(conn, store, gen_all, table, key, set(values)):
+            for blocked in blocked_on(db, store, gen_all, table, key, set(values)):
                 mask[blocked] = False
     return mask
 
 
 def probe_blocked(
-    conn: Connection, table: str, key: str, values: Sequence[int], candidates: IntArray
+    db: sqlite3.Connection, table: str, key: str, values: Sequence[int], candidates: IntArray
 ) -> list[int]:
     """The few candidates blocked on any of `values`, probed through the (day, doc) key in
     the caller's snapshot (the raw cursor of the same connection and transaction)."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    rows = raw.execute(
+    rows = db.execute(
         f"SELECT DISTINCT doc FROM {table} WHERE {key} IN (SELECT value FROM json_each(?)) "
         "AND doc IN (SELECT value FROM json_each(?))",
         (json.dumps(sorted(set(values))), json.dumps(candidates.tolist())),
@@ -169,7 +169,7 @@ def probe_blocked(
 
 
 def blocked_on(
-    conn: Connection, store: ColumnStore, gen_all: int, table: str, key: str, values: set[int]
+    db: sqlite3.Connection, store: ColumnStore, gen_all: int, table: str, key: str, values: set[int]
 ) -> list[IntArray]:
     """The rids blocked on each day (or hour), as of write generation `gen_all`, which the
     caller's snapshot shows: kept with the store for the dated queries of that generation;
@@ -180,9 +180,7 @@ def blocked_on(
             found[value] = kept
     missing = sorted(values - found.keys())
     if missing:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        rows = raw.execute(  # one string per day: parsed in C, not a tuple per row
+        rows = db.execute(  # one string per day: parsed in C, not a tuple per row
             f"SELECT {key}, group_concat(doc) FROM {table} "
             f"WHERE {key} IN (SELECT value FROM json_each(?)) GROUP BY {key}",
             (json.dumps(missing),),
@@ -258,7 +256,7 @@ def page_order(
 
 
 def bodies(
-    conn: Connection, store: ColumnStore, rids: IntArray, query: SearchQuery, gen_all: int
+    db: sqlite3.Connection, store: ColumnStore, rids: IntArray, query: SearchQuery, gen_all: int
 ) -> Page:
     """The page's bodies as of the caller's snapshot (write generation `gen_all`): those the
     store's body cache holds for that generation, the rest read in the snapshot."""
@@ -268,9 +266,7 @@ def bodies(
     found = store.bodies.get(gen_all, wanted)
     missing = [r for r in wanted if r not in found]
     if missing:
-        raw = conn.connection.driver_connection  # same connection and transaction
-        assert raw is not None
-        rows = raw.execute(
+        rows = db.execute(  # same connection and transaction
             "SELECT rid, body FROM search_bodies WHERE rid IN (SELECT value FROM json_each(?))",
             (json.dumps(missing),),
         )

@@ -60,6 +60,22 @@ def document_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
 
 
+_ID_KEY = b'"id":"'
+
+
+def stored_id(body: bytes) -> str | None:
+    """The id of a `document_json` body without parsing it (issue #9). Inside a JSON string
+    every quote is escaped, so `"id":"` only starts an `id` key with a string value; keys
+    are sorted and no field after `id` holds an object (`category_data`, which may, comes
+    before it), so the last one is the document's own. None when there is none or it holds
+    an escape (the caller parses)."""
+    start = body.rfind(_ID_KEY) + len(_ID_KEY)
+    end = body.find(b'"', start)
+    if start < len(_ID_KEY) or end < 0 or b"\\" in body[start:end]:
+        return None
+    return body[start:end].decode()
+
+
 def check_documents(documents: Sequence[Mapping[str, Any]]) -> None:
     """Refuses the whole batch, as a Meilisearch task fails: ids and `_geo` must be valid."""
     for doc in documents:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.search import SearchHit, SearchQuery, SearchResult
+from infrastructure.search_embedded import stored_id
 from infrastructure.search_embedded_geo import distance_km, has_point, radius_box, radius_meters
 from infrastructure.search_embedded_text import ATTRIBUTE_SLOTS, facet_key
 
@@ -170,7 +171,11 @@ def assemble(page: Page, aggregates: Aggregates, query: SearchQuery) -> SearchRe
     objects)."""
     return SearchResult(
         hits=[
-            SearchHit(stored=body, distance_km=distance_km(dist) if has_point(query) else None)
+            SearchHit(
+                stored=body,
+                distance_km=distance_km(dist) if has_point(query) else None,
+                listing_id=stored_id(body),
+            )
             if isinstance(body, bytes)  # parsed on first use: the endpoint may never need to
             else SearchHit(json.loads(body), distance_km(dist) if has_point(query) else None)
             for body, dist in page

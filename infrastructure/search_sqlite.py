@@ -16,14 +16,15 @@ connections read through the OS page cache (no mmap) and keep temp b-trees in me
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
 from application.search import SearchIndex, SearchQuery, SearchResult
-from infrastructure import search_columns_query as columns
 from infrastructure import search_embedded_facets as facets
+from infrastructure import search_sqlite_read as read
 from infrastructure.search_columns import ColumnHolder, Mode
 from infrastructure.search_embedded import accepted, check_documents, document_json, newest_per_id
 from infrastructure.search_embedded_cache import (
@@ -33,7 +34,7 @@ from infrastructure.search_embedded_cache import (
     read_generation_raw,
     record_upserts,
 )
-from infrastructure.search_embedded_geo import geo_of, has_point, haversine_m
+from infrastructure.search_embedded_geo import geo_of, has_point
 from infrastructure.search_embedded_sql import scalar_filters, search_sql
 from infrastructure.search_embedded_text import (
     Vocabulary,
@@ -100,17 +101,6 @@ _SIDE = (
     "search_blocked_nights",
     "search_blocked_hours",
 )
-
-
-# Each pooled connection's mmap (or big page cache) holds its own resident copy of the pages
-# it touched, counted again per connection (10-30 of them); pread from the OS page cache is not.
-_READ_PRAGMAS = ("PRAGMA cache_size=-2048", "PRAGMA mmap_size=0", "PRAGMA temp_store=MEMORY")
-
-
-def _haversine_or_null(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> float | None:
-    if lat2 is None or lng2 is None:
-        return None
-    return haversine_m(lat1, lng1, lat2, lng2)
 
 
 class SqliteSearchIndex(SearchIndex):
@@ -299,25 +289,22 @@ class SqliteSearchIndex(SearchIndex):
         self.columns.clear()
 
     def search(self, query: SearchQuery) -> SearchResult:
-        qwords, prefix = query_terms(query.q)
+        terms = qwords, prefix = query_terms(query.q)
+        store = self.columns.store
+        if store is not None:
+            found = read.from_store(self._engine, store, self._vocabulary, query, terms)
+            if found is not None:
+                return found
         matched = match_key(query, qwords, prefix)
         with self._engine.connect() as conn:
-            if not conn.info.get("rb_search_ready"):
-                raw = conn.connection.dbapi_connection
-                assert raw is not None
-                raw.create_function("rb_haversine", 4, _haversine_or_null, deterministic=True)
-                for pragma in _READ_PRAGMAS:  # outside any transaction
-                    raw.execute(pragma)
-                conn.info["rb_search_ready"] = True
+            db = conn.connection.driver_connection
+            assert isinstance(db, sqlite3.Connection)
+            read.prepare(db, conn.info)
             with conn.begin():  # one snapshot: the generation and the answer agree
-                generation = read_generation_raw(conn.connection.driver_connection)
+                generation = read_generation_raw(db)
                 store = self.columns.get(conn, generation)
                 if store is not None:
-                    if qwords:
-                        self._refresh_vocabulary(conn)
-                    derived = self._vocabulary.expand(qwords, prefix=prefix) if qwords else None
-                    gen_all = generation[1] if generation else 0  # a store has one
-                    return columns.answer(conn, store, query, derived, len(qwords), gen_all)
+                    return read.store_answer(db, store, self._vocabulary, query, terms, generation)
 
                 def run(with_aggregates: bool) -> Sequence[Any]:
                     sql, params = self._statement(conn, query, aggregates=with_aggregates)
@@ -361,7 +348,7 @@ class SqliteSearchIndex(SearchIndex):
         qwords, prefix = query_terms(query.q)
         qt = None
         if qwords:
-            self._refresh_vocabulary(conn)
+            read.refresh_vocabulary(conn.connection.driver_connection, self._vocabulary)  # type: ignore[arg-type]
             params["derivations"] = json.dumps(
                 [
                     [d.qi, d.word, d.cost, d.exact]
@@ -389,10 +376,3 @@ class SqliteSearchIndex(SearchIndex):
             aggregates=aggregates,
         )
         return sql, params
-
-    def _refresh_vocabulary(self, conn: Connection) -> None:
-        rows = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "SELECT id, word FROM search_vocab WHERE id > ? ORDER BY id",
-            (self._vocabulary.last_id,),
-        ).fetchall()
-        self._vocabulary.add((int(i), str(w)) for i, w in rows)

@@ -4,10 +4,15 @@ FastAPI validated the endpoint's 20 query parameters one pydantic field at a tim
 µs of a ~3 ms search). Here each parameter's usual spellings are read by hand: a value is
 taken only when it is in a form whose pydantic result is certain (a plain decimal, `true`,
 a listed literal, a string within its length) and within the field's bounds. Anything else
-(another spelling, a value out of bounds, an `X-Rentbook-Min-Position` header) goes to the
-FastAPI route, which answers as before, 422 problems included. Parameters are read the way
-FastAPI reads them (`QueryParams.get`: the last of repeated ones; `getlist` for amenities;
-unknown ones ignored), and the same endpoint function runs on the same thread pool.
+(another spelling, a value out of bounds) goes to the FastAPI route, which answers as
+before, 422 problems included. Parameters are read the way FastAPI reads them
+(`QueryParams.get`: the last of repeated ones; `getlist` for amenities; unknown ones
+ignored), and the same endpoint function runs on the same thread pool.
+
+`X-Rentbook-Min-Position` is handed to the endpoint as FastAPI would (the first such header,
+latin-1), and the endpoint does the waiting on either path (views, then the index; 503
+with Retry-After). A header spelled with underscores or in upper case, which FastAPI and
+Starlette may read differently, goes to the FastAPI route.
 """
 
 from __future__ import annotations
@@ -143,11 +148,16 @@ class LeanSearch:
 
     def arguments(self, scope: Scope) -> dict[str, Any] | None:
         """The endpoint's parameters as FastAPI would validate them, or None when unsure."""
-        for key, _ in scope["headers"]:
-            if key.replace(b"_", b"-") == _HEADER:  # FastAPI's to read (and wait for)
+        position: str | None = None
+        for key, value in scope["headers"]:
+            if key == _HEADER:
+                if position is None:
+                    position = value.decode("latin-1")  # as Starlette's `Headers.get`
+            elif key.lower().replace(b"_", b"-") == _HEADER:
                 return None
         params = QueryParams(scope["query_string"])
         values = dict(self.defaults)
+        values["x_rentbook_min_position"] = position
         try:
             for name, read in self.readers.items():
                 raw = params.get(name)

@@ -12,7 +12,7 @@ from projections.wishlists import wishlisted
 def wishlisted_hits(container: Container, user_id: UUID, page: SearchPage) -> set[str]:
     """The ids of the page's hits in the user's wishlists: one indexed query, (user,
     listing) over the page's ids, whatever the page size."""
-    spelled = {UUID(str(hit.document["id"])): str(hit.document["id"]) for hit in page.hits}
+    spelled = {UUID(hit.id): hit.id for hit in page.hits}
     if not spelled:
         return set()
     with container.views.connect() as conn:
