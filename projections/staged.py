@@ -20,6 +20,7 @@ next use creates it again (`IF NOT EXISTS`: a rollback that undid nothing costs 
 from __future__ import annotations
 
 import hashlib
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,6 +34,8 @@ STAGE_ROWS = 1000  # rows at least in one statement: below, the unnest upsert is
 # driver connection -> (staging table name -> its columns' type oids)
 _made: weakref.WeakKeyDictionary[Any, dict[str, list[int]]] = weakref.WeakKeyDictionary()
 _sql: dict[tuple[Any, ...], tuple[Table, str, str, str]] = {}
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()  # those whose rollbacks we hear
+_lock = threading.Lock()
 
 
 def pg_staged_upsert(
@@ -53,6 +56,8 @@ def pg_staged_upsert(
         cached = _sql[cache_key] = (table, *_statements(conn, table, columns, key, newer, add,
                                                         keep_existing))  # fmt: skip
     _, stage, create, upsert = cached
+    if conn.engine not in _engines:
+        _listen(conn.engine)
     raw = conn.connection.driver_connection
     assert raw is not None
     made = _made.setdefault(raw, {})
@@ -119,5 +124,11 @@ def _forget(conn: Connection, *_: Any) -> None:
         _made.pop(raw, None)
 
 
-event.listen(Engine, "rollback", _forget)
-event.listen(Engine, "rollback_savepoint", _forget)
+def _listen(engine: Engine) -> None:
+    """Hears `engine`'s rollbacks, once: only engines that stage pay for connection events
+    (an engine with listeners dispatches on every statement)."""
+    with _lock:
+        if engine not in _engines:
+            event.listen(engine, "rollback", _forget)
+            event.listen(engine, "rollback_savepoint", _forget)
+            _engines.add(engine)
