@@ -33,7 +33,7 @@ STAGE_ROWS = 1000  # rows at least in one statement: below, the unnest upsert is
 
 # driver connection -> (staging table name -> its columns' type oids)
 _made: weakref.WeakKeyDictionary[Any, dict[str, list[int]]] = weakref.WeakKeyDictionary()
-_sql: dict[tuple[Any, ...], tuple[Table, str, str, str]] = {}
+_sql: dict[tuple[Any, ...], tuple[Table, str, str, str, str]] = {}
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()  # those whose rollbacks we hear
 _lock = threading.Lock()
 
@@ -53,9 +53,9 @@ def pg_staged_upsert(
     cache_key = (id(table), tuple(columns), tuple(key), newer, tuple(add), keep_existing)
     cached = _sql.get(cache_key)
     if cached is None or cached[0] is not table:
-        cached = _sql[cache_key] = (table, *_statements(conn, table, columns, key, newer, add,
-                                                        keep_existing))  # fmt: skip
-    _, stage, create, upsert = cached
+        statements = _statements(conn, table, columns, key, newer, add, keep_existing)
+        cached = _sql[cache_key] = (table, *statements)
+    _, stage, create, copy_sql, upsert = cached
     if conn.engine not in _engines:
         _listen(conn.engine)
     raw = conn.connection.driver_connection
@@ -71,8 +71,6 @@ def pg_staged_upsert(
         )
         oids = made[stage] = [int(oid) for (oid,) in found]
     procs = bind_processors(conn, table, columns)
-    quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
-    copy_sql = f"COPY pg_temp.{stage} ({quoted}) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
         copy.set_types(oids)
         if not any(procs):
@@ -93,8 +91,8 @@ def _statements(
     newer: str | None,
     add: Sequence[str],
     keep_existing: bool,
-) -> tuple[str, str, str]:
-    """The staging table's name, its CREATE and the upsert that empties it."""
+) -> tuple[str, str, str, str]:
+    """The staging table's name, its CREATE, the COPY into it and the upsert emptying it."""
     preparer = conn.dialect.identifier_preparer
     name = preparer.format_table(table)
     quoted = ", ".join(preparer.quote(c) for c in columns)
@@ -104,12 +102,13 @@ def _statements(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS"
         f" AS SELECT {quoted} FROM {name} WITH NO DATA"
     )
+    copy = f"COPY pg_temp.{stage} ({quoted}) FROM STDIN (FORMAT BINARY)"
     upsert = (
         f"WITH s AS (DELETE FROM pg_temp.{stage} RETURNING {quoted})"
         f" INSERT INTO {name} ({quoted}) SELECT {quoted} FROM s"
         + upsert_conflict(conn, table, columns, key, newer, add, keep_existing)
     )
-    return stage, create, upsert
+    return stage, create, copy, upsert
 
 
 def _forget(conn: Connection, *_: Any) -> None:
