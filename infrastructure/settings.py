@@ -77,7 +77,8 @@ class Settings(BaseSettings):
 
     workers_in_process: bool = True
     projection_batch_size: int = 500
-    projection_catch_up_batch_size: int = 5000  # pages while the views are further behind
+    # pages while the views are further behind: 10,000 cost PostgreSQL ~7% less than 5,000
+    projection_catch_up_batch_size: int = 10_000
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 30
     # Concurrent booking placements share one transaction (RENTBOOK_GROUP_COMMIT=0: each

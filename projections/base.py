@@ -38,6 +38,7 @@ from sqlalchemy import Connection, Engine, MetaData, Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from projections import staged
 from projections.bulk import pg_upsert
 from projections.fresh_tables import UPSERT_OPTION, take_new
 
@@ -237,7 +238,9 @@ def upsert(
             group.append(row)
     for columns, group in groups.items():
         if pg:
-            pg_upsert(
+            # a large page through a staging table by COPY (`projections/staged.py`)
+            write = staged.pg_staged_upsert if len(group) >= staged.STAGE_ROWS else pg_upsert
+            write(
                 conn, table, columns, group, key=key, newer=newer, add=add,
                 keep_existing=keep_existing,
             )  # fmt: skip

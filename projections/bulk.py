@@ -191,10 +191,25 @@ def _upsert_sql(
         casts.append(f"%b::{type_.compile(dialect=dialect)}[]")  # binary: dumped in C
     names = ", ".join(quote(c) for c in columns)
     sql = f"INSERT INTO {name} ({names}) SELECT * FROM unnest({', '.join(casts)})"
+    return sql + upsert_conflict(conn, table, columns, key, newer, add, keep_existing), procs
+
+
+def upsert_conflict(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: Sequence[str],
+    newer: str | None,
+    add: Sequence[str],
+    keep_existing: bool,
+) -> str:
+    """The ON CONFLICT clause of `pg_upsert`'s INSERT (shared by the staged upsert)."""
+    quote = conn.dialect.identifier_preparer.quote
+    name = conn.dialect.identifier_preparer.format_table(table)
     conflict = f" ON CONFLICT ({', '.join(quote(k) for k in key)})"
     updates = [c for c in columns if c not in key]
     if keep_existing or not updates:
-        return sql + conflict + " DO NOTHING", procs
+        return conflict + " DO NOTHING"
     sets = ", ".join(
         f"{quote(c)} = {name}.{quote(c)} + EXCLUDED.{quote(c)}"
         if c in add
@@ -202,4 +217,4 @@ def _upsert_sql(
         for c in updates
     )
     where = f" WHERE {name}.{quote(newer)} < EXCLUDED.{quote(newer)}" if newer else ""
-    return sql + conflict + f" DO UPDATE SET {sets}{where}", procs
+    return conflict + f" DO UPDATE SET {sets}{where}"
