@@ -22,7 +22,7 @@ from domain.booking import (
 )
 from domain.booking_rules import check_bookable, resolve_period
 from domain.calendar import ListingCalendar
-from domain.errors import NotFoundError
+from domain.errors import DomainError, NotFoundError
 from domain.listing import Listing
 from domain.policies import refund_amount, refund_schedule, schedule_as_dicts
 from domain.pricing import Quote, quote
@@ -98,7 +98,7 @@ class Bookings:
             except IntegrityError:
                 verify = True  # stale: the retry reads
                 raise
-            except Exception:
+            except DomainError:
                 if settled:
                     raise
                 verify = True  # today's answer is the one a fresh read gives

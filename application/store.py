@@ -174,6 +174,8 @@ class EventStore(Application[UUID]):
                     recordings = self._save_alone(aggregates)
             except IntegrityError:
                 saved_aggregates.forget_all()  # a retry must load what the winner saved
+                if cache is not None:  # written elsewhere too, maybe: read them first
+                    cache.suspect(*(a.id for a in (*cached, *reads)))
                 raise
             if cache is not None:
                 for aggregate in cached:  # committed: what this process's next load starts from
@@ -244,18 +246,17 @@ class EventStore(Application[UUID]):
         return self.aggregate_cache is not None and committer is not None and committer.checks_reads
 
     def load_cached(self, *ids: UUID) -> list[Any] | None:
-        """The cached states of `ids` as this process last committed or read them, without
-        asking the database (shared: `own` gives a copy to act on), or None unless all are
-        cached and the store `acts_on_cache`. They may be stale: the caller saves grouped
-        with the ones it does not change as `reads`, changes at their next versions, and
-        on a conflict, or before refusing on their evidence, loads again with `load_all`."""
+        """The cached states of `ids` (shared: `own` gives a copy to act on) without asking
+        the database, or None unless all are cached, `trusted` and the store `acts_on_cache`.
+        They may be stale: the caller saves grouped with the ones it does not change as
+        `reads`, and on a conflict, or before refusing on their evidence, uses `load_all`."""
         cache = self.aggregate_cache
         if cache is None or not self.acts_on_cache:
             return None
         self.in_flight.wait(ids)  # a save under way here: act on what it commits
         if any(saved_aggregates.peek(aggregate_id) is not None for aggregate_id in ids):
             return None  # this request saved one: `load_all` recalls it
-        entries = [(i, e) for i in ids if (e := cache.get(i)) is not None]
+        entries = [(i, e) for i in ids if cache.trusted(i) and (e := cache.get(i)) is not None]
         return [cache.shared(i, e) for i, e in entries] if len(entries) == len(ids) else None
 
     def load_all(self, *wanted: tuple[UUID, str], shared: bool = False) -> list[Any]:

@@ -82,6 +82,9 @@ def test_a_warm_placement_reads_nothing_and_checks_its_listing_in_the_save(
     booking = a.repository.get(booking_id)
     assert isinstance(booking, Booking) and booking.quote["base_total"] == 12_345
     assert b.committer is not None and b.committer.stale_members == 1
+    # Written elsewhere: B reads that listing first for a while rather than conflict again.
+    place_night(b_bookings, listing_id, NIGHT + timedelta(days=2))
+    assert reads == [1, 1] and b.committer.stale_members == 1
 
 
 def test_the_checked_insert_names_what_moved_and_stores_nothing(
