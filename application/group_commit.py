@@ -90,7 +90,7 @@ class GroupCommitter:
         window: float = 0.0,
     ) -> None:
         self._write = write
-        self._checked_write = checked_write
+        self.checked_write = checked_write
         self.max_batch = max_batch
         self.window = window  # a fresh leader waits this long for peers when there are any
         self._lock = threading.Lock()
@@ -114,7 +114,7 @@ class GroupCommitter:
     @property
     def checks_reads(self) -> bool:
         """Whether `submit(..., reads=...)` checks the reads in the save's transaction."""
-        return self._checked_write is not None
+        return self.checked_write is not None
 
     def submit(
         self, events: Sequence[StoredEvent], reads: dict[Any, int] | None = None
@@ -219,10 +219,10 @@ class GroupCommitter:
     def _write_group(self, batch: list[_Member]) -> Sequence[int]:
         """The ids of `batch`'s events, in order; members a checked write finds stale are
         taken out of `batch` (with their error) and the rest written again."""
-        while self._checked_write is not None:
+        while self.checked_write is not None:
             try:
                 events = [e for m in batch for e in m.events]
-                return self._checked_write(events, [c for m in batch for c in m.checks()])
+                return self.checked_write(events, [c for m in batch for c in m.checks()])
             except StaleStreamsError as stale:
                 rest = []
                 for m in batch:
@@ -240,8 +240,8 @@ class GroupCommitter:
 
     def _alone(self, member: _Member) -> None:
         try:
-            if self._checked_write is not None:
-                member.ids = list(self._checked_write(member.events, member.checks()))
+            if self.checked_write is not None:
+                member.ids = list(self.checked_write(member.events, member.checks()))
             else:
                 member.ids = list(self._write(member.events) or [])
         except BaseException as exc:

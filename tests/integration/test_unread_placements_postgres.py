@@ -22,6 +22,7 @@ from domain.booking import Booking
 from domain.booking_rules import resolve_period
 from domain.calendar import ListingCalendar
 from domain.errors import RuleViolation, UnavailableError
+from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
 from tests.builders import NOW, World, make_world, place_night
 from tests.integration.shared_stores import two_workers
@@ -172,3 +173,27 @@ def used_on_night(store: EventStore, listing_id: uuid.UUID) -> int:
     calendar = store.repository.get(ListingCalendar.create_id(listing_id))
     used: int = calendar.used(period.keys[0], NOW)
     return used
+
+
+def test_with_unread_placements_off_every_placement_reads_first(
+    pg_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        environment="test",
+        database_url=pg_url,
+        data_dir=tmp_path,
+        postgres_pool_size=2,
+        postgres_max_overflow=2,
+        unread_placements=False,
+    )
+    store = build_event_store(settings)
+    try:
+        assert not store.acts_on_cache
+        world = make_world(store)
+        bookings = Bookings(store, **FEES)
+        (listing_id,) = warm(world, bookings, 1)
+        reads = counted_reads(store, monkeypatch)
+        place_night(bookings, listing_id, NIGHT)
+        assert reads == [1]
+    finally:
+        store.close()
