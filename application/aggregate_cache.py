@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from eventsourcing.utils import get_topic
 from domain.personal_data import PERSONAL_EVENTS, PERSONAL_SNAPSHOTS
 
 SHARED_SLOTS = 32  # decoded instances kept for sharing, the most recently used
+# After a save found an entry stale (another process writes that stream too), commands
+# read it first for this long rather than act on it unread and conflict again.
+SUSPECT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class AggregateCache:
         self.types = types
         self._entries: OrderedDict[UUID, Entry] = OrderedDict()
         self._shared: OrderedDict[UUID, _Shared] = OrderedDict()
+        self._suspects: OrderedDict[UUID, float] = OrderedDict()  # id -> read first until
         self._lock = threading.Lock()
         self.hits = 0  # counters, for benchmarks and tests
         self.misses = 0
@@ -150,6 +155,21 @@ class AggregateCache:
         if entry is not None and entry.version == aggregate.version:
             return pickle.loads(entry.state)
         return pickle.loads(pickle.dumps(aggregate, -1))
+
+    def suspect(self, *ids: UUID) -> None:
+        """A save acting on these ids' entries conflicted: not `trusted` for a while."""
+        until = time.monotonic() + SUSPECT_SECONDS
+        with self._lock:
+            for aggregate_id in ids:
+                self._suspects[aggregate_id] = until
+                self._suspects.move_to_end(aggregate_id)
+            while len(self._suspects) > self.maxsize:
+                self._suspects.popitem(last=False)
+
+    def trusted(self, aggregate_id: UUID) -> bool:
+        """Whether a command may act on this id's entry without reading it first."""
+        until = self._suspects.get(aggregate_id)
+        return until is None or until < time.monotonic()
 
     def discard(self, aggregate_id: UUID) -> None:
         with self._lock:

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from application import random_ids
 from application.context import Actor
 from application.coupons import Coupons
@@ -20,7 +22,7 @@ from domain.booking import (
 )
 from domain.booking_rules import check_bookable, resolve_period
 from domain.calendar import ListingCalendar
-from domain.errors import NotFoundError
+from domain.errors import DomainError, NotFoundError
 from domain.listing import Listing
 from domain.policies import refund_amount, refund_schedule, schedule_as_dicts
 from domain.pricing import Quote, quote
@@ -79,21 +81,31 @@ class Bookings:
         redemption is saved in that same save (422 `coupon_*` when it does not apply)."""
         booking_id = booking_id or random_ids.uuid4()
 
+        # First on the cached listing and calendar without reading them, where the save
+        # checks them in its transaction (`EventStore.acts_on_cache`); a conflict, or a
+        # refusal on their evidence, is decided again on a fresh read, as before.
+        verify = not self.store.acts_on_cache
+        settled = False  # a refusal from a state this process committed during the request
+        calendar_id = ListingCalendar.create_id(listing_id)
+
         def attempt() -> int:
-            # Both in one go: cached ones are brought up to date with a single query. Shared:
-            # racers that lose read them only; whoever goes on takes its own copies below.
+            nonlocal verify
+            cached = None if verify else self.store.load_cached(listing_id, calendar_id)
+            if cached is None:
+                return act(*self._load_for_placement(listing_id, calendar_id))
             try:
-                listing, calendar = self.store.load_all(
-                    (listing_id, "listing"),
-                    (ListingCalendar.create_id(listing_id), "calendar"),
-                    shared=True,
-                )
-            except NotFoundError:  # as before: a missing listing is named first
-                if not isinstance(self.store.load(listing_id, "listing"), Listing):
-                    raise NotFoundError(
-                        "listing_not_found", f"listing {listing_id} not found"
-                    ) from None
+                return act(*cached)
+            except IntegrityError:
+                verify = True  # stale: the retry reads
                 raise
+            except DomainError:
+                if settled:
+                    raise
+                verify = True  # today's answer is the one a fresh read gives
+                return attempt()
+
+        def act(listing: Any, calendar: ListingCalendar) -> int:
+            nonlocal settled
             if not isinstance(listing, Listing):
                 raise NotFoundError("listing_not_found", f"listing {listing_id} not found")
             period = resolve_period(listing, start, end)
@@ -111,8 +123,11 @@ class Bookings:
             keys = sorted(period.keys) if not coupon_code else []
             if not self.store.is_current(calendar):
                 # A save in this process moved it on during this request: that committed
-                # state may answer already; else load again to act on the latest.
+                # state may answer already (a state of the stream during this request, even
+                # when `calendar` came unread from the cache); else load again and act.
+                settled = True
                 _check_free(self.store.latest(calendar), booking_id, keys, quantity, at)
+                settled = False
                 raise StaleStateError(f"calendar {calendar.id} moved past {calendar.version}")
             _check_free(calendar, booking_id, keys, quantity, at)
             listing, calendar = self.store.own(listing), self.store.own(calendar)
@@ -155,9 +170,23 @@ class Bookings:
             )
             calendar.place_hold(booking_id, period.keys, quantity, expires_at, at)
             # Grouped: placements on other listings may share this transaction.
-            return self.store.record(calendar, booking, coupon, grouped=True)
+            return self.store.record(calendar, booking, coupon, grouped=True, reads=(listing,))
 
         return booking_id, retry_on_conflict(attempt)
+
+    def _load_for_placement(self, listing_id: UUID, calendar_id: UUID) -> list[Any]:
+        # Both in one go: cached ones are brought up to date with a single query. Shared:
+        # racers that lose read them only; whoever goes on takes its own copies.
+        try:
+            return self.store.load_all(
+                (listing_id, "listing"), (calendar_id, "calendar"), shared=True
+            )
+        except NotFoundError:  # as before: a missing listing is named first
+            if not isinstance(self.store.load(listing_id, "listing"), Listing):
+                raise NotFoundError(
+                    "listing_not_found", f"listing {listing_id} not found"
+                ) from None
+            raise
 
     def approve(self, owner: Actor, booking_id: UUID, at: datetime) -> int:
         def attempt() -> int:

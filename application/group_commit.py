@@ -14,6 +14,14 @@ member queued after it on its streams, waits for the next: each stream's saves c
 the order they queued, so the outcomes are those of saving one by one in that order), and
 a member whose stream this process has already committed past fails at once without a
 round trip: its save could only conflict.
+
+With a `checked_write` (PostgreSQL), a member may also name streams it decided on without
+writing them and without reading them first (`reads`: the versions it acted on, e.g. a
+cached listing), and every member's written streams are checked too (each must still be at
+the version before its first new event). ONE statement in the group's transaction checks
+all of them after the table lock and inserts only if all hold; the members whose checks
+failed get an `IntegrityError` (they retry on fresh state) and the rest are written again
+as a group, so one stale member costs its group a round trip, not a write per member.
 """
 
 from __future__ import annotations
@@ -27,16 +35,29 @@ from typing import Any
 from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
 
 Write = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
+# Inserts the events if every (stream, version) is still the stream's latest version (0:
+# none), else raises `StaleStreamsError` naming the checks that failed.
+CheckedWrite = Callable[[Sequence[StoredEvent], Sequence[tuple[Any, int]]], Sequence[int]]
+
+
+class StaleStreamsError(IntegrityError):
+    """A checked write found streams not at the version expected; nothing was stored."""
+
+    def __init__(self, stale: set[tuple[Any, int]]) -> None:
+        super().__init__(f"streams moved on: {sorted((str(s), v) for s, v in stale)}")
+        self.stale = stale
+
 
 # Streams whose last committed version this process remembers (oldest forgotten first).
 KNOWN_VERSIONS = 10_000
 
 
 class _Member:
-    __slots__ = ("done", "error", "events", "ids", "lead", "streams")
+    __slots__ = ("done", "error", "events", "ids", "lead", "reads", "streams")
 
-    def __init__(self, events: Sequence[StoredEvent]) -> None:
+    def __init__(self, events: Sequence[StoredEvent], reads: dict[Any, int]) -> None:
         self.events = events
+        self.reads = reads  # stream -> the version acted on, not written by this save
         self.streams: dict[Any, int] = {}  # stream -> first version this save writes
         for e in events:
             first = self.streams.get(e.originator_id)
@@ -47,6 +68,10 @@ class _Member:
         self.ids: list[int] = []
         self.error: BaseException | None = None
 
+    def checks(self) -> list[tuple[Any, int]]:
+        """(stream, version it must still be at) for a checked write."""
+        return [(s, first - 1) for s, first in self.streams.items()] + list(self.reads.items())
+
     def outcome(self) -> list[int]:
         if self.error is not None:
             raise self.error
@@ -56,8 +81,16 @@ class _Member:
 class GroupCommitter:
     """Batches concurrent `write`s of stored events; see the module docstring."""
 
-    def __init__(self, write: Write, *, max_batch: int = 64, window: float = 0.0) -> None:
+    def __init__(
+        self,
+        write: Write,
+        *,
+        checked_write: CheckedWrite | None = None,
+        max_batch: int = 64,
+        window: float = 0.0,
+    ) -> None:
         self._write = write
+        self.checked_write = checked_write
         self.max_batch = max_batch
         self.window = window  # a fresh leader waits this long for peers when there are any
         self._lock = threading.Lock()
@@ -68,6 +101,7 @@ class GroupCommitter:
         self.groups = 0  # counters, for benchmarks and tests
         self.members = 0
         self.fallbacks = 0
+        self.stale_members = 0  # rejected by a checked write (in a group or alone)
         self.notifies = 0  # `Event.set` calls by leaders (members answered, leadership passed)
         self.lead_cpu_s = 0.0  # leaders' thread CPU, batch taken to members woken (not locked: ~)
 
@@ -77,10 +111,19 @@ class GroupCommitter:
         with self._lock:
             return len(self._queue)
 
-    def submit(self, events: Sequence[StoredEvent]) -> list[int]:
+    @property
+    def checks_reads(self) -> bool:
+        """Whether `submit(..., reads=...)` checks the reads in the save's transaction."""
+        return self.checked_write is not None
+
+    def submit(
+        self, events: Sequence[StoredEvent], reads: dict[Any, int] | None = None
+    ) -> list[int]:
         """Writes `events` in one transaction (shared with other members); their
-        notification ids in order. Raises what the write raised for this member alone."""
-        member = _Member(events)
+        notification ids in order. Raises what the write raised for this member alone.
+        `reads`: streams (not written here) that must still be at these versions when the
+        transaction commits (only checked when `checks_reads`)."""
+        member = _Member(events, reads or {})
         with self._lock:
             stale = self._stale(member)
             if stale is None:
@@ -103,6 +146,10 @@ class GroupCommitter:
             known = self._known.get(stream)
             if known is not None and known >= first:
                 return f"stream {stream} is already at version {known} (grouped save)"
+        for stream, version in member.reads.items():
+            known = self._known.get(stream)
+            if known is not None and known > version:
+                return f"stream {stream} read at {version} is at {known} (grouped save)"
         return None
 
     def _lead(self) -> None:
@@ -152,27 +199,54 @@ class GroupCommitter:
         if len(batch) == 1:
             self._alone(batch[0])
             return
+        live = list(batch)  # less the members a checked write rejects
         try:
-            ids = self._write([e for m in batch for e in m.events]) or []
+            ids = self._write_group(live)
         except (IntegrityError, DataError):
             self.fallbacks += 1
-            for m in batch:
+            for m in live:
                 self._alone(m)
             return
         except BaseException as exc:  # the database itself failed: each would have failed
-            for m in batch:
+            for m in live:
                 m.error = exc
             return
         offset = 0
-        for m in batch:
+        for m in live:
             m.ids = list(ids[offset : offset + len(m.events)])
             offset += len(m.events)
 
+    def _write_group(self, batch: list[_Member]) -> Sequence[int]:
+        """The ids of `batch`'s events, in order; members a checked write finds stale are
+        taken out of `batch` (with their error) and the rest written again."""
+        while self.checked_write is not None:
+            try:
+                events = [e for m in batch for e in m.events]
+                return self.checked_write(events, [c for m in batch for c in m.checks()])
+            except StaleStreamsError as stale:
+                rest = []
+                for m in batch:
+                    if stale.stale.isdisjoint(m.checks()):
+                        rest.append(m)
+                    else:
+                        m.error = IntegrityError(str(stale))
+                        self.stale_members += 1
+                if len(rest) == len(batch):  # names no member's check: not ours to place
+                    raise IntegrityError(str(stale)) from None
+                batch[:] = rest
+                if not batch:
+                    return []
+        return self._write([e for m in batch for e in m.events]) or []
+
     def _alone(self, member: _Member) -> None:
         try:
-            member.ids = list(self._write(member.events) or [])
+            if self.checked_write is not None:
+                member.ids = list(self.checked_write(member.events, member.checks()))
+            else:
+                member.ids = list(self._write(member.events) or [])
         except BaseException as exc:
             member.error = exc
+            self.stale_members += isinstance(exc, StaleStreamsError)
 
     def _remember(self, member: _Member) -> None:
         for e in member.events:

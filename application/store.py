@@ -100,7 +100,11 @@ class EventStore(Application[UUID]):
         self._listeners_lock = threading.Lock()
         # `record(..., grouped=True)` saves share transactions through it; None: each alone.
         self.committer = (
-            GroupCommitter(self.recorder.insert_events, window=group_window)
+            GroupCommitter(
+                self.recorder.insert_events,
+                checked_write=getattr(self.recorder, "insert_events_checked", None),
+                window=group_window,
+            )
             if group_commit
             else None
         )
@@ -140,11 +144,19 @@ class EventStore(Application[UUID]):
             if callback in self._listeners:
                 self._listeners.remove(callback)
 
-    def record(self, *aggregates: Aggregate | None, grouped: bool = False) -> int:
+    def record(
+        self,
+        *aggregates: Aggregate | None,
+        grouped: bool = False,
+        reads: tuple[Aggregate, ...] = (),
+    ) -> int:
         """Saves aggregates in one transaction, stamped with the command context;
         returns the notification position of the last event (0 if nothing was new).
         `grouped`: the transaction may be shared with concurrent grouped saves (see
-        `application.group_commit`); the outcome is the same as saving alone."""
+        `application.group_commit`); the outcome is the same as saving alone.
+        `reads`: aggregates the save decided on without changing them; where the store
+        `acts_on_cache`, a grouped save fails (`IntegrityError`) unless they are still at
+        these versions when it commits."""
         meta = current_context().as_dict()
         for agg in aggregates:
             if agg is not None:
@@ -157,11 +169,13 @@ class EventStore(Application[UUID]):
         with self.in_flight.saving([a.id for a in cached]) if cached else nullcontext():
             try:
                 if grouped and self.committer is not None:
-                    recordings = self._save_grouped(self.committer, aggregates)
+                    recordings = self._save_grouped(self.committer, aggregates, reads)
                 else:
                     recordings = self._save_alone(aggregates)
             except IntegrityError:
                 saved_aggregates.forget_all()  # a retry must load what the winner saved
+                if cache is not None:  # written elsewhere too, maybe: read them first
+                    cache.suspect(*(a.id for a in (*cached, *reads)))
                 raise
             if cache is not None:
                 for aggregate in cached:  # committed: what this process's next load starts from
@@ -182,13 +196,17 @@ class EventStore(Application[UUID]):
         return recordings
 
     def _save_grouped(
-        self, committer: GroupCommitter, aggregates: tuple[Aggregate | None, ...]
+        self,
+        committer: GroupCommitter,
+        aggregates: tuple[Aggregate | None, ...],
+        reads: tuple[Aggregate, ...] = (),
     ) -> list[Recording[UUID]]:
         """`Application.save`, with the insert handed to the committer: events are encoded
         here, in the caller's thread, and snapshots taken here after the commit."""
         processing = _collect(aggregates)
         stored = [self.mapper.to_stored_event(e) for e in processing.events]
-        ids = committer.submit(stored) if stored else []
+        versions = {a.id: a.version for a in reads if a.id not in processing.aggregates}
+        ids = committer.submit(stored, versions) if stored else []
         if self.repository.cache and not self.repository.fastforward:
             for aggregate_id, aggregate in processing.aggregates.items():
                 self.repository.cache.put(aggregate_id, aggregate)
@@ -219,6 +237,27 @@ class EventStore(Application[UUID]):
         if version is not None:
             return self._get(aggregate_id, kind, version)
         return self.load_all((aggregate_id, kind))[0]
+
+    @property
+    def acts_on_cache(self) -> bool:
+        """Whether a grouped save checks its `reads` in its own transaction, so a command
+        may act on cached states without reading (`load_cached`)."""
+        committer = self.committer
+        return self.aggregate_cache is not None and committer is not None and committer.checks_reads
+
+    def load_cached(self, *ids: UUID) -> list[Any] | None:
+        """The cached states of `ids` (shared: `own` gives a copy to act on) without asking
+        the database, or None unless all are cached, `trusted` and the store `acts_on_cache`.
+        They may be stale: the caller saves grouped with the ones it does not change as
+        `reads`, and on a conflict, or before refusing on their evidence, uses `load_all`."""
+        cache = self.aggregate_cache
+        if cache is None or not self.acts_on_cache:
+            return None
+        self.in_flight.wait(ids)  # a save under way here: act on what it commits
+        if any(saved_aggregates.peek(aggregate_id) is not None for aggregate_id in ids):
+            return None  # this request saved one: `load_all` recalls it
+        entries = [(i, e) for i in ids if cache.trusted(i) and (e := cache.get(i)) is not None]
+        return [cache.shared(i, e) for i, e in entries] if len(entries) == len(ids) else None
 
     def load_all(self, *wanted: tuple[UUID, str], shared: bool = False) -> list[Any]:
         """The current state of each (id, kind): what this request saved, else read in ONE

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIELDS = ("groups", "members", "fallbacks", "notifies", "lead_cpu_s")
+FIELDS = ("groups", "members", "fallbacks", "stale_members", "notifies", "lead_cpu_s")
 
 
 def read(directory: Path) -> dict[str, float]:
@@ -28,6 +28,7 @@ def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
         "groups": int(d["groups"]),
         "members_per_group": round(d["members"] / groups, 2),
         "fallbacks": int(d["fallbacks"]),
+        "stale_members": int(d["stale_members"]),  # rejected by the group's checks
         "notifies_per_group": round(d["notifies"] / groups, 3),
         "leader_cpu_us_per_group": round(1e6 * d["lead_cpu_s"] / groups, 1),
         "leader_cpu_us_per_member": round(1e6 * d["lead_cpu_s"] / (d["members"] or 1), 1),

@@ -34,7 +34,7 @@ def app() -> FastAPI:
     return app
 
 
-GROUP_FIELDS = ("groups", "members", "fallbacks", "notifies", "lead_cpu_s")  # _group_stats's
+GROUP_FIELDS = ("groups", "members", "fallbacks", "stale_members", "notifies", "lead_cpu_s")
 
 
 def _install_group_stats(app: Any) -> None:

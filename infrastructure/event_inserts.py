@@ -11,6 +11,12 @@ server runs them as one implicit transaction, committed at the Sync if all succe
 rolled back (NOTIFY included) if any failed, so the outcome is the library's. The four
 columns go as four arrays in binary (`unnest` zips them back into rows, in order), so the
 INSERT has one shape, prepared once, whatever the number of events.
+
+`insert_events_checked` also takes the version each of some streams must still be at (what a
+save decided on without reading: see `application.group_commit`): ONE statement checks them
+after the table lock, so no other writer commits in between, and inserts only if all hold;
+else it inserts nothing and names the streams that moved (the implicit transaction then
+commits nothing; its NOTIFY only wakes followers that find no new event).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 from psycopg.types.numeric import Int8
 
+from application.group_commit import StaleStreamsError
+
 # `%b`, not `%s`: with `%s` psycopg dumps a list as a TEXT array even on a binary cursor,
 # every state's bytes hex-encoded, quoted and backslash-escaped by a regular expression
 # (`ListDumper._dump_list`: 3% of POST /bookings' GIL-held samples; converting the
@@ -34,6 +42,19 @@ _INSERT = (
     "INSERT INTO {table} (originator_id, originator_version, topic, state) "
     "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
     "RETURNING notification_id"
+)
+# The checked insert: `stale` lists the checked streams whose latest version is not the
+# expected one (0: no event yet; `max` is one backward step of the primary key per stream);
+# the INSERT runs only when it is empty. Ids come back ordered: one sequence, rows in order.
+_CHECKED_INSERT = (
+    "WITH stale AS (SELECT c.id, c.v FROM unnest(%b::uuid[], %b::bigint[]) AS c(id, v) "
+    "WHERE COALESCE((SELECT max(originator_version) FROM {table} "
+    "WHERE originator_id = c.id), 0) <> c.v), "
+    "ins AS (INSERT INTO {table} (originator_id, originator_version, topic, state) "
+    "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+    "WHERE NOT EXISTS (SELECT FROM stale) RETURNING notification_id) "
+    "SELECT notification_id, NULL::uuid, NULL::bigint FROM ins "
+    "UNION ALL SELECT NULL::bigint, id, v FROM stale ORDER BY 1"
 )
 
 
@@ -72,6 +93,49 @@ class LeanEventInserts:
                     curs.execute(notify, prepare=False)
                     curs.execute(insert, params, prepare=True)
                 return [row[0] for row in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events_checked(
+        self, stored_events: Sequence[StoredEvent], checks: Sequence[tuple[UUID, int]]
+    ) -> Sequence[int]:
+        """`insert_events`, if every (stream, version) in `checks` is still the stream's
+        latest version (0: empty) once the table is locked; else `StaleStreamsError`."""
+        if not checks:
+            return self.insert_events(stored_events) or []
+        params = (
+            [_uuid(stream) for stream, _ in checks],
+            [Int8(version) for _, version in checks],
+            [_uuid(e.originator_id) for e in stored_events],
+            [Int8(e.originator_version) for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        with self.datastore.get_connection() as conn:
+            assert conn.autocommit
+            locks, notify, _ = self._insert_statements(conn)
+            checked = self._checked_statement(conn)
+            with conn.cursor(row_factory=tuple_row, binary=True) as curs:
+                with conn.pipeline():
+                    for lock in locks:
+                        curs.execute(lock, prepare=True)
+                    curs.execute(notify, prepare=False)
+                    curs.execute(checked, params, prepare=True)
+                rows = curs.fetchall()
+        stale = {(stream, version) for _, stream, version in rows if stream is not None}
+        if stale:
+            raise StaleStreamsError(stale)
+        return [notification_id for notification_id, _, _ in rows]
+
+    def _checked_statement(self, conn: Any) -> bytes:
+        rendered: dict[str, bytes] = self.__dict__.setdefault("_rendered_checked", {})
+        encoding = conn.info.encoding
+        statement = rendered.get(encoding)
+        if statement is None:
+            table = SQL("{schema}.{table}").format(
+                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+            )
+            statement = rendered[encoding] = SQL(_CHECKED_INSERT).format(table=table).as_bytes(conn)
+        return statement
 
     def _insert_statements(self, conn: Any) -> tuple[list[bytes], bytes, bytes]:
         rendered: dict[str, tuple[list[bytes], bytes, bytes]] = self.__dict__.setdefault(

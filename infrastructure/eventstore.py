@@ -66,6 +66,8 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
         cache_size=settings.aggregate_cache_size,
         cache_bytes=int(settings.aggregate_cache_mb * 1_000_000),
     )
+    if not settings.unread_placements and store.committer is not None:
+        store.committer.checked_write = None  # every placement reads first
     pool = getattr(getattr(store.recorder, "datastore", None), "pool", None)
     if isinstance(pool, SQLiteConnectionPool):
         # SQLite has one writer connection; the library gives up waiting for it after 5 s

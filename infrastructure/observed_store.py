@@ -17,12 +17,17 @@ _PAYMENT_FAILURES = ("ChargeFailed", "RefundFailed", "UnknownRefundFailed")
 class ObservedEventStore(EventStore):
     name = "Rentbook"  # the library derives env prefixes and table names from it
 
-    def record(self, *aggregates: Aggregate | None, grouped: bool = False) -> int:
+    def record(
+        self,
+        *aggregates: Aggregate | None,
+        grouped: bool = False,
+        reads: tuple[Aggregate, ...] = (),
+    ) -> int:
         pending = [e for a in aggregates if a is not None for e in a.pending_events]
         failures = [e for e in pending if type(e).__name__ in _PAYMENT_FAILURES]
         with span("store.record", **{"rentbook.events": len(pending)}) as current:
             try:
-                position = super().record(*aggregates, grouped=grouped)
+                position = super().record(*aggregates, grouped=grouped, reads=reads)
             except IntegrityError:
                 scope = current_scope()
                 metrics.CONFLICTS.labels((scope and scope.command) or "unknown").inc()

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     # this many and this many MB of them (pickled); 0: none.
     aggregate_cache_size: int = 10_000
     aggregate_cache_mb: float = 64.0
+    # Placements act on the cached listing and calendar without reading them, the group
+    # commit checking their versions (PostgreSQL); off: every placement reads them first.
+    unread_placements: bool = True
     seed_demo_data: bool = False
     # API worker processes `rentbook serve` runs (unset: one per core); the workers it
     # spawns see the number it chose.

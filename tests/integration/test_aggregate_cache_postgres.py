@@ -99,27 +99,33 @@ def test_a_night_booked_through_another_worker_is_unavailable_here(
 def test_a_calendar_gone_stale_before_the_save_conflicts_and_is_retried(
     stores: tuple[EventStore, EventStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """B reads the calendar; before B saves, A books the same night (the only unit). B's
-    save conflicts, B retries with a fresh load and is refused: one booking of the night."""
+    """B takes the calendar from its cache (no read); before B saves, A books the same
+    night (the only unit). B's save is rejected in its transaction, B retries with a fresh
+    read and is refused: one booking of the night."""
     a, b = stores
     world = make_world(a)
     listing_id, b_bookings = _warm(world, b)
     night = date(2026, 7, 7)
     reads = 0
     real_read = b.recorder.select_streams  # type: ignore[attr-defined]
+    real_cached = b.load_cached
 
-    def read_then_a_books(*args: Any) -> Any:
+    def read(*args: Any) -> Any:
         nonlocal reads
         reads += 1
-        found = real_read(*args)
-        if reads == 1:  # between B's first read and its save
-            place_night(world.bookings, listing_id, night)
+        return real_read(*args)
+
+    def cached_then_a_books(*args: Any) -> Any:
+        found = real_cached(*args)
+        assert found is not None  # warm: B acts without reading
+        place_night(world.bookings, listing_id, night)  # between B's load and its save
         return found
 
-    monkeypatch.setattr(b.recorder, "select_streams", read_then_a_books)
+    monkeypatch.setattr(b.recorder, "select_streams", read)
+    monkeypatch.setattr(b, "load_cached", cached_then_a_books)
     with pytest.raises(UnavailableError):
         place_night(b_bookings, listing_id, night)
-    assert reads == 2  # the conflict made B load again
+    assert reads == 1  # the conflict made B read
 
     listing = a.load(listing_id, "listing")
     period = resolve_period(listing, night.isoformat(), (night + timedelta(days=1)).isoformat())

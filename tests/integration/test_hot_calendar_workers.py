@@ -75,10 +75,11 @@ def winner_books_after_first_load(
     listing_id: uuid.UUID,
     night: int,
 ) -> list[int]:
-    """Counts `store.load_all` calls (one item each); right after the first one reads, the
-    winner books `night`, as a rival does between a racer's read and its act."""
+    """Counts loads (`store.load_all` calls, and `store.load_cached` calls that answered:
+    one item each); right after the first one, the winner books `night`, as a rival does
+    between a racer's load and its act."""
     loads: list[int] = []
-    real = store.load_all
+    real, real_cached = store.load_all, store.load_cached
 
     def load_all(*wanted: Any, **kwargs: Any) -> list[Any]:
         loads.append(1)
@@ -87,7 +88,16 @@ def winner_books_after_first_load(
             place(winner, listing_id, night)
         return found
 
+    def load_cached(*ids: Any) -> list[Any] | None:
+        found = real_cached(*ids)
+        if found is not None:
+            loads.append(1)
+            if len(loads) == 1:
+                place(winner, listing_id, night)
+        return found
+
     monkeypatch.setattr(store, "load_all", load_all)
+    monkeypatch.setattr(store, "load_cached", load_cached)
     return loads
 
 
