@@ -59,6 +59,9 @@ def start_server(
             "RENTBOOK_WORKERS_IN_PROCESS": "false",
             "RENTBOOK_POSTGRES_POOL_SIZE": str(pool_size),
             "RENTBOOK_POSTGRES_MAX_OVERFLOW": str(pool_size),
+            # as `rentbook serve` tells the workers it spawns (settings that follow it, such
+            # as unread placements, default by it)
+            "RENTBOOK_API_WORKERS": str(workers),
         }
     )
     env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it (and search.py)

@@ -66,7 +66,10 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
         cache_size=settings.aggregate_cache_size,
         cache_bytes=int(settings.aggregate_cache_mb * 1_000_000),
     )
-    if not settings.unread_placements and store.committer is not None:
+    unread = settings.unread_placements
+    if unread is None:
+        unread = (settings.api_workers or 1) == 1
+    if not unread and store.committer is not None:
         store.committer.checked_write = None  # every placement reads first
     pool = getattr(getattr(store.recorder, "datastore", None), "pool", None)
     if isinstance(pool, SQLiteConnectionPool):
