@@ -1,5 +1,6 @@
-"""In-process micro-benchmark of the key ring's warm path (seal and open with cached keys),
-the cost the booking path pays per sealed field. Prints JSON: CPU µs per call.
+"""In-process micro-benchmark of the key ring's warm path (seal and open with cached keys,
+the cost the booking path pays per sealed field; `is_destroyed`, which the mapper asks per
+personal event). Prints JSON: CPU µs per call.
 
     python bench/keyring_micro.py [--subjects 200] [--rounds 20000] [--repeat 5]
 """
@@ -29,7 +30,7 @@ def main() -> None:
         subjects = [uuid4() for _ in range(args.subjects)]
         sealed = [ring.seal(s, b"aad", b"Ada Lovelace <ada@example.com>") for s in subjects]
         pairs = list(zip(subjects, sealed, strict=True))
-        seal_us, open_us = [], []
+        seal_us, open_us, destroyed_us = [], [], []
         for _ in range(args.repeat):
             start = time.process_time()
             for i in range(args.rounds):
@@ -41,6 +42,10 @@ def main() -> None:
                 assert blob is not None
                 ring.open(subject, b"aad", blob)
             open_us.append((time.process_time() - start) / args.rounds * 1e6)
+            start = time.process_time()
+            for i in range(args.rounds):
+                ring.is_destroyed(subjects[i % len(subjects)])
+            destroyed_us.append((time.process_time() - start) / args.rounds * 1e6)
         engine.dispose()
     print(
         json.dumps(
@@ -49,6 +54,7 @@ def main() -> None:
                 "seal_cpu_us_median": round(sorted(seal_us)[len(seal_us) // 2], 3),
                 "open_cpu_us_min": round(min(open_us), 3),
                 "open_cpu_us_median": round(sorted(open_us)[len(open_us) // 2], 3),
+                "is_destroyed_cpu_us_min": round(min(destroyed_us), 3),
                 "subjects": args.subjects,
                 "rounds": args.rounds,
             }

@@ -113,9 +113,9 @@ class SqlKeyRing(KeyRing):
         name, now = str(subject), time.monotonic()
         with self._lock:
             entry = self._entries.get(name)
-            if entry is not None and entry.until > now:  # keyless ones count here too
-                self._entries.move_to_end(name)
-                return entry.is_tombstone
+            # Keyless ones count here too; not a use (no move): seal and open make those.
+            if entry is not None and entry.until > now:
+                return entry.until == FOREVER
         return self._entry(name, create=False).is_tombstone
 
     def destroy(self, subject: UUID) -> bool:
