@@ -8,6 +8,8 @@ other contexts call; `payments.py` puts them together with the process manager.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +25,10 @@ from domain.order_charge import OrderCharge
 from domain.owner_account import OwnerAccount, owner_account_id_for
 from domain.payment import Payment
 from domain.payment_queries import PaymentQueries
+
+# Intents remembered per process: the view has any older one long before (a bound, so a
+# long-running process does not keep every intent it ever made).
+INTENTS_HELD = 10_000
 
 
 class NoQueries(PaymentQueries):
@@ -57,7 +63,8 @@ class PaymentAccess:
         self.queries = queries or NoQueries()
         self.stuck_after = stuck_after
         self.clock = clock
-        self._intents: dict[str, UUID] = {}  # intent id -> payment id, until the view has it
+        self._intents: OrderedDict[str, UUID] = OrderedDict()  # until the view has them
+        self._intents_lock = threading.Lock()
 
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(UTC)
@@ -105,7 +112,11 @@ class PaymentAccess:
         return self.bookings.get(booking_id)
 
     def remember_intent(self, intent_id: str, payment_id: UUID) -> None:
-        self._intents[intent_id] = payment_id
+        with self._intents_lock:
+            self._intents[intent_id] = payment_id
+            self._intents.move_to_end(intent_id)
+            while len(self._intents) > INTENTS_HELD:
+                self._intents.popitem(last=False)  # the oldest
 
     def payment_for(self, processor_id: str) -> UUID | None:
         """The payment an intent or charge id belongs to: just created here, or in the view."""

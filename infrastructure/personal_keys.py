@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
@@ -38,6 +39,8 @@ from projections.registry import all_projections
 
 NONCE = 12  # bytes: `aead_nonces.NONCES` makes them
 CACHE_SECONDS = 30.0
+MAX_SUBJECTS = 50_000  # cached subjects per process (~0.5 KB each)
+FOREVER = float("inf")  # a tombstone's expiry
 LOOKUP_SUBJECT = "email-lookup"  # the row holding the email index's HMAC secret
 
 metadata = MetaData()
@@ -51,53 +54,69 @@ personal_keys = Table(
 )
 
 
+class _Entry:
+    """A subject's cached state: a key (and its cipher object: making one costs ~5 µs, an
+    encryption ~1), no key yet (`key` None, for a while) or a tombstone (`key` None, forever)."""
+
+    __slots__ = ("aead", "key", "until")
+
+    def __init__(self, key: bytes | None, until: float) -> None:
+        self.key = key
+        self.until = until
+        self.aead = AESGCM(key) if key is not None else None
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.until == FOREVER
+
+
 class SqlKeyRing(KeyRing):
-    def __init__(self, engine: Engine, *, cache_seconds: float = CACHE_SECONDS) -> None:
+    """Keys, keyless subjects and tombstones share one LRU map of at most `max_subjects`
+    entries, expired ones dropped as they reach its front: a long-running process touching
+    many users stays bounded. An evicted tombstone is safe: the table's NULL key is the
+    truth and the next lookup reads it again."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        max_subjects: int = MAX_SUBJECTS,
+    ) -> None:
         self._engine = engine
         self._ttl = cache_seconds
-        self._cache: dict[str, tuple[bytes | None, float]] = {}
-        # Each cached key's cipher object: making one costs ~5 µs, an encryption ~1.
-        self._aeads: dict[str, tuple[bytes, AESGCM]] = {}
+        self.max_subjects = max_subjects
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
-        self._keyless: dict[str, tuple[None, float]] = {}  # subjects without a key, for a while
-        self._tombstones: set[str] = set()  # destroyed keys never come back: cache forever
+        # Moves on every destroy and forget: a load that raced one does not cache its key.
+        self._epoch = 0
         with write_transaction(engine) as conn:
             create_tables(conn, metadata)
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def seal(self, subject: UUID, aad: bytes, plaintext: bytes) -> bytes | None:
-        name = str(subject)
-        key = self._key(name, create=True)
-        if key is None:
+        aead = self._entry(str(subject), create=True).aead
+        if aead is None:
             return None
         nonce = NONCES.next()
-        return nonce + self._aead(name, key).encrypt(nonce, plaintext, aad)
+        return nonce + aead.encrypt(nonce, plaintext, aad)
 
     def open(self, subject: UUID, aad: bytes, ciphertext: bytes) -> bytes | None:
-        name = str(subject)
-        key = self._key(name, create=False)
-        if key is None:
+        aead = self._entry(str(subject), create=False).aead
+        if aead is None:
             return None
-        return self._aead(name, key).decrypt(ciphertext[:NONCE], ciphertext[NONCE:], aad)
-
-    def _aead(self, name: str, key: bytes) -> AESGCM:
-        cached = self._aeads.get(name)
-        if cached is None or cached[0] != key:
-            cached = self._aeads[name] = (key, AESGCM(key))
-        return cached[1]
+        return aead.decrypt(ciphertext[:NONCE], ciphertext[NONCE:], aad)
 
     def is_destroyed(self, subject: UUID) -> bool:
         name, now = str(subject), time.monotonic()
         with self._lock:
-            if name in self._tombstones:
-                return True
-            cached = self._cache.get(name) or self._keyless.get(name)
-            if cached is not None and cached[1] > now:
-                return False
-        key = self._key(name, create=False)
-        with self._lock:
-            if key is None and name not in self._tombstones:  # no key yet: ask again later
-                self._keyless[name] = (None, now + self._ttl)
-            return name in self._tombstones
+            entry = self._entries.get(name)
+            # Keyless ones count here too; not a use (no move): seal and open make those.
+            if entry is not None and entry.until > now:
+                return entry.until == FOREVER
+        return self._entry(name, create=False).is_tombstone
 
     def destroy(self, subject: UUID) -> bool:
         name = str(subject)
@@ -115,27 +134,23 @@ class SqlKeyRing(KeyRing):
                     )
                 )
         with self._lock:
-            self._cache.pop(name, None)
-            self._aeads.pop(name, None)
-            self._tombstones.add(name)
+            self._epoch += 1
+            self._put(name, _Entry(None, FOREVER), time.monotonic())
         return bool(destroyed)
 
     def forget(self, subject: UUID) -> None:
         with self._lock:
-            self._cache.pop(str(subject), None)
-            self._aeads.pop(str(subject), None)
+            self._epoch += 1
+            self._entries.pop(str(subject), None)
 
     def preload(self, subjects: Iterable[UUID]) -> None:
         """One query for every subject of a page not cached yet (a rebuild reads thousands
         of renters; one query each was a tenth of its time)."""
         now = time.monotonic()
         with self._lock:
+            epoch = self._epoch
             wanted = {
-                name
-                for name in map(str, subjects)
-                if name not in self._tombstones
-                and not _fresh(self._cache.get(name), now)
-                and not _fresh(self._keyless.get(name), now)
+                name for name in map(str, subjects) if not _fresh(self._entries.get(name), now)
             }
         found: dict[str, bytes | None] = {}
         with self._engine.connect() as conn:
@@ -143,38 +158,58 @@ class SqlKeyRing(KeyRing):
                 query = select(personal_keys.c.subject, personal_keys.c.key)
                 for row in conn.execute(query.where(personal_keys.c.subject.in_(chunk))):
                     found[row.subject] = row.key
+        fetched = [(name, self._made(found.get(name), name in found, now)) for name in wanted]
         with self._lock:
-            for name in wanted:
-                if name not in found:
-                    self._keyless[name] = (None, now + self._ttl)
-                elif (key := found[name]) is None:
-                    self._tombstones.add(name)
-                else:
-                    self._cache[name] = (key, now + self._ttl)
+            for name, entry in fetched:
+                if entry.is_tombstone or epoch == self._epoch:
+                    self._put(name, entry, now)
 
     def lookup_secret(self) -> bytes:
-        key = self._key(LOOKUP_SUBJECT, create=True)
+        key = self._entry(LOOKUP_SUBJECT, create=True).key
         assert key is not None  # never destroyed
         return key
 
-    def _key(self, subject: str, *, create: bool) -> bytes | None:
+    def _entry(self, subject: str, *, create: bool) -> _Entry:
+        """The subject's key or tombstone, cached or read (and made, with `create`); a
+        keyless entry is never trusted here: another process may have made the key since."""
         now = time.monotonic()
         with self._lock:
-            if subject in self._tombstones:
-                return None
-            cached = self._cache.get(subject)
-            if cached is not None and cached[1] > now:
-                return cached[0]
+            entry = self._entries.get(subject)
+            if (
+                entry is not None
+                and entry.until > now
+                and (entry.key is not None or entry.is_tombstone)
+            ):
+                self._entries.move_to_end(subject)
+                return entry
+            epoch = self._epoch
         key, exists = self._load(subject)
         if key is None and not exists and create:
             key = self._create(subject)
+        entry = self._made(key, exists, now)
         with self._lock:
-            if exists and key is None:
-                self._tombstones.add(subject)
-                self._aeads.pop(subject, None)
-            elif key is not None:
-                self._cache[subject] = (key, now + self._ttl)
-        return key
+            # A tombstone is the table's truth; a key or its absence may be stale by now.
+            if entry.is_tombstone or epoch == self._epoch:
+                self._put(subject, entry, now)
+        return entry
+
+    def _made(self, key: bytes | None, exists: bool, now: float) -> _Entry:
+        """The entry for what the table holds: a row without a key is a tombstone."""
+        return _Entry(key, FOREVER if exists and key is None else now + self._ttl)
+
+    def _put(self, subject: str, entry: _Entry, now: float) -> None:
+        """Keeps `entry` as the most recent (under the lock), never over a tombstone, and
+        drops the least recently used beyond the cap and the expired at the front."""
+        entries = self._entries
+        known = entries.get(subject)
+        if known is not None and known.is_tombstone and not entry.is_tombstone:
+            return
+        entries[subject] = entry
+        entries.move_to_end(subject)
+        while len(entries) > self.max_subjects:
+            entries.popitem(last=False)
+        while entries and next(iter(entries.values())).until <= now:
+            entries.popitem(last=False)
 
     def _load(self, subject: str) -> tuple[bytes | None, bool]:
         with self._engine.connect() as conn:
@@ -202,8 +237,8 @@ class SqlKeyRing(KeyRing):
         return conn.execute(query).first() is not None
 
 
-def _fresh(cached: tuple[bytes | None, float] | None, now: float) -> bool:
-    return cached is not None and cached[1] > now
+def _fresh(entry: _Entry | None, now: float) -> bool:
+    return entry is not None and entry.until > now
 
 
 def personal_views() -> list[str]:

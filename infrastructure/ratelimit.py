@@ -91,8 +91,11 @@ class RedisRateLimiter(RateLimiter):
 
 
 class InMemoryLoginFailures(LoginFailureTracker):
-    def __init__(self, max_failures: int, window: timedelta, lockout: timedelta) -> None:
+    def __init__(
+        self, max_failures: int, window: timedelta, lockout: timedelta, *, max_keys: int = 10_000
+    ) -> None:
         self._max = max_failures
+        self._max_keys = max_keys  # past it, stale failures and lapsed locks are dropped
         self._window = window
         self._lockout = lockout
         self._lock = threading.Lock()
@@ -109,10 +112,11 @@ class InMemoryLoginFailures(LoginFailureTracker):
 
     def record_failure(self, key: str, at: datetime) -> datetime | None:
         with self._lock:
-            if len(self._failures) > 10_000:  # forget accounts whose failures are stale
+            if len(self._failures) > self._max_keys:  # forget accounts whose failures are stale
                 self._failures = {
                     k: v for k, v in self._failures.items() if v[-1] > at - self._window
                 }
+            if len(self._locks) > self._max_keys:  # locks of accounts never tried again
                 self._locks = {k: u for k, u in self._locks.items() if u > at}
             recent = [t for t in self._failures.get(key, []) if t > at - self._window]
             recent.append(at)
@@ -127,6 +131,11 @@ class InMemoryLoginFailures(LoginFailureTracker):
     def reset(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+    def __len__(self) -> int:
+        """Accounts tracked: with failures, or locked."""
+        with self._lock:
+            return len(self._failures.keys() | self._locks.keys())
 
 
 # KEYS[1] failures (sorted set of failure instants), KEYS[2] lock;

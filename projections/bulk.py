@@ -14,8 +14,9 @@ own bind processor first, so what is stored is what SQLAlchemy would have stored
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 
@@ -23,6 +24,19 @@ _Processor = Callable[[Any], Any] | None
 _sql_cache: dict[tuple[Any, ...], tuple[Table, str, list[_Processor]]] = {}
 _results_cache: dict[tuple[Any, ...], tuple[Table, list[str], list[_Processor]]] = {}
 _procs_cache: dict[tuple[Any, ...], tuple[Table, list[_Processor]]] = {}
+# Keyed by table object: a rebuild (an erasure repairs the personal views) makes new ones,
+# so the oldest entries go past this many (far above one process's table shapes).
+CACHED_SHAPES = 2048
+_caches_lock = threading.Lock()
+_V = TypeVar("_V")
+
+
+def _keep(cache: dict[tuple[Any, ...], _V], key: tuple[Any, ...], value: _V) -> _V:
+    with _caches_lock:
+        cache[key] = value
+        while len(cache) > CACHED_SHAPES:
+            del cache[next(iter(cache))]  # the oldest
+    return value
 
 
 def pg_upsert(
@@ -43,7 +57,7 @@ def pg_upsert(
     cached = _sql_cache.get(cache_key)
     if cached is None or cached[0] is not table:
         sql, procs = _upsert_sql(conn, table, columns, key, newer, add, keep_existing)
-        cached = _sql_cache[cache_key] = (table, sql, procs)
+        cached = _keep(_sql_cache, cache_key, (table, sql, procs))
     _, sql, procs = cached
     arrays = tuple(_column(rows, c, p) for c, p in zip(columns, procs, strict=True))
     conn.exec_driver_sql(sql, arrays)
@@ -86,7 +100,7 @@ def bind_processors(conn: Connection, table: Table, columns: Sequence[str]) -> l
         procs: list[_Processor] = [
             table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
         ]
-        cached = _procs_cache[cache_key] = (table, procs)
+        cached = _keep(_procs_cache, cache_key, (table, procs))
     return cached[1]
 
 
@@ -129,7 +143,7 @@ def _loaders(
             c.type.dialect_impl(dialect).result_processor(dialect, d.type_code)
             for c, d in zip(table.c, description, strict=True)
         ]
-        cached = _results_cache[cache_key] = (table, [c.name for c in table.c], loaders)
+        cached = _keep(_results_cache, cache_key, (table, [c.name for c in table.c], loaders))
     return cached[1], cached[2]
 
 
@@ -155,7 +169,7 @@ def _keyed(
             a=", ".join(casts),
             a0=casts[0],
         )
-        cached = _sql_cache[cache_key] = (table, sql, procs)
+        cached = _keep(_sql_cache, cache_key, (table, sql, procs))
     return cached[1], cached[2]
 
 

@@ -18,15 +18,17 @@ class NotificationPublic(BaseModel):
     id: UUID
     kind: str = Field(description=f"One of: {', '.join(KINDS)}")
     position: int = Field(description="Log position of the event; `up_to` marks read by it")
-    created_at: str
-    read: bool
+    created_at: str = Field(description="When the event happened (RFC 3339, UTC)")
+    read: bool = Field(description="Marked read by `POST /me/notifications/read`")
     data: dict[str, Any] = Field(description="What happened: booking, listing, amounts...")
 
 
 class NotificationsPage(BaseModel):
     data: list[NotificationPublic]
-    next_cursor: str | None = None
-    unread_count: int
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last"
+    )
+    unread_count: int = Field(description="Unread notifications in all (not only this page)")
 
 
 class ReadRequest(Schema):
@@ -44,7 +46,7 @@ class ReadRequest(Schema):
 
 
 class ReadResult(BaseModel):
-    unread_count: int
+    unread_count: int = Field(description="Unread notifications left")
 
 
 class PreferencePublic(BaseModel):

@@ -23,7 +23,8 @@ from interfaces.http.positions import min_position
 from interfaces.http.problems import ProblemError
 from interfaces.http.schemas_common import problem_responses
 
-router = APIRouter(tags=["notifications"], responses=problem_responses(401, 422))
+# 503: `notifications_unavailable` (not configured) or `views_behind` (min-position wait).
+router = APIRouter(tags=["notifications"], responses=problem_responses(401, 422, 503))
 
 
 def _store(container: ContainerDep) -> NotificationStore:
@@ -46,12 +47,15 @@ def _after(cursor: str | None) -> tuple[int, UUID] | None:
     "/me/notifications",
     response_model=NotificationsPage,
     dependencies=[Depends(min_position("notifications"))],
+    summary="List my notifications",
 )
 def my_notifications(
     principal: PrincipalDep, container: ContainerDep, page: PageParamsDep
 ) -> NotificationsPage:
     """The caller's notifications, newest first, with how many are unread. Kinds whose
-    in-app channel the caller turned off are left out (and not counted)."""
+    in-app channel the caller turned off are left out (and not counted). Pages by
+    `limit` and the `next_cursor` of the previous page (422 `invalid_cursor` for one this
+    API did not issue); `X-Rentbook-Min-Position` waits for a command's events first."""
     store = _store(container)
     rows, unread = store.page(principal.user_id, page.limit, _after(page.cursor))
     more = len(rows) > page.limit
@@ -62,11 +66,14 @@ def my_notifications(
     return NotificationsPage(data=data, next_cursor=cursor, unread_count=unread)
 
 
-@router.post("/me/notifications/read", response_model=ReadResult)
+@router.post(
+    "/me/notifications/read", response_model=ReadResult, summary="Mark my notifications read"
+)
 def mark_read(body: ReadRequest, principal: PrincipalDep, container: ContainerDep) -> ReadResult:
     """Marks the caller's notifications read: `{"up_to": position}` marks every one at or
     below that position (pass the newest `position` you showed), `{"ids": [...]}` marks
-    those (ids of other users' notifications change nothing). Idempotent."""
+    those (ids of other users' notifications change nothing). Idempotent. Answers the
+    unread count left; 422 when neither is given."""
     store = _store(container)
     store.mark_read(principal.user_id, up_to=body.up_to, ids=list(body.ids or []))
     _, unread = store.page(principal.user_id, 0, None)
@@ -78,20 +85,29 @@ def _preferences(store: NotificationStore, user_id: UUID) -> PreferencesPublic:
     return PreferencesPublic.model_validate({"preferences": rows})
 
 
-@router.get("/me/notification-preferences", response_model=PreferencesPublic)
+@router.get(
+    "/me/notification-preferences",
+    response_model=PreferencesPublic,
+    summary="My notification preferences",
+)
 def my_preferences(principal: PrincipalDep, container: ContainerDep) -> PreferencesPublic:
     """Every notification kind on each channel (`in_app`, `email`), on unless turned off.
     `locked` ones (receipts, security mail) cannot be turned off."""
     return _preferences(_store(container), principal.user_id)
 
 
-@router.put("/me/notification-preferences", response_model=PreferencesPublic)
+@router.put(
+    "/me/notification-preferences",
+    response_model=PreferencesPublic,
+    summary="Set my notification preferences",
+)
 def set_preferences(
     body: PreferencesUpdate, principal: PrincipalDep, container: ContainerDep
 ) -> PreferencesPublic:
     """Turns kinds on or off per channel; kinds not listed keep their setting. Turning off
     transactional email (booking_confirmed, refund_sent, payout_sent, verify_email,
-    password_reset) is refused with 422 `transactional_mail`, and then nothing changes."""
+    password_reset) is refused with 422 `transactional_mail`, and then nothing changes.
+    Answers every preference, as `GET` does."""
     store = _store(container)
     changes = [(p.kind, str(p.channel), p.enabled) for p in body.preferences]
     store.set_preferences(principal.user_id, changes)
