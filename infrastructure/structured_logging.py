@@ -18,7 +18,6 @@ from structlog.types import EventDict, Processor
 
 from application.context import SYSTEM_ACTOR, active_context
 from application.work_scope import current_scope
-from infrastructure import line_batch
 from infrastructure.settings import Settings
 
 REDACTED = "[redacted]"
@@ -234,8 +233,6 @@ def direct_line(logger: logging.Logger, level: int, message: str, extra: Mapping
     if handler is None or type(formatter) is not _LineFormatter:
         return False
     text = formatter.render(logger.name, logging.getLevelName(level), message, extra)
-    if line_batch.add(handler, text + handler.terminator):
-        return True
     try:
         with handler.lock or contextlib.nullcontext():  # as `Handler.handle` and `emit`
             handler.stream.write(text + handler.terminator)

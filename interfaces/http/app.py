@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from application.places import Places
-from infrastructure import heap, line_batch
+from infrastructure import heap
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.observability import configure_observability
 from infrastructure.settings import Settings, get_settings
@@ -69,8 +69,7 @@ def create_app(
     environment), starts in-process workers when configured, and closes it at shutdown; a
     given container belongs to the caller, who starts and closes it. `settle_heap` is for a
     serving process: once started, its heap is hidden from the cycle collector
-    (infrastructure/heap.py) and its log lines leave once per loop turn
-    (infrastructure/line_batch.py). Without `lean_routes` the caller installs them
+    (infrastructure/heap.py). Without `lean_routes` the caller installs them
     (`install_lean_routes`), as the tests do once the app borrows resolved route tables."""
 
     @asynccontextmanager
@@ -85,15 +84,12 @@ def create_app(
             built.start_workers()
         if settle_heap:
             heap.settle_heap()
-            line_batch.enable()  # log lines of a loop turn in one write (line_batch.py)
             if built.settings.places_preload:  # after the freeze: its garbage is not frozen
                 preload_places(built.places)
         try:
             with live_streams(app):  # open SSE streams end when the server stops
                 yield
         finally:
-            if settle_heap:
-                line_batch.enable(False)
             if own:
                 built.close()
 
