@@ -32,7 +32,7 @@ META = ("actor_id", "actor_role", "correlation_id", "causation_id", "request_id"
 class AuditView(Projection):
     name = "audit"
     topics = ()  # every event
-    version = 1
+    version = 2  # 2: the context ids widened to 128 (an X-Request-ID may be that long)
     reads_personal = frozenset[str]()  # the log's columns, the time and the context
     reads_stored = True  # its row is the log's columns, the time and the command context
 
@@ -47,9 +47,11 @@ class AuditView(Projection):
             Column("topic", String(400), nullable=False),
             Column("actor_id", String(64)),
             Column("actor_role", String(20)),
-            Column("correlation_id", String(64), index=True),
-            Column("causation_id", String(64)),
-            Column("request_id", String(64)),
+            # A client's X-Request-ID (at most 128 characters, else replaced) becomes the
+            # request and correlation ids of the events it records.
+            Column("correlation_id", String(128), index=True),
+            Column("causation_id", String(128)),
+            Column("request_id", String(128)),
             Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
         )
         Index(None, table.c.actor_id, table.c.position)

@@ -18,7 +18,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Dialect, String, Table
+from sqlalchemy.types import TypeEngine
 
 _Processor = Callable[[Any], Any] | None
 _sql_cache: dict[tuple[Any, ...], tuple[Table, str, list[_Processor]]] = {}
@@ -104,6 +105,24 @@ def bind_processors(conn: Connection, table: Table, columns: Sequence[str]) -> l
     return cached[1]
 
 
+def array_cast(type_: TypeEngine[Any], dialect: Dialect) -> str:
+    """A binary array parameter cast to the column's type, a string's length left out.
+
+    One rule on every write path: an over-long string is refused, never cut short. COPY (a
+    rebuild's fresh tables, the staged upsert) refuses it, and so does the INSERT's assignment
+    cast to varchar(n); but an explicit cast (`%b::varchar(n)[]`) silently truncates, which
+    would store a different row than a rebuild (that stops at the same event instead). A
+    refusal stops the view at that event (tracking status `error`), visible and fixed by
+    widening the column; a truncation loses data unseen. Every source that feeds a bounded
+    column is bounded no higher at the API or in the domain (tests/projections/
+    test_string_limits.py), so a refusal is a bug to fix, not an input to expect. As a key
+    (selects, deletes), an over-long value then matches nothing rather than its prefix."""
+    if isinstance(type_, String) and type_.length is not None:
+        type_ = type_.copy()
+        type_.length = None
+    return f"%b::{type_.compile(dialect=dialect)}[]"  # binary: dumped in C
+
+
 def _select(
     conn: Connection,
     table: Table,
@@ -162,7 +181,7 @@ def _keyed(
         for c in columns:
             type_ = table.c[c].type
             procs.append(type_.dialect_impl(dialect).bind_processor(dialect))
-            casts.append(f"%b::{type_.compile(dialect=dialect)}[]")
+            casts.append(array_cast(type_, dialect))
         sql = template.format(
             t=dialect.identifier_preparer.format_table(table),
             c=", ".join(quote(c) for c in columns),
@@ -202,7 +221,7 @@ def _upsert_sql(
     for c in columns:
         type_ = table.c[c].type
         procs.append(type_.dialect_impl(dialect).bind_processor(dialect))
-        casts.append(f"%b::{type_.compile(dialect=dialect)}[]")  # binary: dumped in C
+        casts.append(array_cast(type_, dialect))
     names = ", ".join(quote(c) for c in columns)
     sql = f"INSERT INTO {name} ({names}) SELECT * FROM unnest({', '.join(casts)})"
     return sql + upsert_conflict(conn, table, columns, key, newer, add, keep_existing), procs

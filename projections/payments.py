@@ -82,7 +82,7 @@ class PaymentsView(Projection):
     name = "payments"
     topics = TOPICS
     reads_personal = frozenset[str]()  # ids, money and statuses only
-    version = 1
+    version = 2  # 2: processor ids widened to 255 (Stripe allows ids that long)
     folds_by = (("payments", "payment_id"),)  # payment events find their row by it
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
@@ -121,7 +121,8 @@ class PaymentsView(Projection):
         refs = Table(
             f"payment_refs{suffix}",
             metadata,
-            Column("processor_id", String(64), primary_key=True),
+            # the processor's ids, not ours: Stripe documents them as up to 255 characters
+            Column("processor_id", String(255), primary_key=True),
             Column("payment_id", Uuid, nullable=False),
         )
         accounts = Table(
@@ -129,7 +130,7 @@ class PaymentsView(Projection):
             metadata,
             Column("id", Uuid, primary_key=True),
             Column("owner_id", Uuid, nullable=False, index=True),
-            Column("account_id", String(64), nullable=False, index=True),
+            Column("account_id", String(255), nullable=False, index=True),
             Column("payouts_enabled", Boolean, nullable=False),
             Column("version", Integer, nullable=False),
         )
