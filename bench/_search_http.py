@@ -84,6 +84,8 @@ def bench_search(args: argparse.Namespace, work: Path, run_wrk: Any, stop: Any) 
             if meter is not None:  # this database's backends only, not the machine's
                 cpu_ms = meter.stop_ms_per_request(result["requests"])
                 result["own_postgres_cpu_ms_per_request"] = cpu_ms
+                # backends seen during the run: pool connections plus each overflow one opened
+                result["own_postgres_backends_seen"] = len(meter.seen)
             result["rss_detail"] = rss_detail(server.pid, work / "search")
             if args.memory_report:
                 result["memory_report"] = memory_report(server.pid, work / "memory.json")
