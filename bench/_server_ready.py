@@ -13,7 +13,7 @@ import resource
 import time
 
 import httpx
-from _common import _proc_stat
+from _common import _all_procs
 
 PLACES_WAIT_S = 180.0
 
@@ -39,19 +39,35 @@ def places_ready(base: str, workers: int) -> None:
         response.raise_for_status()
 
 
+def tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds of `pid` and all its descendants (uvicorn's parent and its workers)."""
+    procs = _all_procs()
+    if pid not in procs:
+        return None
+    tree, changed = {pid}, True
+    while changed:
+        changed = False
+        for child, (_, ppid, _) in procs.items():
+            if ppid in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    return sum(procs[p][2] for p in tree)
+
+
 def settle(pid: int, quiet_cpu_s: float = 0.05, longest_s: float = 90.0) -> dict[str, float]:
-    """Waits until the server idles (< `quiet_cpu_s` CPU in a second): its start-up work (the
-    offline places index, the seed's welcome mails sent by the in-process job queue) would
-    otherwise be counted against the first queries. Returns the wait and the last second's CPU."""
+    """Waits until the server's process tree idles (< `quiet_cpu_s` CPU in a second): its
+    start-up work (each worker's offline places index, the seed's welcome mails sent by the
+    in-process job queue) would otherwise be counted against the first queries. Returns the
+    wait and the last second's CPU."""
     t0 = time.monotonic()
     last = 0.0
     while time.monotonic() - t0 < longest_s:
-        before = _proc_stat(pid)
+        before = tree_cpu_s(pid)
         time.sleep(1.0)
-        after = _proc_stat(pid)
+        after = tree_cpu_s(pid)
         if before is None or after is None:
             break
-        last = after[2] - before[2]
+        last = after - before
         if last < quiet_cpu_s:
             break
     return {"waited_s": round(time.monotonic() - t0, 1), "idle_cpu_s_per_s": round(last, 3)}

@@ -16,7 +16,9 @@ script per request) costs a few µs. Needs Debian's `wrk` (`apt-get install -y w
   search    `GET /api/v1/search/listings` (bench/wrk/search.lua) over search.py's query mix,
             on `--search-size` demo listings seeded and indexed as search.py does (SQLite,
             the embedded backend, workers in-process). The seed's welcome mails are sent
-            before the server starts (`--mail-backlog drain`, bench/_mail_backlog.py).
+            before the server starts (`--mail-backlog drain`, bench/_mail_backlog.py). With
+            `--search-db postgres`: PostgreSQL + Redis and `--workers` API workers, as
+            `rentbook serve` runs (bench/_search_http.py).
 
 Per scenario: `rate_per_s` (responses / wrk's duration), `ok_per_s` (2xx/3xx), latency
 p50/p90/p95/p99/max from wrk (every response, errors included), `errors` by kind,
@@ -32,7 +34,6 @@ Run:  .venv/bin/python bench/http_wrk.py                            (both, 20 s 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -44,7 +45,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _group_stats
@@ -52,11 +52,9 @@ from _booking_http import make_renters
 from _booking_http import start_server as start_booking_server
 from _booking_setup import create_listings
 from _common import CpuMeter, machine, redis_url, temporary_database
-from _mail_backlog import drain as drain_mail
-from _rss import memory_report, rss_detail
-from _search_queries import API, query_mix, run_queries
-from _server_ready import children_cpu_s, free_port, places_ready, settle
-from _servers import SERVERS, serving_pid
+from _search_http import bench_search
+from _server_ready import children_cpu_s, free_port, places_ready
+from _servers import SERVERS
 from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import build_container
@@ -228,73 +226,6 @@ def _warm_up(
     return {k: warm[k] for k in ("seconds", "rate_per_s", "ok_per_s", "errors")}
 
 
-def bench_search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    import search as search_bench
-
-    from application.demo_places import demo_cities
-    from infrastructure.places_offline import shared_places
-
-    settings = Settings(environment="test", data_dir=work / "search")
-    t0 = time.perf_counter()
-    template = Path(args.search_template) if args.search_template else None
-    drained = template / "drained" if template is not None else None
-    backlog: dict[str, Any] = {"mode": args.mail_backlog}
-    if args.mail_backlog == "drain" and drained and (drained / "events.db").exists():
-        shutil.copytree(drained, settings.data_dir)  # seeded and drained by an earlier run
-        seeded = json.loads((drained / "seeded.json").read_text())
-        backlog.update(json.loads((drained / "drained.json").read_text()), from_template=True)
-    else:
-        if template is not None and (template / "events.db").exists():  # an earlier seed
-            shutil.copytree(template, settings.data_dir, ignore=shutil.ignore_patterns("drained"))
-            seeded = json.loads((template / "seeded.json").read_text())
-        else:
-            seeded, _ = search_bench.seed(settings, args.search_size)
-            if template is not None:
-                shutil.copytree(settings.data_dir, template, dirs_exist_ok=True)
-                (template / "seeded.json").write_text(json.dumps(seeded))
-        if args.mail_backlog == "drain":
-            backlog.update(drain_mail(settings))
-            if drained is not None:
-                shutil.copytree(settings.data_dir, drained)
-                (drained / "seeded.json").write_text(json.dumps(seeded))
-                (drained / "drained.json").write_text(json.dumps(backlog))
-    setup_s = time.perf_counter() - t0
-    cities = demo_cities(shared_places(), max(1, min(args.search_size, 2_000)))
-    paths = [
-        f"{API}/search/listings?{urlencode(params)}"
-        for _, params in query_mix(cities, args.search_queries)
-    ]
-    (work / "paths.txt").write_text("\n".join(paths) + "\n")
-    port = free_port()
-    server = search_bench.start_server(settings, port, args.server)
-    base = f"http://127.0.0.1:{port}"
-    try:  # a short warm-up with the existing clients: caches, lazy imports
-        places_ready(base, 1)
-        asyncio.run(run_queries(base, query_mix(cities, 200, seed_=3), 8))
-        settled = settle(serving_pid(server.pid)) if args.settle else None
-        result = run_wrk(
-            args, base, "search.lua", {"RENTBOOK_WRK_PATHS": str(work / "paths.txt")}, server.pid
-        )
-        result["rss_detail"] = rss_detail(server.pid, work / "search")
-        if args.memory_report:
-            result["memory_report"] = memory_report(server.pid, work / "memory.json")
-        if settled is not None:  # what the server burns idle, taken off the queries' share
-            idle_s = settled["idle_cpu_s_per_s"] * result["cpu"]["wall_s"]
-            settled["server_cpu_ms_per_request_less_idle"] = round(
-                1000 * (result["cpu"]["server_cpu_s"] - idle_s) / max(1, result["requests"]), 3
-            )
-        result["settled"] = settled
-        result["mail_backlog"] = backlog
-    finally:
-        search_bench.stop_server(server)
-    return {
-        **result,
-        "setup": {"listings": seeded["listings"], "seconds": round(setup_s, 1)},
-        "distinct_queries": len(set(paths)),
-        "server": f"{args.server}, 1 worker, SQLite + embedded search, workers in-process",
-    }
-
-
 def _drop_redis_keys(prefix: str) -> None:
     import redis
 
@@ -311,7 +242,25 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=20, help="seconds of wrk per scenario")
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
-    ap.add_argument("--workers", type=int, default=1, help="API workers (bookings)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API worker processes (bookings; search with --search-db postgres)",
+    )
+    ap.add_argument(
+        "--search-db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="search: the embedded SQLite store, one worker (as before), or PostgreSQL + "
+        "Redis with --workers API workers, as `rentbook serve` runs (bench/_search_http.py)",
+    )
+    ap.add_argument(
+        "--search-template-db",
+        default=None,
+        help="search on postgres: a database kept seeded (seeded when missing); each run "
+        "serves a copy of it",
+    )
     ap.add_argument("--server", choices=SERVERS, default="uvicorn", help="bench/_servers.py")
     ap.add_argument(
         "--warmup",
@@ -370,8 +319,10 @@ def main() -> None:
             if name == "me":  # the bookings server and renters, GET /users/me
                 out[name] = bench_bookings(args, work, "me.lua")
                 continue
-            run = {"bookings": bench_bookings, "search": bench_search}[name]
-            out[name] = run(args, work)
+            if name == "search":
+                out[name] = bench_search(args, work, run_wrk, stop)
+                continue
+            out[name] = bench_bookings(args, work)
     out["targets"] = targets(out)
     print(json.dumps(out, indent=2))
 

@@ -74,7 +74,7 @@ from infrastructure.review_deadlines import ViewReviewDeadlineSource
 from infrastructure.search_wiring import build_search_index
 from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
 from infrastructure.settings import Settings
-from infrastructure.views_db import create_views_engine
+from infrastructure.views_db import create_views_engine, views_overflow
 from projections.coupons import booking_history
 from projections.deadlines import ViewDeadlineSource
 from projections.live_tailer import LiveTailer
@@ -292,7 +292,7 @@ def build_container(
     # One movable clock for every component (scheduler, sessions, rate limits, payments,
     # search horizon): /dev/clock moves it outside production.
     clock = clock if isinstance(clock, OffsetClock) else OffsetClock(clock or SystemClock())
-    views = create_views_engine(views_url(settings))
+    views = create_views_engine(views_url(settings), max_overflow=views_overflow(settings))
     store = build_event_store(settings, SqlKeyRing(views))
     runner = ProjectionRunner(
         store,

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     projection_catch_up_batch_size: int = 10_000
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 30
+    # Connections the views engine opens beyond its pool of 10 under a burst (and closes
+    # after it). Unset: 20, but none in each of several API workers, whose overflow churn
+    # (~500 connects per 15 s of search at 64 clients) reached a 100-connection server's
+    # limit with two workers (bench/README.md, task W).
+    views_max_overflow: int | None = None
     # Concurrent booking placements share one transaction (RENTBOOK_GROUP_COMMIT=0: each
     # alone); a fresh group waits this long for peers while there is concurrency.
     group_commit: bool = True

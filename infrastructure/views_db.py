@@ -13,12 +13,26 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
+from infrastructure.settings import Settings
 from projections.base import WRITE_OPTION
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def create_views_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+def views_overflow(settings: Settings) -> int | None:
+    """The views engine's overflow: as set, else none in one of several API workers (each
+    would open and close up to 20 more connections per burst), else the default. The
+    process running the background workers (serve's parent) keeps it."""
+    if settings.views_max_overflow is not None:
+        return settings.views_max_overflow
+    several = (settings.api_workers or 1) > 1
+    return 0 if several and not settings.workers_in_process else None
+
+
+def create_views_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int | None = None, echo: bool = False
+) -> Engine:
+    """`max_overflow`: PostgreSQL only; None is twice the pool."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, pool_size=pool_size, echo=echo)
     if url.startswith(("postgresql://", "postgres://")):
@@ -28,7 +42,7 @@ def create_views_engine(url: str, *, pool_size: int = 10, echo: bool = False) ->
         echo=echo,
         pool_pre_ping=True,
         pool_size=pool_size,
-        max_overflow=pool_size * 2,
+        max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
         pool_recycle=1800,
     )
 
