@@ -74,6 +74,9 @@ class AggregateCache:
         self._entries: OrderedDict[UUID, Entry] = OrderedDict()
         self._shared: OrderedDict[UUID, _Shared] = OrderedDict()
         self._suspects: OrderedDict[UUID, float] = OrderedDict()  # id -> read first until
+        self.suspect_seconds = SUSPECT_SECONDS
+        # id -> a version another process committed (its notice): read first until there
+        self._moved: dict[UUID, int] = {}
         self._lock = threading.Lock()
         self.hits = 0  # counters, for benchmarks and tests
         self.misses = 0
@@ -158,7 +161,9 @@ class AggregateCache:
 
     def suspect(self, *ids: UUID) -> None:
         """A save acting on these ids' entries conflicted: not `trusted` for a while."""
-        until = time.monotonic() + SUSPECT_SECONDS
+        if self.suspect_seconds <= 0:
+            return
+        until = time.monotonic() + self.suspect_seconds
         with self._lock:
             for aggregate_id in ids:
                 self._suspects[aggregate_id] = until
@@ -166,14 +171,31 @@ class AggregateCache:
             while len(self._suspects) > self.maxsize:
                 self._suspects.popitem(last=False)
 
+    def moved(self, streams: Iterable[tuple[UUID, int]]) -> None:
+        """Another process committed these streams up to these versions: entries behind
+        them are not `trusted` until a load brings them there (ids not kept: ignored)."""
+        with self._lock:
+            for aggregate_id, version in streams:
+                entry = self._entries.get(aggregate_id)
+                behind = entry is not None and entry.version < version
+                if behind and version > self._moved.get(aggregate_id, 0):
+                    self._moved[aggregate_id] = version
+
     def trusted(self, aggregate_id: UUID) -> bool:
         """Whether a command may act on this id's entry without reading it first."""
+        if aggregate_id in self._moved:
+            with self._lock:
+                moved = self._moved.get(aggregate_id, 0)
+                if self.version(aggregate_id) < moved:
+                    return False
+                self._moved.pop(aggregate_id, None)  # caught up
         until = self._suspects.get(aggregate_id)
         return until is None or until < time.monotonic()
 
     def discard(self, aggregate_id: UUID) -> None:
         with self._lock:
             self._shared.pop(aggregate_id, None)
+            self._moved.pop(aggregate_id, None)
             if (entry := self._entries.pop(aggregate_id, None)) is not None:
                 self.bytes -= len(entry.state)
 
@@ -181,6 +203,7 @@ class AggregateCache:
         with self._lock:
             self._entries.clear()
             self._shared.clear()
+            self._moved.clear()
             self.bytes = 0
 
     def _store(self, aggregate_id: UUID, version: int, state: bytes) -> None:
@@ -194,4 +217,6 @@ class AggregateCache:
             while len(self._entries) > self.maxsize or (
                 self.max_bytes is not None and self.bytes > self.max_bytes
             ):
-                self.bytes -= len(self._entries.popitem(last=False)[1].state)
+                evicted, old = self._entries.popitem(last=False)
+                self.bytes -= len(old.state)
+                self._moved.pop(evicted, None)

@@ -74,6 +74,7 @@ from infrastructure.review_deadlines import ViewReviewDeadlineSource
 from infrastructure.search_wiring import build_search_index
 from infrastructure.sessions import InMemorySessionStore, RedisSessionStore
 from infrastructure.settings import Settings
+from infrastructure.stream_notices import StreamNoticeListener, stream_notice_listener
 from infrastructure.views_db import create_views_engine, views_overflow
 from projections.coupons import booking_history
 from projections.deadlines import ViewDeadlineSource
@@ -114,6 +115,7 @@ class Container:
     calendar_sync: CalendarSync | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _notices: StreamNoticeListener | None = None
 
     @cached_property
     def disputes(self) -> Disputes:
@@ -195,6 +197,15 @@ class Container:
         # serving API worker builds it at start-up (`preload_places`), a process that
         # serves no /places request never does.
 
+    def start_stream_notices(self) -> None:
+        """An API worker's: hears which streams other processes wrote, so its placements
+        read those first (`infrastructure/stream_notices.py`). One connection; on
+        PostgreSQL with unread placements only."""
+        if self._notices is None:
+            self._notices = stream_notice_listener(self.store)
+            if self._notices is not None:
+                self._notices.start()
+
     def start_notifications(self, interval: float = 5.0) -> None:
         """Queues notification mail as the outbox fills (the jobs send it)."""
         if self.notifications is not None:
@@ -257,6 +268,8 @@ class Container:
             self.live.stop()
         for thread in self._threads:
             thread.join(5)
+        if self._notices is not None:
+            self._notices.stop()
         if self.payments_wiring is not None:
             self.payments_wiring.jobs.close()
         self.store.close()

@@ -17,6 +17,10 @@ save decided on without reading: see `application.group_commit`): ONE statement 
 after the table lock, so no other writer commits in between, and inserts only if all hold;
 else it inserts nothing and names the streams that moved (the implicit transaction then
 commits nothing; its NOTIFY only wakes followers that find no new event).
+
+With `stream_notices` set (a token naming this recorder), the NOTIFY carries the streams the
+commit wrote, each with its last version (`infrastructure.stream_notices`): other API
+workers then know their cached states of those streams are behind without reading.
 """
 
 from __future__ import annotations
@@ -29,10 +33,11 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.utils import retry
 from psycopg.abc import Query
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composable, Identifier
+from psycopg.sql import SQL, Composable, Identifier, Literal
 from psycopg.types.numeric import Int8
 
 from application.group_commit import StaleStreamsError
+from infrastructure.stream_notices import notice_payload
 
 # `%b`, not `%s`: with `%s` psycopg dumps a list as a TEXT array even on a binary cursor,
 # every state's bytes hex-encoded, quoted and backslash-escaped by a regular expression
@@ -67,6 +72,8 @@ class LeanEventInserts:
     events_table_name: str
     channel_name: str
     lock_table_statements: list[Query]
+    # This recorder's token: its commits' NOTIFY names the streams they wrote; None: bare.
+    stream_notices: str | None = None
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -90,7 +97,7 @@ class LeanEventInserts:
                 with conn.pipeline():
                     for lock in locks:  # first: notification ids are issued in commit order
                         curs.execute(lock, prepare=True)
-                    curs.execute(notify, prepare=False)
+                    self._notify(curs, notify, stored_events)
                     curs.execute(insert, params, prepare=True)
                 return [row[0] for row in curs.fetchall()]
 
@@ -118,13 +125,31 @@ class LeanEventInserts:
                 with conn.pipeline():
                     for lock in locks:
                         curs.execute(lock, prepare=True)
-                    curs.execute(notify, prepare=False)
+                    self._notify(curs, notify, stored_events)
                     curs.execute(checked, params, prepare=True)
                 rows = curs.fetchall()
         stale = {(stream, version) for _, stream, version in rows if stream is not None}
         if stale:
             raise StaleStreamsError(stale)
         return [notification_id for notification_id, _, _ in rows]
+
+    def _notify(self, curs: Any, notify: bytes, stored_events: Sequence[StoredEvent]) -> None:
+        token = self.stream_notices
+        if token is None:
+            curs.execute(notify, prepare=False)
+        else:  # one prepared shape whatever the payload: `NOTIFY` takes only a literal
+            payload = notice_payload(token, stored_events)
+            curs.execute(self._notice_statement(curs.connection), (payload,), prepare=True)
+
+    def _notice_statement(self, conn: Any) -> bytes:
+        rendered: dict[str, bytes] = self.__dict__.setdefault("_rendered_notice", {})
+        encoding = conn.info.encoding
+        statement = rendered.get(encoding)
+        if statement is None:
+            statement = rendered[encoding] = (
+                SQL("SELECT pg_notify({0}, %s)").format(Literal(self.channel_name)).as_bytes(conn)
+            )
+        return statement
 
     def _checked_statement(self, conn: Any) -> bytes:
         rendered: dict[str, bytes] = self.__dict__.setdefault("_rendered_checked", {})

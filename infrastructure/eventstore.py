@@ -9,6 +9,7 @@ from eventsourcing.sqlite import SQLiteConnectionPool
 from application.personal_keys import KeyRing
 from application.store import EventStore
 from infrastructure.settings import Settings
+from infrastructure.stream_notices import new_token
 
 HASHED_POSTGRES = "infrastructure.event_hashing:HashedPostgresRecorder"
 HASHED_SQLITE = "infrastructure.event_hashing:HashedSQLiteRecorder"
@@ -66,11 +67,11 @@ def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> Eve
         cache_size=settings.aggregate_cache_size,
         cache_bytes=int(settings.aggregate_cache_mb * 1_000_000),
     )
-    unread = settings.unread_placements
-    if unread is None:
-        unread = (settings.api_workers or 1) == 1
-    if not unread and store.committer is not None:
+    if not settings.unread_placements and store.committer is not None:
         store.committer.checked_write = None  # every placement reads first
+    if store.acts_on_cache and hasattr(store.recorder, "stream_notices"):
+        # its commits name the streams they wrote, for the other workers' caches
+        store.recorder.stream_notices = new_token()
     pool = getattr(getattr(store.recorder, "datastore", None), "pool", None)
     if isinstance(pool, SQLiteConnectionPool):
         # SQLite has one writer connection; the library gives up waiting for it after 5 s

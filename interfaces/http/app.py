@@ -82,6 +82,8 @@ def create_app(
             configure_observability(built.settings)
         if own and built.settings.workers_in_process:
             built.start_workers()
+        if own:
+            built.start_stream_notices()
         if settle_heap:
             heap.settle_heap()
             if built.settings.places_preload:  # after the freeze: its garbage is not frozen
