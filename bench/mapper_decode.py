@@ -6,7 +6,7 @@ Pages: the Booking.Placed of a seed log (plaintext, as the seed stores them), th
 sealed (as production stores them), and the whole seed log. Prints µs of CPU per event,
 the median of `--rounds`.
 
-Run:  .venv/bin/python bench/mapper_decode.py --base /work/wt/x-base
+Run:  PYTHONPATH=. .venv/bin/python bench/mapper_decode.py --base /work/wt/x-base
 """
 
 from __future__ import annotations
