@@ -42,6 +42,7 @@ class EventTranscoder(JSONTranscoder):
         super().__init__()
         # name -> text -> value: a look-up is a tenth of building a UUID from its hex
         self._memos: dict[str, dict[str, Any]] = {}
+        self._typed_keys: dict[str, tuple[str, ...]] = {}  # topic -> its last typed fields
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
@@ -51,6 +52,12 @@ class EventTranscoder(JSONTranscoder):
             self._memos.pop(transcoding.name, None)
 
     def decode(self, data: bytes) -> Any:
+        return self.decode_as(data, None)
+
+    def decode_as(self, data: bytes, topic: str | None) -> Any:
+        """`decode(data)` for the state of an event of `topic`: the typed fields of the
+        topic's last state are looked at first, rather than every field (a fifth of a
+        Booking.Placed's decode). The same answer: see `_revive_fields`."""
         # One byte's search first: `\\u` (two bytes) costs ten times more, and few states
         # hold a backslash at all.
         escaped = _BACKSLASH in data and _ESCAPE in data if type(data) is bytes else True
@@ -63,20 +70,41 @@ class EventTranscoder(JSONTranscoder):
         typed = data.count(_TYPED)
         if not typed:
             return obj
-        if type(obj) is not dict or not self._revive_fields(obj, typed):
+        if type(obj) is not dict or not self._revive_fields(obj, typed, topic):
             return super().decode(data)
         return obj
 
-    def _revive_fields(self, obj: dict[str, Any], typed: int) -> bool:
+    def _revive_fields(self, obj: dict[str, Any], typed: int, topic: str | None) -> bool:
         """Revives the typed values among `obj`'s fields, in place, if they are all `typed`
-        of the document and hold plain data; False (and `obj` untouched) otherwise."""
-        found = [
-            (key, value)
-            for key, value in obj.items()
-            if type(value) is dict and len(value) == 2 and "_type_" in value and "_data_" in value
-        ]
-        if len(found) != typed:
-            return False
+        of the document and hold plain data; False (and `obj` untouched) otherwise. The
+        topic's last typed fields, when each holds a typed value and they are `typed`, are
+        all there are: each spells `"_type_"` once in the bytes (no `\\u` escape here)."""
+        keys = self._typed_keys.get(topic) if topic is not None else None
+        found: list[tuple[str, Any]] | None = None
+        if keys is not None and len(keys) == typed:
+            found = []
+            for key in keys:  # inline: a call per field cost more than the scan saves
+                value = obj.get(key)
+                if type(value) is not dict or len(value) != 2 or "_data_" not in value:
+                    found = None
+                    break
+                if "_type_" not in value:
+                    found = None
+                    break
+                found.append((key, value))
+        if found is None:
+            found = [
+                (key, value)
+                for key, value in obj.items()
+                if type(value) is dict
+                and len(value) == 2
+                and "_type_" in value
+                and "_data_" in value
+            ]
+            if len(found) != typed:
+                return False
+            if topic is not None:
+                self._typed_keys[topic] = tuple(key for key, _ in found)
         names = self.names
         for _, value in found:
             name = value["_type_"]

@@ -14,6 +14,7 @@ plaintext by older code have no envelope and pass through as they are.
 from __future__ import annotations
 
 import base64
+from binascii import a2b_base64
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, cast
 from uuid import UUID
@@ -34,6 +35,7 @@ ENVELOPE = "_personal"
 _ENVELOPE_KEY = b'"_personal"'
 Leaf = Callable[[Any, str], Any]
 SNAPSHOT_TOPIC = "eventsourcing.domain:Snapshot"
+SUBJECT_IDS = 20_000  # envelope subjects' ids kept (about 3 MB); emptied when full
 
 
 def is_envelope(value: Any) -> bool:
@@ -44,6 +46,10 @@ class PersonalDataMapper(Mapper[UUID]):
     def __init__(self, transcoder: Transcoder, keyring: KeyRing) -> None:
         super().__init__(transcoder)
         self.keyring = keyring
+        # The event transcoder's decode with the topic as a hint (application/event_transcoder)
+        self._decode_as: Callable[[bytes, str], Any] | None = getattr(transcoder, "decode_as", None)
+        self._subject_ids: dict[str, UUID] = {}
+        self._classes: dict[tuple[str, type], tuple[type, Callable[[Any], Any], int]] = {}
 
     # -- writing ------------------------------------------------------------------------
 
@@ -98,24 +104,54 @@ class PersonalDataMapper(Mapper[UUID]):
     # -- reading ------------------------------------------------------------------------
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        return self._to_domain_event(stored_event, self._decode(stored_event))
+        state = self._decode(stored_event)
+        return self._to_domain_event(stored_event, state, self._subject(stored_event, state), {})
 
     def to_domain_events(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
         """A page of events, with every key it needs fetched in one query first."""
         states = [self._decode(s) for s in stored_events]
-        subjects: set[UUID] = set()
-        for stored, state in zip(stored_events, states, strict=True):
-            if (policy := PERSONAL_EVENTS.get(stored.topic)) is not None:
-                subject = policy.subject_of(state, stored.originator_id)
-                if isinstance(subject, UUID) or (subject := _uuid(subject)) is not None:
-                    subjects.add(subject)
-        if subjects:
-            self.keyring.preload(subjects)
-        return [self._to_domain_event(s, st) for s, st in zip(stored_events, states, strict=True)]
+        subjects = [self._subject(s, st) for s, st in zip(stored_events, states, strict=True)]
+        if wanted := {s for s in subjects if s is not None}:
+            self.keyring.preload(wanted)
+        # Whether each subject is erased, asked once a page: emptied by an erasure in it
+        destroyed: dict[UUID, bool] = {}
+        return [
+            self._to_domain_event(s, st, subject, destroyed)
+            for s, st, subject in zip(stored_events, states, subjects, strict=True)
+        ]
+
+    @staticmethod
+    def _subject(stored_event: StoredEvent, state: dict[str, Any]) -> UUID | None:
+        """The id of whose personal data the event holds (None: not a personal event, or no
+        subject that is an id)."""
+        if (policy := PERSONAL_EVENTS.get(stored_event.topic)) is None:
+            return None
+        subject = policy.subject_of(state, stored_event.originator_id)
+        return _as_uuid(subject)
+
+    def _subject_id(self, text: str) -> UUID:
+        """An envelope's subject: a renter's id repeats across a page, and a look-up is a
+        fraction of reading a UUID from its text."""
+        found = self._subject_ids.get(text)
+        if found is None:
+            if len(self._subject_ids) >= SUBJECT_IDS:
+                self._subject_ids.clear()
+            found = self._subject_ids[text] = UUID(text)
+        return found
+
+    def _is_destroyed(self, subject: UUID, destroyed: dict[UUID, bool]) -> bool:
+        found = destroyed.get(subject)
+        if found is None:
+            found = destroyed[subject] = self.keyring.is_destroyed(subject)
+        return found
 
     def _decode(self, stored_event: StoredEvent) -> dict[str, Any]:
         try:
-            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+            state: dict[str, Any] = (
+                self._decode_as(stored_event.state, stored_event.topic)
+                if self._decode_as is not None
+                else self.transcoder.decode(stored_event.state)
+            )
         except Exception as e:
             msg = (
                 f"Failed to deserialise state of stored event with topic "
@@ -125,59 +161,97 @@ class PersonalDataMapper(Mapper[UUID]):
             raise MapperDeserialisationError(msg) from e
         return state
 
-    def _to_domain_event(self, stored_event: StoredEvent, state: dict[str, Any]) -> Any:
-        cls = resolve_topic(stored_event.topic)
-        stream = stored_event.originator_id
-        if (policy := PERSONAL_EVENTS.get(stored_event.topic)) is not None:
-            subject = policy.subject_of(state, stream)
-            self._erase_plain(state, policy.fields, subject)
+    def _to_domain_event(
+        self,
+        stored_event: StoredEvent,
+        state: dict[str, Any],
+        subject: UUID | None,
+        destroyed: dict[UUID, bool],
+    ) -> Any:
+        topic, stream, raw = stored_event.topic, stored_event.originator_id, stored_event.state
+        cls, convert, class_version = self._class_of(topic, type(stream))
+        policy = PERSONAL_EVENTS.get(topic)
+        if policy is not None:
+            self._erase_plain(state, policy.fields, subject, destroyed)
             for path, erased in policy.nested.items():
-                state = self._open_path(state, path, erased, subject, stream)
+                state = self._open_path(state, path, erased, subject, stream, destroyed)
         elif isinstance(snapshot := state.get("state"), dict):
             fields = PERSONAL_SNAPSHOTS.get(state.get("topic", ""))
             if fields is not None:
-                self._erase_plain(snapshot, fields, stream)
-        if _may_hold_envelope(stored_event.state):
-            self._open_fields(state, stream)
-            if isinstance(state.get("state"), dict):  # a snapshot
-                self._open_fields(state["state"], stream)
-        if stored_event.topic == USER_ERASED_TOPIC:
+                self._erase_plain(snapshot, fields, _as_uuid(stream), destroyed)
+        if _may_hold_envelope(raw):
+            opened = self._open_listed(state, policy.fields, stream) if policy else 0
+            # Every top-level envelope spells the key once in the bytes: when the listed
+            # fields held them all, no other field needs looking at.
+            if not opened or type(raw) is not bytes or raw.count(_ENVELOPE_KEY) != opened:
+                self._open_fields(state, stream, policy.fields if policy else {})
+                if isinstance(state.get("state"), dict):  # a snapshot
+                    self._open_fields(state["state"], stream, {})
+        if topic == USER_ERASED_TOPIC:
             self.keyring.forget(cast(UUID, stream))
-        convert = find_id_convertor(cls, cast(Hashable, type(stream)))
+            destroyed.clear()  # the page's later events ask the key ring again
         state["originator_id"] = convert(stream)
         state["originator_version"] = stored_event.originator_version
-        class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
-        domain_event = object.__new__(cls)
+        domain_event: Any = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event
 
-    def _open_fields(self, state: dict[str, Any], stream: Any) -> None:
-        for field, value in state.items():
+    def _class_of(self, topic: str, id_type: type) -> tuple[type, Callable[[Any], Any], int]:
+        """The topic's class, its id convertor and class version (three look-ups an event)."""
+        found = self._classes.get((topic, id_type))
+        if found is None:
+            cls = resolve_topic(topic)
+            convert = find_id_convertor(cls, cast(Hashable, id_type))
+            found = (cls, convert, getattr(cls, "class_version", 1))
+            self._classes[(topic, id_type)] = found
+        return found
+
+    def _open_listed(self, state: dict[str, Any], fields: dict[str, Any], stream: Any) -> int:
+        """Opens the envelopes of the policy's fields; how many there were."""
+        opened = 0
+        for field in fields:
+            value = state.get(field)
             if is_envelope(value):
+                state[field] = self._open(cast(dict[str, Any], value)[ENVELOPE], stream, field)
+                opened += 1
+        return opened
+
+    def _open_fields(self, state: dict[str, Any], stream: Any, done: dict[str, Any]) -> None:
+        """Opens the envelopes of every field but those `done` (opened already)."""
+        for field, value in state.items():
+            if is_envelope(value) and field not in done:
                 state[field] = self._open(value[ENVELOPE], stream, field)
 
-    def _erase_plain(self, state: dict[str, Any], fields: dict[str, Any], subject: Any) -> None:
+    def _erase_plain(
+        self,
+        state: dict[str, Any],
+        fields: dict[str, Any],
+        subject: UUID | None,
+        destroyed: dict[UUID, bool],
+    ) -> None:
         """Plaintext personal fields (events stored before encryption) of an erased
         subject read as erased too; the stored bytes keep them."""
         plain = [f for f in fields if f in state and not is_envelope(state[f])]
-        if not plain or subject is None:
-            return
-        subject_id = subject if isinstance(subject, UUID) else _uuid(subject)
-        if subject_id is not None and self.keyring.is_destroyed(subject_id):
+        if plain and subject is not None and self._is_destroyed(subject, destroyed):
             for field in plain:
                 state[field] = fields[field]
 
     def _open_path(
-        self, state: dict[str, Any], path: str, erased: Any, subject: Any, stream: Any
+        self,
+        state: dict[str, Any],
+        path: str,
+        erased: Any,
+        subject: UUID | None,
+        stream: Any,
+        destroyed: dict[UUID, bool],
     ) -> dict[str, Any]:
         """Opens the envelopes at `path`; plaintext there (stored before it was personal)
         reads as `erased` once its subject is."""
-        subject_id = subject if isinstance(subject, UUID) else _uuid(subject)
-        gone = subject_id is not None and self.keyring.is_destroyed(subject_id)
+        gone = subject is not None and self._is_destroyed(subject, destroyed)
 
         def open_(value: Any, where: str) -> Any:
             if is_envelope(value):
@@ -189,8 +263,8 @@ class PersonalDataMapper(Mapper[UUID]):
     def _open(self, envelope: dict[str, Any], stream: Any, field: str) -> Any:
         if envelope.get("c") is None:
             return envelope.get("e")
-        sealed = base64.b64decode(envelope["c"])
-        plain = self.keyring.open(UUID(envelope["s"]), _aad(stream, field), sealed)
+        sealed = a2b_base64(envelope["c"])  # b64decode's own work, without its wrapper
+        plain = self.keyring.open(self._subject_id(envelope["s"]), _aad(stream, field), sealed)
         if plain is None:
             return envelope.get("e")
         return self.transcoder.decode(plain)
@@ -218,6 +292,10 @@ def _may_hold_envelope(raw: Any) -> bool:
     if type(raw) is not bytes or _ENVELOPE_KEY in raw:
         return True
     return b"\\" in raw and b"\\u" in raw  # one byte's search first: ten times cheaper
+
+
+def _as_uuid(value: Any) -> UUID | None:
+    return value if isinstance(value, UUID) or value is None else _uuid(value)
 
 
 def _uuid(value: Any) -> UUID | None:
