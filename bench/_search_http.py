@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 
 import httpx
 import psycopg
-from _common import ROOT, _all_procs, pg_admin_url, redis_url, with_db
+from _common import ROOT, _all_procs, pg_admin_url, process_tree, redis_url, with_db
 from _mail_backlog import drain as drain_mail
 from _rss import memory_report, rss_detail
 from _search_queries import API, query_mix, run_queries
@@ -270,20 +270,9 @@ class BackendsMeter:
         return round(1000 * spent / max(1, requests), 3)
 
 
-def _tree(pid: int, procs: dict[int, tuple[str, int, float]]) -> set[int]:
-    tree, changed = {pid}, True
-    while changed:
-        changed = False
-        for child, (_, ppid, _) in procs.items():
-            if ppid in tree and child not in tree:
-                tree.add(child)
-                changed = True
-    return tree
-
-
 def _tree_cpu(pid: int) -> dict[int, float]:
     procs = _all_procs()
-    return {p: procs[p][2] for p in _tree(pid, procs) if p in procs}
+    return {p: procs[p][2] for p in process_tree(pid, procs) if p in procs}
 
 
 def _processes(pid: int, before: dict[int, float]) -> list[dict[str, Any]]:
