@@ -20,7 +20,7 @@ from uuid import UUID
 
 from _booking_setup import Nights
 from _common import ROOT, CpuMeter, summary
-from _servers import give_up, server_cmd
+from _servers import server_cmd, wait_healthy
 from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import Container
@@ -67,21 +67,7 @@ def start_server(
     env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it (and search.py)
     # uvicorn as `rentbook serve` runs it (one-`send` protocol), or granian
     cmd = server_cmd(server, "bench._http_app:app", port, workers, coalesce=True)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{server} exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    give_up(proc)
-    raise RuntimeError(f"{server} did not become healthy in 60 s")
+    return wait_healthy(subprocess.Popen(cmd, cwd=ROOT, env=env), port, server, 60)
 
 
 async def _http_load(

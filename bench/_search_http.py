@@ -35,14 +35,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import psycopg
 from _common import ROOT, _all_procs, pg_admin_url, process_tree, redis_url, with_db
 from _mail_backlog import drain as drain_mail
 from _rss import memory_report, rss_detail
 from _search_queries import API, query_mix, run_queries
 from _server_ready import free_port, places_ready, settle
-from _servers import give_up, server_cmd
+from _servers import server_cmd, wait_healthy
 
 from infrastructure.settings import Settings
 
@@ -216,17 +215,7 @@ def _start_server(
     env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it
     env.pop("RENTBOOK_MEILISEARCH_URL", None)
     cmd = server_cmd(server, "bench._http_app:app", port, workers, coalesce=True)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.monotonic() + HEALTHY_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{server} exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        time.sleep(0.2)
-    give_up(proc)
-    raise RuntimeError(f"{server} did not become healthy in {HEALTHY_S:.0f} s")
+    return wait_healthy(subprocess.Popen(cmd, cwd=ROOT, env=env), port, server, HEALTHY_S)
 
 
 class BackendsMeter:

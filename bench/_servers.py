@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from interfaces.http.coalesced_writes import UVICORN_HTTP
@@ -45,6 +46,27 @@ def serving_pid(pid: int) -> int:
     except OSError:
         return pid
     return int(found[0]) if len(found) == 1 else pid
+
+
+def wait_healthy(
+    proc: subprocess.Popen[bytes], port: int, server: str, seconds: float
+) -> subprocess.Popen[bytes]:
+    """`proc` once its GET /health answers 200; stopped (`give_up`) and raised if it exits
+    or does not answer within `seconds`."""
+    import httpx  # the benches' clients import it; the servers' command lines need not
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{server} exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    give_up(proc)
+    raise RuntimeError(f"{server} did not become healthy in {seconds:.0f} s")
 
 
 def give_up(proc: subprocess.Popen[bytes]) -> None:
