@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -36,12 +35,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
-from _common import ROOT, _all_procs, pg_admin_url, process_tree, redis_url, with_db
+from _common import _all_procs, pg_admin_url, process_tree, redis_url, with_db
 from _mail_backlog import drain as drain_mail
 from _rss import memory_report, rss_detail
 from _search_queries import API, query_mix, run_queries
 from _server_ready import free_port, places_ready, settle
-from _servers import server_cmd, wait_healthy
+from _servers import start_api_server
 
 from infrastructure.settings import Settings
 
@@ -200,22 +199,8 @@ def _start_server(
         import search as search_bench
 
         return search_bench.start_server(settings, port, server)
-    env = dict(os.environ)
-    env.update(
-        {
-            "RENTBOOK_ENVIRONMENT": "test",
-            "RENTBOOK_DATABASE_URL": settings.database_url or "",
-            "RENTBOOK_REDIS_URL": settings.redis_url or "",
-            "RENTBOOK_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "RENTBOOK_DATA_DIR": str(settings.data_dir),
-            "RENTBOOK_WORKERS_IN_PROCESS": "false",  # serve's API workers never run them
-            "RENTBOOK_API_WORKERS": str(workers),
-        }
-    )
-    env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it
-    env.pop("RENTBOOK_MEILISEARCH_URL", None)
-    cmd = server_cmd(server, "bench._http_app:app", port, workers, coalesce=True)
-    return wait_healthy(subprocess.Popen(cmd, cwd=ROOT, env=env), port, server, HEALTHY_S)
+    drop = ("RENTBOOK_MEILISEARCH_URL",)
+    return start_api_server(settings, port, workers, server, HEALTHY_S, drop=drop)
 
 
 class BackendsMeter:
