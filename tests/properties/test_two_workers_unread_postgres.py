@@ -25,7 +25,7 @@ from domain.booking import Booking
 from domain.booking_rules import resolve_period
 from domain.calendar import ListingCalendar
 from domain.errors import RuleViolation, UnavailableError
-from tests.builders import NOW, make_world
+from tests.builders import NOW, make_world, place_night
 from tests.integration.shared_stores import two_pg_workers  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.postgres
@@ -39,17 +39,7 @@ nights = st.integers(0, NIGHTS - 1)
 
 
 def _place(bookings: Bookings, renter: Actor, listing_id: uuid.UUID, night: int) -> uuid.UUID:
-    start = FIRST + timedelta(days=night)
-    booking_id, _ = bookings.place(
-        renter,
-        listing_id,
-        start=start.isoformat(),
-        end=(start + timedelta(days=1)).isoformat(),
-        quantity=1,
-        guests=1,
-        at=NOW,
-    )
-    return booking_id
+    return place_night(bookings, listing_id, FIRST + timedelta(days=night), renter)
 
 
 def _run(a: EventStore, b: EventStore) -> None:
