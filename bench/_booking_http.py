@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import subprocess
 import sys
 import time
@@ -19,8 +18,8 @@ from typing import Any
 from uuid import UUID
 
 from _booking_setup import Nights
-from _common import ROOT, CpuMeter, summary
-from _servers import give_up, server_cmd
+from _common import CpuMeter, summary
+from _servers import start_api_server
 from _workers_compare import tree_rss_mb
 
 from infrastructure.bootstrap import Container
@@ -48,40 +47,11 @@ def make_renters(container: Container, count: int, threads: int) -> list[str]:
 def start_server(
     settings: Settings, port: int, workers: int, pool_size: int, server: str = "uvicorn"
 ) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "RENTBOOK_ENVIRONMENT": "test",
-            "RENTBOOK_DATABASE_URL": settings.database_url or "",
-            "RENTBOOK_REDIS_URL": settings.redis_url or "",
-            "RENTBOOK_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "RENTBOOK_DATA_DIR": str(settings.data_dir),
-            "RENTBOOK_WORKERS_IN_PROCESS": "false",
-            "RENTBOOK_POSTGRES_POOL_SIZE": str(pool_size),
-            "RENTBOOK_POSTGRES_MAX_OVERFLOW": str(pool_size),
-            # as `rentbook serve` tells the workers it spawns (settings that follow it, such
-            # as unread placements, default by it)
-            "RENTBOOK_API_WORKERS": str(workers),
-        }
-    )
-    env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it (and search.py)
-    # uvicorn as `rentbook serve` runs it (one-`send` protocol), or granian
-    cmd = server_cmd(server, "bench._http_app:app", port, workers, coalesce=True)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{server} exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    give_up(proc)
-    raise RuntimeError(f"{server} did not become healthy in 60 s")
+    pool = {
+        "RENTBOOK_POSTGRES_POOL_SIZE": str(pool_size),
+        "RENTBOOK_POSTGRES_MAX_OVERFLOW": str(pool_size),
+    }
+    return start_api_server(settings, port, workers, server, 60, more=pool)
 
 
 async def _http_load(

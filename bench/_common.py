@@ -114,6 +114,18 @@ def _all_procs() -> dict[int, tuple[str, int, float]]:
     return out
 
 
+def process_tree(pid: int, procs: dict[int, tuple[str, int, float]]) -> set[int]:
+    """`pid` and all its descendants among `procs` (uvicorn's parent and its workers)."""
+    tree, changed = {pid}, True
+    while changed:
+        changed = False
+        for child, (_, ppid, _) in procs.items():
+            if ppid in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    return tree
+
+
 class CpuMeter:
     """CPU seconds spent by this process, a process tree (the server) and PostgreSQL backends
     between `start()` and `stop()`. Linux only; zeros elsewhere."""
@@ -129,16 +141,7 @@ class CpuMeter:
             return {}
         procs = _all_procs()
         sample = {"this_process": time.process_time(), "postgres": 0.0, "server": 0.0}
-        tree: set[int] = set()
-        if self.server_pid:
-            tree.add(self.server_pid)
-            changed = True
-            while changed:
-                changed = False
-                for pid, (_, ppid, _) in procs.items():
-                    if ppid in tree and pid not in tree:
-                        tree.add(pid)
-                        changed = True
+        tree = process_tree(self.server_pid, procs) if self.server_pid else set()
         for pid, (comm, _, cpu) in procs.items():
             if pid in tree:
                 sample["server"] += cpu

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -35,14 +34,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import psycopg
-from _common import ROOT, _all_procs, pg_admin_url, redis_url, with_db
+from _common import _all_procs, pg_admin_url, process_tree, redis_url, with_db
 from _mail_backlog import drain as drain_mail
 from _rss import memory_report, rss_detail
 from _search_queries import API, query_mix, run_queries
 from _server_ready import free_port, places_ready, settle
-from _servers import give_up, server_cmd
+from _servers import start_api_server
 
 from infrastructure.settings import Settings
 
@@ -201,32 +199,8 @@ def _start_server(
         import search as search_bench
 
         return search_bench.start_server(settings, port, server)
-    env = dict(os.environ)
-    env.update(
-        {
-            "RENTBOOK_ENVIRONMENT": "test",
-            "RENTBOOK_DATABASE_URL": settings.database_url or "",
-            "RENTBOOK_REDIS_URL": settings.redis_url or "",
-            "RENTBOOK_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "RENTBOOK_DATA_DIR": str(settings.data_dir),
-            "RENTBOOK_WORKERS_IN_PROCESS": "false",  # serve's API workers never run them
-            "RENTBOOK_API_WORKERS": str(workers),
-        }
-    )
-    env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it
-    env.pop("RENTBOOK_MEILISEARCH_URL", None)
-    cmd = server_cmd(server, "bench._http_app:app", port, workers, coalesce=True)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.monotonic() + HEALTHY_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{server} exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        time.sleep(0.2)
-    give_up(proc)
-    raise RuntimeError(f"{server} did not become healthy in {HEALTHY_S:.0f} s")
+    drop = ("RENTBOOK_MEILISEARCH_URL",)
+    return start_api_server(settings, port, workers, server, HEALTHY_S, drop=drop)
 
 
 class BackendsMeter:
@@ -270,20 +244,9 @@ class BackendsMeter:
         return round(1000 * spent / max(1, requests), 3)
 
 
-def _tree(pid: int, procs: dict[int, tuple[str, int, float]]) -> set[int]:
-    tree, changed = {pid}, True
-    while changed:
-        changed = False
-        for child, (_, ppid, _) in procs.items():
-            if ppid in tree and child not in tree:
-                tree.add(child)
-                changed = True
-    return tree
-
-
 def _tree_cpu(pid: int) -> dict[int, float]:
     procs = _all_procs()
-    return {p: procs[p][2] for p in _tree(pid, procs) if p in procs}
+    return {p: procs[p][2] for p in process_tree(pid, procs) if p in procs}
 
 
 def _processes(pid: int, before: dict[int, float]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import resource
 import time
 
 import httpx
-from _common import _all_procs
+from _common import _all_procs, process_tree
 
 PLACES_WAIT_S = 180.0
 
@@ -44,14 +44,7 @@ def tree_cpu_s(pid: int) -> float | None:
     procs = _all_procs()
     if pid not in procs:
         return None
-    tree, changed = {pid}, True
-    while changed:
-        changed = False
-        for child, (_, ppid, _) in procs.items():
-            if ppid in tree and child not in tree:
-                tree.add(child)
-                changed = True
-    return sum(procs[p][2] for p in tree)
+    return sum(procs[p][2] for p in process_tree(pid, procs))
 
 
 def settle(pid: int, quiet_cpu_s: float = 0.05, longest_s: float = 90.0) -> dict[str, float]:

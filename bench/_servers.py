@@ -10,11 +10,20 @@ not a project dependency (it did not pay: bench/README.md, task H, 20261206g): `
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from _common import ROOT
 
 from interfaces.http.coalesced_writes import UVICORN_HTTP
+
+if TYPE_CHECKING:
+    from infrastructure.settings import Settings
 
 SERVERS = ("uvicorn", "granian")
 
@@ -45,6 +54,61 @@ def serving_pid(pid: int) -> int:
     except OSError:
         return pid
     return int(found[0]) if len(found) == 1 else pid
+
+
+def start_api_server(
+    settings: Settings,
+    port: int,
+    workers: int,
+    server: str,
+    healthy_s: float,
+    more: Mapping[str, str] | None = None,
+    drop: Sequence[str] = (),
+) -> subprocess.Popen[bytes]:
+    """bench/_http_app.py served as `rentbook serve` runs its API workers on `settings`'
+    store (PostgreSQL + Redis), once healthy: uvicorn with our one-`send` protocol, or
+    granian. `more` settings on top of the shared ones; `drop` names left out of the env."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RENTBOOK_ENVIRONMENT": "test",
+            "RENTBOOK_DATABASE_URL": settings.database_url or "",
+            "RENTBOOK_REDIS_URL": settings.redis_url or "",
+            "RENTBOOK_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+            "RENTBOOK_DATA_DIR": str(settings.data_dir),
+            "RENTBOOK_WORKERS_IN_PROCESS": "false",  # serve's API workers never run them
+            # as `rentbook serve` tells the workers it spawns (settings that follow it, such
+            # as unread placements, default by it)
+            "RENTBOOK_API_WORKERS": str(workers),
+            **(more or {}),
+        }
+    )
+    env.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile deploys it
+    for name in drop:
+        env.pop(name, None)
+    cmd = server_cmd(server, "bench._http_app:app", port, workers, coalesce=True)
+    return wait_healthy(subprocess.Popen(cmd, cwd=ROOT, env=env), port, server, healthy_s)
+
+
+def wait_healthy(
+    proc: subprocess.Popen[bytes], port: int, server: str, seconds: float
+) -> subprocess.Popen[bytes]:
+    """`proc` once its GET /health answers 200; stopped (`give_up`) and raised if it exits
+    or does not answer within `seconds`."""
+    import httpx  # the benches' clients import it; the servers' command lines need not
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{server} exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    give_up(proc)
+    raise RuntimeError(f"{server} did not become healthy in {seconds:.0f} s")
 
 
 def give_up(proc: subprocess.Popen[bytes]) -> None:

@@ -43,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, CpuMeter, latency_summary, machine, summary, temporary_database
 from _search_queries import API, query_mix, run_queries
-from _servers import give_up, server_cmd
+from _servers import server_cmd, wait_healthy
 
 from application.demo import DEMO_PASSWORD, seed_demo
 from application.demo_places import demo_cities
@@ -139,7 +139,6 @@ def free_port() -> int:
 
 
 def start_server(settings: Settings, port: int, server: str = "uvicorn") -> subprocess.Popen[bytes]:
-    import httpx
 
     env = dict(os.environ)
     env.update(
@@ -156,17 +155,7 @@ def start_server(settings: Settings, port: int, server: str = "uvicorn") -> subp
     env.pop("RENTBOOK_REDIS_URL", None)
     env.pop("RENTBOOK_MEILISEARCH_URL", None)
     cmd = server_cmd(server, "bench._http_app:app", port, 1, coalesce=False)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{server} exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        time.sleep(0.2)
-    give_up(proc)
-    raise RuntimeError(f"{server} did not become healthy in 120 s")
+    return wait_healthy(subprocess.Popen(cmd, cwd=ROOT, env=env), port, server, 120)
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Dialect, String, Table
@@ -30,6 +31,17 @@ _procs_cache: dict[tuple[Any, ...], tuple[Table, list[_Processor]]] = {}
 CACHED_SHAPES = 2048
 _caches_lock = threading.Lock()
 _V = TypeVar("_V")
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """What an upsert does on a conflict over `key` (see `pg_upsert`); hashable, so it keys
+    the statement caches of both the unnest and the staged upsert."""
+
+    key: tuple[str, ...]
+    newer: str | None = None
+    add: tuple[str, ...] = ()
+    keep_existing: bool = False
 
 
 def _keep(cache: dict[tuple[Any, ...], _V], key: tuple[Any, ...], value: _V) -> _V:
@@ -54,10 +66,11 @@ def pg_upsert(
     """Inserts `rows` (each with exactly `columns`) in one statement. On a conflict over
     `key`: nothing when `keep_existing` (or when every column is a key), `add` columns are
     summed, the others replaced — only where the stored `newer` is lower, if given."""
-    cache_key = ("upsert", id(table), tuple(columns), tuple(key), newer, tuple(add), keep_existing)
+    conflict = Conflict(tuple(key), newer, tuple(add), keep_existing)
+    cache_key = ("upsert", id(table), tuple(columns), conflict)
     cached = _sql_cache.get(cache_key)
     if cached is None or cached[0] is not table:
-        sql, procs = _upsert_sql(conn, table, columns, key, newer, add, keep_existing)
+        sql, procs = _upsert_sql(conn, table, columns, conflict)
         cached = _keep(_sql_cache, cache_key, (table, sql, procs))
     _, sql, procs = cached
     arrays = tuple(_column(rows, c, p) for c, p in zip(columns, procs, strict=True))
@@ -205,13 +218,7 @@ def _column(rows: Sequence[Mapping[str, Any]], name: str, proc: _Processor) -> l
 
 
 def _upsert_sql(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    key: Sequence[str],
-    newer: str | None,
-    add: Sequence[str],
-    keep_existing: bool,
+    conn: Connection, table: Table, columns: Sequence[str], conflict: Conflict
 ) -> tuple[str, list[_Processor]]:
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
@@ -224,30 +231,25 @@ def _upsert_sql(
         casts.append(array_cast(type_, dialect))
     names = ", ".join(quote(c) for c in columns)
     sql = f"INSERT INTO {name} ({names}) SELECT * FROM unnest({', '.join(casts)})"
-    return sql + upsert_conflict(conn, table, columns, key, newer, add, keep_existing), procs
+    return sql + upsert_conflict(conn, table, columns, conflict), procs
 
 
 def upsert_conflict(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    key: Sequence[str],
-    newer: str | None,
-    add: Sequence[str],
-    keep_existing: bool,
+    conn: Connection, table: Table, columns: Sequence[str], conflict: Conflict
 ) -> str:
     """The ON CONFLICT clause of `pg_upsert`'s INSERT (shared by the staged upsert)."""
     quote = conn.dialect.identifier_preparer.quote
     name = conn.dialect.identifier_preparer.format_table(table)
-    conflict = f" ON CONFLICT ({', '.join(quote(k) for k in key)})"
-    updates = [c for c in columns if c not in key]
-    if keep_existing or not updates:
-        return conflict + " DO NOTHING"
+    clause = f" ON CONFLICT ({', '.join(quote(k) for k in conflict.key)})"
+    updates = [c for c in columns if c not in conflict.key]
+    if conflict.keep_existing or not updates:
+        return clause + " DO NOTHING"
     sets = ", ".join(
         f"{quote(c)} = {name}.{quote(c)} + EXCLUDED.{quote(c)}"
-        if c in add
+        if c in conflict.add
         else f"{quote(c)} = EXCLUDED.{quote(c)}"
         for c in updates
     )
+    newer = conflict.newer
     where = f" WHERE {name}.{quote(newer)} < EXCLUDED.{quote(newer)}" if newer else ""
-    return conflict + f" DO UPDATE SET {sets}{where}"
+    return clause + f" DO UPDATE SET {sets}{where}"

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, event
 
-from projections.bulk import bind_processors, upsert_conflict
+from projections.bulk import Conflict, bind_processors, upsert_conflict
 
 STAGE_ROWS = 1000  # rows at least in one statement: below, the unnest upsert is cheaper
 
@@ -50,10 +50,11 @@ def pg_staged_upsert(
     keep_existing: bool = False,
 ) -> None:
     """`bulk.pg_upsert`'s statement, the rows staged by COPY instead of sent as arrays."""
-    cache_key = (id(table), tuple(columns), tuple(key), newer, tuple(add), keep_existing)
+    conflict = Conflict(tuple(key), newer, tuple(add), keep_existing)
+    cache_key = (id(table), tuple(columns), conflict)
     cached = _sql.get(cache_key)
     if cached is None or cached[0] is not table:
-        statements = _statements(conn, table, columns, key, newer, add, keep_existing)
+        statements = _statements(conn, table, columns, conflict)
         cached = _sql[cache_key] = (table, *statements)
     _, stage, create, copy_sql, upsert = cached
     if conn.engine not in _engines:
@@ -84,13 +85,7 @@ def pg_staged_upsert(
 
 
 def _statements(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    key: Sequence[str],
-    newer: str | None,
-    add: Sequence[str],
-    keep_existing: bool,
+    conn: Connection, table: Table, columns: Sequence[str], conflict: Conflict
 ) -> tuple[str, str, str, str]:
     """The staging table's name, its CREATE, the COPY into it and the upsert emptying it."""
     preparer = conn.dialect.identifier_preparer
@@ -106,7 +101,7 @@ def _statements(
     upsert = (
         f"WITH s AS (DELETE FROM pg_temp.{stage} RETURNING {quoted})"
         f" INSERT INTO {name} ({quoted}) SELECT {quoted} FROM s"
-        + upsert_conflict(conn, table, columns, key, newer, add, keep_existing)
+        + upsert_conflict(conn, table, columns, conflict)
     )
     return stage, create, copy, upsert
 

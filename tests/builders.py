@@ -131,10 +131,12 @@ def make_world(store: EventStore | None = None) -> World:
     )
 
 
-def place_night(bookings: Bookings, listing_id: uuid.UUID, night: date) -> uuid.UUID:
-    """A one-night, one-unit booking of `night` by a renter of its own."""
+def place_night(
+    bookings: Bookings, listing_id: uuid.UUID, night: date, renter: Actor | None = None
+) -> uuid.UUID:
+    """A one-night, one-unit booking of `night` by `renter` (else a renter of its own)."""
     booking_id, _ = bookings.place(
-        Actor(uuid.uuid4(), "user"),
+        renter or Actor(uuid.uuid4(), "user"),
         listing_id,
         start=night.isoformat(),
         end=(night + timedelta(days=1)).isoformat(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -53,3 +54,22 @@ def two_workers(settings: Settings) -> Iterator[tuple[EventStore, EventStore]]:
     finally:
         a.close()
         b.close()
+
+
+def pg_settings(pg_url: str, data_dir: Path, pool: int = 3, **more: Any) -> Settings:
+    """A PostgreSQL test store's settings: `pool` connections and as many again in overflow
+    (the server's 100 are shared by every test run at once), and `more`."""
+    return Settings(
+        environment="test",
+        database_url=pg_url,
+        data_dir=data_dir,
+        postgres_pool_size=pool,
+        postgres_max_overflow=pool,
+        **more,
+    )
+
+
+@pytest.fixture(name="stores")
+def two_pg_workers(pg_url: str, tmp_path: Path) -> Iterator[tuple[EventStore, EventStore]]:
+    """`two_workers` on the test database, three connections each."""
+    yield from two_workers(pg_settings(pg_url, tmp_path))

@@ -19,20 +19,18 @@ from domain.booking_rules import resolve_period
 from domain.calendar import ListingCalendar
 from domain.errors import NotFoundError, RuleViolation, UnavailableError
 from infrastructure.eventstore import build_event_store
-from infrastructure.settings import Settings
 from tests.builders import NOW, World, make_world, place_night
-from tests.integration.shared_stores import two_workers
+from tests.integration.shared_stores import pg_settings, two_workers
 
 pytestmark = pytest.mark.postgres
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
-SMALL_POOL = {"postgres_pool_size": 2, "postgres_max_overflow": 2}
+SMALL_POOL = 2  # connections, and as many in overflow
 
 
 @pytest.fixture
 def stores(pg_url: str, tmp_path: Any) -> Iterator[tuple[EventStore, EventStore]]:
     """Worker A's and worker B's stores (caches on, as `build_event_store` makes them)."""
-    settings = Settings(environment="test", database_url=pg_url, data_dir=tmp_path, **SMALL_POOL)
-    yield from two_workers(settings)
+    yield from two_workers(pg_settings(pg_url, tmp_path, SMALL_POOL))
 
 
 def _warm(world: World, b: EventStore) -> tuple[uuid.UUID, Bookings]:
@@ -136,14 +134,7 @@ def test_a_calendar_gone_stale_before_the_save_conflicts_and_is_retried(
 def test_one_query_loads_equal_the_librarys_past_snapshots_with_the_cache_off(
     pg_url: str, tmp_path: Any
 ) -> None:
-    settings = Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path,
-        aggregate_cache_size=0,
-        **SMALL_POOL,
-    )
-    store = build_event_store(settings)
+    store = build_event_store(pg_settings(pg_url, tmp_path, SMALL_POOL, aggregate_cache_size=0))
     try:
         assert store.aggregate_cache is None
         world = make_world(store)

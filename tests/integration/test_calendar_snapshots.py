@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 
 import pytest
 
-from application.context import Actor
 from domain.calendar import ListingCalendar
 from infrastructure.eventstore import build_event_store
 from infrastructure.settings import Settings
-from tests.builders import NOW, make_world
+from tests.builders import make_world, place_night
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -30,16 +28,7 @@ def test_a_snapshotted_calendar_equals_its_full_replay(backend: str, request, tm
     listing_id = world.active_listing()
     first = date(2026, 7, 1)
     for i in range(60):  # 60 holds → at least one snapshot (interval 50)
-        start = first + timedelta(days=i)
-        world.bookings.place(
-            Actor(uuid.uuid4(), "user"),
-            listing_id,
-            start=start.isoformat(),
-            end=(start + timedelta(days=1)).isoformat(),
-            quantity=1,
-            guests=1,
-            at=NOW,
-        )
+        place_night(world.bookings, listing_id, first + timedelta(days=i))
     calendar_id = ListingCalendar.create_id(listing_id)
     assert store.snapshots is not None
     assert list(store.snapshots.get(calendar_id)), "no snapshot was taken"

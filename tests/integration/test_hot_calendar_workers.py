@@ -26,7 +26,7 @@ from application.context import Actor
 from application.store import EventStore
 from domain.calendar import ListingCalendar
 from domain.errors import UnavailableError
-from tests.builders import NOW, World, make_world
+from tests.builders import NOW, World, make_world, place_night
 from tests.integration.shared_stores import two_workers
 from tests.money_stores import STORES, store_settings
 
@@ -43,17 +43,7 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Eve
 
 def place(bookings: Bookings, listing_id: uuid.UUID, night: int) -> tuple[uuid.UUID, Actor]:
     renter = Actor(uuid.uuid4(), "user")
-    start = FIRST + timedelta(days=night)
-    booking_id, _ = bookings.place(
-        renter,
-        listing_id,
-        start=start.isoformat(),
-        end=(start + timedelta(days=1)).isoformat(),
-        quantity=1,
-        guests=1,
-        at=NOW,
-    )
-    return booking_id, renter
+    return place_night(bookings, listing_id, FIRST + timedelta(days=night), renter), renter
 
 
 def counting_saves(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -34,8 +34,8 @@ def answer(result: SearchResult) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+@pytest.fixture(scope="module", name="pair")
+def column_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     """Two indexes on one SQLite file holding CORPUS: the column store's and SQL's."""
     path: Path = tmp_path_factory.mktemp("columns") / "views.db"
     engine = create_views_engine(f"sqlite:///{path}", pool_size=2)

@@ -3,33 +3,19 @@ store exactly as the SQL path does: sorts, pages, filters, and a second (cached)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.search import SearchQuery, SearchResult
-from infrastructure.search_sqlite import SqliteSearchIndex
-from infrastructure.views_db import create_views_engine
 from tests.contract.conftest import CORPUS
-from tests.integration.test_search_columns import answer
-
-Pair = tuple[SqliteSearchIndex, SqliteSearchIndex]
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    path: Path = tmp_path_factory.mktemp("prefixes") / "views.db"
-    engine = create_views_engine(f"sqlite:///{path}", pool_size=2)
-    stored, counted = SqliteSearchIndex(engine), SqliteSearchIndex(engine, columns="off")
-    stored.ensure_settings()
-    stored.upsert(CORPUS)
-    yield stored, counted
-    engine.dispose()
+from tests.integration.test_search_columns import (  # noqa: F401 - the fixture
+    Pair,
+    answer,
+    column_pair,
+)
 
 
 def _words() -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +17,6 @@ from application.aggregate_cache import AggregateCache
 from application.bookings import Bookings
 from application.store import EventStore
 from domain.calendar import calendar_id as calendar_of
-from infrastructure.settings import Settings
 from infrastructure.stream_notices import (
     MAX_PAYLOAD,
     StreamNoticeListener,
@@ -28,7 +26,7 @@ from infrastructure.stream_notices import (
     stream_notice_listener,
 )
 from tests.builders import make_world, place_night
-from tests.integration.shared_stores import two_workers
+from tests.integration.shared_stores import two_pg_workers  # noqa: F401 - the fixture
 
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
 NIGHT = date(2026, 7, 10)
@@ -80,18 +78,6 @@ def test_a_notice_distrusts_entries_behind_it_until_they_catch_up_and_skips_own(
     assert cache.trusted(kept.id) and len(cache) == 1
     apply_notice(cache, "mine0000", "them0000*")  # too many to name: forget them all
     assert len(cache) == 0
-
-
-@pytest.fixture
-def stores(pg_url: str, tmp_path: Any) -> Iterator[tuple[EventStore, EventStore]]:
-    settings = Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path,
-        postgres_pool_size=3,
-        postgres_max_overflow=3,
-    )
-    yield from two_workers(settings)
 
 
 def _listening(store: EventStore) -> StreamNoticeListener:

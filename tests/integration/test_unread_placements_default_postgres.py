@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infrastructure.eventstore import build_event_store
-from infrastructure.settings import Settings
+from tests.integration.shared_stores import pg_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -28,16 +28,10 @@ pytestmark = pytest.mark.postgres
 def test_unread_placements_are_on_unless_turned_off(
     pg_url: str, tmp_path: Any, api_workers: int | None, unread: bool | None, acts_on_cache: bool
 ) -> None:
-    settings = Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path,
-        postgres_pool_size=1,
-        postgres_max_overflow=1,
-        api_workers=api_workers,
-        **({} if unread is None else {"unread_placements": unread}),
+    unread_setting = {} if unread is None else {"unread_placements": unread}
+    store = build_event_store(
+        pg_settings(pg_url, tmp_path, 1, api_workers=api_workers, **unread_setting)
     )
-    store = build_event_store(settings)
     try:
         assert store.acts_on_cache is acts_on_cache
     finally:

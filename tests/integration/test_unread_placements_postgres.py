@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,25 +23,15 @@ from domain.booking_rules import resolve_period
 from domain.calendar import ListingCalendar
 from domain.errors import RuleViolation, UnavailableError
 from infrastructure.eventstore import build_event_store
-from infrastructure.settings import Settings
 from tests.builders import NOW, World, make_world, place_night
-from tests.integration.shared_stores import two_workers
+from tests.integration.shared_stores import (  # noqa: F401 - the fixture
+    pg_settings,
+    two_pg_workers,
+)
 
 pytestmark = pytest.mark.postgres
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
 NIGHT = date(2026, 7, 10)
-
-
-@pytest.fixture
-def stores(pg_url: str, tmp_path: Any) -> Iterator[tuple[EventStore, EventStore]]:
-    settings = Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path,
-        postgres_pool_size=3,
-        postgres_max_overflow=3,
-    )
-    yield from two_workers(settings)
 
 
 def counted_reads(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -178,15 +168,7 @@ def used_on_night(store: EventStore, listing_id: uuid.UUID) -> int:
 def test_with_unread_placements_off_every_placement_reads_first(
     pg_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path,
-        postgres_pool_size=2,
-        postgres_max_overflow=2,
-        unread_placements=False,
-    )
-    store = build_event_store(settings)
+    store = build_event_store(pg_settings(pg_url, tmp_path, 2, unread_placements=False))
     try:
         assert not store.acts_on_cache
         world = make_world(store)

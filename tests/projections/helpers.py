@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,8 @@ from application.store import EventStore
 from projections.base import Projection, upsert
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from tests.builders import NOW, World
+from tests.properties.test_rebuild_equals_incremental import FIRST_DAY
 
 
 class Item(Aggregate):
@@ -146,6 +149,28 @@ def record_items(store: EventStore, count: int, changes: int = 2) -> list[UUID]:
         store.record(item)
         ids.append(item.id)
     return ids
+
+
+def book_stays(
+    world: World, listing_ids: Sequence[UUID], stays: int, quantities: Sequence[int] = (1,)
+) -> int:
+    """`stays` back-to-back two-night stays on each listing from FIRST_DAY (quantities in
+    turn), every third (by listing and stay) cancelled; returns how many were placed."""
+    for n, listing_id in enumerate(listing_ids):
+        for k in range(stays):
+            start = FIRST_DAY + timedelta(days=2 * k)
+            booking_id, _ = world.bookings.place(
+                world.renter,
+                listing_id,
+                start=start.isoformat(),
+                end=(start + timedelta(days=2)).isoformat(),
+                quantity=quantities[k % len(quantities)],
+                guests=1,
+                at=NOW,
+            )
+            if (n + k) % 3 == 0:
+                world.bookings.cancel(world.renter, booking_id, "plans changed", NOW)
+    return len(listing_ids) * stays
 
 
 def every_view(runner: ProjectionRunner, engine: Engine) -> dict[str, list[str]]:

@@ -36,9 +36,8 @@ from projections.base import new_metadata, upsert, write_transaction
 from projections.listings import JSONType
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
-from tests.builders import NOW, make_world
-from tests.projections.helpers import every_view
-from tests.properties.test_rebuild_equals_incremental import FIRST_DAY
+from tests.builders import make_world
+from tests.projections.helpers import book_stays, every_view
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -193,20 +192,7 @@ def test_views_rebuilt_on_fresh_tables_equal_the_caught_up_views(
     else:
         world = make_world()
     runner = ProjectionRunner(world.store, engine, all_projections(), batch_size=7)
-    for n, listing_id in enumerate([world.active_listing(quantity=2) for _ in range(4)]):
-        for k in range(6):
-            start = FIRST_DAY + timedelta(days=2 * k)
-            booking_id, _ = world.bookings.place(
-                world.renter,
-                listing_id,
-                start=start.isoformat(),
-                end=(start + timedelta(days=2)).isoformat(),
-                quantity=1,
-                guests=1,
-                at=NOW,
-            )
-            if (n + k) % 3 == 0:
-                world.bookings.cancel(world.renter, booking_id, "plans changed", NOW)
+    book_stays(world, [world.active_listing(quantity=2) for _ in range(4)], 6)
     runner.catch_up()
     assert not copied and not any(skipped)  # live tables: never copied into nor skipped
     incremental = every_view(runner, engine)

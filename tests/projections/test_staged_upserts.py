@@ -6,7 +6,6 @@ that way equals the view caught up through the unnest upsert."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,9 @@ from projections import staged
 from projections.base import new_metadata, upsert, write_transaction
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
-from tests.builders import NOW, make_world
-from tests.projections.helpers import every_view, rows
+from tests.builders import make_world
+from tests.projections.helpers import book_stays, every_view, rows
 from tests.projections.test_fresh_tables import _pages, _table
-from tests.properties.test_rebuild_equals_incremental import FIRST_DAY
 
 pytestmark = pytest.mark.postgres
 
@@ -100,20 +98,7 @@ def test_views_caught_up_through_stages_equal_the_unnest_upserts(
     store = build_event_store(settings)
     try:
         world = make_world(store)
-        for n, listing_id in enumerate([world.active_listing(quantity=2) for _ in range(3)]):
-            for k in range(5):
-                start = FIRST_DAY + timedelta(days=2 * k)
-                booking_id, _ = world.bookings.place(
-                    world.renter,
-                    listing_id,
-                    start=start.isoformat(),
-                    end=(start + timedelta(days=2)).isoformat(),
-                    quantity=1,
-                    guests=1,
-                    at=NOW,
-                )
-                if (n + k) % 3 == 0:
-                    world.bookings.cancel(world.renter, booking_id, "plans changed", NOW)
+        book_stays(world, [world.active_listing(quantity=2) for _ in range(3)], 5)
         runner = ProjectionRunner(world.store, engine, all_projections(), batch_size=9)
         calls = _spy(monkeypatch, 10**9)
         runner.catch_up()

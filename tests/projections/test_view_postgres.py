@@ -15,7 +15,8 @@ from projections.availability_calendar import calendar_range
 from projections.bookings import list_bookings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
-from tests.builders import NOW, make_world
+from tests.builders import make_world
+from tests.projections.helpers import book_stays
 from tests.properties.test_rebuild_equals_incremental import FIRST_DAY, snapshot
 
 pytestmark = pytest.mark.postgres
@@ -32,22 +33,7 @@ def test_all_views_on_postgres_match_their_rebuilds(
     try:
         runner = ProjectionRunner(world.store, engine, all_projections(), batch_size=50)
         listing_ids = [world.active_listing(quantity=3) for _ in range(12)]
-        booked = 0
-        for n, listing_id in enumerate(listing_ids):
-            for k in range(8):
-                start = FIRST_DAY + timedelta(days=2 * k)
-                booking_id, _ = world.bookings.place(
-                    world.renter,
-                    listing_id,
-                    start=start.isoformat(),
-                    end=(start + timedelta(days=2)).isoformat(),
-                    quantity=1 + (k % 2),
-                    guests=1,
-                    at=NOW,
-                )
-                booked += 1
-                if (n + k) % 3 == 0:
-                    world.bookings.cancel(world.renter, booking_id, "plans changed", NOW)
+        booked = book_stays(world, listing_ids, 8, quantities=(1, 2))
         runner.catch_up()
         head = world.store.current_position()
         assert head > 300

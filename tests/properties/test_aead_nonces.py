@@ -8,18 +8,17 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 from cryptography.exceptions import InvalidTag
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from infrastructure.aead_nonces import FIXED_BYTES, NONCES, NonceSource
 from infrastructure.personal_keys import NONCE, SqlKeyRing
-from infrastructure.views_db import create_views_engine
+from tests.properties.test_keyring_bounded import views_engine  # noqa: F401 - the fixture
 
 SUBJECTS = [uuid4() for _ in range(3)]
 fields = st.lists(
@@ -29,15 +28,9 @@ fields = st.lists(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def ring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlKeyRing]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'views.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    engine = create_views_engine(url, pool_size=2)
-    yield SqlKeyRing(engine)
-    engine.dispose()
+@pytest.fixture
+def ring(engine: Engine) -> SqlKeyRing:
+    return SqlKeyRing(engine)
 
 
 seen: set[bytes] = set()  # every nonce sealed in this run, by every test here

@@ -37,8 +37,9 @@ operations = st.lists(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture(params=["sqlite", "postgres"], name="engine")
+def views_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A views engine on SQLite, then on PostgreSQL (the key ring's two homes)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'views.db'}"
     else:

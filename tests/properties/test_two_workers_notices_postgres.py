@@ -4,30 +4,20 @@ stream notices: the answers are still the read-first answers, never overbooked."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from infrastructure.settings import Settings
+from application.store import EventStore
 from infrastructure.stream_notices import stream_notice_listener
-from tests.integration.shared_stores import two_workers
+from tests.integration.shared_stores import two_pg_workers  # noqa: F401 - the fixture
 from tests.properties.test_two_workers_unread_postgres import _run
 
 pytestmark = pytest.mark.postgres
 
 
 def test_two_workers_hearing_each_others_notices_never_overbook_nor_book_what_changed(
-    pg_url: str, tmp_path: Path
+    stores: tuple[EventStore, EventStore],
 ) -> None:
-    settings = Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path,
-        postgres_pool_size=3,
-        postgres_max_overflow=3,
-    )
-    pair = two_workers(settings)
-    a, b = next(pair)
+    a, b = stores
     listeners = [stream_notice_listener(a), stream_notice_listener(b)]
     try:
         for listener in listeners:
@@ -40,4 +30,3 @@ def test_two_workers_hearing_each_others_notices_never_overbook_nor_book_what_ch
         for listener in listeners:
             if listener is not None:
                 listener.stop()
-        pair.close()

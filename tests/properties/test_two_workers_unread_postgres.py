@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +25,8 @@ from domain.booking import Booking
 from domain.booking_rules import resolve_period
 from domain.calendar import ListingCalendar
 from domain.errors import RuleViolation, UnavailableError
-from infrastructure.settings import Settings
-from tests.builders import NOW, make_world
-from tests.integration.shared_stores import two_workers
+from tests.builders import NOW, make_world, place_night
+from tests.integration.shared_stores import two_pg_workers  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.postgres
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
@@ -41,17 +39,7 @@ nights = st.integers(0, NIGHTS - 1)
 
 
 def _place(bookings: Bookings, renter: Actor, listing_id: uuid.UUID, night: int) -> uuid.UUID:
-    start = FIRST + timedelta(days=night)
-    booking_id, _ = bookings.place(
-        renter,
-        listing_id,
-        start=start.isoformat(),
-        end=(start + timedelta(days=1)).isoformat(),
-        quantity=1,
-        guests=1,
-        at=NOW,
-    )
-    return booking_id
+    return place_night(bookings, listing_id, FIRST + timedelta(days=night), renter)
 
 
 def _run(a: EventStore, b: EventStore) -> None:
@@ -168,21 +156,10 @@ def _run(a: EventStore, b: EventStore) -> None:
 
 
 def test_two_workers_acting_on_their_caches_never_overbook_nor_book_what_changed(
-    pg_url: str, tmp_path: Path
+    stores: tuple[EventStore, EventStore],
 ) -> None:
-    settings_ = Settings(
-        environment="test",
-        database_url=pg_url,
-        data_dir=tmp_path,
-        postgres_pool_size=3,
-        postgres_max_overflow=3,
-    )
-    pair = two_workers(settings_)
-    a, b = next(pair)
-    try:
-        assert a.acts_on_cache and b.acts_on_cache
-        _run(a, b)
-        assert a.committer is not None and b.committer is not None
-        assert a.committer.stale_members + b.committer.stale_members > 0  # the path was taken
-    finally:
-        pair.close()
+    a, b = stores
+    assert a.acts_on_cache and b.acts_on_cache
+    _run(a, b)
+    assert a.committer is not None and b.committer is not None
+    assert a.committer.stale_members + b.committer.stale_members > 0  # the path was taken

@@ -6,25 +6,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from application.event_transcoder import EventTranscoder
 from application.json_codec import _DIGITS, _LONG, _RUN, orjson_reads
 from application.personal_mapper import _may_hold_envelope
-from application.store import DateAsISO
 from projections import light
+from tests.unit.test_event_transcoder import FAST, STOCK
 
-
-def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
-        transcoder.register(transcoding)
-    return transcoder
-
-
-STOCK = _registered(JSONTranscoder())
-FAST = _registered(EventTranscoder())
 LOG: Any = SimpleNamespace(mapper=SimpleNamespace(transcoder=FAST))
 
 
