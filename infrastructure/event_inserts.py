@@ -16,7 +16,8 @@ INSERT has one shape, prepared once, whatever the number of events.
 save decided on without reading: see `application.group_commit`): ONE statement checks them
 after the table lock, so no other writer commits in between, and inserts only if all hold;
 else it inserts nothing and names the streams that moved (the implicit transaction then
-commits nothing; its NOTIFY only wakes followers that find no new event).
+commits nothing; a bare NOTIFY only wakes followers that find no new event, and a stream
+notice is not sent at all).
 
 With `stream_notices` set (a token naming this recorder), the NOTIFY carries the streams the
 commit wrote, each with its last version (`infrastructure.stream_notices`): other API
@@ -60,6 +61,17 @@ _CHECKED_INSERT = (
     "WHERE NOT EXISTS (SELECT FROM stale) RETURNING notification_id) "
     "SELECT notification_id, NULL::uuid, NULL::bigint FROM ins "
     "UNION ALL SELECT NULL::bigint, id, v FROM stale ORDER BY 1"
+)
+# With stream notices, the notice goes in the same statement, sent only if nothing is stale: a
+# rejected group's notice would name versions nobody wrote, and the other workers would
+# distrust their current entries until someone did. Its row (all NULL) sorts last.
+_CHECKED_NOTICE = (
+    _CHECKED_INSERT.removesuffix(" ORDER BY 1").replace(
+        "RETURNING notification_id) ",
+        "RETURNING notification_id), "
+        "note AS (SELECT pg_notify({channel}, %s) WHERE NOT EXISTS (SELECT FROM stale)) ",
+    )
+    + " UNION ALL SELECT NULL::bigint, NULL::uuid, NULL::bigint FROM note ORDER BY 1"
 )
 
 
@@ -109,7 +121,7 @@ class LeanEventInserts:
         latest version (0: empty) once the table is locked; else `StaleStreamsError`."""
         if not checks:
             return self.insert_events(stored_events) or []
-        params = (
+        params: tuple[Any, ...] = (
             [_uuid(stream) for stream, _ in checks],
             [Int8(version) for _, version in checks],
             [_uuid(e.originator_id) for e in stored_events],
@@ -117,21 +129,25 @@ class LeanEventInserts:
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         )
+        token = self.stream_notices
+        if token is not None:  # the notice rides in the checked statement (`_CHECKED_NOTICE`)
+            params = (*params, notice_payload(token, stored_events))
         with self.datastore.get_connection() as conn:
             assert conn.autocommit
             locks, notify, _ = self._insert_statements(conn)
-            checked = self._checked_statement(conn)
+            checked = self._checked_statement(conn, noticed=token is not None)
             with conn.cursor(row_factory=tuple_row, binary=True) as curs:
                 with conn.pipeline():
                     for lock in locks:
                         curs.execute(lock, prepare=True)
-                    self._notify(curs, notify, stored_events)
+                    if token is None:
+                        curs.execute(notify, prepare=False)
                     curs.execute(checked, params, prepare=True)
                 rows = curs.fetchall()
         stale = {(stream, version) for _, stream, version in rows if stream is not None}
         if stale:
             raise StaleStreamsError(stale)
-        return [notification_id for notification_id, _, _ in rows]
+        return [notification_id for notification_id, _, _ in rows if notification_id is not None]
 
     def _notify(self, curs: Any, notify: bytes, stored_events: Sequence[StoredEvent]) -> None:
         token = self.stream_notices
@@ -151,15 +167,17 @@ class LeanEventInserts:
             )
         return statement
 
-    def _checked_statement(self, conn: Any) -> bytes:
-        rendered: dict[str, bytes] = self.__dict__.setdefault("_rendered_checked", {})
-        encoding = conn.info.encoding
-        statement = rendered.get(encoding)
+    def _checked_statement(self, conn: Any, *, noticed: bool) -> bytes:
+        rendered: dict[tuple[str, bool], bytes] = self.__dict__.setdefault("_rendered_checked", {})
+        key = (conn.info.encoding, noticed)
+        statement = rendered.get(key)
         if statement is None:
             table = SQL("{schema}.{table}").format(
                 schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
             )
-            statement = rendered[encoding] = SQL(_CHECKED_INSERT).format(table=table).as_bytes(conn)
+            query = SQL(_CHECKED_NOTICE if noticed else _CHECKED_INSERT)
+            channel = Literal(self.channel_name)
+            statement = rendered[key] = query.format(table=table, channel=channel).as_bytes(conn)
         return statement
 
     def _insert_statements(self, conn: Any) -> tuple[list[bytes], bytes, bytes]:
