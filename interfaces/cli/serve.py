@@ -69,6 +69,10 @@ def serve(
         if plan.api_workers == 1:
             from interfaces.http.app import create_app
 
+            # The app borrows this container, so it starts nothing of the container's own:
+            # the one API worker hears other processes' writes (job workers, `rentbook
+            # project`) here, or each would cost its placements a conflict.
+            container.start_stream_notices()
             uvicorn.run(
                 create_app(container, settle_heap=True),
                 host=host,

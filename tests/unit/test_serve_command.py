@@ -28,9 +28,13 @@ class FakeContainer:
     store: FakeStore = field(default_factory=FakeStore)
     started: int = 0
     closed: int = 0
+    listening: int = 0
 
     def start_workers(self) -> None:
         self.started += 1
+
+    def start_stream_notices(self) -> None:
+        self.listening += 1
 
     def close(self) -> None:
         self.closed += 1
@@ -77,6 +81,7 @@ def test_several_workers_spawn_from_the_factory_and_the_parent_runs_the_backgrou
     assert options["factory"] is True and options["workers"] == 2
     assert [c.started for c in recorded.containers] == [1]  # the parent's, once
     assert [c.closed for c in recorded.containers] == [1]
+    assert [c.listening for c in recorded.containers] == [0]  # each spawned app listens itself
     assert os.environ["RENTBOOK_API_WORKERS"] == "2"  # what the spawned workers read
 
 
@@ -91,6 +96,8 @@ def test_one_worker_serves_the_app_object_with_the_background_in_process(
     [(target, options)] = recorded.runs
     assert not isinstance(target, str) and "workers" not in options
     assert [c.started for c in recorded.containers] == [1]
+    # the app borrows the container, so serve starts its worker's stream notices
+    assert [c.listening for c in recorded.containers] == [1]
     assert recorded.containers[0].settings.api_workers == 1  # so /dev/clock works
     assert "serving with one API worker, not 3" in result.output
 
