@@ -28,6 +28,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from application.personal_keys import KeyRing
@@ -120,23 +122,36 @@ class SqlKeyRing(KeyRing):
 
     def destroy(self, subject: UUID) -> bool:
         name = str(subject)
-        now = datetime.now(UTC)
         with write_transaction(self._engine) as conn:
-            destroyed = conn.execute(
-                update(personal_keys)
-                .where(personal_keys.c.subject == name, personal_keys.c.key.is_not(None))
-                .values(key=None, destroyed_at=now)
-            ).rowcount
-            if not destroyed and not self._row_exists(conn, name):
-                conn.execute(  # a tombstone, so no key is ever made for this subject
-                    personal_keys.insert().values(
-                        subject=name, key=None, created_at=now, destroyed_at=now
-                    )
-                )
+            destroyed = self._destroy_row(conn, name, datetime.now(UTC))
         with self._lock:
             self._epoch += 1
             self._put(name, _Entry(None, FOREVER), time.monotonic())
-        return bool(destroyed)
+        return destroyed
+
+    @staticmethod
+    def _destroy_row(conn: Connection, name: str, now: datetime) -> bool:
+        """Nulls the subject's key, or leaves a tombstone where it has no row. On PostgreSQL
+        (READ COMMITTED) a first seal may commit the key after the UPDATE looked: a plain
+        "row exists?" check then saw that key and kept it, and a plain INSERT collided
+        with it. The tombstone's INSERT waits for such a seal and skips on conflict; the
+        second UPDATE, a new snapshot, then sees and nulls its committed key."""
+        destroy = (
+            update(personal_keys)
+            .where(personal_keys.c.subject == name, personal_keys.c.key.is_not(None))
+            .values(key=None, destroyed_at=now)
+        )
+        if conn.execute(destroy).rowcount:
+            return True
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        tombstone = insert(personal_keys).values(
+            subject=name, key=None, created_at=now, destroyed_at=now
+        )
+        # RETURNING: psycopg's rowcount for an ON CONFLICT insert may be -1 (unknown).
+        made = tombstone.on_conflict_do_nothing().returning(personal_keys.c.subject)
+        if conn.execute(made).first() is not None:
+            return False
+        return bool(conn.execute(destroy).rowcount)
 
     def forget(self, subject: UUID) -> None:
         with self._lock:
@@ -230,11 +245,6 @@ class SqlKeyRing(KeyRing):
         except IntegrityError:  # another writer made it first: use theirs
             return self._load(subject)[0]
         return key
-
-    @staticmethod
-    def _row_exists(conn: Connection, subject: str) -> bool:
-        query = select(personal_keys.c.subject).where(personal_keys.c.subject == subject)
-        return conn.execute(query).first() is not None
 
 
 def _fresh(entry: _Entry | None, now: float) -> bool:

@@ -129,9 +129,12 @@ def test_no_thread_seals_for_a_subject_once_its_erasure_returned(engine: Engine)
             errors.append(error)
 
     def erase_half() -> None:
-        for s in subjects[::2]:
-            ring.destroy(s)
-            erased.add(s)
+        try:
+            for s in subjects[::2]:
+                ring.destroy(s)
+                erased.add(s)
+        except BaseException as error:  # a destroy racing the first seal once raised here
+            errors.append(error)
 
     threads = [threading.Thread(target=seal_all) for _ in range(3)]
     threads.append(threading.Thread(target=erase_half))
@@ -140,5 +143,6 @@ def test_no_thread_seals_for_a_subject_once_its_erasure_returned(engine: Engine)
     for t in threads:
         t.join(60)
     assert (errors, leaks) == ([], [])
+    assert erased == set(subjects[::2])
     assert len(ring) <= 3
     assert [ring.seal(s, b"aad", b"x") is None for s in subjects] == [s in erased for s in subjects]
