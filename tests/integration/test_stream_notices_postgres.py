@@ -5,7 +5,6 @@ the payload's format without one."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from infrastructure.stream_notices import (
 )
 from tests.builders import make_world, place_night
 from tests.integration.shared_stores import two_pg_workers  # noqa: F401 - the fixture
+from tests.polling import eventually
 
 FEES = {"service_fee_bp": 1200, "commission_bp": 300}
 NIGHT = date(2026, 7, 10)
@@ -91,10 +91,8 @@ def _listening(store: EventStore) -> StreamNoticeListener:
 def _wait_until_distrusted(store: EventStore, stream: uuid.UUID) -> None:
     cache = store.aggregate_cache
     assert cache is not None
-    deadline = time.monotonic() + 10
-    while cache.trusted(stream):  # the notice arrives on the listener's thread
-        assert time.monotonic() < deadline, "no notice"
-        time.sleep(0.02)
+    # the notice arrives on the listener's thread
+    eventually(lambda: not cache.trusted(stream), "no notice", timeout=10, interval=0.02)
 
 
 @pytest.mark.postgres

@@ -113,6 +113,40 @@ class GatedChecks:
         return self.write(events, checks)
 
 
+def held_group(
+    b: EventStore,
+    bookings: Bookings,
+    listing_ids: Sequence[uuid.UUID],
+    meanwhile: Callable[[], None],
+) -> dict[int, Any]:
+    """Places NIGHT on listings 0-3 through worker B: member 0's group is held at the checked
+    statement, members 1-3 queue as the next group, acting on B's cache; `meanwhile` runs
+    (another worker's changes), then the gate opens. Each member's booking id or error."""
+    gate = GatedChecks(b.recorder.insert_events_checked)  # type: ignore[attr-defined]
+    b.committer = GroupCommitter(b.recorder.insert_events, checked_write=gate)
+    outcomes: dict[int, Any] = {}
+
+    def place(i: int) -> None:
+        try:
+            outcomes[i] = place_night(bookings, listing_ids[i], NIGHT)
+        except Exception as exc:
+            outcomes[i] = exc
+
+    first = threading.Thread(target=place, args=(0,))  # held at the gate, alone
+    first.start()
+    assert gate.entered.wait(30)
+    group = [threading.Thread(target=place, args=(i,)) for i in (1, 2, 3)]
+    for t in group:
+        t.start()
+    while b.committer.queued < 3:
+        threading.Event().wait(0.005)
+    meanwhile()
+    gate.opened.set()
+    for t in (first, *group):
+        t.join(30)
+    return outcomes
+
+
 def test_a_group_with_stale_members_rejects_them_and_commits_the_rest(
     stores: tuple[EventStore, EventStore],
 ) -> None:
@@ -120,30 +154,14 @@ def test_a_group_with_stale_members_rejects_them_and_commits_the_rest(
     world = make_world(a)
     b_bookings = Bookings(b, **FEES)
     listing_ids = warm(world, b_bookings, 4)
-    gate = GatedChecks(b.recorder.insert_events_checked)  # type: ignore[attr-defined]
-    b.committer = GroupCommitter(b.recorder.insert_events, checked_write=gate)
-    outcomes: dict[int, Any] = {}
+    taken: list[uuid.UUID] = []
 
-    def place(i: int) -> None:
-        try:
-            outcomes[i] = place_night(b_bookings, listing_ids[i], NIGHT)
-        except Exception as exc:
-            outcomes[i] = exc
+    def meanwhile() -> None:  # another worker deactivates listing 1, takes listing 2's night
+        world.listings.deactivate(world.owner, listing_ids[1], NOW)
+        taken.append(place_night(world.bookings, listing_ids[2], NIGHT))
 
-    first = threading.Thread(target=place, args=(0,))
-    first.start()
-    assert gate.entered.wait(30)
-    rest = [threading.Thread(target=place, args=(i,)) for i in (1, 2, 3)]
-    for t in rest:
-        t.start()
-    while b.committer.queued < 3:
-        threading.Event().wait(0.005)
-    # Meanwhile another worker deactivates listing 1 and takes the night of listing 2.
-    world.listings.deactivate(world.owner, listing_ids[1], NOW)
-    a_booking = place_night(world.bookings, listing_ids[2], NIGHT)
-    gate.opened.set()
-    for t in (first, *rest):
-        t.join(30)
+    outcomes = held_group(b, b_bookings, listing_ids, meanwhile)
+    [a_booking] = taken
 
     assert isinstance(outcomes[0], uuid.UUID) and isinstance(outcomes[3], uuid.UUID)
     assert isinstance(outcomes[1], RuleViolation) and outcomes[1].code == "listing_not_active"

@@ -8,8 +8,6 @@ workers nothing (its notice would distrust their current entries at a version no
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,7 +18,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from application.bookings import Bookings
-from application.group_commit import GroupCommitter, StaleStreamsError
+from application.group_commit import StaleStreamsError
 from application.store import EventStore
 from domain.calendar import ListingCalendar
 from domain.errors import RuleViolation, UnavailableError
@@ -33,10 +31,11 @@ from tests.integration.shared_stores import two_workers
 from tests.integration.test_unread_placements_postgres import (
     FEES,
     NIGHT,
-    GatedChecks,
+    held_group,
     used_on_night,
     warm,
 )
+from tests.polling import eventually
 
 pytestmark = pytest.mark.postgres
 NEW_PRICE = 17_300
@@ -65,31 +64,15 @@ def test_a_group_whose_every_member_is_stale_stores_nothing_and_each_answers_as_
     world = make_world(a)
     b_bookings = Bookings(b, **FEES)
     listing_ids = warm(world, b_bookings, 4)
-    gate = GatedChecks(b.recorder.insert_events_checked)  # type: ignore[attr-defined]
-    b.committer = GroupCommitter(b.recorder.insert_events, checked_write=gate)
-    outcomes: dict[int, Any] = {}
+    taken: list[uuid.UUID] = []
 
-    def place(i: int) -> None:
-        try:
-            outcomes[i] = place_night(b_bookings, listing_ids[i], NIGHT)
-        except Exception as exc:
-            outcomes[i] = exc
+    def meanwhile() -> None:  # worker A reprices 1's night, deactivates 2 and books 3's
+        world.listings.set_price(world.owner, listing_ids[1], NIGHT, NEW_PRICE, NOW)
+        world.listings.deactivate(world.owner, listing_ids[2], NOW)
+        taken.append(place_night(world.bookings, listing_ids[3], NIGHT))
 
-    first = threading.Thread(target=place, args=(0,))  # held at the gate, alone
-    first.start()
-    assert gate.entered.wait(30)
-    group = [threading.Thread(target=place, args=(i,)) for i in (1, 2, 3)]
-    for t in group:
-        t.start()
-    while b.committer.queued < 3:  # the next group: members 1-3, all acting on B's cache
-        threading.Event().wait(0.005)
-    # Meanwhile worker A reprices listing 1's night, deactivates listing 2 and books 3's.
-    world.listings.set_price(world.owner, listing_ids[1], NIGHT, NEW_PRICE, NOW)
-    world.listings.deactivate(world.owner, listing_ids[2], NOW)
-    a_booking = place_night(world.bookings, listing_ids[3], NIGHT)
-    gate.opened.set()
-    for t in (first, *group):
-        t.join(30)
+    outcomes = held_group(b, b_bookings, listing_ids, meanwhile)
+    [a_booking] = taken
 
     assert isinstance(outcomes[0], uuid.UUID)
     assert isinstance(outcomes[1], uuid.UUID)  # booked on a read, at the new price
@@ -114,13 +97,6 @@ def _listen_pids(url: str) -> list[int]:
     return [pid for (pid,) in rows]
 
 
-def _eventually(condition: Any, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
 def test_a_killed_listen_connection_reconnects_forgets_the_cache_and_hears_again(
     stores: tuple[EventStore, EventStore], pg_url: str
 ) -> None:
@@ -139,20 +115,35 @@ def test_a_killed_listen_connection_reconnects_forgets_the_cache_and_hears_again
         (pid,) = _listen_pids(pg_url)
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        _eventually(lambda: _listen_pids(pg_url) not in ([], [pid]), "never reconnected")
-        _eventually(listener.connected.is_set, "never listening again")
+        eventually(
+            lambda: _listen_pids(pg_url) not in ([], [pid]),
+            "never reconnected",
+            timeout=15.0,
+            interval=0.05,
+        )
+        eventually(listener.connected.is_set, "never listening again", timeout=15.0, interval=0.05)
         # Notices sent while it was away are lost: nothing cached before is trusted now.
         assert len(cache) == 0 and b.load_cached(listing_id, calendar_id) is None
         place_night(b_bookings, listing_id, NIGHT - timedelta(days=1))  # read, cached again
         assert b.load_cached(listing_id, calendar_id) is not None
         place_night(a_bookings, listing_id, NIGHT)  # the other worker books it
-        _eventually(lambda: not cache.trusted(calendar_id), "no notice after the reconnect")
+        eventually(
+            lambda: not cache.trusted(calendar_id),
+            "no notice after the reconnect",
+            timeout=15.0,
+            interval=0.05,
+        )
         place_night(b_bookings, listing_id, NIGHT + timedelta(days=1))  # reads first
         assert b.committer is not None and b.committer.stale_members == 0
     finally:
         listener.stop()
     assert not listener.connected.is_set()
-    _eventually(lambda: _listen_pids(pg_url) == [], "the LISTEN connection outlived stop")
+    eventually(
+        lambda: _listen_pids(pg_url) == [],
+        "the LISTEN connection outlived stop",
+        timeout=15.0,
+        interval=0.05,
+    )
 
 
 def test_a_rejected_checked_insert_tells_no_other_worker_that_its_streams_moved(
@@ -179,7 +170,9 @@ def test_a_rejected_checked_insert_tells_no_other_worker_that_its_streams_moved(
         # Notices arrive in commit order: once A's next booking is heard, so was that one.
         place_night(world.bookings, second, NIGHT)
         seen = ListingCalendar.create_id(second)
-        _eventually(lambda: not cache.trusted(seen), "no notice of A's booking")
+        eventually(
+            lambda: not cache.trusted(seen), "no notice of A's booking", timeout=15.0, interval=0.05
+        )
         assert a.repository.get(calendar).version == version  # nothing was stored
         assert cache.trusted(calendar)  # so B's entry is current: acted on unread
         assert b.load_cached(first, calendar) is not None
