@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from uuid import UUID, uuid4
 
 import pytest
@@ -19,6 +18,7 @@ from sqlalchemy import Engine
 from infrastructure.aead_nonces import FIXED_BYTES, NONCES, NonceSource
 from infrastructure.personal_keys import NONCE, SqlKeyRing
 from tests.properties.test_keyring_bounded import views_engine  # noqa: F401 - the fixture
+from tests.properties.test_random_ids import drawn_in_threads
 
 SUBJECTS = [uuid4() for _ in range(3)]
 fields = st.lists(
@@ -65,19 +65,7 @@ def test_sealed_fields_open_with_their_subject_and_aad_and_never_share_a_nonce(
 
 def test_threads_never_share_a_nonce_and_a_wrapped_counter_draws_a_new_fixed_field() -> None:
     source = NonceSource(limit=50)  # wraps many times within the run
-    drawn: list[list[bytes]] = [[] for _ in range(8)]
-    barrier = threading.Barrier(8)
-
-    def draw(i: int) -> None:
-        barrier.wait()
-        drawn[i].extend(source.next() for _ in range(2_000))
-
-    threads = [threading.Thread(target=draw, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    nonces = [n for part in drawn for n in part]
+    nonces = drawn_in_threads(source.next)
     assert len(nonces) == 16_000 == len(set(nonces))
     assert all(len(n) == NONCE for n in nonces)
     fixed = {n[:FIXED_BYTES] for n in nonces}

@@ -6,27 +6,36 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from application.random_ids import RandomIds, uuid4
 
+T = TypeVar("T")
+
+
+def drawn_in_threads(draw: Callable[[], T], threads: int = 8, each: int = 2_000) -> list[T]:
+    """`each` draws in each of `threads` threads released at once (the nonces' test too)."""
+    drawn: list[list[T]] = [[] for _ in range(threads)]
+    barrier = threading.Barrier(threads)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        drawn[i].extend(draw() for _ in range(each))
+
+    started = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in started:
+        t.start()
+    for t in started:
+        t.join(30)
+    return [value for part in drawn for value in part]
+
 
 def test_ids_are_rfc_4122_version_4_and_unique_across_threads_and_refills() -> None:
     ids = RandomIds(per_fill=7)  # refills many times within the run
-    drawn: list[list[uuid.UUID]] = [[] for _ in range(8)]
-    barrier = threading.Barrier(8)
-
-    def draw(i: int) -> None:
-        barrier.wait()
-        drawn[i].extend(ids.uuid4() for _ in range(2_000))
-
-    threads = [threading.Thread(target=draw, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    every = [u for part in drawn for u in part] + [uuid4() for _ in range(1_000)]
+    every = drawn_in_threads(ids.uuid4) + [uuid4() for _ in range(1_000)]
     assert len(every) == 17_000 == len(set(every))
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in every)
     assert all(uuid.UUID(str(u)) == u for u in every[:100])
