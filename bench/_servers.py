@@ -77,8 +77,8 @@ def start_api_server(
             "RENTBOOK_REDIS_KEY_PREFIX": settings.redis_key_prefix,
             "RENTBOOK_DATA_DIR": str(settings.data_dir),
             "RENTBOOK_WORKERS_IN_PROCESS": "false",  # serve's API workers never run them
-            # as `rentbook serve` tells the workers it spawns (settings that follow it, such
-            # as unread placements, default by it)
+            # as `rentbook serve` tells the workers it spawns (the views pool's overflow
+            # defaults by it: infrastructure/views_db.py `views_overflow`)
             "RENTBOOK_API_WORKERS": str(workers),
             **(more or {}),
         }
