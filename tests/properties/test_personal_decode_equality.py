@@ -8,13 +8,10 @@ stock decoder's, however the topic's typed fields change from one state to the n
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +23,7 @@ from domain.booking import Booking
 from domain.personal_data import ERASED, USER_ERASED_TOPIC
 from domain.user import User
 from infrastructure.personal_keys import SqlKeyRing
-from infrastructure.views_db import create_views_engine
+from tests.properties.test_keyring_bounded import views_engine  # noqa: F401 - the fixture
 
 PLACED_EXTRA = "placed_extra"  # sealed message and a sealed field no policy lists
 KINDS = ["plain", "sealed", PLACED_EXTRA, "erased"]
@@ -43,18 +40,6 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        made = create_views_engine(f"sqlite:///{tmp_path / 'keys.db'}")
-    else:
-        made = create_views_engine(request.getfixturevalue("pg_url"), pool_size=2)
-    try:
-        yield made
-    finally:
-        made.dispose()
 
 
 def _event(cls: type, stream: UUID, version: int, state: dict[str, Any]) -> Any:
