@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from infrastructure.aead_nonces import FIXED_BYTES, NONCES, NonceSource
 from infrastructure.personal_keys import NONCE, SqlKeyRing
 from tests.properties.test_keyring_bounded import views_engine  # noqa: F401 - the fixture
-from tests.properties.test_random_ids import drawn_in_threads
+from tests.properties.test_random_ids import drawn_in_child, drawn_in_threads
 
 SUBJECTS = [uuid4() for _ in range(3)]
 fields = st.lists(
@@ -75,19 +75,8 @@ def test_threads_never_share_a_nonce_and_a_wrapped_counter_draws_a_new_fixed_fie
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
 def test_a_forked_child_does_not_repeat_its_parents_nonces() -> None:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: its next nonces, to the parent
-        try:
-            os.write(write, b"".join(NONCES.next() for _ in range(100)))
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        child = pipe.read()
-    os.waitpid(pid, 0)
+    theirs = drawn_in_child(NONCES.next, 100, NONCE)
     parent = [NONCES.next() for _ in range(100)]
-    theirs = [child[i : i + NONCE] for i in range(0, len(child), NONCE)]
     assert len(theirs) == 100
     assert not set(theirs) & set(parent)
     assert theirs[0][:FIXED_BYTES] != parent[0][:FIXED_BYTES]

@@ -41,19 +41,25 @@ def test_ids_are_rfc_4122_version_4_and_unique_across_threads_and_refills() -> N
     assert all(uuid.UUID(str(u)) == u for u in every[:100])
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
-def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+def drawn_in_child(draw: Callable[[], bytes], count: int, size: int) -> list[bytes]:
+    """`count` draws of `size` bytes made by a forked child, sent to this process (the
+    nonces' fork test too)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
-            os.write(write, b"".join(uuid4().bytes for _ in range(50)))
+            os.write(write, b"".join(draw() for _ in range(count)))
         finally:
             os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as pipe:
         child = pipe.read()
     os.waitpid(pid, 0)
+    return [child[i : i + size] for i in range(0, len(child), size)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    theirs = set(drawn_in_child(lambda: uuid4().bytes, 50, 16))
     parent = {uuid4().bytes for _ in range(50)}
-    theirs = {child[i : i + 16] for i in range(0, len(child), 16)}
     assert len(theirs) == 50 and not theirs & parent
