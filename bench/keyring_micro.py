@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from uuid import uuid4
 
+from infrastructure.master_keys import MasterKeys
 from infrastructure.personal_keys import SqlKeyRing
 from infrastructure.views_db import create_views_engine
 
@@ -26,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_views_engine(f"sqlite:///{Path(tmp) / 'views.db'}")
-        ring = SqlKeyRing(engine, cache_seconds=3600.0)
+        ring = SqlKeyRing(engine, MasterKeys({"bench": bytes(32)}), cache_seconds=3600.0)
         subjects = [uuid4() for _ in range(args.subjects)]
         sealed = [ring.seal(s, b"aad", b"Ada Lovelace <ada@example.com>") for s in subjects]
         pairs = list(zip(subjects, sealed, strict=True))
