@@ -9,7 +9,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import select
@@ -102,5 +102,39 @@ def test_a_key_destroyed_while_rewrapping_stays_destroyed(
             rows = {r.subject: r for r in conn.execute(select(personal_keys))}
         assert all(rows[str(s)].key is None and rows[str(s)].kek is None for s in erased)
         assert {rows[str(s)].kek for s in subjects[1::2]} == {"new"}
+    finally:
+        engine.dispose()
+
+
+class ErasingWhileWrapping(MasterKeys):
+    """Erases a subject from another connection (and thread) right after rewrap read its
+    row and before it writes it back: the interleaving the threads above may or may not hit."""
+
+    def __init__(self, keys: dict[str, bytes], ring: SqlKeyRing, erased: set[str]) -> None:
+        super().__init__(keys)
+        self.ring, self.erased = ring, erased
+
+    def wrap(self, subject: str, key: bytes) -> tuple[bytes, str]:
+        if subject in self.erased:
+            eraser = threading.Thread(target=self.ring.destroy, args=(UUID(subject),))
+            eraser.start()
+            eraser.join()
+        return super().wrap(subject, key)
+
+
+def test_a_key_erased_between_rewrap_reading_and_writing_it_stays_erased(pg_url: str) -> None:
+    engine = create_views_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        ring = SqlKeyRing(engine, OLD)
+        subjects = [uuid4() for _ in range(6)]
+        for subject in subjects:
+            ring.seal(subject, b"aad", b"x")
+        erased = {str(s) for s in subjects[::2]}
+        both = ErasingWhileWrapping({"new": NEW, "old": OLD_KEY}, ring, erased)
+        assert rewrap(engine, both) == 3  # the erased three were not written back
+        with engine.connect() as conn:
+            rows = {r.subject: r for r in conn.execute(select(personal_keys))}
+        assert {(rows[s].key, rows[s].kek) for s in erased} == {(None, None)}
+        assert keys_by_master_key(engine) == {"new": 3}
     finally:
         engine.dispose()
