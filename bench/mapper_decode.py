@@ -25,6 +25,7 @@ from _event_seed import seed_events
 from eventsourcing.persistence import StoredEvent
 
 from application.store import EventStore
+from infrastructure.master_keys import MasterKeys
 from infrastructure.personal_keys import SqlKeyRing
 from infrastructure.views_db import create_views_engine
 
@@ -49,7 +50,7 @@ def main() -> None:
     notes = seed.recorder.select_notifications(start=1, limit=10**9)
     log = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
     engine = create_views_engine(f"sqlite:///{tempfile.mkdtemp()}/keys.db")
-    ring = SqlKeyRing(engine)
+    ring = SqlKeyRing(engine, MasterKeys({"bench": bytes(32)}))
     new = EventStore({"PERSISTENCE_MODULE": "eventsourcing.popo"}, keyring=ring).mapper
     transcoding = _module(args.base / "application/event_transcoder.py", "base_transcoder")
     transcoder = transcoding.EventTranscoder()

@@ -52,6 +52,7 @@ from infrastructure.images import PillowImages
 from infrastructure.live_wiring import build_live
 from infrastructure.mail_logging import LoggingMailer
 from infrastructure.mail_smtp import TransportMailer
+from infrastructure.master_keys import master_keys
 from infrastructure.media_catalog import EventStoreMediaCatalog
 from infrastructure.media_files import FileMediaStore
 from infrastructure.notifications_wiring import (
@@ -306,7 +307,7 @@ def build_container(
     # search horizon): /dev/clock moves it outside production.
     clock = clock if isinstance(clock, OffsetClock) else OffsetClock(clock or SystemClock())
     views = create_views_engine(views_url(settings), max_overflow=views_overflow(settings))
-    store = build_event_store(settings, SqlKeyRing(views))
+    store = build_event_store(settings, SqlKeyRing(views, master_keys(settings)))
     runner = ProjectionRunner(
         store,
         views,

@@ -53,12 +53,14 @@ def event_store_env(settings: Settings, *, as_owner: bool = False) -> dict[str, 
 
 def build_event_store(settings: Settings, keyring: KeyRing | None = None) -> EventStore:
     """With the key ring personal fields are sealed (one on the view database by default)."""
+    from infrastructure.master_keys import master_keys
     from infrastructure.observed_store import ObservedEventStore  # traced and counted saves
     from infrastructure.personal_keys import SqlKeyRing
     from infrastructure.views_db import create_views_engine
 
     if keyring is None:
-        keyring = SqlKeyRing(create_views_engine(views_url(settings), pool_size=2))
+        views = create_views_engine(views_url(settings), pool_size=2)
+        keyring = SqlKeyRing(views, master_keys(settings))
     store = ObservedEventStore(
         env=event_store_env(settings),
         keyring=keyring,

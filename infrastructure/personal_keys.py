@@ -4,6 +4,10 @@ The table is mutable on purpose (the application role may update it): destroying
 overwrites it with NULL and keeps the row as a tombstone, so nothing is ever sealed for an
 erased subject again. Keys are cached in memory for a short while; a process that reads a
 `User.Erased` event, or destroys a key itself, drops its copy at once.
+
+The table holds each key wrapped by a master key kept outside the database
+(infrastructure/master_keys.py, infrastructure/personal_key_table.py): a key is unwrapped
+once per load into the cache, never per seal or open.
 """
 
 from __future__ import annotations
@@ -16,18 +20,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import (
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from application.personal_keys import KeyRing
 from domain.personal_data import PERSONAL_EVENTS
 from infrastructure.aead_nonces import NONCES
-from projections.base import create_tables, write_transaction
+from infrastructure.master_keys import MasterKeys
+from infrastructure.personal_key_table import data_key, personal_keys, prepare
+from projections.base import write_transaction
 from projections.folding import chunks
 from projections.registry import all_projections
 
@@ -44,16 +39,6 @@ CACHE_SECONDS = 30.0
 MAX_SUBJECTS = 50_000  # cached subjects per process (~0.5 KB each)
 FOREVER = float("inf")  # a tombstone's expiry
 LOOKUP_SUBJECT = "email-lookup"  # the row holding the email index's HMAC secret
-
-metadata = MetaData()
-personal_keys = Table(
-    "personal_keys",
-    metadata,
-    Column("subject", String(64), primary_key=True),
-    Column("key", LargeBinary, nullable=True),  # NULL: destroyed
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("destroyed_at", DateTime(timezone=True), nullable=True),
-)
 
 
 class _Entry:
@@ -81,19 +66,20 @@ class SqlKeyRing(KeyRing):
     def __init__(
         self,
         engine: Engine,
+        master: MasterKeys,
         *,
         cache_seconds: float = CACHE_SECONDS,
         max_subjects: int = MAX_SUBJECTS,
     ) -> None:
         self._engine = engine
+        self._master = master
         self._ttl = cache_seconds
         self.max_subjects = max_subjects
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         # Moves on every destroy and forget: a load that raced one does not cache its key.
         self._epoch = 0
-        with write_transaction(engine) as conn:
-            create_tables(conn, metadata)
+        prepare(engine, master)  # a wrong or missing master key fails here, at start-up
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -139,7 +125,7 @@ class SqlKeyRing(KeyRing):
         destroy = (
             update(personal_keys)
             .where(personal_keys.c.subject == name, personal_keys.c.key.is_not(None))
-            .values(key=None, destroyed_at=now)
+            .values(key=None, kek=None, destroyed_at=now)
         )
         if conn.execute(destroy).rowcount:
             return True
@@ -168,11 +154,12 @@ class SqlKeyRing(KeyRing):
                 name for name in map(str, subjects) if not _fresh(self._entries.get(name), now)
             }
         found: dict[str, bytes | None] = {}
+        rows = personal_keys.c
         with self._engine.connect() as conn:
             for chunk in chunks(sorted(wanted), 1000):
-                query = select(personal_keys.c.subject, personal_keys.c.key)
-                for row in conn.execute(query.where(personal_keys.c.subject.in_(chunk))):
-                    found[row.subject] = row.key
+                query = select(rows.subject, rows.key, rows.kek).where(rows.subject.in_(chunk))
+                for row in conn.execute(query):
+                    found[row.subject] = data_key(self._master, row.subject, row.key, row.kek)
         fetched = [(name, self._made(found.get(name), name in found, now)) for name in wanted]
         with self._lock:
             for name, entry in fetched:
@@ -229,17 +216,22 @@ class SqlKeyRing(KeyRing):
     def _load(self, subject: str) -> tuple[bytes | None, bool]:
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(personal_keys.c.key).where(personal_keys.c.subject == subject)
+                select(personal_keys.c.key, personal_keys.c.kek).where(
+                    personal_keys.c.subject == subject
+                )
             ).first()
-        return (None, False) if row is None else (row.key, True)
+        if row is None:
+            return None, False
+        return data_key(self._master, subject, row.key, row.kek), True
 
     def _create(self, subject: str) -> bytes | None:
         key = AESGCM.generate_key(bit_length=256)
+        wrapped, kek = self._master.wrap(subject, key)
         try:
             with write_transaction(self._engine) as conn:
                 conn.execute(
                     personal_keys.insert().values(
-                        subject=subject, key=key, created_at=datetime.now(UTC)
+                        subject=subject, key=wrapped, kek=kek, created_at=datetime.now(UTC)
                     )
                 )
         except IntegrityError:  # another writer made it first: use theirs

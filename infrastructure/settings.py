@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-secret-change-me"
@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     payments_stuck_minutes: int = 15  # reconcile money in flight for longer than this
     simulated_auto_confirm: bool = False  # the simulated card confirms charges at once
     secret_key: str = DEV_SECRET
+    # Master keys wrapping the personal data keys (infrastructure/master_keys.py): one
+    # base64 key, or a ring `id:base64,...` whose first wraps. Unset: a key generated into
+    # <data_dir>/master.keys (refused in production).
+    master_key: SecretStr | None = None
+    master_keys: SecretStr | None = None
 
     renter_service_fee_bp: int = 1200  # 12 % on top of the renter's subtotal
     owner_commission_bp: int = 300  # 3 % kept from the owner's payout
@@ -146,6 +151,8 @@ class Settings(BaseSettings):
                 raise ValueError("RENTBOOK_DATABASE_URL (PostgreSQL) is required in production")
             if self.payment_gateway == "simulated":
                 raise ValueError("the simulated payment gateway is not allowed in production")
+            if self.master_key is None and self.master_keys is None:
+                raise ValueError("RENTBOOK_MASTER_KEY(S) must be set in production")
         return self
 
     @property

@@ -17,9 +17,12 @@ from application.time_travel import state_at, utc
 from domain.errors import NotFoundError
 from domain.event_meta import event_meta
 from infrastructure.bootstrap import build_container
-from infrastructure.eventstore import build_event_store
+from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.ledger_rows import event_rows
+from infrastructure.master_keys import MasterKeyError, master_keys, new_master_key
+from infrastructure.personal_key_table import keys_by_master_key, prepare, rewrap
 from infrastructure.settings import get_settings
+from infrastructure.views_db import create_views_engine
 from interfaces.cli.progress import head_progress
 from interfaces.http.admin import jsonable
 
@@ -140,3 +143,29 @@ def ledger_verify() -> None:
     _echo(report.as_dict())
     if not (report.balanced and report.derived_matches_recorded):
         raise typer.Exit(1)
+
+
+@admin.command("rewrap-keys")
+def rewrap_keys() -> None:
+    """Rewraps every personal data key with the first of RENTBOOK_MASTER_KEYS (and wraps
+    those still in the clear), alongside the running service; prints how many keys each
+    master key then wraps: once the old one wraps none, drop it from the ring."""
+    settings = get_settings()
+    engine = create_views_engine(views_url(settings), pool_size=1)
+    try:
+        master = master_keys(settings)
+        prepare(engine, master)
+        done = rewrap(engine, master)
+        counts = keys_by_master_key(engine)
+        _echo({"rewrapped": done, "master_key": master.current, "keys_by_master_key": counts})
+    except MasterKeyError as error:
+        console.print(str(error))
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+
+
+@admin.command("new-master-key")
+def new_master_key_command(key_id: str = typer.Argument("k1", help="The new key's id.")) -> None:
+    """Prints a fresh master key as `id:base64`, to prepend to RENTBOOK_MASTER_KEYS."""
+    typer.echo(f"{key_id}:{new_master_key()}")

@@ -18,13 +18,14 @@ from infrastructure.personal_keys import SqlKeyRing
 from infrastructure.sessions import InMemorySessionStore
 from infrastructure.views_db import create_views_engine
 from tests.builders import NOW, identity_of
+from tests.master_key import MASTER
 
 NAME, EMAIL, PHONE = "Quintessa Marchbank", "quintessa@example.com", "+44 20 7946 0000"
 
 
 @pytest.fixture
 def keyring(tmp_path: Path) -> SqlKeyRing:
-    return SqlKeyRing(create_views_engine(f"sqlite:///{tmp_path / 'views.db'}"))
+    return SqlKeyRing(create_views_engine(f"sqlite:///{tmp_path / 'views.db'}"), MASTER)
 
 
 def sqlite_env(tmp_path: Path) -> dict[str, str]:
@@ -61,7 +62,7 @@ def test_personal_fields_are_sealed_and_read_back_until_the_key_is_destroyed(
     )
 
     assert keyring.destroy(user_id)
-    fresh = EventStore(sqlite_env(tmp_path), keyring=SqlKeyRing(keyring._engine))
+    fresh = EventStore(sqlite_env(tmp_path), keyring=SqlKeyRing(keyring._engine, MASTER))
     erased: User = fresh.repository.get(user_id)
     assert (erased.name, erased.email, erased.phone, erased.bio) == (ERASED, ERASED, None, ERASED)
     assert raw_states(fresh) == stored  # not a byte changed: the hash chain holds
@@ -106,7 +107,7 @@ def test_nothing_is_sealed_for_an_erased_subject(keyring: SqlKeyRing) -> None:
     assert keyring.destroy(subject) and not keyring.destroy(subject)
     assert keyring.seal(subject, b"aad", b"more") is None
     assert keyring.open(subject, b"aad", sealed) is None
-    other = SqlKeyRing(keyring._engine)  # another process: the tombstone is in the table
+    other = SqlKeyRing(keyring._engine, MASTER)  # another process: the tombstone is in the table
     assert other.seal(subject, b"aad", b"more") is None
     never = uuid4()
     keyring.destroy(never)  # erasing a subject with no key yet leaves a tombstone

@@ -27,6 +27,7 @@ from tests.builders import NOW
 from tests.erasure_builders import History, Plan, report, stored_text, view_text
 from tests.fakes import CapturingMailer, FakeClock
 from tests.http.conftest import CHEAP_ARGON2, PASSWORD
+from tests.master_key import MASTER
 
 RETURNED_STAY = Plan(bio=False, inquire=False, book=True, review=True, dispute=False)
 
@@ -91,7 +92,7 @@ def _bookings(container: Container) -> list[uuid.UUID]:
 def test_sealing_leaves_the_event_alone_and_old_plaintext_notes_read_as_erased(
     tmp_path: Path,
 ) -> None:
-    keyring = SqlKeyRing(create_views_engine(f"sqlite:///{tmp_path / 'views.db'}"))
+    keyring = SqlKeyRing(create_views_engine(f"sqlite:///{tmp_path / 'views.db'}"), MASTER)
     author = uuid.uuid4()
     event: Any = object.__new__(Booking.CheckedIn)
     object.__setattr__(

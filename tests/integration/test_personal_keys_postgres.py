@@ -9,13 +9,14 @@ from uuid import uuid4
 
 from infrastructure.personal_keys import SqlKeyRing
 from infrastructure.views_db import create_views_engine
+from tests.master_key import MASTER
 
 THREADS = 8
 
 
 def test_racing_first_seals_share_one_key(pg_url: str) -> None:
     engine = create_views_engine(pg_url, pool_size=THREADS)
-    rings = [SqlKeyRing(engine) for _ in range(THREADS)]  # one per "process"
+    rings = [SqlKeyRing(engine, MASTER) for _ in range(THREADS)]  # one per "process"
     subject = uuid4()
     barrier = threading.Barrier(THREADS)
     sealed: list[bytes | None] = [None] * THREADS
@@ -29,9 +30,11 @@ def test_racing_first_seals_share_one_key(pg_url: str) -> None:
         t.start()
     for t in threads:
         t.join(30)
-    reader = SqlKeyRing(engine)
+    reader = SqlKeyRing(engine, MASTER)
     opened = [reader.open(subject, b"aad", s) for s in sealed if s is not None]
     assert opened == [f"secret {i}".encode() for i in range(THREADS)]
     assert reader.destroy(subject)
-    assert [SqlKeyRing(engine).open(subject, b"aad", s) for s in sealed if s] == [None] * THREADS
+    assert [SqlKeyRing(engine, MASTER).open(subject, b"aad", s) for s in sealed if s] == [
+        None
+    ] * THREADS
     engine.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from infrastructure.aead_nonces import FIXED_BYTES, NONCES, NonceSource
 from infrastructure.personal_keys import NONCE, SqlKeyRing
+from tests.master_key import MASTER
 from tests.properties.test_keyring_bounded import views_engine  # noqa: F401 - the fixture
 from tests.properties.test_random_ids import drawn_in_child, drawn_in_threads
 
@@ -30,7 +31,7 @@ fields = st.lists(
 
 @pytest.fixture
 def ring(engine: Engine) -> SqlKeyRing:
-    return SqlKeyRing(engine)
+    return SqlKeyRing(engine, MASTER)
 
 
 seen: set[bytes] = set()  # every nonce sealed in this run, by every test here

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from infrastructure.personal_keys import SqlKeyRing
 from infrastructure.views_db import create_views_engine
+from tests.master_key import MASTER
 
 Op = tuple[Any, ...]
 SUBJECTS = 6
@@ -53,8 +54,8 @@ class Run:
     """One ring (with "another process" on the same table) over subjects of its own."""
 
     def __init__(self, engine: Engine, cap: int, seconds: float) -> None:
-        self.ring = SqlKeyRing(engine, cache_seconds=seconds, max_subjects=cap)
-        self.elsewhere = SqlKeyRing(engine)
+        self.ring = SqlKeyRing(engine, MASTER, cache_seconds=seconds, max_subjects=cap)
+        self.elsewhere = SqlKeyRing(engine, MASTER)
         self.subjects = [uuid4() for _ in range(SUBJECTS)]
         self.sealed: dict[int, list[tuple[bytes, bytes]]] = {i: [] for i in range(SUBJECTS)}
 
@@ -112,7 +113,7 @@ def test_a_tiny_cache_behaves_as_an_unbounded_one(
 
 
 def test_no_thread_seals_for_a_subject_once_its_erasure_returned(engine: Engine) -> None:
-    ring = SqlKeyRing(engine, max_subjects=3)
+    ring = SqlKeyRing(engine, MASTER, max_subjects=3)
     subjects = [uuid4() for _ in range(12)]
     erased: set[UUID] = set()
     leaks: list[UUID] = []

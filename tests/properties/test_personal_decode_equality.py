@@ -23,6 +23,7 @@ from domain.booking import Booking
 from domain.personal_data import ERASED, USER_ERASED_TOPIC
 from domain.user import User
 from infrastructure.personal_keys import SqlKeyRing
+from tests.master_key import MASTER
 from tests.properties.test_keyring_bounded import views_engine  # noqa: F401 - the fixture
 
 PLACED_EXTRA = "placed_extra"  # sealed message and a sealed field no policy lists
@@ -94,21 +95,23 @@ def test_a_page_decodes_as_its_events_one_by_one(
     engine: Engine, plans: list[tuple[str, int, str]], before: set[int]
 ) -> None:
     subjects = [uuid4() for _ in range(4)]
-    writer = EventStore({"PERSISTENCE_MODULE": "eventsourcing.popo"}, keyring=SqlKeyRing(engine))
+    writer = EventStore(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, keyring=SqlKeyRing(engine, MASTER)
+    )
     assert isinstance(writer.mapper, PersonalDataMapper)
     for subject in subjects:  # each has a key, as every registered user does
         writer.mapper.keyring.seal(subject, b"registered", b"{}")
     page = _stored_page(writer.mapper, plans, subjects)
     for who in before:
         writer.mapper.keyring.destroy(subjects[who])
-    rings = [SqlKeyRing(engine) for _ in range(2)]
+    rings = [SqlKeyRing(engine, MASTER) for _ in range(2)]
     paged, single = (PersonalDataMapper(writer.mapper.transcoder, ring) for ring in rings)
     earlier = [stored for stored in page if stored.topic != USER_ERASED_TOPIC]
     for mapper in (paged, single):  # both hold every live key, as a runner mid-log does
         mapper.to_domain_events(earlier)
     erased_in_page = {who for kind, who, _ in plans if kind == "erased"}
     for who in erased_in_page - before:  # by another process: these rings keep the key
-        SqlKeyRing(engine).destroy(subjects[who])
+        SqlKeyRing(engine, MASTER).destroy(subjects[who])
 
     by_page = paged.to_domain_events(page)
     one_by_one = [single.to_domain_event(stored) for stored in page]
