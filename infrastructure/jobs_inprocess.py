@@ -4,6 +4,11 @@ rq, and an in-memory failed-job registry.
 `inline` runs a job's first attempt in the caller's thread (after the caller recorded
 its intent, so never inside a transaction): `POST /bookings/{id}/payment` can then answer
 with the client secret at once. Retries always go to the worker thread.
+
+Ended jobs' records are kept for the newest `keep_finished` finished and `keep_failed` failed
+jobs only (rq expires them by age instead), so a long-running server does not grow with every
+job it ran; queued, scheduled and running jobs are never dropped. A dropped id can be enqueued
+again and runs again: job ids are the processor's idempotency keys, so that work is not doubled.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,11 +37,19 @@ class InProcessJobQueue(JobQueue):
         *,
         inline: bool | Collection[str] = True,
         start: bool = True,
+        keep_finished: int = 10_000,
+        keep_failed: int = 10_000,
     ) -> None:
         """`inline`: True, False, or the names of the jobs whose first attempt runs inline."""
         super().__init__(policy)
         self.inline = inline
+        self.keep_finished, self.keep_failed = keep_finished, keep_failed
         self._jobs: dict[str, JobInfo] = {}
+        # ids of ended jobs, oldest end first, per status: what to drop past the bounds
+        self._ended: dict[str, OrderedDict[str, None]] = {
+            "finished": OrderedDict(),
+            "failed": OrderedDict(),
+        }
         self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -96,6 +110,7 @@ class InProcessJobQueue(JobQueue):
             if info is None or info.status != "failed":
                 return False
             self._jobs[job_id] = replace(info, status="queued", attempts=0, error="")
+            self._ended["failed"].pop(job_id, None)
             self._push(job_id, 0.0)
             return True
 
@@ -163,9 +178,22 @@ class InProcessJobQueue(JobQueue):
                     self._push(job_id, self.policy.delay(retries_used))
                 else:
                     log.warning("job %s (%s) failed: %r", job_id, info.name, error)
-                    self._jobs[job_id] = replace(
-                        info, status="failed", error=repr(error), failed_at=datetime.now(UTC)
+                    self._end(
+                        replace(
+                            info, status="failed", error=repr(error), failed_at=datetime.now(UTC)
+                        )
                     )
             return
         with self._cond:
-            self._jobs[job_id] = replace(info, status="finished", result=result, error="")
+            self._end(replace(info, status="finished", result=result, error=""))
+
+    def _end(self, info: JobInfo) -> None:
+        """Records an ended job and drops the oldest ended records past the bounds (under
+        the lock)."""
+        self._jobs[info.id] = info
+        ended = self._ended[info.status]
+        ended[info.id] = None
+        keep = self.keep_finished if info.status == "finished" else self.keep_failed
+        while len(ended) > keep:
+            old, _ = ended.popitem(last=False)
+            del self._jobs[old]

@@ -21,6 +21,7 @@ from projections.live_routes import AvailabilityRoute, BookingRoute, Route, Rout
 from projections.live_tailer import LiveTailer
 
 log = logging.getLogger(__name__)
+APPLICATION_NAME = "rentbook live"  # who the LISTEN connection is in pg_stat_activity
 
 
 def user_feeds(origins: Origins) -> list[UserFeed]:
@@ -74,7 +75,9 @@ class ListeningTailer(LiveTailer):
         kwargs.pop("row_factory", None)
         while not self._stop.is_set():
             try:
-                with psycopg.connect(**kwargs, autocommit=True) as conn:
+                with psycopg.connect(
+                    **kwargs, autocommit=True, application_name=APPLICATION_NAME
+                ) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self.wake()  # anything committed while we were not listening
                     while not self._stop.is_set():

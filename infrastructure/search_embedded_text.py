@@ -26,6 +26,10 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 MAX_QUERY_WORDS = 10
+# Words count by their first characters, in documents and queries alike: a listing's text
+# may hold one 10,000-letter "word", and PostgreSQL refuses B-tree index rows past ~2.7 kB
+# (the terms and vocabulary tables), which stopped the index syncer at that document.
+MAX_WORD_CHARS = 100
 EXPANSIONS_HELD = 4096  # (query word, prefix?) expansions memoised until the vocabulary grows
 
 
@@ -58,7 +62,10 @@ def facet_key(value: Any) -> str:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    found: list[str] = _WORD.findall(fold(text))
+    if any(len(w) > MAX_WORD_CHARS for w in found):
+        return [w[:MAX_WORD_CHARS] for w in found]
+    return found
 
 
 def typo_budget(word: str) -> int:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 PAGES = "rentbook_search_documents"
 APPLIED = "rentbook_search_applied"
 VIEW = "search_documents"
+APPLICATION_NAME = "rentbook search-wakeup"  # who it is in pg_stat_activity
 _PROCESS = uuid.uuid4().hex
 
 
@@ -100,7 +101,7 @@ def _listen(
     url = views.url.set(drivername="postgresql").render_as_string(hide_password=False)
     while not stop.is_set():
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with psycopg.connect(url, autocommit=True, application_name=APPLICATION_NAME) as conn:
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                 if on_connect is not None:
                     on_connect()

@@ -36,6 +36,7 @@ from application.aggregate_cache import AggregateCache
 log = logging.getLogger(__name__)
 
 TOKEN_LENGTH = 8
+APPLICATION_NAME = "rentbook stream-notices"  # who it is in pg_stat_activity
 MAX_PAYLOAD = 7_900
 ALL = "*"
 # After a conflict, how long a worker hearing the others' notices reads an entry first
@@ -121,7 +122,9 @@ class StreamNoticeListener:
 
         while not self._stop.is_set():
             try:
-                with psycopg.connect(**self.kwargs, autocommit=True) as conn:
+                with psycopg.connect(
+                    **self.kwargs, autocommit=True, application_name=APPLICATION_NAME
+                ) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self.cache.clear()  # what others wrote while nobody listened is unknown
                     self.connected.set()

@@ -35,6 +35,7 @@ from projections.live_view import LiveView
 from projections.rebuild import Progress, rebuild_views
 
 log = logging.getLogger(__name__)
+APPLICATION_NAME = "rentbook projections"  # who its LISTEN connection is in pg_stat_activity
 
 
 class ProjectionRunner:
@@ -267,7 +268,9 @@ class ProjectionRunner:
         kwargs.pop("row_factory", None)
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(**kwargs, autocommit=True) as conn:
+                with psycopg.connect(
+                    **kwargs, autocommit=True, application_name=APPLICATION_NAME
+                ) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     self._on_recorded(0)  # anything committed while we were not listening
                     while not self._stopping.is_set():

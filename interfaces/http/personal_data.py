@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from infrastructure.bootstrap import Container
 from interfaces.http.deps import AdminDep, CommandDep, ContainerDep, PrincipalDep
+from interfaces.http.idempotency_erasure import forget_answers_about
 from interfaces.http.identity import UserPublic
 from interfaces.http.positions import min_position, set_position
 from interfaces.http.schemas_common import Schema, problem_responses
@@ -96,6 +97,7 @@ def erase_me(body: ErasureRequest, response: Response, cmd: CommandDep) -> Erasu
         position = cmd.container.erasure.erase_self(
             cmd.principal.user_id, body.password, at=cmd.now
         )
+    forget_answers_about(cmd.container.views, cmd.principal.user_id)
     set_position(response, position)
     return ErasurePublic(id=cmd.principal.user_id, status="erased")
 
@@ -108,6 +110,7 @@ def erase_user(
     event names the admin). Idempotent."""
     with cmd.context():
         position = cmd.container.erasure.erase_by_admin(user_id, by_admin=admin.user_id, at=cmd.now)
+    forget_answers_about(cmd.container.views, user_id)
     set_position(response, position)
     return ErasurePublic(id=user_id, status="erased")
 
