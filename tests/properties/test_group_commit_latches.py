@@ -1,6 +1,6 @@
 """Each member of a group commit waits on a latch (a held lock) that is released exactly
-once: when it is answered, made the next leader, or refused as stale while queued. A
-latch released twice would raise in the leader; one never released would hang its member."""
+once: when it is answered, made the next leader, or refused as stale while queued (a
+member refused before it queued never waits). One never released would hang its member."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_every_member_is_released_once_and_answered(
         results = _run(committer, plans)
 
     assert len(counted) == len(plans)
-    for m in counted:  # a member that waited was released, none twice (that would raise)
+    for m in counted:  # a member that waited was released, and none twice
         latch: Any = m.done
         assert latch.acquires - 1 <= latch.releases <= 1
     ids = [n for r in results if isinstance(r, list) for n in r]
