@@ -63,7 +63,11 @@ class _Member:
             first = self.streams.get(e.originator_id)
             if first is None or e.originator_version < first:
                 self.streams[e.originator_id] = e.originator_version
-        self.done = threading.Event()
+        # A latch, not a `threading.Event`: `Event.wait` and `set` are Python code around a
+        # `Condition` (a lock made per wait, a waiter list), run by every member and, for
+        # each member, by the leader; a held lock's `acquire`/`release` are C (issue #9).
+        self.done = threading.Lock()
+        self.done.acquire()  # released once, when this member is answered or leads
         self.lead = False
         self.ids: list[int] = []
         self.error: BaseException | None = None
@@ -102,7 +106,7 @@ class GroupCommitter:
         self.members = 0
         self.fallbacks = 0
         self.stale_members = 0  # rejected by a checked write (in a group or alone)
-        self.notifies = 0  # `Event.set` calls by leaders (members answered, leadership passed)
+        self.notifies = 0  # latches released by leaders (members answered, leadership passed)
         self.lead_cpu_s = 0.0  # leaders' thread CPU, batch taken to members woken (not locked: ~)
 
     @property
@@ -133,7 +137,7 @@ class GroupCommitter:
         if stale is not None:
             raise IntegrityError(stale)
         if not fresh_leader:
-            member.done.wait()
+            member.done.acquire()
             if not member.lead:
                 return member.outcome()
         elif self.window and self._last_group > 1:
@@ -182,17 +186,18 @@ class GroupCommitter:
                     if (stale := self._stale(m)) is not None:
                         m.error = IntegrityError(stale)
                         self._queue.remove(m)
-                        m.done.set()
+                        m.done.release()
                         self.notifies += 1
                 if self._queue:
                     self._queue[0].lead = True
-                    self._queue[0].done.set()
+                    self._queue[0].done.release()
                     self.notifies += 1
                 else:
                     self._writing = False
                 self.notifies += len(batch) - 1  # the leader's own member is not woken
             for m in batch:
-                m.done.set()
+                if not m.lead:  # a leader's member was released when it was made leader
+                    m.done.release()
             self.lead_cpu_s += time.thread_time() - cpu0
 
     def _commit(self, batch: list[_Member]) -> None:
