@@ -25,7 +25,7 @@ from rich.console import Console
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.settings import Settings, get_settings
 from interfaces.cli.serve import start_seals
-from projections.partition import load, partition
+from projections.partition import load, partition, topics_of
 from projections.registry import all_projections
 
 console = Console(stderr=True)
@@ -73,7 +73,8 @@ def project(
     """Runs the projection workers (catch up, then follow), keeps the search index in step
     and runs the ledger and coupon processes, until interrupted."""
     settings = get_settings()
-    names = [p.name for p in all_projections()]
+    views_topics = topics_of(all_projections())
+    names = list(views_topics)
     subset = [v.strip() for v in views.split(",") if v.strip()] if views is not None else None
     unknown = sorted(set(subset or []) - set(names))
     if unknown:
@@ -82,7 +83,8 @@ def project(
     count, notes = plan_processes(settings, processes, subset is not None, _cpus())
     for note in notes:
         console.print(note, soft_wrap=True)
-    parts = partition(subset if subset is not None else names, count)
+    chosen = {name: views_topics[name] for name in subset or names}
+    parts = partition(chosen, count)
     run_singletons = subset is None if singletons is None else singletons
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # what `docker compose stop` sends
@@ -96,7 +98,7 @@ def project(
         container.runner.start()
         if run_singletons:
             start_singletons(container)
-        console.print(_describe(parts, run_singletons), soft_wrap=True)
+        console.print(_describe(chosen, parts, run_singletons), soft_wrap=True)
         while not stop.wait(1.0):
             children.restart_exited()
     except KeyboardInterrupt:
@@ -176,9 +178,10 @@ def _until_parent_gone(stop: threading.Event) -> None:
         stop.set()
 
 
-def _describe(parts: list[list[str]], singletons: bool) -> str:
+def _describe(views: dict[str, list[str]], parts: list[list[str]], singletons: bool) -> str:
     shares = "; ".join(
-        f"{'this process' if i == 0 else f'child {i}'}: {len(p)} views (~{load(p):.0f} ms/10k)"
+        f"{'this process' if i == 0 else f'child {i}'}: {', '.join(p)} "
+        f"(~{load({n: views[n] for n in p}):.0f} ms/10k)"
         for i, p in enumerate(parts)
         if p
     )

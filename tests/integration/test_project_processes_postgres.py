@@ -22,7 +22,7 @@ from application.store import EventStore
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
-from projections.partition import partition
+from projections.partition import partition, topics_of
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.builders import make_world
@@ -33,7 +33,8 @@ from tests.projections.helpers import book_stays, every_view
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = [p.name for p in all_projections()]
+VIEWS = topics_of(all_projections())
+NAMES = list(VIEWS)
 STARTUP_SECONDS = 180.0  # the command imports the whole app; the machine is shared
 
 
@@ -95,7 +96,7 @@ def test_two_processes_catch_up_to_the_views_of_one(
     settings: Settings, store: EventStore, views_db: str
 ) -> None:
     expected = one_process_views(store, views_db)
-    shares = [runner_on(settings, part) for part in partition(NAMES, 2)]
+    shares = [runner_on(settings, part) for part in partition(VIEWS, 2)]
     errors: list[BaseException] = []
     go = threading.Barrier(len(shares))
 
@@ -155,7 +156,7 @@ def test_a_process_killed_mid_way_resumes_and_the_supervisor_restarts_a_dead_chi
 ) -> None:
     head = store.current_position()
     watcher, watcher_store, watcher_engine = runner_on(settings, [])
-    part = partition(NAMES, 2)[1]
+    part = partition(VIEWS, 2)[1]
     alone = _project(settings, "--views", ",".join(part))
     try:
         eventually(
