@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 # process reads and decodes the log for its views again.
 DEFAULT_MAX_PROCESSES = 2
 RESTART_BACKOFF_MAX = 30.0
+HEALTHY_SECONDS = 60.0  # a child that ran this long restarts after the shortest backoff
 
 
 def plan_processes(
@@ -120,11 +122,13 @@ class Children:
     """The other processes' shares of the views: started, restarted when they exit, and
     stopped with the parent (and by themselves when it dies: their stdin closes)."""
 
-    def __init__(self, parts: list[list[str]]) -> None:
+    def __init__(self, parts: list[list[str]], clock: Callable[[], float] = time.monotonic) -> None:
         self.parts = [part for part in parts if part]
+        self.clock = clock
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(self.parts)
         self._failures = [0] * len(self.parts)
         self._due = [0.0] * len(self.parts)
+        self._started = [0.0] * len(self.parts)
 
     def start(self) -> None:
         for i in range(len(self.parts)):
@@ -134,13 +138,16 @@ class Children:
         command = [sys.executable, "-m", "interfaces.cli.main", "project", "--views"]
         command += [",".join(self.parts[i]), "--no-singletons", "--supervised"]
         self.procs[i] = subprocess.Popen(command, stdin=subprocess.PIPE)
+        self._started[i] = self.clock()
 
     def restart_exited(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         for i, proc in enumerate(self.procs):
             if proc is None or proc.poll() is None or now < self._due[i]:
                 continue
             if not self._due[i]:  # first sight of the exit: wait out the backoff
+                if now - self._started[i] > HEALTHY_SECONDS:
+                    self._failures[i] = 0  # a long run ended: not a crash loop
                 self._failures[i] += 1
                 backoff = min(RESTART_BACKOFF_MAX, 2.0 ** (self._failures[i] - 1))
                 self._due[i] = now + backoff
