@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     projection_batch_size: int = 500
     # pages while the views are further behind: 10,000 cost PostgreSQL ~7% less than 5,000
     projection_catch_up_batch_size: int = 10_000
+    # Processes `rentbook project` splits the views across (unset: one per core, at most
+    # two; one on SQLite): one process catches up ~10k log events/s on one core.
+    projection_processes: int | None = None
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 30
     # Connections the views engine opens beyond its pool of 10 under a burst (and closes

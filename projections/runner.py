@@ -9,7 +9,9 @@ LISTEN/NOTIFY or the store's in-process listener, with polling as the fallback.
 
 Live, one thread follows the log for every view (`projections/follow_together.py`): one read
 and one transaction a page for them all. A view that needs rebuilding rebuilds in a thread of
-its own while the others go on.
+its own while the others go on. A runner may own only some views (`own`): it catches up and
+follows those, and other processes the rest (`rentbook project --processes`); it still knows
+every view's tables and waits on the others' positions in the database.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class ProjectionRunner:
         self._live: dict[str, LiveView] = {}
         for p in projections:
             self._live[p.name] = LiveView(p, *canonical_tables(p))
+        self._owned = list(self._live)  # the views this runner moves: all unless `own`
         self._decoded = DecodedEvents(store)  # one decode of a page for every view
         self._changed = threading.Condition()
         self.page_hooks: list[Callable[[str, int], None]] = []  # (name, position) per page
@@ -89,6 +92,19 @@ class ProjectionRunner:
                     live.position, live.status = row.position, row.status
                     live.needs_rebuild = row.version != live.projection.version
         self._set_up = True
+
+    def own(self, names: Iterable[str]) -> None:
+        """Catches up, follows and rebuilds-on-version-change only `names`; processes of
+        their own run the other views. Before `start`."""
+        wanted = list(dict.fromkeys(names))
+        unknown = [name for name in wanted if name not in self._live]
+        if unknown:
+            raise ValueError(f"no such projection: {', '.join(unknown)}")
+        self._owned = [name for name in self._live if name in wanted]  # the runner's order
+
+    @property
+    def owned(self) -> list[str]:
+        return list(self._owned)
 
     def start(self) -> None:
         if not self._set_up:
@@ -120,7 +136,7 @@ class ProjectionRunner:
         once for all of them."""
         if not self._set_up:
             self.setup()
-        lives = [self._live[name] for name in names or self._live]
+        lives = [self._live[name] for name in names or self._owned]
         for live in lives:
             if live.needs_rebuild:
                 self.rebuild(live.projection.name)
@@ -152,9 +168,13 @@ class ProjectionRunner:
         return dict(self._live[name].tables)
 
     def position(self, name: str) -> int:
-        if not self._threads:
+        if not self._follows(name):
             self._refresh_positions([self._live[name]])
         return self._live[name].position
+
+    def _follows(self, name: str) -> bool:
+        """Whether this runner's own thread moves `name` (else another process may)."""
+        return bool(self._threads) and name in self._owned
 
     def wait_for(
         self, position: int, names: Iterable[str] | None = None, timeout: float = 5.0
@@ -162,17 +182,18 @@ class ProjectionRunner:
         """True once every named projection (default: all) has processed `position`."""
         lives = [self._live[n] for n in names] if names is not None else list(self._live.values())
         deadline = time.monotonic() + timeout
-        poll = not self._threads  # no workers here: another process moves the positions
+        # Views no thread of ours follows are moved by another process: read their rows.
+        polled = [live for live in lives if not self._follows(live.projection.name)]
         with self._changed:
             while True:
-                if poll:
-                    self._refresh_positions(lives)
+                if polled:
+                    self._refresh_positions(polled)
                 if all(live.position >= position for live in lives):
                     return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._changed.wait(min(remaining, 0.05) if poll else remaining)
+                self._changed.wait(min(remaining, 0.05) if polled else remaining)
 
     def status(self) -> list[dict[str, Any]]:
         head = self.store.current_position()
@@ -208,7 +229,7 @@ class ProjectionRunner:
         self._wake.set()
 
     def _follow_all(self) -> None:
-        lives = list(self._live.values())
+        lives = [self._live[name] for name in self._owned]
         failures = 0
         while not self._stopping.is_set():
             self._wake.clear()

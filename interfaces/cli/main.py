@@ -18,7 +18,8 @@ from interfaces.cli.admin import admin
 from interfaces.cli.audit import audit
 from interfaces.cli.db import db
 from interfaces.cli.events import events
-from interfaces.cli.serve import serve, start_seals
+from interfaces.cli.project import project
+from interfaces.cli.serve import serve
 
 app = typer.Typer(
     help="Rentbook: an event-sourced rental marketplace engine.", no_args_is_help=True
@@ -30,6 +31,7 @@ app.add_typer(audit, name="audit")
 app.add_typer(events, name="events")
 app.add_typer(admin, name="admin")
 app.command()(serve)
+app.command()(project)
 console = Console(stderr=True)
 
 
@@ -45,20 +47,6 @@ def _observability() -> None:
 
 def _container() -> Container:
     return build_container(get_settings())
-
-
-@app.command()
-def project() -> None:
-    """Runs the projection workers (catch up, then follow), keeps the search index in step
-    and runs the ledger and coupon processes, until interrupted."""
-    container = _container()
-    container.runner.start()
-    container.start_search_sync()
-    container.start_ledger()
-    container.start_coupon_process()
-    start_seals(container)
-    console.print("projections running; Ctrl-C to stop")
-    _wait_forever(container)
 
 
 @app.command()
@@ -141,15 +129,6 @@ def create_admin(
             email, password, name, at=container.clock.now()
         )
         console.print(f"{'created' if created else 'promoted'} admin {user_id}")
-    finally:
-        container.close()
-
-
-def _wait_forever(container: Container) -> None:
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         container.close()
 
