@@ -82,6 +82,7 @@ class SqlOutboxStore(OutboxStore):
         self.engine = engine
         self.lease = lease
         self.outbox = view["outbox"]
+        self.view_notifications = view["notifications"]
         self.notifications = notifications
         with write_transaction(engine) as conn:
             create_tables(conn, metadata)
@@ -115,8 +116,11 @@ class SqlOutboxStore(OutboxStore):
             return [(row.outbox_id, int(row.attempts)) for row in conn.execute(stmt)]
 
     def get(self, outbox_id: UUID) -> OutboxMail | None:
+        o, n = self.outbox, self.view_notifications
+        # The data is the notification's: the outbox row names it (view version 3).
+        stmt = select(o, n.c.data).join(n, n.c.id == o.c.notification_id).where(o.c.id == outbox_id)
         with self.engine.connect() as conn:
-            row = conn.execute(select(self.outbox).where(self.outbox.c.id == outbox_id)).first()
+            row = conn.execute(stmt).first()
         if row is None:
             return None
         return OutboxMail(

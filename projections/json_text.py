@@ -1,6 +1,6 @@
 """A JSON column written from text the view encoded itself, read back like `JSONType`.
 
-A value several rows share (a notification's data, in its row and its outbox row) is then
+A value several rows share (a notification's data, in each recipient's row) is then
 encoded once, by orjson, instead of once per row by `json` inside the driver. Reads are
 unchanged: PostgreSQL's JSONB and SQLite's JSON text parse back to the same value.
 """

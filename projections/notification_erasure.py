@@ -2,7 +2,7 @@
 
 What the view copied of a user's sealed fields: their address and name (the `users` facts,
 and each outbox row addressed to them), and the message of each booking they requested (in
-the owner's `booking_requested` notification and its outbox row).
+the owner's `booking_requested` notification, which its outbox row reads the data of).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table, delete, select, update
 
 from domain.booking import Booking as _Booking
-from domain.notifications import outbox_id
 from domain.personal_data import PERSONAL_EVENTS
 from domain.user import User as _User
 from projections.base import Replay
@@ -50,7 +49,7 @@ def repair(
 
 
 def _erase_request_messages(conn: Connection, tables: dict[str, Table], subject: UUID) -> None:
-    bookings, table, outbox = tables["bookings"], tables["notifications"], tables["outbox"]
+    bookings, table = tables["bookings"], tables["notifications"]
     query = select(bookings.c.id, bookings.c.owner_id).where(bookings.c.renter_id == subject)
     placed = {str(row.id): row.owner_id for row in conn.execute(query)}
     for owners in chunks(set(placed.values()), CHUNK):
@@ -63,4 +62,3 @@ def _erase_request_messages(conn: Connection, tables: dict[str, Table], subject:
                 continue
             text = encode({**data, "message": _ERASED_MESSAGE})  # the rebuild's key order
             conn.execute(update(table).where(table.c.id == row.id).values(data=text))
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id(row.id)).values(data=text))

@@ -1,5 +1,7 @@
 """The notifications view: one row per (event, recipient, kind), and one email outbox row
 per notification, both with ids derived from the event, so a rebuild writes the same rows.
+The outbox row holds who to mail and how, not the data: that is the notification's (its
+`notification_id`), written and stored once rather than twice.
 
 Rules (projections/notification_rules.py) say who hears of what. Besides its rows the view
 keeps the few facts rules need that later events do not carry: each booking's parties,
@@ -69,7 +71,9 @@ DEFAULT_LOCALE = "en"
 class NotificationsView(Projection):
     name = "notifications"
     topics = TOPICS
-    version = 2  # 2: the bookings facts by renter (an erasure's repair finds theirs)
+    # 2: the bookings facts by renter (an erasure's repair finds theirs); 3: the outbox row
+    # without the notification's data (the mailer reads it from the notification)
+    version = 3
 
     def define_tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         notifications = Table(
@@ -95,7 +99,6 @@ class NotificationsView(Projection):
             Column("locale", String(20), nullable=False),
             Column("position", BigInteger, nullable=False, index=True),
             Column("created_at", DateTime(timezone=True), nullable=False),
-            Column("data", JSONText, nullable=False),
         )
         facts: dict[str, Table] = {
             name: Table(f"notification_{name}{suffix}", metadata, *columns)
@@ -369,7 +372,6 @@ def _outbox_row(row: dict[str, Any], user: dict[str, Any] | None) -> dict[str, A
         "locale": user["locale"] if user else DEFAULT_LOCALE,
         "position": row["position"],
         "created_at": row["created_at"],
-        "data": row["data"],
     }
 
 

@@ -83,42 +83,48 @@ def rebuild_views(
         mark_fresh(plan.tables.values())
     unwatch = watch_inserts(engine)
 
+    def apply_page(head: int) -> int:
+        """Applies the page after `position` to every view; returns the position it ends at.
+        A function of its own so the page's objects are gone when the collector comes back:
+        left alive in `advance_to`, the collection that `gc_paused`'s end sets off scanned
+        them all, ~11% of a single view's rebuild (py-spy)."""
+        notes = store.recorder.select_notifications(
+            position, batch, stop=head, topics=union, inclusive_of_start=False
+        )
+        new_position = notes[-1].id if len(notes) == batch else head
+        # Decoded only what views that decode want; views reading stored events get
+        # the decoded ones where there are (cheaper to read) and the stored ones else.
+        wanted = to_decode(notes, [p.topics for p in plans if not p.stored])
+        events = decode_events(store, [n for i, n in enumerate(notes) if i in wanted], blind)
+        found = iter(events)
+        pairs = [(next(found) if i in wanted else n, n.id) for i, n in enumerate(notes)]
+        topics = [n.topic for n in notes]
+        present = frozenset(topics)
+        last_at = timestamp_of(pairs[-1][0]) if pairs else None
+        with write_transaction(engine) as conn:
+            tracking.advance_all(
+                conn,
+                [plan.track_as for plan in plans],
+                expected=position,
+                position=new_position,
+                last_event_at=last_at,
+                status=tracking.REBUILDING,
+            )
+            for plan in plans:
+                if not plan.topics or present <= plan.topics:
+                    page = list(pairs)  # the whole page: no per-event filter
+                else:
+                    own = plan.topics
+                    page = [x for x, t in zip(pairs, topics, strict=True) if t in own]
+                if page:
+                    plan.live.projection.process_page(conn, plan.tables, page)
+        return new_position
+
     def advance_to(head: int) -> None:
         nonlocal position
         while position < head:
             with gc_paused():
-                notes = store.recorder.select_notifications(
-                    position, batch, stop=head, topics=union, inclusive_of_start=False
-                )
-                new_position = notes[-1].id if len(notes) == batch else head
-                # Decoded only what views that decode want; views reading stored events get
-                # the decoded ones where there are (cheaper to read) and the stored ones else.
-                wanted = to_decode(notes, [p.topics for p in plans if not p.stored])
-                events = decode_events(
-                    store, [n for i, n in enumerate(notes) if i in wanted], blind
-                )
-                found = iter(events)
-                pairs = [(next(found) if i in wanted else n, n.id) for i, n in enumerate(notes)]
-                topics = [n.topic for n in notes]
-                present = frozenset(topics)
-                last_at = timestamp_of(pairs[-1][0]) if pairs else None
-                with write_transaction(engine) as conn:
-                    tracking.advance_all(
-                        conn,
-                        [plan.track_as for plan in plans],
-                        expected=position,
-                        position=new_position,
-                        last_event_at=last_at,
-                        status=tracking.REBUILDING,
-                    )
-                    for plan in plans:
-                        if not plan.topics or present <= plan.topics:
-                            page = list(pairs)  # the whole page: no per-event filter
-                        else:
-                            own = plan.topics
-                            page = [x for x, t in zip(pairs, topics, strict=True) if t in own]
-                        if page:
-                            plan.live.projection.process_page(conn, plan.tables, page)
+                new_position = apply_page(head)
             position = new_position
             if progress is not None:
                 progress(position, head)
