@@ -116,8 +116,11 @@ def _key_file(path: Path) -> str:
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(f"{LOCAL_ID}:{new_master_key()}\n")
+            out.flush()
+            os.fsync(out.fileno())  # else a crash may leave the name on an empty file
         try:
             os.link(draft, path)
+            _sync_dir(path.parent)  # the new name survives a crash too
             log.warning(
                 "GENERATED A MASTER KEY at %s: personal data keys are wrapped with it. Back it"
                 " up apart from the database; in production set RENTBOOK_MASTER_KEY(S)",
@@ -130,6 +133,14 @@ def _key_file(path: Path) -> str:
     if path.stat().st_mode & 0o077:
         log.warning("master key file %s is readable by others: chmod 600 it", path)
     return path.read_text()
+
+
+def _sync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _decode(key_id: str, encoded: str) -> bytes:

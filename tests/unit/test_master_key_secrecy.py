@@ -1,15 +1,17 @@
-"""Master keys never reach an error message: a refused setting (pydantic shows the input it
-was given) or a refused ring names the key's id only."""
+"""Master keys never reach an error message (a refused setting, where pydantic shows the
+input it was given, or a refused ring name the key's id only), and the generated key file
+reaches the disk before it takes its name."""
 
 from __future__ import annotations
 
 import base64
 import os
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from infrastructure.master_keys import MasterKeyError, MasterKeys
+from infrastructure.master_keys import MasterKeyError, MasterKeys, master_keys
 from infrastructure.settings import Settings
 
 
@@ -39,3 +41,25 @@ def test_a_master_key_of_the_wrong_length_is_refused_by_id_only(length: int) -> 
         MasterKeys.parse(f"k1:{key}")
     assert "'k1'" in str(refused.value)
     assert [piece for piece in _pieces(key) if piece in str(refused.value)] == []
+
+
+def test_the_key_file_is_on_disk_before_it_takes_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash right after the link must not leave an empty master.keys (every data key
+    wrapped with a key that was never written): the draft is flushed first."""
+    synced: list[int] = []
+    real_fsync, real_link = os.fsync, os.link
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    def link(source: str | Path, target: str | Path) -> None:
+        assert synced, "linked before the draft reached the disk"
+        real_link(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "link", link)
+    master_keys(Settings(data_dir=tmp_path))
+    assert len(synced) >= 2  # the draft, then the directory holding the new name
