@@ -17,7 +17,7 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import Engine, select, text
 
-from infrastructure.master_keys import KEY_FILE, master_keys
+from infrastructure.master_keys import KEY_FILE, MasterKeyError, MasterKeys, master_keys
 from infrastructure.personal_key_table import personal_keys
 from infrastructure.personal_keys import SqlKeyRing
 from infrastructure.settings import Settings
@@ -135,3 +135,26 @@ def test_the_key_file_is_private_whatever_the_umask(tmp_path: Path, umask: int) 
     finally:
         os.umask(old)
     assert (tmp_path / KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_key_files_of_two_data_dirs_on_one_database_can_be_told_apart(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Two processes without a configured key, on one PostgreSQL database but different
+    data dirs, each generate a key and start together on the empty table: their rows must
+    name different master keys, so the next start says which key is missing and a ring of
+    both (then a rewrap) reads everything."""
+    first, second = (master_keys(Settings(data_dir=tmp_path / d)) for d in ("a", "b"))
+    assert first.current != second.current
+    engine = create_views_engine(pg_url, pool_size=1)
+    try:
+        one, other = SqlKeyRing(engine, first), SqlKeyRing(engine, second)
+        keys = {s: ring._entry(s, create=True).key for s, ring in (("s1", one), ("s2", other))}
+        with pytest.raises(MasterKeyError, match=f"{second.current}.*not configured"):
+            SqlKeyRing(engine, first)
+        files = [(tmp_path / d / KEY_FILE).read_text().strip() for d in ("a", "b")]
+        both = MasterKeys.parse(",".join(files))
+        ring = SqlKeyRing(engine, both)
+        assert {s: ring._entry(s, create=False).key for s in keys} == keys
+    finally:
+        engine.dispose()
