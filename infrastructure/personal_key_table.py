@@ -75,7 +75,13 @@ def forget_old_pages(engine: Engine) -> None:
     README says to run VACUUM FULL personal_keys after the migration.)"""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        if busy:  # another connection kept reading past the busy timeout
+            log.warning(
+                "a reader blocked the checkpoint: clear data keys may remain in %s and its"
+                " write-ahead log until the next checkpoint that completes",
+                engine.url.database,
+            )
 
 
 def check(conn: Connection, master: MasterKeys) -> None:

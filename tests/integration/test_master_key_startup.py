@@ -1,13 +1,16 @@
 """Start-up of master-key wrapping at scale and together: a legacy table of many pages on
 SQLite leaves no clear data key in the file or its write-ahead log; several key rings
 starting at once on PostgreSQL (API workers and `rentbook project`) wrap each legacy row
-once, every row still opening to its data key; processes making the embedded default's key
-file at once all end up with one key."""
+once, every row still opening to its data key (and a reader blocking SQLite's checkpoint is
+reported); processes making the embedded default's key file at once all end up with one key,
+and two data dirs' generated keys on one database are told apart."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import sqlite3
 import threading
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -157,4 +160,24 @@ def test_key_files_of_two_data_dirs_on_one_database_can_be_told_apart(
         ring = SqlKeyRing(engine, both)
         assert {s: ring._entry(s, create=False).key for s in keys} == keys
     finally:
+        engine.dispose()
+
+
+def test_a_reader_blocking_the_sqlite_checkpoint_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process reading throughout the migration keeps the clear pages in the file:
+    the start-up says so rather than claiming they are gone."""
+    path = tmp_path / "views.db"
+    engine = create_views_engine(f"sqlite:///{path}", pool_size=2)
+    reader = sqlite3.connect(path)
+    try:
+        legacy_table(engine, 50)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM personal_keys").fetchone()  # holds its snapshot
+        with caplog.at_level(logging.WARNING):
+            SqlKeyRing(engine, MASTER)
+        assert "clear data keys may remain" in caplog.text
+    finally:
+        reader.close()
         engine.dispose()
