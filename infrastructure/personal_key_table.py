@@ -19,7 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    and_,
+    bindparam,
     func,
     inspect,
     or_,
@@ -123,16 +123,27 @@ def rewrap(engine: Engine, master: MasterKeys, *, clear_only: bool = False) -> i
         if not batch:
             return done
         after = batch[-1].subject
+        swaps = []
+        for row in batch:
+            clear = data_key(master, row.subject, row.key, row.kek)
+            assert clear is not None
+            key, kek = master.wrap(row.subject, clear)
+            old = {"was_subject": row.subject, "was_key": row.key, "was_kek": row.kek or ""}
+            swaps.append(old | {"new_key": key, "new_kek": kek})
         with write_transaction(engine) as conn:
-            for row in batch:
-                clear = data_key(master, row.subject, row.key, row.kek)
-                assert clear is not None
-                key, kek = master.wrap(row.subject, clear)
-                same = and_(rows.subject == row.subject, rows.key == row.key)
-                held = same & (rows.kek.is_(None) if row.kek is None else rows.kek == row.kek)
-                done += conn.execute(
-                    update(personal_keys).where(held).values(key=key, kek=kek)
-                ).rowcount
+            done += conn.execute(SWAP, swaps).rowcount  # one statement, executed per row
+
+
+# Replaces a row's key only if it still holds what was read (an id is never "": the clear).
+SWAP = (
+    update(personal_keys)
+    .where(
+        personal_keys.c.subject == bindparam("was_subject"),
+        personal_keys.c.key == bindparam("was_key"),
+        func.coalesce(personal_keys.c.kek, "") == bindparam("was_kek"),
+    )
+    .values(key=bindparam("new_key"), kek=bindparam("new_kek"))
+)
 
 
 def keys_by_master_key(engine: Engine) -> dict[str, int]:
