@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 KEY_BYTES = 32
 NONCE_BYTES = 12
 SINGLE_ID = "default"  # the id of RENTBOOK_MASTER_KEY's one key
-LOCAL_ID = "local"  # the id of the generated key file's key
+# The generated key file's key is `local-<random>`: two data dirs' keys on one database
+# never share an id, so rows wrapped by the other one are named at start-up, not mixed up.
+LOCAL_ID = "local"
 KEY_FILE = "master.keys"  # under the data dir, when no master key is configured
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
@@ -115,9 +117,12 @@ def _key_file(path: Path) -> str:
         draft = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(f"{LOCAL_ID}:{new_master_key()}\n")
+            out.write(f"{LOCAL_ID}-{os.urandom(4).hex()}:{new_master_key()}\n")
+            out.flush()
+            os.fsync(out.fileno())  # else a crash may leave the name on an empty file
         try:
             os.link(draft, path)
+            _sync_dir(path.parent)  # the new name survives a crash too
             log.warning(
                 "GENERATED A MASTER KEY at %s: personal data keys are wrapped with it. Back it"
                 " up apart from the database; in production set RENTBOOK_MASTER_KEY(S)",
@@ -130,6 +135,14 @@ def _key_file(path: Path) -> str:
     if path.stat().st_mode & 0o077:
         log.warning("master key file %s is readable by others: chmod 600 it", path)
     return path.read_text()
+
+
+def _sync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _decode(key_id: str, encoded: str) -> bytes:

@@ -19,7 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    and_,
+    bindparam,
     func,
     inspect,
     or_,
@@ -75,7 +75,13 @@ def forget_old_pages(engine: Engine) -> None:
     README says to run VACUUM FULL personal_keys after the migration.)"""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        if busy:  # another connection kept reading past the busy timeout
+            log.warning(
+                "a reader blocked the checkpoint: clear data keys may remain in %s and its"
+                " write-ahead log until the next checkpoint that completes",
+                engine.url.database,
+            )
 
 
 def check(conn: Connection, master: MasterKeys) -> None:
@@ -117,16 +123,27 @@ def rewrap(engine: Engine, master: MasterKeys, *, clear_only: bool = False) -> i
         if not batch:
             return done
         after = batch[-1].subject
+        swaps = []
+        for row in batch:
+            clear = data_key(master, row.subject, row.key, row.kek)
+            assert clear is not None
+            key, kek = master.wrap(row.subject, clear)
+            old = {"was_subject": row.subject, "was_key": row.key, "was_kek": row.kek or ""}
+            swaps.append(old | {"new_key": key, "new_kek": kek})
         with write_transaction(engine) as conn:
-            for row in batch:
-                clear = data_key(master, row.subject, row.key, row.kek)
-                assert clear is not None
-                key, kek = master.wrap(row.subject, clear)
-                same = and_(rows.subject == row.subject, rows.key == row.key)
-                held = same & (rows.kek.is_(None) if row.kek is None else rows.kek == row.kek)
-                done += conn.execute(
-                    update(personal_keys).where(held).values(key=key, kek=kek)
-                ).rowcount
+            done += conn.execute(SWAP, swaps).rowcount  # one statement, executed per row
+
+
+# Replaces a row's key only if it still holds what was read (an id is never "": the clear).
+SWAP = (
+    update(personal_keys)
+    .where(
+        personal_keys.c.subject == bindparam("was_subject"),
+        personal_keys.c.key == bindparam("was_key"),
+        func.coalesce(personal_keys.c.kek, "") == bindparam("was_kek"),
+    )
+    .values(key=bindparam("new_key"), kek=bindparam("new_kek"))
+)
 
 
 def keys_by_master_key(engine: Engine) -> dict[str, int]:

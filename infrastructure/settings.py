@@ -13,7 +13,10 @@ DEV_SECRET = "dev-insecure-secret-change-me"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RENTBOOK_", env_file=".env", extra="ignore")
+    # Errors never echo the input: it holds the secrets (master keys, signing and Stripe keys).
+    model_config = SettingsConfigDict(
+        env_prefix="RENTBOOK_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     # PostgreSQL when set (postgresql://user:pass@host:port/db); else SQLite files in data_dir.
