@@ -7,20 +7,12 @@ a listed literal, a string within its length) and within the field's bounds. Any
 (another spelling, a value out of bounds) goes to the FastAPI route, which answers as
 before, 422 problems included. Parameters are read the way FastAPI reads them
 (`QueryParams.get`: the last of repeated ones; `getlist` for amenities; unknown ones
-ignored), and the same endpoint function runs (on the thread pool, or on the loop: below).
+ignored), and the same endpoint function runs on the same thread pool.
 
 `X-Rentbook-Min-Position` is handed to the endpoint as FastAPI would (the first such header,
 latin-1), and the endpoint does the waiting on either path (views, then the index; 503
-with Retry-After), always on a pool thread: the wait blocks. A header spelled with
-underscores or in upper case, which FastAPI and Starlette may read differently, goes to the
-FastAPI route.
-
-Without that header, on the embedded SQLite index (column store and SQL on a local file,
-nothing over a network), the endpoint runs on the event loop's thread itself (task SG,
-bench/README.md): handed to a pool thread, each query moved the interpreter's work between
-threads, and between cores when one was free, which cost 2-3x its CPU (0.9 -> 2.3-2.8 ms
-per query with the server's threads on two cores, measured). PostgreSQL and Meilisearch
-indexes wait on the network, so they keep the pool.
+with Retry-After). A header spelled with underscores or in upper case, which FastAPI and
+Starlette may read differently, goes to the FastAPI route.
 """
 
 from __future__ import annotations
@@ -37,7 +29,6 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from infrastructure.search_sqlite import SqliteSearchIndex
 from interfaces.http.telemetry import observe_command, observed_command
 
 
@@ -190,18 +181,8 @@ class LeanSearch:
         scope.setdefault("router", router)
         request = Request(scope, receive)
         with observed_command(scope["method"], self.route.name):
-            if values["x_rentbook_min_position"] is None and in_process(scope):
-                response = self.endpoint(request=request, **values)
-            else:
-                response = await run_in_threadpool(self.endpoint, request=request, **values)
+            response = await run_in_threadpool(self.endpoint, request=request, **values)
             await response(scope, receive, send)
-
-
-def in_process(scope: Scope) -> bool:
-    """Whether the app's search index answers without leaving the process (no network wait
-    that would stall the event loop): the embedded SQLite one."""
-    container = getattr(scope["app"].state, "container", None)
-    return isinstance(getattr(container, "search", None), SqliteSearchIndex)
 
 
 def lean_search(context: Any) -> LeanSearch | None:
