@@ -41,6 +41,7 @@ from _rss import memory_report, rss_detail
 from _search_queries import API, query_mix, run_queries
 from _server_ready import free_port, places_ready, settle
 from _servers import start_api_server
+from _threads import pin, snapshot, summary
 
 from infrastructure.settings import Settings
 
@@ -68,7 +69,10 @@ def bench_search(args: argparse.Namespace, work: Path, run_wrk: Any, stop: Any) 
         port = free_port()
         server = _start_server(settings, port, workers, args.server, args.search_db)
         base = f"http://127.0.0.1:{port}"
-        try:  # a short warm-up with the existing clients: caches, lazy imports
+        try:
+            if args.server_cpus:  # every thread, before the warm-up starts the pool's
+                pin(server.pid, {int(c) for c in args.server_cpus.split(",")})
+            # a short warm-up with the existing clients: caches, lazy imports
             places_ready(base, workers)
             asyncio.run(run_queries(base, query_mix(cities, 200 * workers, seed_=3), 8))
             settled = settle(server.pid) if args.settle else None
@@ -77,7 +81,11 @@ def bench_search(args: argparse.Namespace, work: Path, run_wrk: Any, stop: Any) 
             if meter is not None:
                 meter.start()
             env = {"RENTBOOK_WRK_PATHS": str(work / "paths.txt")}
+            threads = snapshot(server.pid)
             result = run_wrk(args, base, "search.lua", env, server.pid)
+            result["threads"] = summary(
+                threads, snapshot(server.pid), result["requests"], server.pid
+            )
             result["processes"] = _processes(server.pid, before)
             if meter is not None:  # this database's backends only, not the machine's
                 cpu_ms = meter.stop_ms_per_request(result["requests"])

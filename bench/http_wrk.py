@@ -303,6 +303,11 @@ def main() -> None:
         action="store_true",
         help="search: wait until the server idles (start-up work done) before measuring",
     )
+    ap.add_argument(
+        "--server-cpus",
+        default=None,
+        help="search: pin the server's threads to these cores (e.g. 0), bench/_threads.py",
+    )
     args = ap.parse_args()
     args.memory_report = None if args.memory_report == "off" else args.memory_report
     if not shutil.which(args.wrk):
