@@ -72,7 +72,7 @@ def bench_search(args: argparse.Namespace, work: Path, run_wrk: Any, stop: Any) 
         try:  # a short warm-up with the existing clients: caches, lazy imports
             places_ready(base, workers)
             asyncio.run(run_queries(base, query_mix(cities, 200 * workers, seed_=3), 8))
-            settled = settle(server.pid) if args.settle else None
+            settled = settle(server.pid, longest_s=args.settle_max) if args.settle else None
             before = _tree_cpu(server.pid)
             meter = BackendsMeter(settings.database_url) if settings.database_url else None
             if meter is not None:
