@@ -103,3 +103,24 @@ def test_a_block_that_would_change_owners_or_templates_is_refused(tmp_path: Path
     with pytest.raises(ValueError, match="block"):
         seed_replicated(Settings(environment="test", data_dir=tmp_path), SIZE, 100)
     assert BLOCK % 24 == 0 and sorted(creation_order(BLOCK, 8)) == list(range(BLOCK))
+
+
+@pytest.mark.postgres
+def test_a_replicated_corpus_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    """The PostgreSQL template database (`http_wrk.py --search-db postgres`) builds alike."""
+    settings = Settings(
+        environment="test", database_url=pg_url, data_dir=tmp_path,
+        postgres_pool_size=2, postgres_max_overflow=2,
+    )  # fmt: skip
+    seeded, index = seed_replicated(settings, 240, SMALL_BLOCK)
+    assert seeded["listings"] == index["documents"] == 240
+    container = build_container(settings, **CHEAP)
+    try:
+        ids = _listing_ids(container)
+        assert len(ids) == len(set(ids)) == 240
+        assert container.search is not None
+        assert container.search.search(SearchQuery(q="loft", limit=1)).total_estimate > 0
+        assert container.notifications is not None
+        assert container.notifications.outbox.pending(10) == []
+    finally:
+        container.close()
