@@ -308,6 +308,13 @@ def main() -> None:
         default=None,
         help="search: pin the server's threads to these cores (e.g. 0), bench/_threads.py",
     )
+    ap.add_argument(
+        "--settle-max",
+        type=float,
+        default=90.0,
+        help="search: the longest --settle waits (seconds); a 100k template's ~1,800 seeded "
+        "holds expire at the server's start once the template is 15 min old, ~2 min of work",
+    )
     args = ap.parse_args()
     args.memory_report = None if args.memory_report == "off" else args.memory_report
     if not shutil.which(args.wrk):
