@@ -2,10 +2,12 @@
 
 The cache keeps each listing and calendar pickled (`Entry.state`) and a bounded number of
 them decoded for sharing (`shared` slots). This makes `--listings` active listings through
-the use cases (SQLite, as http_wrk's server makes them), places `--bookings` one-night
-bookings on each, loads every listing and calendar through the cache and reports, per
-listing (its listing + its calendar): the pickled bytes, and the decoded instances' bytes
-(tracemalloc, allocations made while decoding and kept). Prints one JSON object.
+the use cases (on SQLite: the cached states are the same on PostgreSQL), places
+`--bookings` one-night bookings on each, loads every listing and calendar through the cache
+and reports, per listing (its listing + its calendar): the pickled bytes, the decoded
+instances' bytes (tracemalloc, allocations made while decoding and kept) and the CPU to
+decode one.
+Prints one JSON object.
 
 Run:  PYTHONPATH=$PWD .venv/bin/python bench/aggregate_cache_memory.py --listings 200 --bookings 30
 """
@@ -17,6 +19,7 @@ import json
 import pickle
 import sys
 import tempfile
+import time
 import tracemalloc
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -88,6 +91,17 @@ def measure(container: Any, listings: int, bookings: int) -> dict[str, Any]:
         kept.append(pickle.loads(state))
         decoded[kind] += tracemalloc.get_traced_memory()[0] - before
         tracemalloc.stop()
+    # CPU to decode one (what a placement pays when its listing is not in a shared slot)
+    decode_us: dict[str, float] = {}
+    for kind in ("listing", "calendar"):
+        mine = [state for k, state in states if k == kind]
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.process_time()
+            for state in mine:
+                pickle.loads(state)
+            best = min(best, (time.process_time() - t0) / len(mine) * 1e6)
+        decode_us[kind] = round(best, 1)
     per = {k: round(v / listings) for k, v in pickled.items()}
     per_decoded = {k: round(v / listings) for k, v in decoded.items()}
     return {
@@ -96,6 +110,7 @@ def measure(container: Any, listings: int, bookings: int) -> dict[str, Any]:
         "pickled_bytes_per_listing_and_calendar": sum(per.values()),
         "decoded_bytes_per_listing_and_calendar": sum(per_decoded.values()),
         "decoded_instances": len(kept),
+        "decode_cpu_us_min_of_5": decode_us,
     }
 
 
