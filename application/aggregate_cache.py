@@ -36,7 +36,15 @@ from eventsourcing.utils import get_topic
 
 from domain.personal_data import PERSONAL_EVENTS, PERSONAL_SNAPSHOTS
 
-SHARED_SLOTS = 32  # decoded instances kept for sharing, the most recently used
+# Decoded instances kept for sharing, the most recently used: by count, and by their bytes
+# estimated as DECODED_PER_PICKLED times their pickled size (bench/aggregate_cache_memory.py:
+# a listing decodes to ~6.6 kB from ~1.3 kB pickled, a calendar with 20 holds ~21 kB from
+# ~3.6 kB). A placement only reads its listing, so listings stay decoded here: 1,024 slots
+# hold a 500-listing working set for ~3.3 MB (32 slots made every placement decode again).
+SHARED_SLOTS = 1024
+SHARED_BYTES = 32_000_000
+DECODED_PER_PICKLED = 6
+UNKNOWN_PICKLED_BYTES = 4096  # an instance offered for sharing whose entry is not kept
 # After a save found an entry stale (another process writes that stream too), commands
 # read it first for this long rather than act on it unread and conflict again.
 SUSPECT_SECONDS = 30.0
@@ -49,17 +57,24 @@ class Entry:
 
 
 class _Shared:
-    __slots__ = ("aggregate", "holders", "version")
+    __slots__ = ("aggregate", "holders", "size", "version")
 
-    def __init__(self, aggregate: Any) -> None:
+    def __init__(self, aggregate: Any, pickled_bytes: int) -> None:
         self.aggregate = aggregate
         self.version: int = aggregate.version
         self.holders = 1  # callers handed this instance
+        self.size = pickled_bytes * DECODED_PER_PICKLED  # estimated decoded bytes
 
 
 class AggregateCache:
     def __init__(
-        self, maxsize: int, types: tuple[type[Any], ...], *, max_bytes: int | None = None
+        self,
+        maxsize: int,
+        types: tuple[type[Any], ...],
+        *,
+        max_bytes: int | None = None,
+        shared_slots: int = SHARED_SLOTS,
+        shared_bytes: int = SHARED_BYTES,
     ) -> None:
         for cls in types:
             topic = get_topic(cls)
@@ -73,6 +88,9 @@ class AggregateCache:
         self.types = types
         self._entries: OrderedDict[UUID, Entry] = OrderedDict()
         self._shared: OrderedDict[UUID, _Shared] = OrderedDict()
+        self.shared_slots = shared_slots
+        self.max_shared_bytes = shared_bytes
+        self.shared_bytes = 0  # estimated, of the instances in `_shared`
         self._suspects: OrderedDict[UUID, float] = OrderedDict()  # id -> read first until
         self.suspect_seconds = SUSPECT_SECONDS
         # id -> a version another process committed (its notice): read first until there
@@ -132,19 +150,30 @@ class AggregateCache:
                 self._shared.move_to_end(aggregate_id)
                 return slot.aggregate
         aggregate = pickle.loads(entry.state)
-        self.share(aggregate)
+        self.share(aggregate, len(entry.state))
         return aggregate
 
-    def share(self, aggregate: Any) -> None:
+    def share(self, aggregate: Any, pickled_bytes: int | None = None) -> None:
         """Offers a just loaded aggregate, handed to one caller, for sharing."""
         with self._lock:
             slot = self._shared.get(aggregate.id)
             if slot is not None and slot.version >= aggregate.version:
                 return  # that one stays shared; this instance stays its caller's alone
-            self._shared[aggregate.id] = _Shared(aggregate)
-            self._shared.move_to_end(aggregate.id)
-            if len(self._shared) > SHARED_SLOTS:
-                self._shared.popitem(last=False)
+            if pickled_bytes is None:
+                entry = self._entries.get(aggregate.id)
+                pickled_bytes = len(entry.state) if entry is not None else UNKNOWN_PICKLED_BYTES
+            self._unshare(aggregate.id)
+            new = self._shared[aggregate.id] = _Shared(aggregate, pickled_bytes)
+            self.shared_bytes += new.size
+            while len(self._shared) > self.shared_slots or (
+                self.shared_bytes > self.max_shared_bytes and len(self._shared) > 1
+            ):
+                self.shared_bytes -= self._shared.popitem(last=False)[1].size
+
+    def _unshare(self, aggregate_id: UUID) -> None:
+        slot = self._shared.pop(aggregate_id, None)  # the caller holds the lock
+        if slot is not None:
+            self.shared_bytes -= slot.size
 
     def own(self, aggregate: Any) -> Any:
         """A copy of a shared aggregate that the caller may change: the instance itself
@@ -152,7 +181,7 @@ class AggregateCache:
         with self._lock:
             slot = self._shared.get(aggregate.id)
             if slot is not None and slot.aggregate is aggregate and slot.holders == 1:
-                del self._shared[aggregate.id]
+                self._unshare(aggregate.id)
                 return aggregate
             entry = self._entries.get(aggregate.id)
         if entry is not None and entry.version == aggregate.version:
@@ -194,7 +223,7 @@ class AggregateCache:
 
     def discard(self, aggregate_id: UUID) -> None:
         with self._lock:
-            self._shared.pop(aggregate_id, None)
+            self._unshare(aggregate_id)
             self._moved.pop(aggregate_id, None)
             if (entry := self._entries.pop(aggregate_id, None)) is not None:
                 self.bytes -= len(entry.state)
@@ -203,6 +232,7 @@ class AggregateCache:
         with self._lock:
             self._entries.clear()
             self._shared.clear()
+            self.shared_bytes = 0
             self._moved.clear()
             self.bytes = 0
 

@@ -130,7 +130,9 @@ class Bookings:
                 settled = False
                 raise StaleStateError(f"calendar {calendar.id} moved past {calendar.version}")
             _check_free(calendar, booking_id, keys, quantity, at)
-            listing, calendar = self.store.own(listing), self.store.own(calendar)
+            # Only the calendar changes: the listing is read (priced, ruled on, checked in the
+            # save as a read), so it stays shared, decoded once for every placement on it.
+            calendar = self.store.own(calendar)
             rules = listing.pricing_rules(
                 service_fee_bp=self.service_fee_bp, commission_bp=self.commission_bp
             )
