@@ -302,11 +302,14 @@ class ProjectionRunner:
                 self._stopping.wait(1.0)
 
     def _refresh_positions(self, lives: Sequence[LiveView]) -> None:
+        """The rows' positions as they are: a rebuild another process swapped in may stand
+        behind ours (events it missed went to the tables it dropped), and following on from
+        our own position would conflict with its row on every page, for good."""
         with self.engine.connect() as conn:
             for live in lives:
                 row = tracking.load(conn, live.projection.name)
                 if row is not None:
-                    live.position = max(live.position, row.position)
+                    live.position = row.position
 
     def _lag_seconds(self, live: LiveView, position: int, head: int) -> float:
         if position >= head:
