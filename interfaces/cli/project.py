@@ -100,6 +100,8 @@ def project(
     container = build_container(settings)  # creates missing views before children start
     children = Children(parts[1:])
     try:
+        if stop.is_set():  # told to stop while the container was built: start nothing
+            return
         container.runner.own(parts[0])
         children.start()
         container.runner.start()
