@@ -35,6 +35,7 @@ from projections.event_log import EventLog
 from projections.follow_together import Outcome, settle, step_together
 from projections.live_view import LiveView
 from projections.rebuild import Progress, rebuild_views
+from projections.shared_reads import SharedReads
 
 log = logging.getLogger(__name__)
 APPLICATION_NAME = "rentbook projections"  # who its LISTEN connection is in pg_stat_activity
@@ -70,6 +71,7 @@ class ProjectionRunner:
         self._owned = list(self._live)  # the views this runner moves: all unless `own`
         self._decoded = DecodedEvents(store)  # one decode of a page for every view
         self._changed = threading.Condition()
+        self._reads = SharedReads(self._changed)  # of other processes' views, for waiters
         self.page_hooks: list[Callable[[str, int], None]] = []  # (name, position) per page
         self._stopping = threading.Event()
         self._wake = threading.Event()
@@ -182,18 +184,25 @@ class ProjectionRunner:
         """True once every named projection (default: all) has processed `position`."""
         lives = [self._live[n] for n in names] if names is not None else list(self._live.values())
         deadline = time.monotonic() + timeout
-        # Views no thread of ours follows are moved by another process: read their rows.
-        polled = [live for live in lives if not self._follows(live.projection.name)]
+        # Views no thread of ours follows are moved by another process: read their rows,
+        # one read at a time for every waiter of this process.
+        polled = any(not self._follows(live.projection.name) for live in lives)
         with self._changed:
+            ticket = self._reads.ticket()
             while True:
-                if polled:
-                    self._refresh_positions(polled)
                 if all(live.position >= position for live in lives):
                     return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._changed.wait(min(remaining, 0.05) if polled else remaining)
+                if polled:
+                    self._reads.wait(ticket, remaining, self._refresh_unfollowed)
+                else:
+                    self._changed.wait(remaining)
+
+    def _refresh_unfollowed(self) -> None:
+        lives = self._live.values()
+        self._refresh_positions([v for v in lives if not self._follows(v.projection.name)])
 
     def status(self) -> list[dict[str, Any]]:
         head = self.store.current_position()
@@ -302,11 +311,14 @@ class ProjectionRunner:
                 self._stopping.wait(1.0)
 
     def _refresh_positions(self, lives: Sequence[LiveView]) -> None:
+        """The rows' positions as they are: a rebuild another process swapped in may stand
+        behind ours (events it missed went to the tables it dropped), and following on from
+        our own position would conflict with its row on every page, for good."""
         with self.engine.connect() as conn:
-            for live in lives:
-                row = tracking.load(conn, live.projection.name)
-                if row is not None:
-                    live.position = max(live.position, row.position)
+            found = tracking.positions(conn, [live.projection.name for live in lives])
+        for live in lives:
+            if live.projection.name in found:
+                live.position = found[live.projection.name]
 
     def _lag_seconds(self, live: LiveView, position: int, head: int) -> float:
         if position >= head:

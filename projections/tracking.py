@@ -66,6 +66,14 @@ def load(conn: Connection, name: str) -> Tracked | None:
     return Tracked(**row) if row else None
 
 
+def positions(conn: Connection, names: Sequence[str]) -> dict[str, int]:
+    """name -> position of those of `names` that are tracked, in one statement."""
+    if not names:
+        return {}
+    query = select(tracking.c.name, tracking.c.position).where(tracking.c.name.in_(names))
+    return {name: position for name, position in conn.execute(query)}
+
+
 def load_all(conn: Connection) -> list[Tracked]:
     rows = conn.execute(select(tracking).order_by(tracking.c.name)).mappings()
     return [Tracked(**row) for row in rows]

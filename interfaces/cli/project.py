@@ -42,13 +42,18 @@ HEALTHY_SECONDS = 60.0  # a child that ran this long restarts after the shortest
 def plan_processes(
     settings: Settings, requested: int | None, subset: bool, cpus: int
 ) -> tuple[int, list[str]]:
-    """How many processes to run, and why fewer than asked when so."""
-    wanted = max(1, requested or settings.projection_processes or min(cpus, DEFAULT_MAX_PROCESSES))
+    """How many processes to run, and why fewer than asked when so (the default per core
+    is no asking: the supervisor's children are `--views` with it)."""
+    asked = requested or settings.projection_processes
+    wanted = max(1, asked or min(cpus, DEFAULT_MAX_PROCESSES))
+    why = ""
     if wanted > 1 and subset:
-        return 1, [f"one process, not {wanted}: --views runs exactly the views it names"]
-    if wanted > 1 and not settings.uses_postgres:
-        return 1, [f"one process, not {wanted}: the embedded SQLite views serialise writers"]
-    return wanted, []
+        why = "--views runs exactly the views it names"
+    elif wanted > 1 and not settings.uses_postgres:
+        why = "the embedded SQLite views serialise writers"
+    if not why:
+        return wanted, []
+    return 1, [f"one process, not {wanted}: {why}"] if asked else []
 
 
 def project(
@@ -95,6 +100,8 @@ def project(
     container = build_container(settings)  # creates missing views before children start
     children = Children(parts[1:])
     try:
+        if stop.is_set():  # told to stop while the container was built: start nothing
+            return
         container.runner.own(parts[0])
         children.start()
         container.runner.start()
