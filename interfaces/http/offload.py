@@ -88,6 +88,9 @@ class CommandThreads:
             loop, future, context, call = self._calls.get()
             try:
                 ok, outcome = True, context.run(call)
+            except StopIteration as exc:  # a future refuses it (TypeError): the caller hung
+                ok, outcome = False, RuntimeError("a command raised StopIteration")
+                outcome.__cause__ = exc
             except BaseException as exc:  # as an executor: the caller gets it
                 ok, outcome = False, exc
             del call, context  # nothing of the request kept while idle
