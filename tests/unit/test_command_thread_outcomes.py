@@ -91,3 +91,26 @@ def test_each_call_sees_the_callers_context_and_its_changes_stay_in_the_thread()
         return await asyncio.gather(*(one(f"r{i}") for i in range(64)))
 
     assert asyncio.run(main()) == [(f"r{i}", f"r{i}") for i in range(64)]
+
+
+def test_a_thread_that_cannot_start_fails_its_call_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Thread.start` can fail (RuntimeError: can't start new thread, at a process's thread
+    limit). Before, the call was already queued and the dead thread counted: the caller got
+    the error while its command could still run later, and a pool of one never served again."""
+    pool = CommandThreads(1, "rb-start")
+    ran: list[str] = []
+    real_start = threading.Thread.start
+
+    def refuse(self: threading.Thread) -> None:
+        monkeypatch.setattr(threading.Thread, "start", real_start)  # only the first
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="can't start"):
+            await _call(pool, lambda: ran.append("refused"))
+        assert await _call(pool, lambda: ran.append("next") or 7) == 7
+
+    asyncio.run(main())
+    assert ran == ["next"]
