@@ -55,6 +55,15 @@ NOT_STORED_PATHS = frozenset({"/api/v1/auth/login"})
 _NOT_STORED_STATUSES = frozenset({401, 429})
 _DROPPED_HEADERS = frozenset({b"date", b"server", b"x-request-id", b"set-cookie"})
 IN_FLIGHT, DONE = "in_flight", "done"
+# An erased user's stored answer: see idempotency_erasure. An in-flight row an erasure passed
+# has status ERASED_MEANWHILE and, in `headers`, the erased ids its answer must not name.
+ERASED_STATUS, ERASED_MEANWHILE = 410, -1
+ERASED_BODY = problem_body(
+    ERASED_STATUS,
+    "idempotent_answer_erased",
+    "this request was processed; its stored answer held personal data since erased",
+)
+ERASED_HEADERS = json.dumps([["content-type", MEDIA_TYPE]])
 
 metadata = MetaData()
 keys = Table(
@@ -141,14 +150,30 @@ class IdempotencyStore:
         return Claim.REPLAY, Stored(found.status, headers, bytes(found.body))
 
     def complete(self, scope: str, key: str, stored: Stored) -> None:
-        headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in stored.headers]
+        headers = json.dumps(
+            [[k.decode("latin-1"), v.decode("latin-1")] for k, v in stored.headers]
+        )
+        this = (keys.c.scope == scope, keys.c.key == key)
         with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                update(keys)
+                .where(*this, keys.c.status.is_(None))
+                .values(state=DONE, status=stored.status, headers=headers, body=stored.body)
+            )
+            if done.rowcount:
+                return
+            # An erasure passed while this request ran: its answer may name whom it erased.
+            row = conn.execute(select(keys.c.status, keys.c.headers).where(*this)).first()
+            if row is None or row.status != ERASED_MEANWHILE:
+                return  # purged or taken over meanwhile, as before
+            if any(subject.encode() in stored.body for subject in json.loads(row.headers)):
+                status, headers, body = ERASED_STATUS, ERASED_HEADERS, ERASED_BODY
+            else:
+                status, body = stored.status, stored.body
             conn.execute(
                 update(keys)
-                .where(keys.c.scope == scope, keys.c.key == key)
-                .values(
-                    state=DONE, status=stored.status, headers=json.dumps(headers), body=stored.body
-                )
+                .where(*this)
+                .values(state=DONE, status=status, headers=headers, body=body)
             )
 
     def release(self, scope: str, key: str) -> None:

@@ -3,8 +3,9 @@
 A stored answer is a plaintext copy of a response, kept 24 h outside the key ring: an
 owner's approval holds the renter's booking message, a registration the new user's email.
 Once a user is erased, every stored answer that names them (their id is in every answer
-that shows their data) is replaced by a 410 problem. The row stays, so a retry with the
-key still replays instead of running the command again.
+that shows their data) is replaced by a 410 problem, and so is an answer stored later by a
+request that was in flight meanwhile. The row stays, so a retry with the key still replays
+instead of running the command again.
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, select, text, update
 
-from interfaces.http.idempotency import DONE, keys
-from interfaces.http.problems import MEDIA_TYPE, problem_body
-from projections.base import write_transaction
-
-ERASED_STATUS = 410
-ERASED_BODY = problem_body(
+from interfaces.http.idempotency import (
+    DONE,
+    ERASED_BODY,
+    ERASED_HEADERS,
+    ERASED_MEANWHILE,
     ERASED_STATUS,
-    "idempotent_answer_erased",
-    "this request was processed; its stored answer held personal data since erased",
+    IN_FLIGHT,
+    keys,
 )
-ERASED_HEADERS = json.dumps([["content-type", MEDIA_TYPE]])
+from projections.base import write_transaction
 
 
 def forget_answers_about(engine: Engine, subject: UUID) -> int:
@@ -40,4 +40,18 @@ def forget_answers_about(engine: Engine, subject: UUID) -> int:
             .where(keys.c.state == DONE, text(names).bindparams(needle=str(subject).encode()))
             .values(status=ERASED_STATUS, headers=ERASED_HEADERS, body=ERASED_BODY)
         )
-        return int(conn.execute(statement).rowcount)
+        replaced = int(conn.execute(statement).rowcount)
+        # Requests in flight store their answer later: each checks it against these ids.
+        in_flight = conn.execute(
+            select(keys.c.scope, keys.c.key, keys.c.status, keys.c.headers).where(
+                keys.c.state == IN_FLIGHT
+            )
+        ).all()
+        for row in in_flight:
+            subjects = json.loads(row.headers) if row.status == ERASED_MEANWHILE else []
+            conn.execute(
+                update(keys)
+                .where(keys.c.scope == row.scope, keys.c.key == row.key, keys.c.state == IN_FLIGHT)
+                .values(status=ERASED_MEANWHILE, headers=json.dumps([*subjects, str(subject)]))
+            )
+        return replaced

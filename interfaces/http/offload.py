@@ -69,25 +69,34 @@ class CommandThreads:
         call: Callable[[], Any],
     ) -> None:
         """Runs `context.run(call)` in a thread; its result or error settles `future` on
-        `loop` (unless that future is done by then, or the loop closed)."""
-        self._calls.put((loop, future, context, call))
+        `loop` (unless that future is done by then, or the loop closed). Raises, and never
+        runs the call, if a thread it needs cannot start."""
+        thread = None
         with self._lock:
             if self._idle:
                 self._idle -= 1
-                return
-            if len(self._threads) >= self.size:
-                return  # the first thread to finish its call takes this one
-            thread = threading.Thread(
-                target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True
-            )
-            self._threads.append(thread)
-        thread.start()
+            elif len(self._threads) < self.size:  # else the first thread to finish takes it
+                thread = threading.Thread(
+                    target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+        if thread is not None:
+            try:
+                thread.start()
+            except BaseException:  # queued, the call would run behind its caller's error
+                with self._lock:
+                    self._threads.remove(thread)
+                raise
+        self._calls.put((loop, future, context, call))
 
     def _work(self) -> None:
         while True:
             loop, future, context, call = self._calls.get()
             try:
                 ok, outcome = True, context.run(call)
+            except StopIteration as exc:  # a future refuses it (TypeError): the caller hung
+                ok, outcome = False, RuntimeError("a command raised StopIteration")
+                outcome.__cause__ = exc
             except BaseException as exc:  # as an executor: the caller gets it
                 ok, outcome = False, exc
             del call, context  # nothing of the request kept while idle

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine
 
+from infrastructure.master_keys import master_keys
 from infrastructure.personal_keys import SqlKeyRing
 from tests.http.bookings_support import MarketFactory, market_factory
 from tests.http.conftest import API, Api
@@ -23,7 +24,8 @@ def test_a_keyless_subject_erased_elsewhere_reads_as_erased_once_forgotten(
 ) -> None:
     api: Api = request.getfixturevalue(backend)
     engine: Engine = api.container.views
-    here, elsewhere = SqlKeyRing(engine), SqlKeyRing(engine)
+    master = master_keys(api.container.settings)  # the served rings' keys (task KW)
+    here, elsewhere = SqlKeyRing(engine, master), SqlKeyRing(engine, master)
     subject = uuid.uuid4()  # never sealed anything: plaintext-only, legacy
     here.preload([subject])
     assert not here.is_destroyed(subject)  # cached: no key, for a while
