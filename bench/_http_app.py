@@ -22,13 +22,16 @@ if str(ROOT) not in sys.path:
 from fastapi import FastAPI  # noqa: E402
 
 from bench import _memory_report, _sql_trace  # noqa: E402
+from infrastructure.cpu_pinning import pin_this_worker  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.http.app import create_app  # noqa: E402
 
 
 def app() -> FastAPI:
     _sql_trace.install()  # only with RENTBOOK_BENCH_PQ_TRACE
-    app = create_app(settings=Settings(), rate_limits={"*": None}, settle_heap=True)
+    settings = Settings()
+    pin_this_worker(settings.pin_cpus, settings.api_workers or 1)  # as serve's workers do
+    app = create_app(settings=settings, rate_limits={"*": None}, settle_heap=True)
     _memory_report.install(app)  # only with RENTBOOK_BENCH_MEMORY_REPORT
     _install_group_stats(app)  # only with RENTBOOK_BENCH_GROUP_STATS
     return app

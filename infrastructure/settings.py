@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infrastructure.cpu_pinning import parse_cpus, usable_cpus
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 
@@ -115,6 +117,9 @@ class Settings(BaseSettings):
     # API worker processes `rentbook serve` runs (unset: one per core); the workers it
     # spawns see the number it chose.
     api_workers: int | None = None
+    # Cores of `rentbook serve`'s API workers (infrastructure/cpu_pinning.py): auto (worker
+    # i on core i), off, or a list like 0,1 / 2-3.
+    pin_cpus: str = "off"
     # A serving API worker loads the offline city index in a background thread at start-up
     # instead of on the first /places request: it maps the index file of the places cache
     # (~11 MB, shared by the workers), or builds that file first (~2 CPU-s) when missing.
@@ -147,6 +152,12 @@ class Settings(BaseSettings):
     mail_dir: Path | None = None
     # Web app map tiles ({z}/{x}/{y} URL template); empty: the map draws markers only.
     web_map_tiles_url: str = ""
+
+    @field_validator("pin_cpus")
+    @classmethod
+    def _known_cpus(cls, spec: str) -> str:
+        parse_cpus(spec, usable_cpus())  # a typo fails at start-up, not in each worker
+        return spec.strip().lower()
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

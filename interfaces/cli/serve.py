@@ -13,6 +13,7 @@ from rich.console import Console
 from application.demo import DEMO_PASSWORD, seed_demo
 from infrastructure.audit_log import start_checkpoints
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.cpu_pinning import CpuListError, pin_this_worker, plan_cpus, usable_cpus
 from infrastructure.demo_images import draw_demo_photo
 from infrastructure.event_log import open_event_log
 from infrastructure.settings import get_settings
@@ -44,6 +45,13 @@ def serve(
     no_workers: bool = typer.Option(
         False, "--no-workers", hidden=True, help="Old spelling of --no-background."
     ),
+    pin_cpus: str | None = typer.Option(
+        None,
+        "--pin-cpus",
+        help="Cores of the API workers: auto (worker i on core i; one worker on one core), "
+        "off, or a list like 0,1 or 2-3 (default RENTBOOK_PIN_CPUS). Background workers "
+        "stay unpinned.",
+    ),
     seed: bool = typer.Option(True, help="Seed demo data when the event store is empty."),
     demo_listings: int = typer.Option(30, help="How many demo listings to seed."),
 ) -> None:
@@ -54,10 +62,17 @@ def serve(
         background = False
     if background is not None:
         settings.workers_in_process = background
+    try:
+        cpus = plan_cpus(pin_cpus or settings.pin_cpus, usable_cpus())
+    except CpuListError as error:
+        raise typer.BadParameter(str(error), param_hint="--pin-cpus") from None
     plan = plan_serve(settings, workers, settings.workers_in_process, os.cpu_count())
     for note in plan.notes:
         console.print(note, soft_wrap=True)
-    console.print(f"rentbook serve: {plan.describe()}", soft_wrap=True)
+    settings.pin_cpus = (pin_cpus or settings.pin_cpus).strip().lower()
+    console.print(
+        f"rentbook serve: {plan.describe()}; {cpus.describe(plan.api_workers)}", soft_wrap=True
+    )
     settings.api_workers = plan.api_workers
     container = build_container(settings)
     if seed and container.store.current_position() == 0:
@@ -69,6 +84,8 @@ def serve(
         if plan.api_workers == 1:
             from interfaces.http.app import create_app
 
+            # After the background workers started: they keep every core.
+            pin_this_worker(settings.pin_cpus, 1, group=os.getpid(), every_thread=False)
             # The app borrows this container, so it starts nothing of the container's own:
             # the one API worker hears other processes' writes (job workers, `rentbook
             # project`) here, or each would cost its placements a conflict.
@@ -85,6 +102,7 @@ def serve(
         else:
             # The spawned workers read their settings from the environment.
             os.environ["RENTBOOK_API_WORKERS"] = str(plan.api_workers)
+            os.environ["RENTBOOK_PIN_CPUS"] = settings.pin_cpus
             uvicorn.run(
                 FACTORY,
                 factory=True,
