@@ -26,6 +26,7 @@ import contextlib
 import json
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -44,6 +45,7 @@ from _server_ready import free_port, places_ready, settle
 from _servers import start_api_server
 from _threads import pin, snapshot, summary
 
+from infrastructure.master_keys import KEY_FILE
 from infrastructure.settings import Settings
 
 HEALTHY_S = 180.0  # N workers import and build their containers at once on 2 cores
@@ -169,6 +171,11 @@ def _postgres_data(
             conn.execute(f'CREATE DATABASE "{template}"')
     data_dir = work / "search"
     data_dir.mkdir(parents=True, exist_ok=True)
+    # The template's personal keys are wrapped by the seeding run's generated master key: keep
+    # that key file next to the template's name so a reused template still opens.
+    kept_keys = Path(tempfile.gettempdir()) / f"{template}.{KEY_FILE}"
+    if not fresh and kept_keys.exists():
+        shutil.copy2(kept_keys, data_dir / KEY_FILE)
     if fresh:
         seed_settings = Settings(
             environment="test", database_url=with_db(admin, template), data_dir=data_dir,
@@ -179,6 +186,8 @@ def _postgres_data(
         # them the first runs planned the search statements badly (PostgreSQL 5.1 ms/query)
         with psycopg.connect(with_db(admin, template), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
+        if (data_dir / KEY_FILE).exists():
+            shutil.copy2(data_dir / KEY_FILE, kept_keys)
     name = f"rentbook_bench_search_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
