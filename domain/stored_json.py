@@ -35,7 +35,6 @@ _ESCAPE = b"\\u"
 _BACKSLASH = b"\\"
 _NESTED = (dict, list)
 _IMMUTABLE = frozenset({UUID, datetime, date, Decimal})  # safe to share between events
-_UNSEEN: Any = object()  # a type name not looked at yet
 
 # Every digit made "0", a quote kept, anything else " ": a long integer is then a run of
 # "0"s after a " ", found by `in` in C (a regular expression for the run cost four times
@@ -75,7 +74,7 @@ class StateReader:
         # name -> text -> value, or None (not immutable): a look-up is a tenth of building
         # a UUID from its hex
         self._memos: dict[str, dict[str, Any] | None] = {}
-        self._typed_keys: dict[str, tuple[str, ...]] = {}  # topic -> its last typed fields
+        self._typed_keys: dict[str | None, tuple[str, ...]] = {}  # topic -> last typed fields
 
     def forget(self, name: str) -> None:
         """Values revived for `name` no longer hold (another transcoding took the name)."""
@@ -98,51 +97,46 @@ class StateReader:
         typed = data.count(_TYPED)
         if not typed:
             return obj
-        if type(obj) is not dict or not self._revive_fields(obj, typed, topic):
+        if type(obj) is not dict:
             return UNREAD
-        return obj
-
-    def _revive_fields(self, obj: dict[str, Any], typed: int, topic: str | None) -> bool:
-        """Revives the typed values among `obj`'s fields, in place, if they are all `typed`
-        of the document and hold plain data; False (and `obj` untouched) otherwise. The
-        topic's last typed fields, when each holds a typed value and they are `typed`, are
-        all there are: each spells `"_type_"` once in the bytes (no `\\u` escape here)."""
-        keys = self._typed_keys.get(topic) if topic is not None else None
-        found: list[tuple[str, Any]] | None = None
-        if keys is not None and len(keys) == typed:
-            found = []
-            for key in keys:  # inline: a call per field cost more than the scan saves
-                value = obj.get(key)
-                if type(value) is not dict or len(value) != 2 or "_data_" not in value:
-                    found = None
-                    break
-                if "_type_" not in value:
-                    found = None
-                    break
-                found.append((key, value))
-        if found is None:
-            found = [
-                (key, value)
+        # The topic's last typed fields, when each holds a typed value and they are `typed`,
+        # are all there are: each spells `"_type_"` once in the bytes (no `\\u` escape).
+        keys = self._typed_keys.get(topic)  # inline here: a call less per state
+        if keys is None or len(keys) != typed or not self._revive(obj, keys):
+            keys = tuple(
+                key
                 for key, value in obj.items()
                 if type(value) is dict
                 and len(value) == 2
                 and "_type_" in value
                 and "_data_" in value
-            ]
-            if len(found) != typed:
-                return False
+            )
+            if len(keys) != typed or not self._revive(obj, keys):
+                return UNREAD  # the stock decoder revives them, or raises its error
             if topic is not None:
-                self._typed_keys[topic] = tuple(key for key, _ in found)
+                self._typed_keys[topic] = keys
+        return obj
+
+    def _revive(self, obj: dict[str, Any], keys: tuple[str, ...]) -> bool:
+        """Revives `obj[key]` for each key, in place, if each holds a typed value of a known
+        name and plain data (checked inline: a call per field was a third of it); False and
+        `obj` untouched if not."""
         names = self.names
-        for _, value in found:
-            name = value["_type_"]
-            if type(name) is not str or name not in names or type(value["_data_"]) in _NESTED:
-                return False  # the stock decoder revives it, or raises its error
+        found = []
+        for key in keys:
+            value = obj.get(key)
+            if type(value) is not dict or len(value) != 2:
+                return False
+            name, data = value.get("_type_"), value.get("_data_", value)
+            if type(name) is not str or name not in names or data is value:
+                return False
+            if type(data) in _NESTED:
+                return False
+            found.append((key, name, data))
         memos = self._memos
-        for key, value in found:
-            name, data = value["_type_"], value["_data_"]
-            memo = memos.get(name, _UNSEEN) if type(data) is str else None
-            if memo is _UNSEEN:
+        for key, name, data in found:
+            memo = memos.get(name) if type(data) is str else None
+            if memo is None and type(data) is str and name not in memos:  # a name first seen
                 memo = memos[name] = {} if names[name].type in _IMMUTABLE else None
             if memo is None:
                 obj[key] = names[name].decode(data)

@@ -81,21 +81,39 @@ def light_event(
     raw = note.state
     if type(raw) is not bytes:
         return None
+    try:  # `reader_of(log)` inline for the common case: a call per event cost ~1%
+        reader = log.mapper.transcoder.reader  # type: ignore[attr-defined]
+    except AttributeError:
+        reader = reader_of(log)
     if note.topic in blind:
-        return _blind_event(log, note, raw)
+        return _blind_event(reader, note, raw)
     found = _light(note.topic)
     if found is None or _ENVELOPE_KEY in raw:
         return None
-    state = _state(log, note.topic, raw)
-    if state is None or _snapshot_like(state):
+    state = reader.read(raw, note.topic)
+    if _not_light(state):
         return None
     return _event(found, note, state)
 
 
-def _blind_event(log: EventLog, note: StoredEvent, raw: bytes) -> object | None:
+def reader_of(log: EventLog) -> StateReader:
+    """The fast path of the log's transcoder (`domain.stored_json`): light events read
+    states as it does, and where it hands one over (`UNREAD`: to the stock decoder, `\\u`
+    escapes among them, which could spell an envelope's key too) the mapper builds it."""
+    transcoder = log.mapper.transcoder
+    reader = getattr(transcoder, "reader", None)  # application's EventTranscoder has one
+    if reader is None:
+        reader = _readers.get(transcoder)
+        if reader is None:  # plain_json: a JSONTranscoder, which has `names`
+            names = transcoder.names  # type: ignore[attr-defined]
+            reader = _readers[transcoder] = StateReader(names)
+    return reader
+
+
+def _blind_event(reader: StateReader, note: StoredEvent, raw: bytes) -> object | None:
     policy = PERSONAL_EVENTS[note.topic]
-    state = _state(log, note.topic, raw)
-    if state is None or _snapshot_like(state):
+    state = reader.read(raw, note.topic)
+    if _not_light(state):
         return None
     for field, erased in policy.fields.items():
         if field in state:
@@ -123,23 +141,11 @@ def _event(found: tuple[type, Any], note: StoredEvent, state: dict[str, Any]) ->
     return event
 
 
-def _state(log: EventLog, topic: str, raw: bytes) -> dict[str, Any] | None:
-    """The transcoder's fast path (`domain.stored_json`): orjson's parse, the top-level typed
-    values revived, or None (the mapper decodes it) wherever that path hands over to the
-    stock decoder, a `\\u` escape among them (it could spell an envelope's key too)."""
-    transcoder = log.mapper.transcoder
-    reader = getattr(transcoder, "reader", None)  # application's EventTranscoder has one
-    if reader is None:
-        reader = _readers.get(transcoder)
-        if reader is None:  # plain_json: a JSONTranscoder, which has `names`
-            names = transcoder.names  # type: ignore[attr-defined]
-            reader = _readers[transcoder] = StateReader(names)
-    state = reader.read(raw, topic)
-    return state if type(state) is dict else None
-
-
-def _snapshot_like(state: dict[str, Any]) -> bool:
-    """A `state` field the mapper would treat as a personal snapshot's state."""
+def _not_light(state: Any) -> bool:
+    """Not a state to build light from: handed over (`UNREAD`), not an object, or with a
+    `state` field the mapper would treat as a personal snapshot's state."""
+    if type(state) is not dict:
+        return True
     inner = state.get("state")
     return isinstance(inner, dict) and state.get("topic") in PERSONAL_SNAPSHOTS
 

@@ -110,8 +110,8 @@ def test_light_events_read_through_the_transcoders_reader(
     from_transcoder = fast.decode_as(data, topic)
     for transcoder in (fast, STOCK):
         log: Any = SimpleNamespace(mapper=SimpleNamespace(transcoder=transcoder))
-        got = light._state(log, topic or "test:A", data)
-        if got is None:
+        got = light.reader_of(log).read(data, topic)
+        if got is UNREAD:
             assert not _flat(state, data)
             continue
         assert exact(got) == exact(from_transcoder)
