@@ -14,30 +14,23 @@ it), goes through the mapper as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
-import orjson
 from eventsourcing.persistence import StoredEvent, find_id_convertor
 from eventsourcing.utils import TopicError, resolve_topic
 
 from domain.personal_data import PERSONAL_EVENTS, PERSONAL_SNAPSHOTS, USER_ERASED_TOPIC
+from domain.stored_json import StateReader
 from projections.event_log import EventLog, decode_page
 from projections.stored import plain_json, upcasts
 
 _ENVELOPE_KEY = b'"_personal"'
-_ESCAPE = b"\\u"
-_BACKSLASH = b"\\"
 _SNAPSHOT_TOPIC = "eventsourcing.domain:Snapshot"
-_TYPED = b'"_type_"'
-MEMO_SIZE = 20_000  # revived values kept per type name; emptied when full
-_IMMUTABLE = (UUID, datetime, date, Decimal)  # revived values safe to share between events
-# type name -> text -> value, or None for a type that is not immutable
-_memos: dict[str, dict[str, Any] | None] = {}
-_typed_keys: dict[str, tuple[str, ...]] = {}  # topic -> typed top-level fields last seen
+# a transcoder without a fast path of its own (the stock JSONTranscoder) -> one for it
+_readers: WeakKeyDictionary[object, StateReader] = WeakKeyDictionary()
 
 # topic -> (event class, id convertor), or None: the topic needs the mapper
 _classes: dict[str, tuple[type, Any] | None] = {}
@@ -86,25 +79,41 @@ def light_event(
     """`note`'s event built without the mapper, or None where only the mapper builds it.
     A topic in `blind` is built with its personal fields erased (none is opened)."""
     raw = note.state
-    # One byte's search first: `\\u` (two bytes) costs ten times more, and few states hold
-    # a backslash at all.
-    if type(raw) is not bytes or (_BACKSLASH in raw and _ESCAPE in raw):
+    if type(raw) is not bytes:
         return None
+    try:  # `reader_of(log)` inline for the common case: a call per event cost ~1%
+        reader = log.mapper.transcoder.reader  # type: ignore[attr-defined]
+    except AttributeError:
+        reader = reader_of(log)
     if note.topic in blind:
-        return _blind_event(log, note, raw)
+        return _blind_event(reader, note, raw)
     found = _light(note.topic)
     if found is None or _ENVELOPE_KEY in raw:
         return None
-    state = _state(log, note.topic, raw)
-    if state is None or _snapshot_like(state):
+    state = reader.read(raw, note.topic)
+    if _not_light(state):
         return None
     return _event(found, note, state)
 
 
-def _blind_event(log: EventLog, note: StoredEvent, raw: bytes) -> object | None:
+def reader_of(log: EventLog) -> StateReader:
+    """The fast path of the log's transcoder (`domain.stored_json`): light events read
+    states as it does, and where it hands one over (`UNREAD`: to the stock decoder, `\\u`
+    escapes among them, which could spell an envelope's key too) the mapper builds it."""
+    transcoder = log.mapper.transcoder
+    reader = getattr(transcoder, "reader", None)  # application's EventTranscoder has one
+    if reader is None:
+        reader = _readers.get(transcoder)
+        if reader is None:  # plain_json: a JSONTranscoder, which has `names`
+            names = transcoder.names  # type: ignore[attr-defined]
+            reader = _readers[transcoder] = StateReader(names)
+    return reader
+
+
+def _blind_event(reader: StateReader, note: StoredEvent, raw: bytes) -> object | None:
     policy = PERSONAL_EVENTS[note.topic]
-    state = _state(log, note.topic, raw)
-    if state is None or _snapshot_like(state):
+    state = reader.read(raw, note.topic)
+    if _not_light(state):
         return None
     for field, erased in policy.fields.items():
         if field in state:
@@ -132,98 +141,11 @@ def _event(found: tuple[type, Any], note: StoredEvent, state: dict[str, Any]) ->
     return event
 
 
-def _state(log: EventLog, topic: str, raw: bytes) -> dict[str, Any] | None:
-    """The transcoder's fast path (`application/event_transcoder.py`), with the typed fields
-    of the topic's last event tried first: orjson's parse, the top-level typed values
-    revived, or None (the mapper decodes it) wherever that path would hand over to the
-    stock decoder. A list of typed fields is right when each is a typed value and they are
-    as many as `"_type_"` keys in the bytes: then there is no other."""
-    if not _orjson_reads(raw):
-        return None
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    if type(obj) is not dict:
-        return None
-    typed = raw.count(_TYPED)
-    if not typed:
-        return obj
-    names = log.mapper.transcoder.names  # type: ignore[attr-defined]
-    keys = _typed_keys.get(topic)
-    if keys is None or len(keys) != typed or not _revive(obj, keys, names):
-        keys = tuple(k for k, v in obj.items() if _typed(v, names))
-        if len(keys) != typed or not _revive(obj, keys, names):
-            return None
-        _typed_keys[topic] = keys
-    return obj
-
-
-def _revive(obj: dict[str, Any], keys: tuple[str, ...], names: dict[str, Any]) -> bool:
-    """Revives `obj[key]` for each key, in place, if each holds a typed value (`_typed`,
-    checked inline: a call per field was a third of it); False and `obj` untouched if not."""
-    found = []
-    for key in keys:
-        value = obj.get(key)
-        if type(value) is not dict or len(value) != 2:
-            return False
-        name, data = value.get("_type_"), value.get("_data_", value)
-        if type(name) is not str or name not in names or data is value:
-            return False
-        if type(data) in (dict, list):
-            return False
-        found.append((key, name, data))
-    for key, name, data in found:
-        memo = _memos[name] if name in _memos else _memo(name, names)
-        if memo is None or type(data) is not str:
-            obj[key] = names[name].decode(data)
-            continue
-        revived = memo.get(data)
-        if revived is None:
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            revived = memo[data] = names[name].decode(data)
-        obj[key] = revived
-    return True
-
-
-def _memo(name: str, names: dict[str, Any]) -> dict[str, Any] | None:
-    if name not in _memos:
-        _memos[name] = {} if names[name].type in _IMMUTABLE else None
-    return _memos[name]
-
-
-def _typed(value: Any, names: dict[str, Any]) -> bool:
-    """A typed value the transcoder revives as it is (a known name, plain data)."""
-    return (
-        type(value) is dict
-        and len(value) == 2
-        and type(name := value.get("_type_")) is str
-        and name in names
-        and "_data_" in value
-        and type(value["_data_"]) not in (dict, list)
-    )
-
-
-# Exactly application/json_codec.py's `orjson_reads` (projections never import application):
-# every digit made "0", a quote kept, anything else " "; orjson reads integers of up to 18
-# digits exactly, a run of 19 after a space may be beyond 64 bits (a float to orjson).
-_DIGITS = bytes(
-    ord("0") if chr(b).isdigit() and b < 128 else ord('"') if b == ord('"') else ord(" ")
-    for b in range(256)
-)
-_RUN = b"0" * 19
-_LONG = b" " + _RUN
-
-
-def _orjson_reads(raw: bytes) -> bool:
-    shape = raw.translate(_DIGITS)
-    # A run of 19 anywhere first: a shorter needle, found (or not) at a third of the cost.
-    return _RUN not in shape or (_LONG not in shape and not shape.startswith(_RUN))
-
-
-def _snapshot_like(state: dict[str, Any]) -> bool:
-    """A `state` field the mapper would treat as a personal snapshot's state."""
+def _not_light(state: Any) -> bool:
+    """Not a state to build light from: handed over (`UNREAD`), not an object, or with a
+    `state` field the mapper would treat as a personal snapshot's state."""
+    if type(state) is not dict:
+        return True
     inner = state.get("state")
     return isinstance(inner, dict) and state.get("topic") in PERSONAL_SNAPSHOTS
 
