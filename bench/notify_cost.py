@@ -38,17 +38,20 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
-    with temporary_database("rentbook_rw_notify") as url:
-        with psycopg.connect(url, autocommit=True) as conn, psycopg.connect(url) as listener:
-            listener.execute("LISTEN rentbook_positions")
-            listener.commit()
-            conn.execute("CREATE TABLE t (name text PRIMARY KEY, position bigint)")
-            conn.execute("INSERT INTO t VALUES ('v', 0)")
-            for _ in range(args.pairs):
-                for notify in (False, True):
-                    cpu, wall = _run(conn, args.transactions, notify)
-                    rows.append({"notify": notify, "client_cpu_ms": cpu, "wall_ms": wall})
-                    list(listener.notifies(timeout=0.5))  # drain
+    with (
+        temporary_database("rentbook_rw_notify") as url,
+        psycopg.connect(url, autocommit=True) as conn,
+        psycopg.connect(url) as listener,
+    ):
+        listener.execute("LISTEN rentbook_positions")
+        listener.commit()
+        conn.execute("CREATE TABLE t (name text PRIMARY KEY, position bigint)")
+        conn.execute("INSERT INTO t VALUES ('v', 0)")
+        for _ in range(args.pairs):
+            for notify in (False, True):
+                cpu, wall = _run(conn, args.transactions, notify)
+                rows.append({"notify": notify, "client_cpu_ms": cpu, "wall_ms": wall})
+                list(listener.notifies(timeout=0.5))  # drain
     print(json.dumps({"machine": machine(), "runs": rows}, indent=2))
 
 
