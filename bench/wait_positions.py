@@ -8,7 +8,9 @@ each `--waiters` count in turn, that many threads each record one event and wait
 items view to include it (what a client sending `X-Rentbook-Min-Position` after its command
 gets), for `--seconds`. Reported per round: waits, latency percentiles, reads of
 `projection_tracking` per wait, this process's CPU-ms per wait and our PostgreSQL backends'.
-Compare code with `PYTHONPATH=<worktree>` (the script itself needs nothing new).
+Compare code with `PYTHONPATH=<worktree>` (the script itself needs nothing new). Where the
+runner has `positions_moved` (task RW), this process LISTENs to the mover's page notices on
+the API worker's stream-notices connection, as `Container.start_stream_notices` wires it.
 
 Run:  .venv/bin/python bench/wait_positions.py --waiters 1,16 --seconds 10
 """
@@ -31,6 +33,7 @@ from sqlalchemy import event
 
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.settings import Settings
+from infrastructure.stream_notices import stream_notice_listener
 from infrastructure.views_db import create_views_engine
 from projections import runner as runner_module
 from projections.runner import ProjectionRunner
@@ -77,6 +80,8 @@ def round_of(
             latencies.append(time.perf_counter() - t0)
             failed[0] += not ok
 
+    shared = getattr(runner, "shared_reads", None)
+    notices0 = shared.notices if shared is not None else 0
     backends = BackendCpu(url)
     backends.start()
     event.listen(engine, "before_cursor_execute", count)
@@ -96,6 +101,9 @@ def round_of(
         "timeouts": failed[0],
         "latency_ms": latency_summary(latencies),
         "tracking_reads_per_wait": round(reads[0] / n, 2),
+        "position_notices_per_wait": round(
+            ((shared.notices if shared is not None else 0) - notices0) / n, 2
+        ),
         "cpu_ms_per_wait": round(cpu * 1000 / n, 3),
         "pg_backends_cpu_ms_per_wait": round(pg * 1000 / n, 3),
         "note": "this process's CPU includes recording the event",
@@ -120,6 +128,11 @@ def main() -> None:
             stdout=subprocess.PIPE,
             text=True,
         )
+        moved = getattr(runner, "positions_moved", None)
+        listener = stream_notice_listener(store, moved) if moved else None
+        if listener is not None:
+            listener.start()
+        result["position_notices"] = listener is not None
         try:
             assert child.stdout is not None and child.stdout.readline().strip() == "ready"
             for waiters in [int(w) for w in args.waiters.split(",")]:
@@ -128,6 +141,8 @@ def main() -> None:
             assert child.stdin is not None
             child.stdin.close()
             child.wait(30)
+            if listener is not None:
+                listener.stop()
             store.close()
             engine.dispose()
     print(json.dumps(result, indent=2))

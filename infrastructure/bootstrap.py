@@ -200,10 +200,10 @@ class Container:
 
     def start_stream_notices(self) -> None:
         """An API worker's: hears which streams other processes wrote, so its placements
-        read those first (`infrastructure/stream_notices.py`). One connection; on
-        PostgreSQL with unread placements only."""
+        read those first (`infrastructure/stream_notices.py`), and the projector's pages,
+        so its read-your-writes waits end without polling. One connection; on PostgreSQL."""
         if self._notices is None:
-            self._notices = stream_notice_listener(self.store)
+            self._notices = stream_notice_listener(self.store, self.runner.positions_moved)
             if self._notices is not None:
                 self._notices.start()
 

@@ -17,6 +17,10 @@ itself), then base64 of 20 bytes per stream (16 of the uuid, 4 of the version). 
 written from version 1 are left out (nobody can hold them cached yet: a placement's new
 booking), so a group of 64 placements names 64 calendars (~1.7 kB); past `MAX_PAYLOAD`
 (PostgreSQL's limit is 8,000 bytes) the payload is the token and `*`: everything is behind.
+
+The same connection LISTENs to the projector's page notices (`tracking.POSITIONS_CHANNEL`)
+and wakes the worker's read-your-writes waiters (`ProjectionRunner.positions_moved`): no
+second connection per worker. Without the cache (no unread placements) it hears only those.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ import base64
 import logging
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from application.aggregate_cache import AggregateCache
+from projections.tracking import POSITIONS_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +99,28 @@ class StreamNoticeListener:
     """One API worker's LISTEN connection; `stop` closes it."""
 
     def __init__(
-        self, cache: AggregateCache, token: str, connect_kwargs: dict[str, Any], channel: str
+        self,
+        cache: AggregateCache | None,
+        token: str,
+        connect_kwargs: dict[str, Any],
+        channel: str,
+        on_positions: Callable[[], None] | None = None,
     ) -> None:
         self.cache = cache
         self.token = token
         self.kwargs = connect_kwargs
         self.channel = channel
+        self.on_positions = on_positions
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.notices = 0  # counters, for benchmarks and tests
+        self.position_notices = 0
+        self.backend_pid: int | None = None
         self.connected = threading.Event()
 
     def start(self) -> None:
-        self.cache.suspect_seconds = SUSPECT_SECONDS_WITH_NOTICES
+        if self.cache is not None:
+            self.cache.suspect_seconds = SUSPECT_SECONDS_WITH_NOTICES
         self._thread = threading.Thread(target=self._listen, name="stream-notices", daemon=True)
         self._thread.start()
 
@@ -125,34 +139,61 @@ class StreamNoticeListener:
                 with psycopg.connect(
                     **self.kwargs, autocommit=True, application_name=APPLICATION_NAME
                 ) as conn:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-                    self.cache.clear()  # what others wrote while nobody listened is unknown
+                    for channel in self._channels():
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self._missed()
+                    self.backend_pid = conn.info.backend_pid
                     self.connected.set()
-                    for payload in self._notices(conn):
-                        apply_notice(self.cache, self.token, payload)
-                        self.notices += 1
+                    for channel, payload in self._notices(conn):
+                        self._hear(channel, payload)
             except Exception:
                 log.warning("stream notices: LISTEN lost; reconnecting", exc_info=True)
                 self._stop.wait(1.0)
             finally:
                 self.connected.clear()
 
-    def _notices(self, conn: Any) -> Iterator[str]:
+    def _channels(self) -> list[str]:
+        channels = [self.channel] if self.cache is not None else []
+        return channels + ([POSITIONS_CHANNEL] if self.on_positions is not None else [])
+
+    def _missed(self) -> None:
+        """What happened while nobody listened is unknown: all behind, positions moved."""
+        if self.cache is not None:
+            self.cache.clear()
+        if self.on_positions is not None:
+            self.on_positions()
+
+    def _hear(self, channel: str, payload: str) -> None:
+        if channel == POSITIONS_CHANNEL:
+            if self.on_positions is not None:
+                self.on_positions()
+            self.position_notices += 1
+        elif self.cache is not None:
+            apply_notice(self.cache, self.token, payload)
+            self.notices += 1
+
+    def _notices(self, conn: Any) -> Iterator[tuple[str, str]]:
         while not self._stop.is_set():
             for notify in conn.notifies(timeout=0.2):
-                yield notify.payload
+                yield notify.channel, notify.payload
 
 
-def stream_notice_listener(store: Any) -> StreamNoticeListener | None:
-    """The listener for an event store whose commits send notices (else None), not started."""
+def stream_notice_listener(
+    store: Any, on_positions: Callable[[], None] | None = None
+) -> StreamNoticeListener | None:
+    """The listener for an event store on PostgreSQL whose commits send notices, or whose
+    worker waits on views the projector moves (`on_positions`); else None. Not started."""
+    channel: str | None = getattr(store.recorder, "channel_name", None)
     token: str | None = getattr(store.recorder, "stream_notices", None)
     cache = store.aggregate_cache
     if token is None or cache is None or not store.acts_on_cache:
+        cache = None
+    if channel is None or (cache is None and on_positions is None):
         return None
     pool = store.recorder.datastore.pool
     kwargs = dict(getattr(pool, "kwargs", {}))
     kwargs.pop("row_factory", None)
-    return StreamNoticeListener(cache, token, kwargs, store.recorder.channel_name)
+    return StreamNoticeListener(cache, token or "", kwargs, channel, on_positions)
 
 
 def _bytes(stream: UUID | str) -> bytes:

@@ -124,6 +124,8 @@ def _apply(
         moved = tracking.advance_many(conn, expected, end)
         for live in idle:
             (outcome.moved if live.projection.name in moved else outcome.conflicted).append(live)
+        if outcome.moved:
+            tracking.announce(conn)  # one per page, whatever the views it moved
     for live in outcome.moved:
         live.position, live.status, live.failures = end, tracking.OK, 0
     return outcome

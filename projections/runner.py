@@ -200,6 +200,15 @@ class ProjectionRunner:
                 else:
                     self._changed.wait(remaining)
 
+    def positions_moved(self) -> None:
+        """Another process committed a page (PostgreSQL: its NOTIFY on
+        `tracking.POSITIONS_CHANNEL`, heard by the API worker's listener)."""
+        self._reads.moved()
+
+    @property
+    def shared_reads(self) -> SharedReads:
+        return self._reads
+
     def _refresh_unfollowed(self) -> None:
         lives = self._live.values()
         self._refresh_positions([v for v in lives if not self._follows(v.projection.name)])

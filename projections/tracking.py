@@ -21,6 +21,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     update,
 )
 
@@ -40,6 +41,9 @@ tracking = Table(
 )
 
 OK, ERROR, REBUILDING = "ok", "error", "rebuilding"
+# PostgreSQL: a page's transaction NOTIFYs here, so processes waiting on views others move
+# (API workers' read-your-writes waits) read the rows now rather than at their next poll.
+POSITIONS_CHANNEL = "rentbook_positions"
 
 
 class TrackingConflict(RuntimeError):
@@ -72,6 +76,13 @@ def positions(conn: Connection, names: Sequence[str]) -> dict[str, int]:
         return {}
     query = select(tracking.c.name, tracking.c.position).where(tracking.c.name.in_(names))
     return {name: position for name, position in conn.execute(query)}
+
+
+def announce(conn: Connection) -> None:
+    """Tells the listeners that positions moved, on commit only (PostgreSQL; a no-op on
+    SQLite, where the waiters poll). A bare ping: the listener reads the rows anyway."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"NOTIFY {POSITIONS_CHANNEL}"))
 
 
 def load_all(conn: Connection) -> list[Tracked]:
