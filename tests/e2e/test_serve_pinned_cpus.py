@@ -104,8 +104,9 @@ def test_two_workers_on_postgres_take_one_core_each(pg_settings: Settings, tmp_p
 
         assert len(workers) == 2 and served.process.pid not in workers
         masks = [_thread_masks(pid) for pid in workers]
-        cores = sorted(os.sched_getaffinity(pid) for pid in workers)
-        assert cores == [{usable[0]}, {usable[1]}]
+        # lists, not sets: sorted() over sets orders by subset and leaves disjoint ones as found
+        cores = sorted(sorted(os.sched_getaffinity(pid)) for pid in workers)
+        assert cores == [[usable[0]], [usable[1]]]
         for pid, by_name in zip(workers, masks, strict=True):  # uvicorn's threads and ours
             assert set().union(*by_name.values()) == os.sched_getaffinity(pid), by_name
         assert os.sched_getaffinity(served.process.pid) == set(usable)  # the parent
