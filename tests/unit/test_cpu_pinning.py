@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -116,3 +117,10 @@ def test_off_leaves_the_calling_thread_alone() -> None:
     before = os.sched_getaffinity(0)
     assert pin_this_worker("off", 2) is None
     assert os.sched_getaffinity(0) == before
+
+
+def test_the_compose_stack_pins_its_api_workers_and_the_setting_accepts_its_value() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    spec = compose["x-rentbook"]["environment"]["RENTBOOK_PIN_CPUS"]
+    assert spec == "auto"
+    assert Settings(pin_cpus=spec).pin_cpus == "auto"
