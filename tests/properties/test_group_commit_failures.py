@@ -10,7 +10,6 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
@@ -18,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from application.group_commit import GroupCommitter
+from tests.properties.test_group_commit_latches import run_members
 
 STREAMS = [uuid.UUID(int=i + 1) for i in range(3)]
 FAILURES: dict[str, type[BaseException] | None] = {
@@ -26,26 +26,6 @@ FAILURES: dict[str, type[BaseException] | None] = {
     "database": OperationalError,
     "interrupt": KeyboardInterrupt,
 }
-
-
-def _run(committer: GroupCommitter, plans: list[tuple[uuid.UUID, int]]) -> list[Any]:
-    results: list[Any] = [None] * len(plans)
-    start = threading.Barrier(len(plans))
-
-    def run(i: int, stream: uuid.UUID, version: int) -> None:
-        start.wait(10)
-        try:
-            results[i] = committer.submit([StoredEvent(stream, version, "t", b"{}")])
-        except BaseException as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, *p)) for i, p in enumerate(plans)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(20)
-        assert not t.is_alive(), "a member was never released"
-    return results
 
 
 @settings(max_examples=40, deadline=None)
@@ -70,7 +50,7 @@ def test_failing_writes_answer_every_member(
         return recorder.insert_events(events)
 
     committer = GroupCommitter(write, max_batch=max_batch)
-    results = _run(committer, plans)
+    results = run_members(committer, plans)
 
     assert all(isinstance(r, (list, BaseException)) for r in results)
     ids = [n for r in results if isinstance(r, list) for n in r]

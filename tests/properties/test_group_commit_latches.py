@@ -50,8 +50,9 @@ class _Counted(group_commit._Member):
         _Counted.made.append(self)
 
 
-def _run(committer: GroupCommitter, plans: list[tuple[uuid.UUID, int]]) -> list[Any]:
-    """Every plan (stream, version) submitted from its own thread, released at once."""
+def run_members(committer: GroupCommitter, plans: list[tuple[uuid.UUID, int]]) -> list[Any]:
+    """Every plan (stream, version) submitted from its own thread, released at once; each
+    result is what `submit` returned or raised (test_group_commit_failures uses it too)."""
     results: list[Any] = [None] * len(plans)
     start = threading.Barrier(len(plans))
 
@@ -59,14 +60,14 @@ def _run(committer: GroupCommitter, plans: list[tuple[uuid.UUID, int]]) -> list[
         start.wait(10)
         try:
             results[i] = committer.submit([StoredEvent(stream, version, "t", b"{}")])
-        except IntegrityError as exc:
+        except BaseException as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i, *p)) for i, p in enumerate(plans)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        t.join(20)
         assert not t.is_alive(), "a member was never released"
     return results
 
@@ -90,7 +91,7 @@ def test_every_member_is_released_once_and_answered(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_Counted, "made", counted)
         patch.setattr(group_commit, "_Member", _Counted)
-        results = _run(committer, plans)
+        results = run_members(committer, plans)
 
     assert len(counted) == len(plans)
     for m in counted:  # a member that waited was released, and none twice
