@@ -14,15 +14,13 @@ import pytest
 from sqlalchemy import Engine
 
 from application.store import EventStore
-from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.settings import Settings
 from infrastructure.stream_notices import StreamNoticeListener, stream_notice_listener
-from infrastructure.views_db import create_views_engine
 from projections import tracking
 from projections.runner import ProjectionRunner
 from tests.conftest import PG_ADMIN_URL
 from tests.polling import eventually
-from tests.projections.helpers import ItemsView, NamesView, record_items
+from tests.projections.helpers import ItemsView, NamesView, record_items, store_and_views
 
 NEVER = 3600.0  # a poll interval no wait here lives to see: only a notice can wake it
 
@@ -30,13 +28,8 @@ NEVER = 3600.0  # a poll interval no wait here lives to see: only a notice can w
 @pytest.fixture
 def pg(pg_url: str, tmp_path: Path) -> Iterator[tuple[EventStore, Engine]]:
     settings = Settings(environment="test", database_url=pg_url, data_dir=tmp_path / "var")
-    store = build_event_store(settings)
-    engine = create_views_engine(views_url(settings))
-    try:
-        yield store, engine
-    finally:
-        engine.dispose()
-        store.close()
+    with store_and_views(settings) as opened:
+        yield opened
 
 
 def _runners(store: EventStore, engine: Engine) -> tuple[ProjectionRunner, ProjectionRunner]:

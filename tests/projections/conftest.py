@@ -13,6 +13,7 @@ from application.store import EventStore
 from infrastructure.eventstore import build_event_store, views_url
 from infrastructure.settings import Settings
 from infrastructure.views_db import create_views_engine
+from tests.projections.helpers import store_and_views
 
 
 @pytest.fixture
@@ -34,10 +35,5 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ev
     else:
         url = request.getfixturevalue("pg_url")
         settings = Settings(environment="test", database_url=url, data_dir=tmp_path / "var")
-    store = build_event_store(settings)
-    engine = create_views_engine(views_url(settings))
-    try:
-        yield store, engine
-    finally:
-        engine.dispose()
-        store.close()
+    with store_and_views(settings) as opened:
+        yield opened

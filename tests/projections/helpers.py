@@ -8,9 +8,10 @@ tests that compare two ways of building them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, Uuid, select
 
 from application.store import EventStore
+from infrastructure.eventstore import build_event_store, views_url
+from infrastructure.settings import Settings
+from infrastructure.views_db import create_views_engine
 from projections.base import Projection, upsert
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
@@ -189,11 +193,19 @@ def rows(engine: Engine, table: Table) -> list[tuple[Any, ...]]:
         return sorted(tuple(r) for r in conn.execute(select(table)))
 
 
-def _run_forever(data_dir: str, database_url: str, delay: float) -> None:
-    from infrastructure.eventstore import build_event_store, views_url
-    from infrastructure.settings import Settings
-    from infrastructure.views_db import create_views_engine
+@contextlib.contextmanager
+def store_and_views(settings: Settings) -> Iterator[tuple[EventStore, Engine]]:
+    """The event store and the views engine `settings` name, both closed afterwards."""
+    store = build_event_store(settings)
+    engine = create_views_engine(views_url(settings))
+    try:
+        yield store, engine
+    finally:
+        engine.dispose()
+        store.close()
 
+
+def _run_forever(data_dir: str, database_url: str, delay: float) -> None:
     settings = Settings(
         environment="test",
         data_dir=Path(data_dir),
